@@ -1,0 +1,187 @@
+"""After an AMI reconnect: reconcile the tracker's open calls with the PBX's live channels. Pure.
+
+Events that fell into the gap are gone for good (Asterisk does not replay them), so the
+evidence is `CoreShowChannels` (what is up now) and `CoreStatus` (did the PBX restart).
+A call with no live channel left ended inside the gap: it is closed at the best known time
+and flagged; a call that is still up continues; a call that started inside the gap is
+adopted from its channels and flagged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dialer.ami.message import Message
+from dialer.call_state import CallState, to_epoch
+from dialer.numbers import normalise_number, number_from_dialstring
+from dialer.records import (
+    Q_ANSWER_INFERRED,
+    Q_END_INFERRED,
+    Q_PBX_RESTARTED,
+    Q_START_INFERRED,
+    CallRecord,
+    Direction,
+    Effect,
+    LiveState,
+    Outcome,
+)
+from dialer.tracker import CallTracker
+
+UP = "6"
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectEvidence:
+    channels: list[Message]  # CoreShowChannel items
+    gap_start: float  # last moment the old connection was known alive
+    gap_end: float  # when the channel list was read
+    pbx_restarted_at: float | None = None  # CoreStartupTime, when it changed across the gap
+
+
+def reconcile(tracker: CallTracker, evidence: ReconnectEvidence) -> list[Effect]:
+    effects: list[Effect] = []
+    by_linkedid = _group_by_linkedid(evidence.channels)
+    for call in list(tracker.calls.values()):
+        live = [] if evidence.pbx_restarted_at is not None else _live_channels_of(call, by_linkedid)
+        by_linkedid.pop(call.linkedid, None)
+        if live:
+            _continue_call(tracker, call, live, evidence, effects)
+        else:
+            _close_in_gap(tracker, call, evidence, effects)
+    for linkedid, channels in by_linkedid.items():
+        _adopt_call(tracker, linkedid, channels, evidence, effects)
+    return effects
+
+
+def restore(tracker: CallTracker, records: Iterable[CallRecord]) -> None:
+    """Bring open calls persisted by a previous run back into the tracker (before reconcile)."""
+    for record in records:
+        if record.linkedid in tracker.calls or not record.is_open:
+            continue
+        call = tracker.new_call(record.linkedid, "", to_epoch(record.started_at))
+        call.direction = record.direction
+        call.expert_ext = record.expert_ext
+        call.client_number, call.client_name = record.client_number, record.client_name
+        call.planned_call_id, call.client_id = record.planned_call_id, record.client_id
+        call.recording, call.hangup_by = record.recording, record.hangup_by
+        call.quality.update(record.quality)
+        call.answered_at = None if record.answered_at is None else to_epoch(record.answered_at)
+        call.ringing_at = None if record.ringing_at is None else to_epoch(record.ringing_at)
+        call.last_seen = max(t for t in (call.started, call.answered_at, call.ringing_at) if t is not None)
+        call.opened = True
+
+
+def _group_by_linkedid(channels: list[Message]) -> dict[str, list[Message]]:
+    grouped: dict[str, list[Message]] = defaultdict(list)
+    for channel in channels:
+        if channel.get("Linkedid"):
+            grouped[channel["Linkedid"]].append(channel)
+    return grouped
+
+
+def _live_channels_of(call: CallState, by_linkedid: dict[str, list[Message]]) -> list[Message]:
+    return by_linkedid.get(call.linkedid, [])
+
+
+def _continue_call(tracker: CallTracker, call: CallState, live: list[Message],
+                   evidence: ReconnectEvidence, effects: list[Effect]) -> None:
+    live_ids = {ch["Uniqueid"] for ch in live if ch.get("Uniqueid")}
+    for uniqueid, leg in call.legs.items():
+        if leg.alive and uniqueid not in live_ids:
+            leg.alive = False  # hung up inside the gap
+            call.live_legs -= 1
+    for ch in live:
+        if ch.get("Uniqueid") and ch["Uniqueid"] not in call.legs:
+            tracker.add_leg(call, ch["Uniqueid"], ch.get("Channel", ""))
+    _learn_from_channels(tracker, call, live, evidence, effects)
+
+
+def _close_in_gap(tracker: CallTracker, call: CallState, evidence: ReconnectEvidence,
+                  effects: list[Effect]) -> None:
+    call.quality.add(Q_END_INFERRED)
+    if evidence.pbx_restarted_at is not None:
+        call.quality.add(Q_PBX_RESTARTED)
+        ended = _clamp(evidence.pbx_restarted_at, max(call.last_seen, evidence.gap_start), evidence.gap_end)
+    else:
+        # The end fell somewhere in the gap; its middle is never further than half the gap off.
+        ended = (max(call.last_seen, evidence.gap_start) + evidence.gap_end) / 2
+    tracker.close(call, ended, effects)
+
+
+def _adopt_call(tracker: CallTracker, linkedid: str, channels: list[Message],
+                evidence: ReconnectEvidence, effects: list[Effect]) -> None:
+    first = next((ch for ch in channels if ch.get("Uniqueid") == linkedid), channels[0])
+    age = max(_duration_s(ch.get("Duration")) for ch in channels)
+    started = _clamp(evidence.gap_end - age, evidence.gap_start, evidence.gap_end)
+    call = tracker.new_call(linkedid, first.get("Channel", ""), started)
+    call.quality.add(Q_START_INFERRED)
+    for ch in channels:
+        tracker.add_leg(call, ch["Uniqueid"], ch.get("Channel", ""))
+    if call.direction is None:
+        expert = next((ch for ch in channels if tracker.expert_ext_of(ch.get("Channel", ""))), None)
+        if expert is None:
+            return  # not an Expert's call
+        call.direction = Direction.INBOUND
+        call.expert_ext = tracker.expert_ext_of(expert["Channel"])
+        call.client_number = normalise_number(first.get("CallerIDNum"))
+        for leg in call.legs.values():
+            leg.is_expert = tracker.expert_ext_of(leg.channel) is not None
+    else:
+        call.client_number = _client_number(tracker, call, channels)
+    call.last_seen = evidence.gap_end
+    tracker.open_if_ours(call, started, effects)
+    _learn_from_channels(tracker, call, channels, evidence, effects)
+
+
+def _client_number(tracker: CallTracker, call: CallState, channels: list[Message]) -> str | None:
+    """The dialled number, from whichever client-leg field still shows it."""
+    for ch in channels:
+        if tracker.expert_ext_of(ch.get("Channel", "")):
+            continue
+        candidates = (ch.get("Exten"), ch.get("CallerIDNum"), ch.get("ConnectedLineNum"),
+                      number_from_dialstring(ch.get("Channel", "").partition("/")[2]))
+        for raw in candidates:
+            number = normalise_number(raw)
+            if number and number != call.expert_ext:
+                return number
+    return None
+
+
+def _learn_from_channels(tracker: CallTracker, call: CallState, live: list[Message],
+                         evidence: ReconnectEvidence, effects: list[Effect]) -> None:
+    """A bridged client leg that is Up means the call was answered while we were away."""
+    if call.answered_at is not None:
+        return
+    client_up = any(
+        ch.get("ChannelState") == UP and ch.get("BridgeId") and not _is_expert_channel(tracker, call, ch)
+        for ch in live
+    )
+    if client_up:
+        call.answered_at = (max(call.last_seen, evidence.gap_start) + evidence.gap_end) / 2
+        call.dial_status = "ANSWER"
+        call.quality.add(Q_ANSWER_INFERRED)
+        tracker.set_state(call, LiveState.TALKING, evidence.gap_end, effects)
+
+
+def _is_expert_channel(tracker: CallTracker, call: CallState, channel: Message) -> bool:
+    leg = call.legs.get(channel.get("Uniqueid", ""))
+    return leg.is_expert if leg else tracker.expert_ext_of(channel.get("Channel", "")) is not None
+
+
+def _duration_s(value: str | None) -> float:
+    if not value:
+        return 0.0
+    parts = value.split(":")
+    try:
+        return float(sum(int(p) * 60**i for i, p in enumerate(reversed(parts))))
+    except ValueError:
+        return 0.0
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
+__all__ = ["ReconnectEvidence", "reconcile", "restore", "Outcome"]

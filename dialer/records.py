@@ -1,0 +1,126 @@
+"""The call record the tracker produces and the ledger stores, and the tracker's effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    BUSY = "busy"
+    CONGESTION = "congestion"
+    CANCELLED = "cancelled"
+    EXPERT_NO_ANSWER = "expert_no_answer"
+    MISSED = "missed"
+
+
+class LiveState(StrEnum):
+    """What an Expert's screen shows while a call is up."""
+
+    DIALLING = "dialling"  # the Expert's own phone rings (outbound) / an inbound call is offered
+    RINGING = "ringing"  # the client's phone rings
+    TALKING = "talking"
+    ENDED = "ended"
+
+
+# Quality codes: set when a field was inferred rather than observed.
+Q_END_INFERRED = "end_inferred_after_reconnect"
+Q_START_INFERRED = "start_inferred_after_reconnect"
+Q_ANSWER_INFERRED = "answer_inferred_after_reconnect"
+Q_NO_TIMESTAMPS = "times_from_receipt"
+Q_PBX_RESTARTED = "pbx_restarted"
+
+REPLAY_KEYS = (
+    "linkedid", "direction", "expert_ext", "client_number", "started_at", "answered_at",
+    "ended_at", "duration_s", "talk_s", "outcome", "hangup_cause", "recording",
+    "planned_call_id", "client_id", "quality",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One call (one Linkedid). `ended_at`/`outcome` are None while the call is still up."""
+
+    linkedid: str
+    direction: Direction
+    expert_ext: str | None
+    client_number: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float
+    talk_s: float
+    outcome: Outcome | None
+    hangup_cause: int | None
+    recording: str | None
+    planned_call_id: str | None
+    client_id: str | None
+    quality: tuple[str, ...] = ()
+    client_name: str | None = None
+    ringing_at: datetime | None = None
+    hangup_by: str | None = None  # "expert" | "client" | None when unknown
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    def replay_dict(self) -> dict[str, object]:
+        """The `dsdesk replay` JSON shape: exactly REPLAY_KEYS."""
+        return {
+            "linkedid": self.linkedid,
+            "direction": str(self.direction),
+            "expert_ext": self.expert_ext,
+            "client_number": self.client_number,
+            "started_at": _iso(self.started_at),
+            "answered_at": _iso(self.answered_at),
+            "ended_at": _iso(self.ended_at),
+            "duration_s": self.duration_s,
+            "talk_s": self.talk_s,
+            "outcome": None if self.outcome is None else str(self.outcome),
+            "hangup_cause": self.hangup_cause,
+            "recording": self.recording,
+            "planned_call_id": self.planned_call_id,
+            "client_id": self.client_id,
+            "quality": list(self.quality),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallOpened:
+    """A call involving an Expert became known (persist it as open; show it live)."""
+
+    record: CallRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CallStateChanged:
+    """Live state for the Expert's screen and the supervisor's board."""
+
+    linkedid: str
+    expert_ext: str | None
+    state: LiveState
+    at: datetime
+    record: CallRecord = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CallClosed:
+    """A call ended: its final record."""
+
+    record: CallRecord
+
+
+Effect = CallOpened | CallStateChanged | CallClosed
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="milliseconds")
