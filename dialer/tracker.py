@@ -97,6 +97,13 @@ class CallTracker:
     def expect_originate(self, expected: ExpectedOriginate) -> None:
         self._expected[expected.action_id] = expected
 
+    def link_client(self, linkedid: str, client_id: str, client_name: str | None) -> None:
+        """An inbound caller matched to a client's contact: later records carry the client."""
+        call = self._calls.get(linkedid)
+        if call is not None:
+            call.client_id = call.client_id or client_id
+            call.client_name = call.client_name or client_name
+
     def open_records(self) -> list[CallRecord]:
         return [call.record(None) for call in self._calls.values() if call.opened]
 

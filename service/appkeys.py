@@ -1,0 +1,15 @@
+"""Typed keys for the application's shared state (imported by app.py and by the views)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.db.engine import SessionMaker
+from service.db.ledger import LedgerRepository
+from service.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
+DB_SESSIONS: web.AppKey[SessionMaker] = web.AppKey("db_sessions")
+LEDGER = web.AppKey("ledger", LedgerRepository)

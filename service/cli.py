@@ -1,0 +1,127 @@
+"""The `dsdesk` command line: a registry of subcommands and the entry point that runs them.
+
+A subcommand is a small function registered with `@command`; a space in its name nests it
+(`"calls list"` → `dsdesk calls list`). A package adds its commands by listing the module
+that registers them in COMMAND_MODULES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from service.errors import CommandError, SettingsError
+from service.settings import Settings, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int | None | Awaitable[int | None]]
+Configure = Callable[[argparse.ArgumentParser], object]  # adds the command's arguments
+H = TypeVar("H", bound=Handler)
+
+# Importing each of these registers its commands.
+COMMAND_MODULES: list[str] = ["service.commands"]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # words separated by spaces, e.g. "db upgrade"
+    help: str
+    handler: Handler
+    configure: Configure | None = None
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help: str, configure: Configure | None = None) -> Callable[[H], H]:
+    """Register the decorated function as `dsdesk <name>`; it may be sync or async."""
+
+    def register(handler: H) -> H:
+        COMMANDS[name] = Command(name, help, handler, configure)
+        return handler
+
+    return register
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "dsdesk",
+         only: Collection[str] | None = None) -> int:
+    """Parse `argv`, load the settings, run the chosen command; returns the exit status."""
+    parser = build_parser(prog, only)
+    args = parser.parse_args(argv)
+    chosen: Command | None = getattr(args, "command", None)
+    if chosen is None:
+        getattr(args, "group_parser", parser).print_help(sys.stderr)
+        return 2
+    _configure_logging(args.verbose - args.quiet)
+    try:
+        return _run(chosen, args, load_settings(args.config))
+    except SettingsError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 2
+    except CommandError as e:
+        print(f"{prog} {chosen.name}: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader (e.g. `| head`) went away: not an error
+        return 0
+
+
+def build_parser(prog: str = "dsdesk", only: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The argparse tree for every registered command (top-level names in `only`, if given)."""
+    load_command_modules()
+    parser = argparse.ArgumentParser(prog=prog, description="DS Desk: the call desk.")
+    parser.add_argument("--config", metavar="PATH",
+                        help="config file (default: $DSDESK_CONFIG, else ./config.yaml)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="less log output")
+    groups: dict[tuple[str, ...], argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    groups[()] = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in sorted(COMMANDS):
+        words = tuple(name.split())
+        if only is None or words[0] in only:
+            _add_command(groups, COMMANDS[name], words)
+    return parser
+
+
+def load_command_modules() -> None:
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
+
+
+def _add_command(groups: dict[tuple[str, ...], argparse._SubParsersAction[argparse.ArgumentParser]],
+                 cmd: Command, words: tuple[str, ...]) -> None:
+    for depth in range(1, len(words)):
+        prefix = words[:depth]
+        if prefix not in groups:
+            group = groups[prefix[:-1]].add_parser(prefix[-1], help=f"{' '.join(prefix)} commands")
+            group.set_defaults(group_parser=group)
+            groups[prefix] = group.add_subparsers(title="commands", metavar="COMMAND")
+    leaf = groups[words[:-1]].add_parser(words[-1], help=cmd.help, description=cmd.help)
+    if cmd.configure is not None:
+        cmd.configure(leaf)
+    leaf.set_defaults(command=cmd)
+
+
+def _run(cmd: Command, args: argparse.Namespace, settings: Settings) -> int:
+    result = cmd.handler(args, settings)
+    if inspect.isawaitable(result):
+        result = asyncio.run(_await(result))
+    return 0 if result is None else int(result)
+
+
+async def _await(awaitable: Awaitable[int | None]) -> int | None:
+    return await awaitable
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.DEBUG if verbosity > 0 else logging.INFO if verbosity == 0 else logging.WARNING
+    # Logs go to stderr so that JSON output on stdout stays machine-readable.
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+

@@ -1,0 +1,1 @@
+"""Database layer: models, engine, repositories and Alembic migrations."""

@@ -1,0 +1,221 @@
+"""The call ledger: idempotent batch upserts of CallRecords and the queries over them."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select, Table, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+
+from dialer.records import CallRecord, Direction, Outcome
+from service.db.engine import SessionMaker
+from service.db.models import Call, Client, ClientContact
+from service.db.upsert import dialect_name, insert_for
+from dialer.numbers import normalise_number
+
+_CALLS = cast(Table, Call.__table__)
+# Linkage fields: a later record that lacks them must not erase what an earlier one knew.
+_KEEP_KNOWN = ("expert_ext", "client_number", "client_name", "client_id", "planned_call_id", "recording")
+_NEVER_UPDATED = ("id", "linkedid", "created_at")
+
+
+class LedgerRepository:
+    """Reads and writes the `calls` table; each method is one transaction."""
+
+    def __init__(self, sessions: SessionMaker) -> None:
+        self._sessions = sessions
+
+    async def upsert_calls(self, records: Sequence[CallRecord]) -> int:
+        """Insert or update by linkedid in one transaction; returns the rows written.
+
+        Idempotent: the same records twice leave the same rows. A closed row is never
+        reopened: an open record arriving after the close is ignored (not counted).
+        Inbound calls without a client get one by matching the caller's number.
+        """
+        batch = _latest_per_call(records)
+        if not batch:
+            return 0
+        now = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            batch = await _with_client_names(session, await _with_inbound_clients(session, batch))
+            statement = _upsert_statement(dialect_name(session))
+            result = await session.execute(statement, [record_to_row(r, now) for r in batch])
+            return len(result.all())
+
+    async def open_calls(self) -> list[CallRecord]:
+        """Calls not yet closed, oldest first (a restarted service resumes them)."""
+        query = select(Call).where(Call.ended_at.is_(None)).order_by(Call.started_at, Call.id)
+        return await self._records(query)
+
+    async def get_call(self, linkedid: str) -> CallRecord | None:
+        rows = await self._records(select(Call).where(Call.linkedid == linkedid))
+        return rows[0] if rows else None
+
+    async def list_calls(self, day: date | None = None, tz: tzinfo = UTC,
+                         expert_ext: str | None = None, limit: int = 1000) -> list[CallRecord]:
+        """The latest `limit` calls (of `day` in `tz`, of one Expert when given), oldest first."""
+        query = select(Call)
+        if day is not None:
+            start, end = day_bounds(day, tz)
+            query = query.where(Call.started_at >= start, Call.started_at < end)
+        if expert_ext is not None:
+            query = query.where(Call.expert_ext == expert_ext)
+        query = query.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+        return list(reversed(await self._records(query)))
+
+    async def count_calls(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(Call)) or 0)
+
+    async def match_client_by_phone(self, number_e164: str) -> tuple[str, str] | None:
+        """(external_id, name) of the client whose contact has this phone; None if nobody does."""
+        number = normalise_number(number_e164)
+        if number is None:
+            return None
+        async with self._sessions() as session:
+            found = await _clients_by_phone(session, [number])
+        return found.get(number)
+
+    async def _records(self, query: Select[Call]) -> list[CallRecord]:
+        async with self._sessions() as session:
+            return [row_to_record(row) for row in await session.scalars(query)]
+
+
+def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar day in `tz`, as aware datetimes (DST days included)."""
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def record_to_row(record: CallRecord, now: datetime) -> dict[str, Any]:
+    """The `calls` row for a record (the one place, with row_to_record, that maps fields)."""
+    return {
+        "linkedid": record.linkedid,
+        "direction": str(record.direction),
+        "expert_ext": record.expert_ext,
+        "client_number": record.client_number,
+        "client_name": record.client_name,
+        "started_at": record.started_at,
+        "ringing_at": record.ringing_at,
+        "answered_at": record.answered_at,
+        "ended_at": record.ended_at,
+        "duration_s": float(record.duration_s),
+        "talk_s": float(record.talk_s),
+        "outcome": None if record.outcome is None else str(record.outcome),
+        "hangup_cause": record.hangup_cause,
+        "hangup_by": record.hangup_by,
+        "recording": record.recording,
+        "planned_call_id": record.planned_call_id,
+        "client_id": record.client_id,
+        "quality": list(record.quality),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def row_to_record(row: Call) -> CallRecord:
+    """The CallRecord for a `calls` row."""
+    return CallRecord(
+        linkedid=row.linkedid,
+        direction=Direction(row.direction),
+        expert_ext=row.expert_ext,
+        client_number=row.client_number,
+        started_at=row.started_at,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
+        duration_s=row.duration_s,
+        talk_s=row.talk_s,
+        outcome=None if row.outcome is None else Outcome(row.outcome),
+        hangup_cause=row.hangup_cause,
+        recording=row.recording,
+        planned_call_id=row.planned_call_id,
+        client_id=row.client_id,
+        quality=_quality_tuple(row.quality),
+        client_name=row.client_name,
+        ringing_at=row.ringing_at,
+        hangup_by=row.hangup_by,
+    )
+
+
+def _quality_tuple(value: object) -> tuple[str, ...]:
+    # Rows written by hand or by older tools may hold a comma-separated string.
+    if isinstance(value, str):
+        return tuple(code for code in value.split(",") if code)
+    return tuple(value) if isinstance(value, (list, tuple)) else ()
+
+
+def _latest_per_call(records: Iterable[CallRecord]) -> list[CallRecord]:
+    """One record per linkedid (one statement may not touch a row twice); closed beats open."""
+    chosen: dict[str, CallRecord] = {}
+    for record in records:
+        previous = chosen.get(record.linkedid)
+        if previous is None or not record.is_open or previous.is_open:
+            chosen[record.linkedid] = record
+    return list(chosen.values())
+
+
+def _upsert_statement(dialect: str) -> ReturningInsert[Any]:
+    insert = insert_for(dialect, _CALLS)
+    excluded = insert.excluded
+    updates: dict[str, ColumnElement[Any]] = {}
+    for column in _CALLS.columns:
+        if column.name in _NEVER_UPDATED:
+            continue
+        new = excluded[column.name]
+        updates[column.name] = func.coalesce(new, column) if column.name in _KEEP_KNOWN else new
+    # The update applies unless it would turn a closed row back into an open one.
+    reopen_guard = or_(_CALLS.c.ended_at.is_(None), excluded.ended_at.is_not(None))
+    return insert.on_conflict_do_update(
+        index_elements=[_CALLS.c.linkedid], set_=updates, where=reopen_guard
+    ).returning(_CALLS.c.linkedid)
+
+
+async def _with_inbound_clients(session: AsyncSession,
+                                records: list[CallRecord]) -> list[CallRecord]:
+    wanted = [r.client_number for r in records if _needs_phone_match(r) and r.client_number]
+    if not wanted:
+        return records
+    found = await _clients_by_phone(session, wanted)
+    return [_with_client(r, found.get(r.client_number or "")) if _needs_phone_match(r) else r
+            for r in records]
+
+
+def _needs_phone_match(record: CallRecord) -> bool:
+    return (record.direction == Direction.INBOUND and record.client_id is None
+            and record.client_number is not None)
+
+
+def _with_client(record: CallRecord, client: tuple[str, str] | None) -> CallRecord:
+    if client is None:
+        return record
+    return dataclasses.replace(record, client_id=client[0], client_name=record.client_name or client[1])
+
+
+async def _with_client_names(session: AsyncSession, records: list[CallRecord]) -> list[CallRecord]:
+    wanted = {r.client_id for r in records if r.client_id is not None and r.client_name is None}
+    if not wanted:
+        return records
+    rows = await session.execute(
+        select(Client.external_id, Client.name).where(Client.external_id.in_(wanted))
+    )
+    names = {external_id: name for external_id, name in rows}
+    return [dataclasses.replace(r, client_name=names[r.client_id])
+            if r.client_name is None and r.client_id in names else r for r in records]
+
+
+async def _clients_by_phone(session: AsyncSession,
+                            numbers: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """phone → (external_id, name); when contacts of several clients share a phone, the oldest wins."""
+    rows = await session.execute(
+        select(ClientContact.phone_e164, Client.external_id, Client.name)
+        .join(Client, Client.id == ClientContact.client_id)
+        .where(ClientContact.phone_e164.in_(set(numbers)))
+        .order_by(ClientContact.id.desc())
+    )
+    # Descending order so that the oldest contact is written last and wins.
+    return {phone: (external_id, name) for phone, external_id, name in rows if phone}

@@ -1,0 +1,263 @@
+"""Typed, frozen settings loaded from config.yaml, with environment overrides."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from service.errors import SettingsError
+
+if TYPE_CHECKING:
+    from dialer.tracker import TrackerConfig
+
+ENV_CONFIG = "DSDESK_CONFIG"
+ENV_DATABASE_URL = "DSDESK_DATABASE_URL"
+ENV_AMI_SECRET = "DSDESK_AMI_SECRET"
+CONFIG_NAME = "config.yaml"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# One named group `ext` (Python's `re` forbids repeating a name, hence the lookaheads); only
+# short numeric extensions count, so a trunk such as `PJSIP/provider-0001` is never an Expert.
+DEFAULT_EXPERT_CHANNEL_PATTERN = (
+    r"^(?:(?:PJSIP|SIP)/(?=\d{2,6}-)|Local/(?=\d{2,6}@ds-agents))(?P<ext>\d{2,6})"
+)
+
+# Scenario names of the built-in PBX, one per capture in tests/fixtures/ami/asterisk-22/.
+SIMULATOR_SCENARIOS = (
+    "answered", "expert_hangs_up_first", "no_answer", "rejected", "busy", "congestion",
+    "cancelled", "expert_no_answer", "inbound_answered", "inbound_missed",
+)
+DEFAULT_OUTCOME_MIX = {
+    "answered": 0.45, "expert_hangs_up_first": 0.05, "no_answer": 0.12, "rejected": 0.06,
+    "busy": 0.08, "congestion": 0.03, "cancelled": 0.04, "expert_no_answer": 0.04,
+    "inbound_answered": 0.10, "inbound_missed": 0.03,
+}
+_DB_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+asyncpg", "postgres")
+
+
+def _ordered(value: tuple[float, float]) -> tuple[float, float]:
+    if not 0 <= value[0] <= value[1]:
+        raise ValueError("must be [min, max] with 0 <= min <= max")
+    return value
+
+
+Range = Annotated[tuple[float, float], AfterValidator(_ordered)]
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///var/dsdesk.db"  # relative paths: from the working directory
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in _DB_SCHEMES:
+            raise ValueError(f"unsupported database URL scheme {scheme!r}; use sqlite or postgresql")
+        return value
+
+    def __repr_args__(self) -> Iterator[tuple[str, Any]]:
+        # A PostgreSQL URL may carry a password; repr() ends up in logs.
+        yield "url", mask_url(self.url)
+
+
+class PbxSettings(_Section):
+    mode: Literal["simulator", "asterisk"] = "simulator"
+
+
+class ReconnectSettings(_Section):
+    min_s: float = Field(default=0.5, gt=0)
+    max_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _max_not_below_min(self) -> ReconnectSettings:
+        if self.max_s < self.min_s:
+            raise ValueError("max_s must be >= min_s")
+        return self
+
+
+class AmiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Port = 5038
+    username: str = "dsdesk"
+    secret: SecretStr = SecretStr("")  # prefer the DSDESK_AMI_SECRET environment variable
+    keepalive_s: float = Field(default=20.0, gt=0)
+    action_timeout_s: float = Field(default=10.0, gt=0)
+    reconnect: ReconnectSettings = ReconnectSettings()
+    expert_channel_pattern: re.Pattern[str] = re.compile(DEFAULT_EXPERT_CHANNEL_PATTERN)
+
+    @field_validator("expert_channel_pattern")
+    @classmethod
+    def _has_ext_group(cls, value: re.Pattern[str]) -> re.Pattern[str]:
+        if "ext" not in value.groupindex:
+            raise ValueError("needs a named group (?P<ext>...) that captures the extension")
+        return value
+
+    def expert_ext(self, channel: str) -> str | None:
+        """The Expert's extension if `channel` is an Expert's channel, else None."""
+        match = self.expert_channel_pattern.search(channel)
+        return match.group("ext") if match else None
+
+
+class OrganisationSettings(_Section):
+    timezone: str = "Europe/Moscow"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {value!r}") from e
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class RecordingsSettings(_Section):
+    dir: Path = Path("var/recordings")
+    pbx_prefix: str = "/var/spool/asterisk/monitor/"
+
+    def local_path(self, pbx_path: str) -> Path | None:
+        """Where a recording the PBX reported lives in DS Desk's directory (None: elsewhere)."""
+        if pbx_path.startswith(self.pbx_prefix):
+            return self.dir / pbx_path[len(self.pbx_prefix):].lstrip("/")
+        return None if Path(pbx_path).is_absolute() else self.dir / pbx_path
+
+
+class SimulatorSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Port = 0  # 0: any free port; the runner connects to the one actually bound
+    speed: float = Field(default=1.0, gt=0)  # simulated seconds per real second
+    outcome_mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_OUTCOME_MIX))
+    experts: tuple[str, ...] = ("101", "102", "103", "104", "105")
+    demo_load: bool = True
+    demo_calls_per_minute: float = Field(default=6.0, gt=0)
+    expert_ring_s: Range = (1.0, 4.0)
+    ring_s: Range = (2.0, 15.0)
+    talk_s: Range = (10.0, 180.0)
+
+    @field_validator("outcome_mix")
+    @classmethod
+    def _known_scenarios(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(SIMULATOR_SCENARIOS))
+        if unknown:
+            raise ValueError(f"unknown scenario(s) {unknown}; known: {list(SIMULATOR_SCENARIOS)}")
+        if any(weight < 0 for weight in value.values()) or not any(value.values()):
+            raise ValueError("weights must be >= 0 and at least one > 0")
+        return value
+
+
+class ServiceSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Port = 8080
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    pbx: PbxSettings = PbxSettings()
+    ami: AmiSettings = AmiSettings()
+    organisation: OrganisationSettings = OrganisationSettings()
+    recordings: RecordingsSettings = RecordingsSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    service: ServiceSettings = ServiceSettings()
+
+    def tracker_config(self) -> TrackerConfig:
+        """The call tracker's configuration (dialer.replay and the runner look for this)."""
+        from dialer.tracker import TrackerConfig  # lazy: settings load without the dialer
+
+        return TrackerConfig(
+            expert_channel_pattern=self.ami.expert_channel_pattern.pattern,
+            recording_pbx_prefix=self.recordings.pbx_prefix,
+        )
+
+
+def load_settings(path: str | os.PathLike[str] | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Load settings: `path`, else $DSDESK_CONFIG, else ./config.yaml, else the repo's, else defaults."""
+    env = os.environ if env is None else env
+    config_path = _config_path(path, env)
+    data = _read_yaml(config_path) if config_path is not None else {}
+    data = _apply_env(data, env)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as e:
+        raise SettingsError(_describe(e, config_path)) from e
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password (if any) replaced by ***."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
+def _config_path(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    chosen = path or env.get(ENV_CONFIG) or None
+    if chosen is not None:
+        if not Path(chosen).is_file():
+            raise SettingsError(f"config file not found: {chosen}")
+        return Path(chosen)
+    for candidate in (Path.cwd() / CONFIG_NAME, REPO_ROOT / CONFIG_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise SettingsError(f"{path}: cannot read: {e}") from e
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: the top level must be a mapping of sections")
+    return data
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """Environment variables win over the file (deployers keep secrets out of it)."""
+    data = dict(data)
+    if env.get(ENV_DATABASE_URL):
+        data["database"] = _with_key(data.get("database"), "url", env[ENV_DATABASE_URL])
+    if env.get(ENV_AMI_SECRET):
+        data["ami"] = _with_key(data.get("ami"), "secret", env[ENV_AMI_SECRET])
+    return data
+
+
+def _with_key(section: object, key: str, value: str) -> object:
+    if section is None:
+        return {key: value}
+    # A malformed section is left as is so that validation reports it by name.
+    return {**section, key: value} if isinstance(section, dict) else section
+
+
+def _describe(error: ValidationError, path: Path | None) -> str:
+    source = str(path) if path is not None else "settings"
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,26 @@
+"""The real application: wiring, cleanup contexts and /healthz."""
+
+from __future__ import annotations
+
+from pytest_aiohttp import AiohttpClient
+
+from service.app import create_app
+from service.appkeys import DB_ENGINE, LEDGER, SETTINGS
+from service.settings import Settings
+from tests.service.builders import closed_call
+
+
+async def test_healthz(aiohttp_client: AiohttpClient, db_settings: Settings) -> None:
+    client = await aiohttp_client(create_app(db_settings))
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_the_database_is_wired(aiohttp_client: AiohttpClient, db_settings: Settings) -> None:
+    client = await aiohttp_client(create_app(db_settings))
+    app = client.app
+    assert app is not None and app[SETTINGS] is db_settings
+    assert app[DB_ENGINE].dialect.name in ("sqlite", "postgresql")
+    assert await app[LEDGER].upsert_calls([closed_call()]) == 1
+    assert (await app[LEDGER].get_call(closed_call().linkedid)) == closed_call()
