@@ -40,10 +40,14 @@ class ReconnectEvidence:
     pbx_restarted_at: float | None = None  # CoreStartupTime, when it changed across the gap
 
 
-def reconcile(tracker: CallTracker, evidence: ReconnectEvidence) -> list[Effect]:
+def reconcile(tracker: CallTracker, evidence: ReconnectEvidence, only: set[str] | None = None) -> list[Effect]:
+    """`only`: the calls that were open when the connection came back (later ones are not in the gap)."""
     effects: list[Effect] = []
     by_linkedid = _group_by_linkedid(evidence.channels)
     for call in list(tracker.calls.values()):
+        if only is not None and call.linkedid not in only:
+            by_linkedid.pop(call.linkedid, None)
+            continue
         live = [] if evidence.pbx_restarted_at is not None else _live_channels_of(call, by_linkedid)
         by_linkedid.pop(call.linkedid, None)
         if live:

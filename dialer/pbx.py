@@ -1,0 +1,111 @@
+"""The PBX side as one object: AMI connection + ledger recorder + the actions DS Desk sends."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from dialer import actions
+from dialer.ami.message import Message
+from dialer.client import AmiConnection, AmiOptions
+from dialer.numbers import normalise_number
+from dialer.recorder import CallStore, LedgerRecorder
+from dialer.tracker import CallTracker, ExpectedOriginate, TrackerConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateConfig:
+    expert_channel: str = "PJSIP/{ext}"  # the Expert's phone; the lab and simulator use Local/{ext}@ds-agents
+    context: str = "ds-outbound"  # dialplan context that records (MixMonitor) and dials the client
+    timeout_s: float = 30.0  # how long the Expert's own phone may ring
+    caller_id: str = "DS Desk <{ext}>"
+
+
+class Pbx:
+    """Records every call by itself and places calls for Experts and supervisors."""
+
+    def __init__(self, options: AmiOptions, store: CallStore, *, tracker_config: TrackerConfig | None = None,
+                 originate: OriginateConfig | None = None) -> None:
+        self.recorder = LedgerRecorder(CallTracker(tracker_config), store)
+        self._originate = originate or OriginateConfig()
+        self.connection = AmiConnection(
+            options,
+            on_events=self.recorder.on_events,
+            on_connected=self._on_connected,
+            on_disconnected=self._on_disconnected,
+        )
+
+    async def start(self) -> None:
+        await self.recorder.start()
+        await self.connection.start()
+
+    async def close(self) -> None:
+        await self.connection.close()
+        await self.recorder.stop()
+
+    async def click_to_call(self, expert_ext: str, client_number: str, *, planned_call_id: str | None = None,
+                            client_id: str | None = None) -> str:
+        """Ring the Expert's phone, then the client's; returns the call's Linkedid."""
+        number = normalise_number(client_number)
+        if not number:
+            raise ValueError(f"not a phone number: {client_number!r}")
+        linkedid = f"dsd-{uuid.uuid4().hex}"
+        action_id = f"c2c-{linkedid}"
+        self.recorder.tracker.expect_originate(
+            ExpectedOriginate(action_id, linkedid, expert_ext, number, planned_call_id, client_id)
+        )
+        spec = actions.originate_call(
+            expert_channel=self._originate.expert_channel.format(ext=expert_ext),
+            context=self._originate.context,
+            client_number=number,
+            planned_call_id=planned_call_id,
+            client_id=client_id,
+            channel_id=linkedid,
+            other_channel_id=f"{linkedid}-2",
+            caller_id=self._originate.caller_id.format(ext=expert_ext),
+            timeout_ms=int(self._originate.timeout_s * 1000),
+        )
+        await self.connection.perform(spec._replace(headers={**spec.headers, "ActionID": action_id}))
+        return linkedid
+
+    async def listen_in(self, supervisor_ext: str, expert_ext: str, mode: actions.SpyMode) -> None:
+        """A supervisor listens, whispers or barges in on an Expert's call (ChanSpy)."""
+        expert_prefix = self._originate.expert_channel.format(ext=expert_ext)
+        spec = actions.chanspy(
+            supervisor_channel=self._originate.expert_channel.format(ext=supervisor_ext),
+            expert_channel_prefix=_spy_prefix(expert_prefix),
+            mode=mode,
+        )
+        await self.connection.perform(spec)
+
+    async def hangup(self, channel: str) -> None:
+        await self.connection.perform(actions.hangup(channel))
+
+    # ---- PbxActions for the recorder's reconcile --------------------------------------
+    async def ping(self) -> Message:
+        return await self.connection.perform(actions.ping())
+
+    async def core_status(self) -> Message:
+        return await self.connection.perform(actions.core_status())
+
+    async def core_show_channels(self) -> list[Message]:
+        spec = actions.core_show_channels()
+        _, items = await self.connection.list_action(spec.name, **spec.headers)
+        return [item for item in items if item.get("Event") == "CoreShowChannel"]
+
+    async def _on_connected(self, is_reconnect: bool) -> None:
+        log.info("AMI %s", "reconnected" if is_reconnect else "connected")
+        await self.recorder.on_connected(self, is_reconnect)
+
+    async def _on_disconnected(self, error: BaseException | None) -> None:
+        if error is not None:
+            log.warning("AMI connection lost: %s", error)
+        self.recorder.on_disconnected()
+
+
+def _spy_prefix(channel: str) -> str:
+    # `PJSIP/101` would also match 1011: spy on `PJSIP/101-`; Local channels end at the context.
+    return channel if "@" in channel else channel + "-"
