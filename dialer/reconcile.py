@@ -55,7 +55,8 @@ def reconcile(tracker: CallTracker, evidence: ReconnectEvidence, only: set[str] 
         else:
             _close_in_gap(tracker, call, evidence, effects)
     for linkedid, channels in by_linkedid.items():
-        _adopt_call(tracker, linkedid, channels, evidence, effects)
+        if not tracker.was_closed(linkedid):
+            _adopt_call(tracker, linkedid, channels, evidence, effects)
     return effects
 
 
@@ -100,6 +101,7 @@ def _continue_call(tracker: CallTracker, call: CallState, live: list[Message],
         if ch.get("Uniqueid") and ch["Uniqueid"] not in call.legs:
             tracker.add_leg(call, ch["Uniqueid"], ch.get("Channel", ""))
     _learn_from_channels(tracker, call, live, evidence, effects)
+    _apply_orphan_hangups(tracker, call, effects)
 
 
 def _close_in_gap(tracker: CallTracker, call: CallState, evidence: ReconnectEvidence,
@@ -134,9 +136,18 @@ def _adopt_call(tracker: CallTracker, linkedid: str, channels: list[Message],
             leg.is_expert = tracker.expert_ext_of(leg.channel) is not None
     else:
         call.client_number = _client_number(tracker, call, channels)
-    call.last_seen = evidence.gap_end
+    call.last_seen = started
     tracker.open_if_ours(call, started, effects)
     _learn_from_channels(tracker, call, channels, evidence, effects)
+    _apply_orphan_hangups(tracker, call, effects)
+
+
+def _apply_orphan_hangups(tracker: CallTracker, call: CallState, effects: list[Effect]) -> None:
+    """Hangups that arrived after the channel list was read but before we could adopt the legs."""
+    for uniqueid in list(call.legs):
+        orphan = tracker.orphan_hangups.pop(uniqueid, None)
+        if orphan is not None and call.linkedid in tracker.calls:
+            tracker.hang_up_leg(call, uniqueid, orphan[0], orphan[1], effects)
 
 
 def _client_number(tracker: CallTracker, call: CallState, channels: list[Message]) -> str | None:

@@ -63,6 +63,9 @@ class CallTracker:
         self._leg_call: dict[str, CallState] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
         self._expected: dict[str, ExpectedOriginate] = {}
+        # Hangups of channels we never saw start (their Newchannel fell into a reconnect gap):
+        # reconcile may adopt their call from a channel list read just before these arrived.
+        self.orphan_hangups: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._handlers: dict[str, Callable[[Message, float, list[Effect]], None]] = {
             "Newchannel": self._on_newchannel,
             "Newstate": self._on_newstate,
@@ -106,6 +109,10 @@ class CallTracker:
 
     def open_records(self) -> list[CallRecord]:
         return [call.record(None) for call in self._calls.values() if call.opened]
+
+    def was_closed(self, linkedid: str) -> bool:
+        """Recently closed: a channel list read before its last Hangup must not bring it back."""
+        return linkedid in self._closed
 
     def expert_ext_of(self, channel: str) -> str | None:
         match = self._expert_re.match(channel)
@@ -245,7 +252,10 @@ class CallTracker:
 
     def _on_hangup(self, ev: Message, now: float, effects: list[Effect]) -> None:
         call, leg = self._leg_of(ev)
-        if call is None or leg is None or not leg.alive:
+        if call is None or leg is None:
+            self._remember_orphan(ev, now)
+            return
+        if not leg.alive:
             return
         at = self._time(ev, now)
         call.last_seen = at
@@ -372,6 +382,26 @@ class CallTracker:
     def _mark_time_source(self, call: CallState, ev: Message) -> None:
         if "Timestamp" not in ev:
             call.quality.add(Q_NO_TIMESTAMPS)
+
+    def _remember_orphan(self, ev: Message, now: float) -> None:
+        uniqueid = ev.get("Uniqueid")
+        if uniqueid and ev.get("Linkedid") not in self._closed:
+            self.orphan_hangups[uniqueid] = (self._time(ev, now), ev.get("Cause", "0"))
+            if len(self.orphan_hangups) > RECENTLY_CLOSED_LIMIT:
+                self.orphan_hangups.popitem(last=False)
+
+    def hang_up_leg(self, call: CallState, uniqueid: str, at: float, cause: str,
+                    effects: list[Effect]) -> None:
+        """A leg ended (seen late, e.g. during reconcile); the call closes with its last leg."""
+        leg = call.legs.get(uniqueid)
+        if leg is None or not leg.alive:
+            return
+        leg.alive = False
+        call.live_legs -= 1
+        call.last_seen = max(call.last_seen, at)
+        self._note_cause(call, leg, cause)
+        if call.live_legs <= 0:
+            self.close(call, call.last_seen, effects)
 
     def _remember_closed(self, linkedid: str) -> None:
         self._closed[linkedid] = None

@@ -6,17 +6,24 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from service.appkeys import DB_ENGINE, DB_SESSIONS, LEDGER, SETTINGS
+from dialer.simulator import PbxSimulator
+from service.appkeys import DB_ENGINE, DB_SESSIONS, DEMO_CLIENTS, LEDGER, PBX, SETTINGS, SIMULATOR
+from service.db.clients import ClientsRepository
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
+from service.demo_data import seed_demo_clients
+from service.pbx_setup import build_pbx, simulator_config
 from service.settings import Settings
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The web application; resources start and stop with it (cleanup contexts, in order)."""
+def create_app(settings: Settings, *, with_pbx: bool = True) -> web.Application:
+    """The web application; resources start in this order and stop in reverse (cleanup contexts)."""
     app = web.Application()
     app[SETTINGS] = settings
     app.cleanup_ctx.append(database_ctx)
+    if with_pbx:
+        app.cleanup_ctx.append(simulator_ctx)
+        app.cleanup_ctx.append(pbx_ctx)
     app.router.add_get("/healthz", healthz)
     return app
 
@@ -32,6 +39,36 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+async def simulator_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The built-in PBX (pbx.mode: simulator), with demo clients it calls and is called by."""
+    settings = app[SETTINGS]
+    if settings.pbx.mode != "simulator":
+        app[SIMULATOR] = None
+        yield
+        return
+    demo = await seed_demo_clients(ClientsRepository(app[DB_SESSIONS])) if settings.simulator.demo_load else []
+    app[DEMO_CLIENTS] = demo
+    simulator = PbxSimulator(simulator_config(settings, demo))
+    await simulator.start()
+    app[SIMULATOR] = simulator
+    yield
+    await simulator.stop()
+
+
+async def pbx_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The AMI connection and the call ledger recorder: every call is recorded by itself."""
+    pbx = build_pbx(app[SETTINGS], app[LEDGER], app[SIMULATOR])
+    await pbx.start()
+    app[PBX] = pbx
+    yield
+    await pbx.close()
+
+
 async def healthz(request: web.Request) -> web.Response:
     """Liveness for load balancers and `make run` checks; carries no ledger data."""
-    return web.json_response({"status": "ok"})
+    body: dict[str, object] = {"status": "ok"}
+    if PBX in request.app:
+        pbx = request.app[PBX]
+        body["ami_connected"] = pbx.connection.connected
+        body["ledger_write_error"] = pbx.recorder.last_error
+    return web.json_response(body)

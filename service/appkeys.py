@@ -7,9 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
+from dialer.pbx import Pbx
+from dialer.simulator import PbxSimulator
 from service.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
 DB_SESSIONS: web.AppKey[SessionMaker] = web.AppKey("db_sessions")
 LEDGER = web.AppKey("ledger", LedgerRepository)
+SIMULATOR: web.AppKey[PbxSimulator | None] = web.AppKey("simulator")
+PBX = web.AppKey("pbx", Pbx)
+DEMO_CLIENTS: web.AppKey[list[tuple[str, str, str]]] = web.AppKey("demo_clients")

@@ -40,11 +40,11 @@ DEFAULT_EXPERT_CHANNEL_PATTERN = (
 
 # Scenario names of the built-in PBX, one per capture in tests/fixtures/ami/asterisk-22/.
 SIMULATOR_SCENARIOS = (
-    "answered", "expert_hangs_up_first", "no_answer", "rejected", "busy", "congestion",
+    "answered", "expert_hangs_up", "no_answer", "rejected", "busy", "congestion",
     "cancelled", "expert_no_answer", "inbound_answered", "inbound_missed",
 )
 DEFAULT_OUTCOME_MIX = {
-    "answered": 0.45, "expert_hangs_up_first": 0.05, "no_answer": 0.12, "rejected": 0.06,
+    "answered": 0.45, "expert_hangs_up": 0.05, "no_answer": 0.12, "rejected": 0.06,
     "busy": 0.08, "congestion": 0.03, "cancelled": 0.04, "expert_no_answer": 0.04,
     "inbound_answered": 0.10, "inbound_missed": 0.03,
 }
@@ -105,6 +105,9 @@ class AmiSettings(_Section):
     action_timeout_s: float = Field(default=10.0, gt=0)
     reconnect: ReconnectSettings = ReconnectSettings()
     expert_channel_pattern: re.Pattern[str] = re.compile(DEFAULT_EXPERT_CHANNEL_PATTERN)
+    # Click-to-call: the Expert's phone ({ext} is the extension) and the context that records and dials.
+    originate_channel: str = "PJSIP/{ext}"
+    originate_context: str = "ds-outbound"
 
     @field_validator("expert_channel_pattern")
     @classmethod

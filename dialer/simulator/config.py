@@ -128,7 +128,6 @@ class SimulatorConfig:
     restart_pause_real_s: float = 0.05  # the port refuses connections this long during restart()
     demo_experts: tuple[str, ...] = ()
     demo_interval_s: float = 300.0
-    demo_inbound_share: float = 0.2
     # Clients the demo load calls and is called by: (number, organisation name, client external id).
     # Empty: random numbers. With DS Desk's demo clients here, inbound calls match known clients.
     demo_clients: tuple[tuple[str, str, str], ...] = ()

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from dialer.simulator.config import Scenario
+from dialer.records import Direction
+from dialer.simulator.dialing import choose_scenario
 from dialer.simulator.errors import SimulatorStateError
 
 if TYPE_CHECKING:
@@ -52,14 +53,14 @@ class DemoLoad:
     def _one_call(self, ext: str) -> None:
         pbx = self.pbx
         number, name, client_id = self._pick_client()
-        if pbx.rng.random() < pbx.config.demo_inbound_share:
-            scenario = Scenario.INBOUND_ANSWERED if pbx.rng.random() < 0.8 else Scenario.INBOUND_MISSED
+        scenario = choose_scenario(pbx.config, pbx.rng)
+        if scenario.direction is Direction.INBOUND:
             pbx.start_inbound(number, name, ext, scenario=scenario)
         else:
             # As DS Desk's click-to-call would: the client's id travels as a channel variable.
             variables = (("CLIENT_ID", client_id),) if client_id else ()
-            pbx.start_outbound(ext, number, caller_name=pbx.config.expert_name or f"Эксперт {ext}",
-                               variables=variables)
+            pbx.start_outbound(ext, number, scenario=scenario,
+                               caller_name=pbx.config.expert_name or f"Эксперт {ext}", variables=variables)
 
     def _pick_client(self) -> tuple[str, str, str]:
         pbx = self.pbx

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dialer.records import Direction
+
 import math
 import random
 import re
@@ -88,9 +90,17 @@ def parse_variables(values: list[str]) -> tuple[tuple[str, str], ...]:
 
 
 def choose_outbound(config: SimulatorConfig, rng: random.Random) -> Scenario:
-    scenarios = [s for s, w in config.outcome_mix if w > 0]
-    weights = [w for _, w in config.outcome_mix if w > 0]
-    return rng.choices(scenarios, weights)[0]
+    """An Originate can only become an outbound scenario; inbound weights apply to the demo load."""
+    return choose_scenario(config, rng, inbound=False)
+
+
+def choose_scenario(config: SimulatorConfig, rng: random.Random, inbound: bool | None = None) -> Scenario:
+    """By the outcome mix; `inbound` restricts the draw to one direction (None: either)."""
+    mix = [(s, w) for s, w in config.outcome_mix
+           if w > 0 and (inbound is None or (s.direction is Direction.INBOUND) == inbound)]
+    if not mix:
+        mix = [(Scenario.INBOUND_ANSWERED if inbound else Scenario.ANSWERED, 1.0)]
+    return rng.choices([s for s, _ in mix], [w for _, w in mix])[0]
 
 
 def resolve_plan(

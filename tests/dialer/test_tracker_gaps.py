@@ -143,3 +143,28 @@ def test_failed_originate_without_any_channel_is_recorded() -> None:
                         "Timestamp": "1795824043.0"})
     [record] = [e.record for e in tracker.handle(response, 0) if isinstance(e, CallClosed)]
     assert (record.linkedid, record.outcome, record.planned_call_id) == ("dsd-1", "expert_no_answer", "PC-1")
+
+
+def test_channel_list_older_than_the_hangup_does_not_reopen_the_call() -> None:
+    """The list was read while the call was up; its Hangups were processed before reconcile ran."""
+    msgs = events("busy.ami")
+    tracker = CallTracker()
+    stale_list = live_channels_at(msgs, float(msgs[-1]["Timestamp"]) - 0.5)
+    closed = [e for m in msgs for e in tracker.handle(m, 0) if isinstance(e, CallClosed)]
+    effects = reconcile(tracker, ReconnectEvidence(stale_list, 0.0, float(msgs[-1]["Timestamp"])), only=set())
+    assert len(closed) == 1 and effects == [] and tracker.calls == {}
+
+
+def test_hangups_seen_before_adoption_close_the_adopted_call() -> None:
+    """Newchannel fell into the gap; the Hangups arrive after the list was read, before reconcile."""
+    msgs = events("busy.ami")
+    t_end = float(msgs[-1]["Timestamp"])
+    stale_list = live_channels_at(msgs, t_end - 0.5)
+    tracker = CallTracker()
+    for m in msgs:
+        if float(m["Timestamp"]) > t_end - 0.5:
+            tracker.handle(m, 0)
+    effects = reconcile(tracker, ReconnectEvidence(stale_list, t_end - 3, t_end - 0.4))
+    [closed] = [e.record for e in effects if isinstance(e, CallClosed)]
+    assert closed.ended_at.timestamp() == pytest.approx(t_end, abs=0.01)
+    assert tracker.calls == {}

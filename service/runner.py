@@ -1,0 +1,55 @@
+"""`dsdesk run` / `make run`: start the whole product on its configured (by default embedded) parts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from service.app import create_app
+from service.appkeys import SIMULATOR
+from service.settings import Settings, mask_url
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(_serve(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _serve(settings: Settings) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.service.host, settings.service.port)
+    await site.start()
+    _print_banner(settings, app)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def _print_banner(settings: Settings, app: web.Application) -> None:
+    simulator = app[SIMULATOR]
+    pbx = (f"built-in PBX simulator on {simulator.host}:{simulator.port} (demo calls: "
+           f"{'on' if settings.simulator.demo_load else 'off'})" if simulator is not None
+           else f"Asterisk AMI at {settings.ami.host}:{settings.ami.port}")
+    lines = [
+        "",
+        "DS Desk is running.",
+        f"  web:       http://{settings.service.host}:{settings.service.port}/healthz",
+        f"  PBX:       {pbx}",
+        f"  database:  {mask_url(settings.database.url)}",
+        "  logins:    none yet: the sign-in screens arrive with the Expert's screen",
+        "  the ledger, as calls happen:  .venv/bin/dsdesk calls list",
+        "  stop: Ctrl+C",
+        "",
+    ]
+    print("\n".join(lines), flush=True)

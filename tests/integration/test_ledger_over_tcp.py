@@ -1,0 +1,154 @@
+"""The whole ledger over real TCP: simulator PBX → AMI client → tracker → real database.
+
+Runs on SQLite and PostgreSQL (the `db_url` fixture). Truth is what the simulator played.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from dialer.client import AmiOptions
+from dialer.errors import DialerError
+from dialer.pbx import OriginateConfig, Pbx
+from dialer.records import Q_END_INFERRED, Q_PBX_RESTARTED, CallRecord
+from dialer.simulator import PbxSimulator, SimulatorConfig
+from dialer.simulator.config import Scenario
+from dialer.simulator.errors import SimulatorStateError
+from dialer.simulator.truth import TruthRecord
+from service.db.ledger import LedgerRepository
+
+OUTBOUND = [Scenario.ANSWERED, Scenario.NO_ANSWER, Scenario.REJECTED, Scenario.BUSY, Scenario.CONGESTION,
+            Scenario.CANCELLED, Scenario.EXPERT_NO_ANSWER, Scenario.EXPERT_HANGS_UP]
+INBOUND = [Scenario.INBOUND_ANSWERED, Scenario.INBOUND_MISSED]
+
+
+@dataclass
+class Rig:
+    sim: PbxSimulator
+    pbx: Pbx
+    ledger: LedgerRepository
+
+
+@pytest.fixture
+async def rig(request: pytest.FixtureRequest, ledger: LedgerRepository, tmp_path) -> AsyncIterator[Rig]:
+    speed = getattr(request, "param", 40.0)
+    sim = PbxSimulator(SimulatorConfig(speed=speed, seed=7, recordings_dir=tmp_path / "rec",
+                                       dial_timeout_s=6, originate_timeout_s=5, restart_downtime_s=1.0))
+    await sim.start()
+    options = AmiOptions(port=sim.port, username="dsdesk", secret="dsdesk", backoff_min=0.02, backoff_max=0.2,
+                         ping_interval=1.0, ping_timeout=3.0, action_timeout=5.0)
+    pbx = Pbx(options, ledger, originate=OriginateConfig(expert_channel="Local/{ext}@ds-agents", timeout_s=5))
+    await pbx.start()
+    await pbx.connection.wait_connected(5)
+    yield Rig(sim, pbx, ledger)
+    await pbx.close()
+    await sim.stop()
+
+
+def plan_call(rng: random.Random, i: int) -> tuple[Scenario, str, str]:
+    scenario = rng.choice(OUTBOUND + INBOUND)
+    return scenario, f"{100 + i % 60}", f"7911{5550000 + i:07d}"
+
+
+async def place(rig: Rig, scenario: Scenario, ext: str, number: str, i: int, rng: random.Random) -> None:
+    durations = dict(ring_s=rng.uniform(1, 4), talk_s=rng.uniform(2, 8))
+    if scenario in INBOUND:
+        while True:
+            try:
+                rig.sim.start_inbound(number, f"ООО Клиент {i}", ext, scenario=scenario,
+                                      ring_s=durations["ring_s"], talk_s=durations["talk_s"])
+                return
+            except SimulatorStateError:  # the PBX is restarting: the client calls again shortly
+                await asyncio.sleep(0.05)
+    rig.sim.script(number, scenario, expert_ring_s=rng.uniform(0.5, 2), **durations)
+    for _ in range(100):  # like an Expert pressing "call" again while the link is down
+        try:
+            await rig.pbx.click_to_call(ext, number, planned_call_id=f"PC-{i}", client_id=f"C-{i}")
+            return
+        except DialerError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("could not originate")
+
+
+async def run_calls(rig: Rig, n: int, concurrency: int, seed: int) -> None:
+    rng = random.Random(seed)
+    pending = [plan_call(rng, i) for i in range(n)]
+    while pending:
+        wave, pending = pending[:concurrency], pending[concurrency:]
+        await asyncio.gather(*(place(rig, s, e, num, i, rng) for i, (s, e, num) in enumerate(wave, len(pending))))
+        await rig.sim.wait_idle(timeout=60)
+
+
+async def settled_records(rig: Rig, expected: int) -> dict[str, CallRecord]:
+    for _ in range(400):
+        await asyncio.sleep(0.05)
+        records = await rig.ledger.list_calls(None, limit=100_000)
+        closed = {r.linkedid: r for r in records if not r.is_open}
+        if len(closed) >= expected and rig.pbx.recorder.pending_count == 0:
+            return {r.linkedid: r for r in records}
+    missing = {k: v.scenario for k, v in rig.sim.truth.items() if k not in closed}
+    open_ = [r for r in records if r.is_open]
+    raise AssertionError(f"only {len(closed)} of {expected} calls closed in the ledger: {missing} {open_}")
+
+
+def assert_matches(truth: TruthRecord, got: CallRecord, tolerance: float) -> None:
+    assert got.direction == truth.direction and got.expert_ext == truth.expert_ext
+    assert got.client_number == truth.client_number
+    assert got.planned_call_id == truth.planned_call_id and got.client_id == truth.client_id
+    assert abs((got.started_at - truth.started_at).total_seconds()) <= tolerance
+    assert abs((got.ended_at - truth.ended_at).total_seconds()) <= tolerance
+    assert abs(got.duration_s - truth.duration_s) <= tolerance
+    assert abs(got.talk_s - truth.talk_s) <= tolerance
+
+
+async def test_200_mixed_calls_all_recorded_exactly(rig: Rig) -> None:
+    await run_calls(rig, 200, concurrency=40, seed=1)
+    truth = rig.sim.truth
+    assert len(truth) == 200
+    records = await settled_records(rig, 200)
+    assert set(records) == set(truth), "a call was lost or invented"
+    for linkedid, t in truth.items():
+        got = records[linkedid]
+        assert got.outcome == t.outcome, (t.scenario, got)
+        assert got.recording == t.recording and got.quality == ()
+        assert_matches(t, got, tolerance=0.01)
+    assert await rig.ledger.count_calls() == 200
+
+
+@pytest.mark.parametrize("rig", [4.0], indirect=True)
+async def test_drops_and_a_pbx_restart_lose_and_duplicate_nothing(rig: Rig) -> None:
+    rng = random.Random(3)
+    gaps: list[float] = []
+
+    async def chaos() -> None:
+        for k in range(12):
+            await asyncio.sleep(rng.uniform(0.3, 0.9))
+            before = rig.sim.clock.now()
+            if k == 6:
+                await rig.sim.restart()
+            else:
+                rig.sim.drop_connections()
+            await rig.pbx.connection.wait_connected(10)
+            gaps.append(rig.sim.clock.now() - before)
+
+    chaos_task = asyncio.create_task(chaos())
+    await run_calls(rig, 100, concurrency=20, seed=2)
+    await chaos_task
+    truth = rig.sim.truth
+    records = await settled_records(rig, len(truth))
+    assert set(records) == set(truth), "a call was lost or invented"
+    assert await rig.ledger.count_calls() == len(truth)
+    worst_gap = max(gaps)
+    for linkedid, t in truth.items():
+        got = records[linkedid]
+        if t.ended_by == "restart":
+            assert {Q_END_INFERRED, Q_PBX_RESTARTED} <= set(got.quality)
+        inferred = Q_END_INFERRED in got.quality
+        assert_matches(t, got, tolerance=(worst_gap + 1.0) if inferred else 1.0)
+        if not got.quality:
+            assert got.outcome == t.outcome
