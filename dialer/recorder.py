@@ -11,12 +11,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Protocol
 
 from dialer.ami.message import Message
 from dialer.reconcile import ReconnectEvidence, reconcile, restore
-from dialer.records import CallClosed, CallOpened, CallRecord, CallStateChanged, Direction, Effect
+from dialer.records import CallClosed, CallOpened, CallRecord, CallStateChanged, Effect
 from dialer.tracker import CallTracker
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,6 @@ LiveListener = Callable[[CallStateChanged], None]
 class CallStore(Protocol):
     async def upsert_calls(self, records: Sequence[CallRecord]) -> int: ...
     async def open_calls(self) -> list[CallRecord]: ...
-    async def match_client_by_phone(self, number: str) -> tuple[str, str] | None: ...
 
 
 class PbxActions(Protocol):
@@ -56,7 +54,6 @@ class LedgerRecorder:
         self._pbx_last: float | None = None  # PBX clock: the newest event Timestamp seen
         self._wall_last: float | None = None
         self._booted: float | None = None  # Uptime of the PBX at the last FullyBooted since (re)connect
-        self._client_cache: dict[str, tuple[str, str] | None] = {}
         self.committed = 0  # records written, for benchmarks and the health page
         self.last_error: str | None = None
 
@@ -159,8 +156,8 @@ class LedgerRecorder:
             return True
         batch = dict(self._pending)
         try:
-            records = [await self._with_client(r) for r in batch.values()]
-            await self._store.upsert_calls(records)
+            # The store links inbound calls to a client by the caller's number (in its transaction).
+            await self._store.upsert_calls(list(batch.values()))
         except Exception as e:  # the database is down or restarting: keep everything, retry
             self.last_error = f"{type(e).__name__}: {e}"
             log.warning("could not write %d call records, will retry: %s", len(batch), self.last_error)
@@ -171,19 +168,6 @@ class LedgerRecorder:
         self.committed += len(batch)
         self.last_error = None
         return True
-
-    async def _with_client(self, record: CallRecord) -> CallRecord:
-        """Inbound calls from a known contact's number are linked to that client."""
-        if record.direction is not Direction.INBOUND or record.client_id or not record.client_number:
-            return record
-        number = record.client_number
-        if number not in self._client_cache:
-            self._client_cache[number] = await self._store.match_client_by_phone(number)
-        match = self._client_cache[number]
-        if match is None:
-            return record
-        self.tracker.link_client(record.linkedid, match[0], match[1])
-        return replace(record, client_id=match[0], client_name=record.client_name or match[1])
 
     @property
     def pending_count(self) -> int:

@@ -26,13 +26,17 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername=driver) if driver else parsed
 
 
-def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
-    """An AsyncEngine; on SQLite with WAL and foreign keys, creating the file's directory."""
+def create_engine(url: str | URL, *, sqlite_busy_timeout_s: float = 30.0, **kwargs: Any) -> AsyncEngine:
+    """An AsyncEngine; on SQLite with WAL and foreign keys, creating the file's directory.
+
+    `sqlite_busy_timeout_s`: how long a write waits for another process's lock before failing
+    (the ledger recorder then keeps its records and retries).
+    """
     parsed = async_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
     _ensure_sqlite_dir(parsed)
-    engine = create_async_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+    engine = create_async_engine(parsed, connect_args={"timeout": sqlite_busy_timeout_s}, **kwargs)
     event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
     return engine
 

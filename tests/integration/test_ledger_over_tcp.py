@@ -20,6 +20,7 @@ from dialer.simulator import PbxSimulator, SimulatorConfig
 from dialer.simulator.config import Scenario
 from dialer.simulator.errors import SimulatorStateError
 from dialer.simulator.truth import TruthRecord
+from service.db.engine import create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
 
 OUTBOUND = [Scenario.ANSWERED, Scenario.NO_ANSWER, Scenario.REJECTED, Scenario.BUSY, Scenario.CONGESTION,
@@ -35,8 +36,10 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(request: pytest.FixtureRequest, ledger: LedgerRepository, tmp_path) -> AsyncIterator[Rig]:
+async def rig(request: pytest.FixtureRequest, migrated_db: str, tmp_path) -> AsyncIterator[Rig]:
     speed = getattr(request, "param", 40.0)
+    engine = create_engine(migrated_db, sqlite_busy_timeout_s=0.5)  # outages show up fast in tests
+    ledger = LedgerRepository(create_sessionmaker(engine))
     sim = PbxSimulator(SimulatorConfig(speed=speed, seed=7, recordings_dir=tmp_path / "rec",
                                        dial_timeout_s=6, originate_timeout_s=5, restart_downtime_s=1.0))
     await sim.start()
@@ -48,6 +51,7 @@ async def rig(request: pytest.FixtureRequest, ledger: LedgerRepository, tmp_path
     yield Rig(sim, pbx, ledger)
     await pbx.close()
     await sim.stop()
+    await engine.dispose()
 
 
 def plan_call(rng: random.Random, i: int) -> tuple[Scenario, str, str]:
