@@ -168,3 +168,22 @@ def test_hangups_seen_before_adoption_close_the_adopted_call() -> None:
     [closed] = [e.record for e in effects if isinstance(e, CallClosed)]
     assert closed.ended_at.timestamp() == pytest.approx(t_end, abs=0.01)
     assert tracker.calls == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "states"),
+    [
+        ("answered.ami", ["dialling", "ringing", "talking", "ended"]),
+        ("busy.ami", ["dialling", "ended"]),  # busy at once: the client's phone never rang
+        ("reject.ami", ["dialling", "ringing", "ended"]),
+        ("expert-phone-not-answered.ami", ["dialling", "ended"]),
+        ("inbound-answered.ami", ["ringing", "talking", "ended"]),
+        ("inbound-missed.ami", ["ringing", "ended"]),
+    ],
+)
+def test_live_states_pushed_for_the_screen(name: str, states: list[str]) -> None:
+    from dialer.records import CallStateChanged
+
+    tracker = CallTracker()
+    seen = [e.state for m in events(name) for e in tracker.handle(m, 0) if isinstance(e, CallStateChanged)]
+    assert [str(s) for s in seen] == states

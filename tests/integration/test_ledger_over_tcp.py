@@ -156,3 +156,36 @@ async def test_drops_and_a_pbx_restart_lose_and_duplicate_nothing(rig: Rig) -> N
         assert_matches(t, got, tolerance=(worst_gap + 1.0) if inferred else 1.0)
         if not got.quality:
             assert got.outcome == t.outcome
+
+
+async def test_inbound_call_from_a_known_contact_is_linked_to_the_client(rig: Rig, migrated_db: str) -> None:
+    from service.db.clients import ClientsRepository
+
+    engine = create_engine(migrated_db)
+    clients = ClientsRepository(create_sessionmaker(engine))
+    await clients.upsert_client("C-777", "ООО «Ромашка»")
+    await clients.add_contact("C-777", "Ольга Петровна Иванова", "8 (911) 555-01-10")
+    await engine.dispose()
+    rig.sim.start_inbound("+79115550110", "", "107", scenario=Scenario.INBOUND_ANSWERED, ring_s=1, talk_s=3)
+    rig.sim.start_inbound("79990000000", "", "108", scenario=Scenario.INBOUND_MISSED, ring_s=1)
+    await rig.sim.wait_idle()
+    records = await settled_records(rig, 2)
+    by_number = {r.client_number: r for r in records.values()}
+    known, unknown = by_number["79115550110"], by_number["79990000000"]
+    assert (known.client_id, known.planned_call_id, known.outcome) == ("C-777", None, "answered")
+    assert (unknown.client_id, unknown.outcome) == (None, "missed")
+
+
+async def test_listen_in_sends_chanspy_originate(rig: Rig) -> None:
+    rig.sim.start_outbound("101", "79115550101", scenario=Scenario.ANSWERED, ring_s=1, talk_s=30)
+    await asyncio.sleep(0.2)
+    await rig.pbx.listen_in("150", "101", "listen")
+    await rig.pbx.listen_in("150", "101", "whisper")
+    await rig.pbx.listen_in("150", "101", "barge")
+    for _ in range(100):
+        if len(rig.sim.chanspy_log) == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert [r.data for r in rig.sim.chanspy_log] == [
+        "Local/101@ds-agents,qE", "Local/101@ds-agents,qwE", "Local/101@ds-agents,qBE"]
+    assert all(r.channel == "Local/150@ds-agents" for r in rig.sim.chanspy_log)
