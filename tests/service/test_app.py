@@ -14,11 +14,13 @@ async def test_healthz(aiohttp_client: AiohttpClient, db_settings: Settings) -> 
     client = await aiohttp_client(create_app(db_settings))
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok"}
+    body = await response.json()
+    assert body["status"] == "ok" and body["ledger_write_error"] is None
+    assert isinstance(body["ami_connected"], bool)
 
 
 async def test_the_database_is_wired(aiohttp_client: AiohttpClient, db_settings: Settings) -> None:
-    client = await aiohttp_client(create_app(db_settings))
+    client = await aiohttp_client(create_app(db_settings, with_pbx=False))
     app = client.app
     assert app is not None and app[SETTINGS] is db_settings
     assert app[DB_ENGINE].dialect.name in ("sqlite", "postgresql")
