@@ -18,13 +18,14 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from _stream import StreamPlan
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
+Blocks = Callable[[], Iterable[bytes | memoryview]]  # a fresh pass over the stream per connection
 GATED_USER = "dsdesk"
 BLOCK_BYTES = 1 << 20  # the stream is sent in blocks of whole repetitions; responses go in between
 STARTUP_DATE, STARTUP_TIME = "2026-11-28", "00:00:00"
@@ -77,7 +78,7 @@ def _serve(pipe: Connection, calls: int, prebuilt: bool, with_mixed: bool) -> No
     size = None if blocks is None else len(blocks.blob)
     pipe.send(StreamFacts(port, plan.events, plan.calls, dict(plan.outcomes), size,
                           time.perf_counter() - started))
-    source = blocks.blocks if blocks is not None else (lambda: _generated_blocks(plan))
+    source: Blocks = blocks.blocks if blocks is not None else (lambda: _generated_blocks(plan))
     threading.Thread(target=_accept_loop, args=(listener, source, plan.first_timestamp), daemon=True).start()
     pipe.recv()  # "stop" (or EOF when the parent dies)
 
@@ -116,7 +117,7 @@ def _generated_blocks(plan: StreamPlan) -> Iterator[bytes]:
         yield b"".join(parts)
 
 
-def _accept_loop(listener: socket.socket, source, first_timestamp: str) -> None:  # noqa: ANN001
+def _accept_loop(listener: socket.socket, source: Blocks, first_timestamp: str) -> None:
     while True:
         sock, _ = listener.accept()
         try:
@@ -138,7 +139,7 @@ class _Session:
         self._go = threading.Event()
         self._gone = threading.Event()
 
-    def run(self, blocks) -> None:  # noqa: ANN001
+    def run(self, blocks: Iterable[bytes | memoryview]) -> None:
         self._sock.sendall(BANNER)
         threading.Thread(target=self._read, daemon=True).start()
         while not self._go.is_set():

@@ -36,7 +36,7 @@ from _ami_server import GATED_USER, AmiStreamServer, StreamFacts
 from dialer.client import AmiOptions
 from dialer.pbx import Pbx
 from dialer.records import CallRecord
-from service.db.engine import async_url, create_engine, create_sessionmaker
+from service.db.engine import SessionMaker, async_url, create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
 from service.db.migrate import migrate
 from service.db.models import Call, Client, ClientContact
@@ -50,7 +50,8 @@ PG_ADMIN_URL = os.environ.get("DSDESK_BENCH_PG_URL", "postgresql://postgres@127.
 class Run:
     elapsed_s: float
     events: int
-    calls: int = 0  # call records committed (DS Desk)
+    calls: int = 0  # calls in the ledger afterwards (DS Desk)
+    records: int = 0  # records handed to the store: a call opened and closed in one flush is written once
 
     @property
     def rate(self) -> float:
@@ -107,11 +108,13 @@ class CountingStore:
         self._inner = inner
         self._expected = expected_calls
         self.closed = 0
+        self.records = 0
         self.finished_at: float | None = None
         self.done = asyncio.Event()
 
     async def upsert_calls(self, records: Sequence[CallRecord]) -> int:
         written = await self._inner.upsert_calls(records)
+        self.records += len(records)
         self.closed += sum(1 for r in records if r.ended_at is not None)
         if self.closed >= self._expected and self.finished_at is None:
             self.finished_at = time.perf_counter()
@@ -125,33 +128,41 @@ class CountingStore:
 async def run_dsdesk(facts: StreamFacts, url: str, timeout: float,
                      samples: list[Sample] | None = None) -> Run:
     engine = create_engine(url)
-    store = CountingStore(LedgerRepository(create_sessionmaker(engine)), facts.calls)
+    sessions = create_sessionmaker(engine)
+    store = CountingStore(LedgerRepository(sessions), facts.calls)
     options = AmiOptions("127.0.0.1", facts.port, GATED_USER, "bench", buffer_size=BUFFER_SIZE,
                          ping_interval=3600.0, action_timeout=60.0)
     pbx = Pbx(options, store)
+    try:
+        elapsed = await _ingest(pbx, store, facts, timeout, samples)
+        await pbx.close()
+        calls = await _check_ledger(sessions, facts)
+    finally:
+        await pbx.close()  # idempotent
+        await engine.dispose()
+    return Run(elapsed, facts.events, calls, store.records)
+
+
+async def _ingest(pbx: Pbx, store: CountingStore, facts: StreamFacts, timeout: float,
+                  samples: list[Sample] | None) -> float:
+    """Seconds from `pbx.start()` until the stream's last call record was committed."""
     sampler = None if samples is None else asyncio.create_task(_sample_memory(store, facts.calls, samples))
     started = time.perf_counter()
     try:
         await pbx.start()
-        try:
-            await asyncio.wait_for(store.done.wait(), timeout)
-        except TimeoutError as e:
-            raise RuntimeError(f"DS Desk: {store.closed} of {facts.calls} calls in {timeout:.0f} s") from e
-        assert store.finished_at is not None
-        elapsed = store.finished_at - started
+        await asyncio.wait_for(store.done.wait(), timeout)
         if sampler is not None:
             await sampler
-        await pbx.close()
-        calls = await _check_ledger(create_sessionmaker(engine), facts)
+    except TimeoutError as e:
+        raise RuntimeError(f"DS Desk: {store.closed} of {facts.calls} calls in {timeout:.0f} s") from e
     finally:
         if sampler is not None:
             sampler.cancel()
-        await pbx.close()
-        await engine.dispose()
-    return Run(elapsed, facts.events, calls)
+    assert store.finished_at is not None
+    return store.finished_at - started
 
 
-async def _check_ledger(sessions, facts: StreamFacts) -> int:  # noqa: ANN001
+async def _check_ledger(sessions: SessionMaker, facts: StreamFacts) -> int:
     """Every call of the stream is in the ledger, closed, with the outcome the pure tracker gave."""
     async with sessions() as session:
         rows = await session.execute(
@@ -170,6 +181,7 @@ async def _sample_memory(store: CountingStore, calls: int, samples: list[Sample]
         while store.closed < calls * tenth // 10:
             await asyncio.sleep(0.02)
         rss, hwm = _memory_mb()
+        # asyncio's private ready queue: batches the reader thread handed over and the loop has not run yet
         samples.append(Sample(tenth / 10, store.closed, rss, hwm, len(getattr(loop, "_ready", ()))))
 
 
@@ -262,7 +274,7 @@ def compare(args: argparse.Namespace) -> Results:
     server = AmiStreamServer(args.calls, prebuilt=True)
     facts = server.start()
     print(f"stream: {facts.calls} calls, {facts.events} events, {facts.bytes / 1e6:.0f} MB "
-          f"(built in {facts.build_s:.1f} s, served by pid-separate process)")
+          f"(built in {facts.build_s:.1f} s, served from a separate process)")
     timeout = 120 + facts.events / 5000
     results, pg = Results(), PgDatabase(PG_ADMIN_URL)
     results.pg_skipped = asyncio.run(pg_available(pg)) if args.pg else "--no-pg"
@@ -295,12 +307,16 @@ def memory(calls: int) -> tuple[Run, list[Sample]]:
 
 
 def _fmt(run: Run) -> str:
-    calls = f", {run.calls} calls" if run.calls else ""
+    calls = f", {run.calls} calls, {run.records} records written" if run.calls else ""
     return f"{run.rate:,.0f} ev/s ({run.elapsed_s:.2f} s{calls})"
 
 
 def _median_rate(runs: list[Run]) -> float:
     return statistics.median(r.rate for r in runs)
+
+
+def _spread(runs: list[Run]) -> str:
+    return f"(runs {min(r.rate for r in runs):,.0f}-{max(r.rate for r in runs):,.0f})"
 
 
 def report(args: argparse.Namespace, results: Results, mem: tuple[Run, list[Sample]] | None) -> None:
@@ -309,13 +325,13 @@ def report(args: argparse.Namespace, results: Results, mem: tuple[Run, list[Samp
           f"python={platform.python_version()}  calls={args.calls} repeat={args.repeat}")
     if results.bare:
         bare = _median_rate(results.bare)
-        print(f"  bare asterisk-ami (median)  {bare:,.0f} ev/s")
+        print(f"  bare asterisk-ami (median)  {bare:,.0f} ev/s   {_spread(results.bare)}")
         sqlite = _median_rate(results.sqlite)
         print(f"  DS Desk SQLite (median)     {sqlite:,.0f} ev/s   ratio {sqlite / bare:.2f} "
-              f"(target >= {TARGET_RATIO})")
+              f"(target >= {TARGET_RATIO})   {_spread(results.sqlite)}")
         if results.pg:
             pg = _median_rate(results.pg)
-            print(f"  DS Desk PostgreSQL (median) {pg:,.0f} ev/s   ratio {pg / bare:.2f}")
+            print(f"  DS Desk PostgreSQL (median) {pg:,.0f} ev/s   ratio {pg / bare:.2f}   {_spread(results.pg)}")
         else:
             print(f"  DS Desk PostgreSQL          skipped ({results.pg_skipped})")
     if mem is not None:
@@ -331,7 +347,7 @@ def report(args: argparse.Namespace, results: Results, mem: tuple[Run, list[Samp
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000, help="calls in the rate-comparison stream")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the median is reported")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each; the median is reported")
     parser.add_argument("--memory-calls", type=int, default=100_000, help="calls in the memory run (0: skip)")
     parser.add_argument("--pg", action=argparse.BooleanOptionalAction, default=True,
                         help=f"also run on PostgreSQL ({PG_ADMIN_URL}) when reachable")

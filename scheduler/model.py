@@ -142,6 +142,10 @@ class ExistingItem:
     contact_external_id: str
     slot: datetime
     state: PlanState
+    # For a ROLLED_OVER item of an earlier day: what it was planned for, so the copy the
+    # builder plans today keeps its reasons and topic (the builder adds «перенесён с DD.MM»).
+    reasons: tuple[Reason, ...] = ()
+    topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
     ServiceError                 base of everything below
     ├── SettingsError            config.yaml (or an env override) is invalid; names the key
     ├── LedgerError              the ledger/clients repositories refused a request
-    │   └── UnknownClientError   a contact was added for a client that does not exist
+    │   ├── UnknownClientError   a contact was added for a client that does not exist
+    │   └── UnknownExpertError   an absence or a plan names an Expert login that does not exist
     └── CommandError             a `dsdesk` command cannot run (exit status 1, message shown)
 """
 
@@ -24,6 +25,10 @@ class LedgerError(ServiceError):
 
 class UnknownClientError(LedgerError, LookupError):
     """No client with the given external id."""
+
+
+class UnknownExpertError(LedgerError, LookupError):
+    """No Expert with the given login."""
 
 
 class CommandError(ServiceError):

@@ -1,26 +1,72 @@
-"""A small repository for the client directory (demo and test data; a later issue extends it)."""
+"""The client directory: organisations and their contacts, upserted by CRM external id."""
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import SessionMaker
-from service.db.models import Client, ClientContact
-from service.db.upsert import dialect_name, insert_for
-from service.errors import UnknownClientError
 from dialer.numbers import normalise_number
+from service.db.bulk import chunks, ids_by, session_scope, upsert_by_key
+from service.db.engine import SessionMaker
+from service.db.models import Client, ClientContact, Expert
+from service.db.records import ClientRecord, ContactRecord, Counts
+from service.db.upsert import dialect_name, insert_for
+from service.errors import UnknownClientError, UnknownExpertError
 
 _CLIENTS = cast(Table, Client.__table__)
+_CONTACTS = cast(Table, ClientContact.__table__)
+_EXPERTS = cast(Table, Expert.__table__)
 
 
 class ClientsRepository:
-    """Clients by external id, and their contacts' phones."""
+    """Clients and contacts by external id; a method given `session` uses the caller's transaction."""
 
     def __init__(self, sessions: SessionMaker) -> None:
         self._sessions = sessions
+
+    async def upsert_clients(self, records: Sequence[ClientRecord],
+                             session: AsyncSession | None = None) -> Counts:
+        """Create or update by external id; an unknown expert_login raises UnknownExpertError."""
+        counts = Counts()
+        async with session_scope(self._sessions, session) as s:
+            for chunk in chunks(records):
+                experts = await _ids_or_raise(s, _EXPERTS, "login",
+                                              {r.expert_login for r in chunk if r.expert_login},
+                                              UnknownExpertError, "Expert with login")
+                rows = [_client_row(r, experts) for r in chunk]
+                counts += await upsert_by_key(s, _CLIENTS, "external_id", rows)
+        return counts
+
+    async def upsert_contacts(self, records: Sequence[ContactRecord],
+                              session: AsyncSession | None = None) -> Counts:
+        """Create or update by external id (a contact may move to another client)."""
+        counts = Counts()
+        async with session_scope(self._sessions, session) as s:
+            for chunk in chunks(records):
+                clients = await _ids_or_raise(s, _CLIENTS, "external_id",
+                                              {r.client_external_id for r in chunk},
+                                              UnknownClientError, "client with external id")
+                rows = [_contact_row(r, clients) for r in chunk]
+                counts += await upsert_by_key(s, _CONTACTS, "external_id", rows)
+        return counts
+
+    async def client_ids(self, session: AsyncSession | None = None) -> dict[str, int]:
+        """external id → id of every client (imports check references against it)."""
+        async with session_scope(self._sessions, session) as s:
+            return {ext: client_id for ext, client_id
+                    in await s.execute(select(Client.external_id, Client.id))}
+
+    async def contact_owners(self, session: AsyncSession | None = None) -> dict[str, str]:
+        """Contact external id → its client's external id, for every contact that has one."""
+        query = (select(ClientContact.external_id, Client.external_id)
+                 .join(Client, Client.id == ClientContact.client_id)
+                 .where(ClientContact.external_id.is_not(None)))
+        async with session_scope(self._sessions, session) as s:
+            return {cast(str, contact): client for contact, client in await s.execute(query)}
 
     async def upsert_client(self, external_id: str, name: str) -> int:
         """Create the client or rename it; returns its database id."""
@@ -55,3 +101,25 @@ async def _client_id(session: AsyncSession, external_id: str) -> int:
     if client_id is None:
         raise UnknownClientError(f"no client with external id {external_id!r}")
     return client_id
+
+
+def _client_row(record: ClientRecord, experts: dict[str, int]) -> dict[str, Any]:
+    row = asdict(record)
+    login = row.pop("expert_login")
+    row["expert_id"] = experts[login] if login else None
+    return row
+
+
+def _contact_row(record: ContactRecord, clients: dict[str, int]) -> dict[str, Any]:
+    row = asdict(record)
+    row["client_id"] = clients[row.pop("client_external_id")]
+    return row
+
+
+async def _ids_or_raise(session: AsyncSession, table: Table, key: str, values: set[str],
+                        error: type[Exception], what: str) -> dict[str, int]:
+    ids = await ids_by(session, table, key, values)
+    unknown = sorted(values - ids.keys())
+    if unknown:
+        raise error(f"no {what} {', '.join(map(repr, unknown[:10]))}")
+    return ids

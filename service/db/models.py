@@ -1,10 +1,28 @@
-"""SQLAlchemy models: the call ledger and the minimal client directory."""
+"""SQLAlchemy models: the call ledger, Experts, the client directory, history and the daily plan."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from service.db.types import UTCDateTime
@@ -48,11 +66,38 @@ class Call(Base):
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     hangup_by: Mapped[str | None] = mapped_column(String(16))
     recording: Mapped[str | None] = mapped_column(Text)
-    planned_call_id: Mapped[str | None] = mapped_column(String(32))
+    # The planned call's public id (`PC-1001`), not a foreign key: the PBX may report any string.
+    planned_call_id: Mapped[str | None] = mapped_column(String(32), index=True)
     client_id: Mapped[str | None] = mapped_column(String(32), index=True)
     quality: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Expert(Base):
+    """A user of DS Desk: an Expert (gets a daily plan), a supervisor or an admin."""
+
+    __tablename__ = "experts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), server_default="expert")  # expert|supervisor|admin
+    extension: Mapped[str | None] = mapped_column(String(32))
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the organisation's zone
+    daily_target: Mapped[int | None] = mapped_column(Integer)  # None: the configured default
+
+
+class ExpertAbsence(Base):
+    """Days an Expert is away (`from_date`..`to_date`, both inclusive): no plan on them."""
+
+    __tablename__ = "expert_absences"
+    __table_args__ = (UniqueConstraint("expert_id", "from_date", "to_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
+    from_date: Mapped[date] = mapped_column(Date)
+    to_date: Mapped[date] = mapped_column(Date, index=True)
 
 
 class Client(Base):
@@ -63,6 +108,20 @@ class Client(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(255))
+    inn: Mapped[str | None] = mapped_column(String(12))
+    segment: Mapped[str] = mapped_column(String(8), server_default="ДС")  # ДС | КС | VIP
+    territory: Mapped[str | None] = mapped_column(String(64))
+    # No ON DELETE action: an Expert who still has clients cannot be deleted (reassign first).
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the organisation's zone
+    version: Mapped[str] = mapped_column(String(24), server_default="other")
+    online_last_login: Mapped[date | None] = mapped_column(Date)
+    online_logins_30d: Mapped[int | None] = mapped_column(Integer)
+    debt_rub: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")
+    prepaid_months: Mapped[int | None] = mapped_column(Integer)
+    terms_end: Mapped[date | None] = mapped_column(Date)
+    ds_since: Mapped[date | None] = mapped_column(Date)
+    contact_every_days: Mapped[int | None] = mapped_column(Integer)  # None: the configured cadence
     contacts: Mapped[list[ClientContact]] = relationship(
         back_populates="client", lazy="raise_on_sql", cascade="all, delete-orphan"
     )
@@ -77,4 +136,113 @@ class ClientContact(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     full_name: Mapped[str] = mapped_column(String(255))
     phone_e164: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Nullable: contacts made before imports existed (demo data) have no CRM id.
+    external_id: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
+    position: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(64))  # as imported; phone_e164 is what is dialled
+    email: Mapped[str | None] = mapped_column(String(255))
+    is_user: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    call_from: Mapped[time | None] = mapped_column(Time)  # preferred window, client's local time
+    call_to: Mapped[time | None] = mapped_column(Time)
     client: Mapped[Client] = relationship(back_populates="contacts", lazy="raise_on_sql")
+
+
+class HistoryEntry(Base):
+    """A past contact attempt from the CRM; `row_key` hashes the whole normalised row."""
+
+    __tablename__ = "history"
+    __table_args__ = (
+        # Covering (with the implicit rowid/id) for the per-contact summaries.
+        Index("ix_history_contact_id_date_result", "contact_id", "date", "result"),
+        Index("ix_history_client_id_date", "client_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_contacts.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(String(16))  # contact_made | not_reached
+    topic: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    # The row has no id of its own: re-importing it must find it by its content.
+    row_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ClientSignal(Base):
+    """A reason to call that came from outside (hotline request, problem, new user…)."""
+
+    __tablename__ = "signals"
+    __table_args__ = (
+        Index("ix_signals_client_id_occurred_on", "client_id", "occurred_on"),
+        Index("ix_signals_contact_id_occurred_on", "contact_id", "occurred_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_contacts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    row_key: Mapped[str] = mapped_column(String(64), unique=True)  # as in history
+
+
+class PlannedCall(Base):
+    """One item of an Expert's daily plan (a «Работа»); the ledger links to it by `public_id`."""
+
+    __tablename__ = "planned_calls"
+    __table_args__ = (
+        # A contact is called at most once a day; save_plan relies on this to top up safely.
+        UniqueConstraint("plan_date", "contact_id"),
+        Index("ix_planned_calls_expert_id_plan_date", "expert_id", "plan_date"),
+        Index("ix_planned_calls_contact_id_plan_date", "contact_id", "plan_date"),
+        Index("ix_planned_calls_client_id_plan_date", "client_id", "plan_date"),
+        Index("ix_planned_calls_state_plan_date", "state", "plan_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)  # PC-<1000 + id>
+    plan_date: Mapped[date] = mapped_column(Date)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("client_contacts.id"))
+    slot: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), server_default="planned")
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"code": …, "text": …}]
+    topic: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)  # the previous contact's comment
+    result_comment: Mapped[str | None] = mapped_column(Text)  # the wrap-up's own comment
+    rolled_from: Mapped[int | None] = mapped_column(
+        ForeignKey("planned_calls.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CallbackPromise(Base):
+    """A callback an Expert promised at a fixed time (created by the wrap-up)."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_done_at", "done", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("client_contacts.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"))
+    at: Mapped[datetime]
+    topic: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    done: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(server_default=text("CURRENT_TIMESTAMP"))
+
+
+class PlanNote(Base):
+    """What the plan says about itself: «меньше 15: в портфеле больше некого звонить»."""
+
+    __tablename__ = "plan_notes"
+    __table_args__ = (UniqueConstraint("expert_id", "plan_date", "text"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
+    plan_date: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)

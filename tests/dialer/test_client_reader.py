@@ -13,7 +13,7 @@ from asterisk.ami.action import Action
 from asterisk.ami.response import FutureResponse, Response
 
 from dialer.ami.message import Message
-from dialer.client import DEFAULT_BUFFER_SIZE, DsAmiClient
+from dialer.ami_client import DEFAULT_BUFFER_SIZE, DsAmiClient
 from dialer.errors import AmiBannerError, AmiConnectionError
 from tests.dialer.fake_ami import FakeAmi, FakeSession, eventually, frame
 

@@ -54,3 +54,53 @@ async def _inspect(url: str, job: Callable[[Connection], T]) -> T:
             return await connection.run_sync(job)
     finally:
         await engine.dispose()
+
+
+async def test_plan_indexes_exist(migrated_db: str) -> None:
+    def indexes(c: Connection) -> dict[str, set[tuple[str, ...]]]:
+        inspector = inspect(c)
+        return {table: {tuple(ix["column_names"]) for ix in inspector.get_indexes(table)}
+                for table in ("calls", "history", "planned_calls", "client_contacts")}
+
+    found = await _inspect(migrated_db, indexes)
+    assert ("planned_call_id",) in found["calls"]
+    assert ("contact_id", "date", "result") in found["history"]
+    assert {("contact_id", "plan_date"), ("expert_id", "plan_date")} <= found["planned_calls"]
+    assert ("external_id",) in found["client_contacts"]
+
+
+async def test_downgrade_to_the_ledger_and_up_again_keeps_clients(migrated_db: str) -> None:
+    """0002 only adds to `clients`/`client_contacts`: their rows survive both directions."""
+    from service.db.clients import ClientsRepository
+    from service.db.engine import create_sessionmaker
+
+    engine = create_engine(migrated_db, poolclass=NullPool)
+    clients = ClientsRepository(create_sessionmaker(engine))
+    await clients.upsert_client("C-501", "ООО «Ромашка»")
+    await clients.add_contact("C-501", "Ольга", "89115550101")
+    await engine.dispose()
+    await _downgrade(migrated_db, "0001")
+    assert await current_revision(migrated_db) == "0001"
+    await migrate(migrated_db)
+    assert await current_revision(migrated_db) == HEAD
+    rows = await _inspect(migrated_db, lambda c: c.exec_driver_sql(
+        "SELECT c.external_id, k.phone_e164 FROM clients c JOIN client_contacts k ON k.client_id = c.id"
+    ).all())
+    assert [tuple(r) for r in rows] == [("C-501", "79115550101")]
+
+
+async def _downgrade(url: str, revision: str) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run_downgrade, revision)
+    finally:
+        await engine.dispose()
+
+
+def _run_downgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)

@@ -1,0 +1,256 @@
+"""What the pure plan builder needs for one day, loaded set-based: one query per input kind."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from operator import attrgetter
+from typing import Any, TypeVar, Unpack, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, Select, Table, and_, exists, false, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.model import (
+    Callback,
+    Client,
+    Contact,
+    ContactSummary,
+    ExistingItem,
+    Expert,
+    PlanState,
+    Reason,
+    ReasonCode,
+    Segment,
+    Signal,
+    SignalKind,
+    Version,
+)
+from service.db import models as m
+from service.db.summaries import summaries_query, to_summary
+
+_HISTORY = cast(Table, m.HistoryEntry.__table__)
+_PLANNED = cast(Table, m.PlannedCall.__table__)
+WORK_MEM = "64MB"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """Everything `build_plan` needs for `day`, as scheduler.model values."""
+
+    day: date
+    experts: tuple[Expert, ...]
+    clients: tuple[Client, ...]
+    contacts: tuple[Contact, ...]
+    summaries: tuple[ContactSummary, ...]  # one per contact in `contacts`; both by external id
+    signals: tuple[Signal, ...]  # only those newer than the last contact made
+    callbacks: tuple[Callback, ...]  # not done, due by the end of `day`
+    existing: tuple[ExistingItem, ...]  # the day's items + earlier rolled-over ones not re-planned
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose inputs to load: Experts with role `expert` (all, or only the given logins)."""
+
+    logins: frozenset[str] | None = None
+
+    def expert_ids(self) -> Select[Any]:
+        query = select(m.Expert.id).where(m.Expert.role == "expert")
+        return query.where(m.Expert.login.in_(self.logins)) if self.logins is not None else query
+
+    def client_ids(self) -> Select[Any]:
+        return select(m.Client.id).where(m.Client.expert_id.in_(self.expert_ids()))
+
+    def contact_ids(self) -> Select[Any]:
+        return select(m.ClientContact.id).where(m.ClientContact.client_id.in_(self.client_ids()))
+
+
+async def load_plan_inputs(session: AsyncSession, day: date, tz: ZoneInfo,
+                           logins: Collection[str] | None = None) -> PlanInputs:
+    """The inputs for `day`; `tz` is the organisation's zone (day bounds, default client zone)."""
+    scope = Scope(None if logins is None else frozenset(logins))
+    if session.get_bind().dialect.name == "postgresql":
+        # The summaries hash-aggregate millions of history rows; the 4 MB default spills to disk.
+        await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    return PlanInputs(
+        day=day,
+        experts=await load_experts(session, scope, day, tz),
+        clients=await load_clients(session, scope, tz),
+        contacts=await load_contacts(session, scope),
+        summaries=await load_summaries(session, scope, tz),
+        signals=await load_signals(session, scope),
+        callbacks=await load_callbacks(session, scope, day, tz),
+        existing=await load_existing(session, scope, day),
+    )
+
+
+async def load_experts(session: AsyncSession, scope: Scope, day: date,
+                       tz: ZoneInfo) -> tuple[Expert, ...]:
+    """Experts with their absences that have not ended before `day`."""
+    absences: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    query = (
+        select(m.ExpertAbsence.expert_id, m.ExpertAbsence.from_date, m.ExpertAbsence.to_date)
+        .where(m.ExpertAbsence.expert_id.in_(scope.expert_ids()), m.ExpertAbsence.to_date >= day)
+        .order_by(m.ExpertAbsence.from_date))
+    rows = await _rows(session, query)
+    for expert_id, start, end in rows:
+        absences[expert_id].append((start, end))
+    experts = await session.scalars(
+        select(m.Expert).where(m.Expert.id.in_(scope.expert_ids())).order_by(m.Expert.login))
+    return tuple(Expert(
+        login=e.login, full_name=e.full_name, extension=e.extension or "",
+        timezone=e.timezone or tz.key, daily_target=e.daily_target,
+        absences=tuple(absences.get(e.id, ())),
+    ) for e in experts)
+
+
+async def load_clients(session: AsyncSession, scope: Scope, tz: ZoneInfo) -> tuple[Client, ...]:
+    c = m.Client
+    # Plain columns, not ORM objects: building 100k entities costs seconds.
+    query = (
+        select(c.external_id, c.name, c.segment, m.Expert.login, c.timezone, c.version,
+               c.online_last_login, c.online_logins_30d, c.debt_rub, c.prepaid_months,
+               c.terms_end, c.ds_since, c.contact_every_days)
+        .join(m.Expert, m.Expert.id == c.expert_id)
+        .where(c.expert_id.in_(scope.expert_ids())))
+    rows = await _rows(session, query)
+    return _by_external_id(_client(row, tz) for row in rows)
+
+
+def _client(row: Any, tz: ZoneInfo) -> Client:
+    (external_id, name, segment, login, timezone, version, last_login, logins_30d, debt,
+     prepaid, terms_end, ds_since, every) = row
+    return Client(
+        external_id=external_id, name=name, segment=Segment(segment), expert_login=login,
+        timezone=timezone or tz.key, version=Version(version), online_last_login=last_login,
+        online_logins_30d=logins_30d, debt_rub=float(debt), prepaid_months=prepaid,
+        terms_end=terms_end, ds_since=ds_since, contact_every_days=every,
+    )
+
+
+async def load_contacts(session: AsyncSession, scope: Scope) -> tuple[Contact, ...]:
+    """Contacts with a CRM id (only those can be planned and shown by external id)."""
+    ct = m.ClientContact
+    query = (
+        select(ct.external_id, m.Client.external_id, ct.full_name, ct.position,
+               func.coalesce(ct.phone_e164, ct.phone), ct.is_user, ct.call_from, ct.call_to)
+        .join(m.Client, m.Client.id == ct.client_id)
+        .where(ct.client_id.in_(scope.client_ids()), ct.external_id.is_not(None)))
+    rows = await _rows(session, query)
+    return _by_external_id(
+        Contact(external_id=external_id, client_external_id=client, full_name=name,
+                position=position or "", phone=phone, is_user=bool(is_user),
+                call_from=call_from, call_to=call_to)
+        for external_id, client, name, position, phone, is_user, call_from, call_to in rows)
+
+
+async def load_summaries(session: AsyncSession, scope: Scope,
+                         tz: ZoneInfo) -> tuple[ContactSummary, ...]:
+    query = summaries_query(scope.contact_ids(), narrow=scope.logins is not None)
+    result = await _rows(session, query)
+    return tuple(sorted((to_summary(row, tz) for row in result),
+                        key=attrgetter("contact_external_id")))
+
+
+def _by_external_id(items: Iterable[T]) -> tuple[T, ...]:
+    # Sorted here, not by ORDER BY: Python orders strings the same way on every database
+    # (PostgreSQL's collation may not), and sorting costs the database more than Python.
+    return tuple(sorted(items, key=attrgetter("external_id")))
+
+
+async def load_signals(session: AsyncSession, scope: Scope) -> tuple[Signal, ...]:
+    """Signals newer than the last contact made with their contact (or, without one, the org)."""
+    s = m.ClientSignal
+    query = (
+        select(m.Client.external_id, m.ClientContact.external_id, s.kind, s.occurred_on, s.note)
+        .join(m.Client, m.Client.id == s.client_id)
+        .outerjoin(m.ClientContact, m.ClientContact.id == s.contact_id)
+        .where(s.client_id.in_(scope.client_ids()), _still_new())
+        .order_by(s.occurred_on, s.id))
+    rows = await _rows(session, query)
+    return tuple(Signal(client, contact, SignalKind(kind), on, note or "")
+                 for client, contact, kind, on, note in rows)
+
+
+def _still_new() -> Any:
+    s = m.ClientSignal
+    by_contact = and_(s.contact_id.is_not(None), ~_made_since(_HISTORY.c.contact_id, s.contact_id),
+                      ~_made_since(_PLANNED.c.contact_id, s.contact_id))
+    by_org = and_(s.contact_id.is_(None), ~_made_since(_HISTORY.c.client_id, s.client_id),
+                  ~_made_since(_PLANNED.c.client_id, s.client_id))
+    return or_(by_contact, by_org)
+
+
+def _made_since(column: Any, owner: Any) -> Any:
+    """EXISTS a contact made for `owner` on or after the signal's day (indexed seeks)."""
+    table = column.table
+    if table is _HISTORY:
+        made = and_(table.c.result == "contact_made", table.c.date >= m.ClientSignal.occurred_on)
+    else:
+        made = and_(table.c.state == "contact_made", table.c.plan_date >= m.ClientSignal.occurred_on)
+    return exists().where(column == owner, made)
+
+
+async def load_callbacks(session: AsyncSession, scope: Scope, day: date,
+                         tz: ZoneInfo) -> tuple[Callback, ...]:
+    """Callbacks not done whose time is on or before the end of `day` (overdue ones included)."""
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    cb = m.CallbackPromise
+    query = (
+        select(m.ClientContact.external_id, m.Client.external_id, m.Expert.login,
+               cb.at, cb.topic, cb.comment)
+        .join(m.ClientContact, m.ClientContact.id == cb.contact_id)
+        .join(m.Client, m.Client.id == cb.client_id)
+        .join(m.Expert, m.Expert.id == cb.expert_id)
+        .where(cb.done == false(), cb.at < end, cb.expert_id.in_(scope.expert_ids()),
+               m.ClientContact.external_id.is_not(None))
+        .order_by(cb.at, cb.id))
+    rows = await _rows(session, query)
+    return tuple(Callback(contact, client, login, at, topic, comment)
+                 for contact, client, login, at, topic, comment in rows)
+
+
+async def load_existing(session: AsyncSession, scope: Scope, day: date) -> tuple[ExistingItem, ...]:
+    """The day's items (any state), then rolled-over items of earlier days not yet re-planned."""
+    p = _PLANNED
+    query = existing_items_query(or_(p.c.plan_date == day, rolled_over_pending(day)))
+    rows = await _rows(session, query.where(p.c.expert_id.in_(scope.expert_ids())))
+    return tuple(existing_item(row) for row in rows)
+
+
+def rolled_over_pending(day: date) -> Any:
+    """Items rolled over before `day` that no later item of the same contact continues yet."""
+    p, later = _PLANNED, _PLANNED.alias("later")
+    continued = exists().where(later.c.contact_id == p.c.contact_id, later.c.plan_date > p.c.plan_date)
+    return and_(p.c.plan_date < day, p.c.state == PlanState.ROLLED_OVER.value, ~continued)
+
+
+def existing_items_query(condition: Any) -> Select[Any]:
+    p = _PLANNED
+    return (
+        select(p.c.public_id, m.Expert.login, m.ClientContact.external_id, p.c.slot, p.c.state,
+               p.c.reasons, p.c.topic)
+        .join(m.Expert, m.Expert.id == p.c.expert_id)
+        .join(m.ClientContact, m.ClientContact.id == p.c.contact_id)
+        .where(condition)
+        .order_by(p.c.plan_date, p.c.slot, p.c.id))
+
+
+def existing_item(row: Any) -> ExistingItem:
+    public_id, login, contact, slot, state, reasons, topic = row
+    return ExistingItem(public_id, login, contact or "", slot, PlanState(state),
+                        reasons=tuple(reason(r) for r in reasons or ()), topic=topic)
+
+
+def reason(stored: dict[str, str]) -> Reason:
+    return Reason(ReasonCode(stored["code"]), stored["text"])
+
+
+async def _rows(session: AsyncSession, query: Any) -> Sequence[Row[Unpack[tuple[Any, ...]]]]:
+    # Core execution on the session's connection (no ORM row processing for plain columns),
+    # fetched in one go: row-by-row fetching costs more than building the dataclasses.
+    connection = await session.connection()
+    return (await connection.execute(query)).all()

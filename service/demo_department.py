@@ -1,0 +1,113 @@
+"""A realistic demo department for `make run`: 3 Experts, 90 ДС organisations, 180 users. Pure.
+
+Rows use the import formats (docs/import.md), so the demo goes through the same import path as
+a real CRM export. Deterministic: the same seed gives the same department.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+EXPERTS = (
+    ("maria", "Мария Сергеевна Орлова", "101"),
+    ("anna", "Анна Викторовна Белова", "102"),
+    ("pavel", "Павел Андреевич Зайцев", "103"),
+)
+ORG_FORMS = ("ООО", "ООО", "АО", "ИП", "МУП", "ООО", "ГБУ")
+ORG_WORDS = (
+    "Ромашка", "Вектор", "Северный ветер", "Уралстройсервис", "Балтика-Трейд", "Кедр", "Альфа-Консалт",
+    "Волжские зори", "ТехноПарк", "Дельта", "Сибирская нива", "Горизонт", "Орион", "Меридиан", "Берёзка",
+    "Стандарт-Аудит", "Энергосбыт", "Лотос", "Прогресс", "Заря", "Флагман", "Гранит", "Пеликан", "Рассвет",
+    "Мегаполис", "Янтарь", "Созвездие", "Агроком", "Исток", "Радуга",
+)
+FIRST_F = ("Ольга", "Елена", "Наталья", "Татьяна", "Ирина", "Светлана", "Марина", "Галина", "Людмила")
+FIRST_M = ("Сергей", "Андрей", "Алексей", "Дмитрий", "Николай", "Владимир", "Игорь", "Михаил")
+PATRONYMIC_F = ("Петровна", "Ивановна", "Сергеевна", "Николаевна", "Викторовна", "Александровна")
+PATRONYMIC_M = ("Петрович", "Иванович", "Сергеевич", "Николаевич", "Викторович", "Александрович")
+SURNAMES = ("Иванов", "Кузнецов", "Соколов", "Попов", "Лебедев", "Новиков", "Морозов", "Волков", "Павлов")
+POSITIONS = ("главный бухгалтер", "бухгалтер", "юрист", "директор", "экономист", "специалист по кадрам")
+TOPICS = ("Обзор новостей и изменений", "Обучение", "Продление финансовых условий", "Смарт-комплект")
+COMMENTS = (
+    "Показала поиск по ситуации, попросила напомнить про семинар.",
+    "Клиент занят, просил перезвонить после обеда.",
+    "Разобрали новый порядок расчёта НДС, зашла в систему.",
+    "Интересуется Смарт-комплектом для юриста.",
+    "Жалоба на скорость онлайн-версии, передано на ГЛ.",
+)
+SIGNALS = ("hotline_request", "consultation_request", "problem", "task", "new_user", "seminar_invite")
+TIMEZONES = ("Europe/Moscow",) * 6 + ("Asia/Yekaterinburg", "Europe/Samara", "Asia/Novosibirsk")
+
+
+def demo_rows(today: date, seed: int = 2026) -> dict[str, list[dict[str, str]]]:
+    rng = random.Random(seed)
+    rows: dict[str, list[dict[str, str]]] = {k: [] for k in ("experts", "clients", "contacts", "history", "signals")}
+    for login, name, ext in EXPERTS:
+        rows["experts"].append({"login": login, "full_name": name, "role": "expert", "extension": ext,
+                                "timezone": "Europe/Moscow", "daily_target": "16"})
+    for i in range(90):
+        client_id = f"C-{1001 + i}"
+        rows["clients"].append(_client(rng, i, client_id, today))
+        for j in range(2):
+            contact_id = f"K-{2001 + 2 * i + j}"
+            rows["contacts"].append(_contact(rng, client_id, contact_id, 2 * i + j))
+            rows["history"] += _history(rng, client_id, contact_id, today)
+        if rng.random() < 0.25:
+            rows["signals"].append({
+                "client_external_id": client_id, "contact_external_id": f"K-{2001 + 2 * i}",
+                "kind": rng.choice(SIGNALS), "occurred_on": (today - timedelta(days=rng.randint(0, 6))).isoformat(),
+                "note": "Обращение на Горячую линию: вопрос по поиску" if rng.random() < 0.5 else "",
+            })
+    return rows
+
+
+def demo_phone(index: int) -> str:
+    return f"7911555{1000 + index:04d}"
+
+
+def _client(rng: random.Random, i: int, client_id: str, today: date) -> dict[str, str]:
+    form = ORG_FORMS[i % len(ORG_FORMS)]
+    word = ORG_WORDS[i % len(ORG_WORDS)]
+    name = f"ИП {rng.choice(SURNAMES)} {word[0]}. В." if form == "ИП" else f"{form} «{word}{'' if i < 30 else f'-{i // 30}'}»"
+    online = rng.random() < 0.81
+    return {
+        "external_id": client_id, "name": name, "inn": f"{7700000000 + i * 7919:010d}", "segment": "ДС",
+        "territory": rng.choice(("БГ", "УТ")), "expert_login": EXPERTS[i % 3][0], "timezone": rng.choice(TIMEZONES),
+        "version": "online" if online else rng.choice(("internet_update", "other")),
+        "online_last_login": (today - timedelta(days=rng.randint(0, 40))).isoformat() if online else "",
+        "online_logins_30d": str(rng.randint(0, 60)) if online else "",
+        "debt_rub": f"{rng.choice((0, 0, 0, 0, 4500, 12500))}",
+        "prepaid_months": str(rng.choice((0, 1, 3, 6))),
+        "terms_end": (today + timedelta(days=rng.randint(-5, 120))).isoformat() if rng.random() < 0.4 else "",
+        "ds_since": (today - timedelta(days=rng.randint(90, 900))).isoformat(),
+        "contact_every_days": str(rng.choice((14, 14, 21, 30))),
+    }
+
+
+def _contact(rng: random.Random, client_id: str, contact_id: str, index: int) -> dict[str, str]:
+    female = rng.random() < 0.75
+    first = rng.choice(FIRST_F if female else FIRST_M)
+    patronymic = rng.choice(PATRONYMIC_F if female else PATRONYMIC_M)
+    surname = rng.choice(SURNAMES) + ("а" if female else "")
+    morning = rng.random() < 0.2
+    return {
+        "external_id": contact_id, "client_external_id": client_id,
+        "full_name": f"{surname} {first} {patronymic}", "position": rng.choice(POSITIONS),
+        "phone": demo_phone(index), "email": f"user{index}@example.ru", "is_user": "1",
+        "call_from": "09:00" if morning else "", "call_to": "12:00" if morning else "",
+    }
+
+
+def _history(rng: random.Random, client_id: str, contact_id: str, today: date) -> list[dict[str, str]]:
+    rows = []
+    day = today - timedelta(days=rng.randint(60, 120))
+    while True:
+        day += timedelta(days=rng.randint(7, 30))
+        if day >= today:
+            return rows
+        reached = rng.random() < 0.8
+        rows.append({
+            "client_external_id": client_id, "contact_external_id": contact_id, "date": day.isoformat(),
+            "result": "contact_made" if reached else "not_reached", "topic": rng.choice(TOPICS),
+            "comment": rng.choice(COMMENTS) if reached else "",
+        })

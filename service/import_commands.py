@@ -1,0 +1,128 @@
+"""`dsdesk import KIND FILE` for every import kind, and `dsdesk experts absent|absences`.
+
+A file with bad rows, an unreadable file or an unknown Expert exits with status 2 and lists
+every problem on stderr (row, column, value, reason); nothing is written then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from service.cli import command
+from service.errors import UnknownExpertError
+from service.imports import cells
+from service.imports.errors import FileFormatError, RowsRejected
+from service.imports.schemas import KINDS
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.db.engine import SessionMaker
+
+USAGE_ERROR = 2
+MAX_LISTED_ERRORS = 10_000  # beyond this the list stops being read; the count is still given
+
+
+@asynccontextmanager
+async def _sessions(settings: Settings) -> AsyncIterator[SessionMaker]:
+    from service.db.engine import create_engine, create_sessionmaker  # only commands that run pay
+
+    engine = create_engine(settings.database.url)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+def _import_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="CSV (UTF-8 or Windows-1251, ; or ,) or XLSX")
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="always show a progress bar on stderr")
+    progress.add_argument("--no-progress", dest="progress", action="store_false",
+                          help="never show one (default: on a terminal or for large files)")
+
+
+def _import_command(kind: str) -> Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]:
+    async def run(args: argparse.Namespace, settings: Settings) -> int:
+        from service.imports.runner import import_file
+
+        try:
+            async with _sessions(settings) as sessions:
+                report = await import_file(kind, args.file, sessions, progress=args.progress)
+        except RowsRejected as e:
+            return _rejected(kind, args.file, e)
+        except FileFormatError as e:
+            print(f"dsdesk import {kind}: {args.file}: {e}", file=sys.stderr)
+            return USAGE_ERROR
+        print(report)
+        return 0
+
+    run.__name__ = f"import_{kind}"
+    return run
+
+
+def _rejected(kind: str, path: Path, error: RowsRejected) -> int:
+    out = sys.stderr
+    print(f"dsdesk import {kind}: {path}: {error}", file=out)
+    for row_error in error.errors[:MAX_LISTED_ERRORS]:
+        print(f"  {row_error}", file=out)
+    if len(error.errors) > MAX_LISTED_ERRORS:
+        print(f"  … and {len(error.errors) - MAX_LISTED_ERRORS} more", file=out)
+    return USAGE_ERROR
+
+
+for _kind in KINDS:
+    command(f"import {_kind}", f"import {_kind} from a CSV or XLSX file (see docs/import.md)",
+            configure=_import_args)(_import_command(_kind))
+
+
+def _day(value: str) -> date:
+    try:
+        return cells.parse_date(value)
+    except cells.CellError as e:
+        raise argparse.ArgumentTypeError(f"{value!r}: {e}") from e
+
+
+def _absent_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("login", help="the Expert's login")
+    parser.add_argument("--from", dest="start", type=_day, required=True, metavar="DATE",
+                        help="first day away (YYYY-MM-DD or DD.MM.YYYY)")
+    parser.add_argument("--to", dest="end", type=_day, required=True, metavar="DATE",
+                        help="last day away, inclusive")
+
+
+@command("experts absent", "record that an Expert is away (no plan on those days)",
+         configure=_absent_args)
+async def experts_absent(args: argparse.Namespace, settings: Settings) -> int:
+    from service.db.experts import ExpertsRepository
+
+    if args.start > args.end:
+        print("dsdesk experts absent: --from is after --to", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        async with _sessions(settings) as sessions:
+            added = await ExpertsRepository(sessions).add_absence(args.login, args.start, args.end)
+    except UnknownExpertError as e:
+        print(f"dsdesk experts absent: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    span = f"{args.start:%Y-%m-%d}..{args.end:%Y-%m-%d}"
+    print(f"{args.login} absent {span}" + ("" if added else " (already recorded)"))
+    return 0
+
+
+@command("experts absences", "list recorded absences",
+         configure=lambda p: p.add_argument("login", nargs="?", help="only this Expert"))
+async def experts_absences(args: argparse.Namespace, settings: Settings) -> int:
+    from service.db.experts import ExpertsRepository
+
+    async with _sessions(settings) as sessions:
+        absences = await ExpertsRepository(sessions).list_absences(args.login)
+    for absence in absences:
+        print(f"{absence.login}\t{absence.from_date:%Y-%m-%d}\t{absence.to_date:%Y-%m-%d}")
+    return 0

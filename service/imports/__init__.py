@@ -1,0 +1,9 @@
+"""Imports of CRM exports (`dsdesk import KIND FILE`): CSV or XLSX → validated records → database.
+
+    readers.py     a file → its header and numbered rows (CSV encodings/delimiters, XLSX)
+    cells.py       one cell → a typed value or a reason why not (pure)
+    schemas.py     per kind: the exact columns, which are required, how each is read (pure)
+    validation.py  rows → records or RowErrors: cells, duplicates, references (pure)
+    writers.py     references read from, and records written through, the repositories
+    runner.py      validate every row first; only then write, in one transaction, in batches
+"""

@@ -1,0 +1,214 @@
+"""One cell → one typed value, or CellError saying why not. Pure.
+
+A cell is what a reader gives: `str` from CSV; `str`, `int`, `float`, `bool`, `datetime`,
+`date` or `time` from XLSX. Empty cells never get here (the validator handles them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dialer.numbers import normalise_number
+
+Parser = Callable[[object], Any]
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_RU_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_INTEGER = re.compile(r"[+-]?\d+")
+_SPACES = re.compile(r"[\s\u00a0\u202f']")  # thousands separators: (narrow) no-break space, '
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE_SEPARATORS = re.compile(r"[,;]")
+_TRUE = frozenset({"1", "да", "true"})
+_FALSE = frozenset({"0", "нет", "false"})
+MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 5, 15  # an extension-like short number … E.164's limit
+
+
+class CellError(ValueError):
+    """The cell cannot be read as the column's type; the message is the reason shown."""
+
+
+def is_empty(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def display(raw: object) -> str:
+    """The cell as the user typed it (for error messages)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, (datetime, date, time)):
+        return raw.isoformat()
+    return str(raw)
+
+
+def text(raw: object) -> str:
+    """Trimmed text; Windows line ends become \\n; an XLSX number keeps no `.0` (INN, phone)."""
+    if isinstance(raw, bool):
+        return "1" if raw else "0"
+    return display(raw).strip().replace("\r\n", "\n").replace("\r", "\n")
+
+
+def bounded_text(limit: int) -> Parser:
+    def parse(raw: object) -> str:
+        value = text(raw)
+        if len(value) > limit:
+            raise CellError(f"longer than {limit} characters")
+        return value
+    return parse
+
+
+def code(limit: int = 64) -> Parser:
+    """An identifier (login, external id): no spaces inside."""
+    def parse(raw: object) -> str:
+        value = bounded_text(limit)(raw)
+        if any(ch.isspace() for ch in value):
+            raise CellError("must not contain spaces")
+        return value
+    return parse
+
+
+def choice(options: Mapping[str, str]) -> Parser:
+    """One of the options (case-insensitive); `options` maps each accepted spelling to its code."""
+    def parse(raw: object) -> str:
+        found = options.get(text(raw).casefold())
+        if found is None:
+            raise CellError(f"must be one of {', '.join(dict.fromkeys(options.values()))}")
+        return found
+    return parse
+
+
+def parse_date(raw: object) -> date:
+    """YYYY-MM-DD or DD.MM.YYYY; an XLSX date cell as it is."""
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    value = text(raw)
+    iso, ru = _ISO_DATE.fullmatch(value), _RU_DATE.fullmatch(value)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if ru:
+            return date(int(ru[3]), int(ru[2]), int(ru[1]))
+    except ValueError as e:
+        raise CellError("no such date") from e
+    raise CellError("not a date (YYYY-MM-DD or DD.MM.YYYY)")
+
+
+def parse_time(raw: object) -> time:
+    """HH:MM or HH:MM:SS; an XLSX time cell as it is."""
+    if isinstance(raw, datetime):
+        return raw.time()
+    if isinstance(raw, time):
+        return raw
+    match = _TIME.fullmatch(text(raw))
+    if match is None:
+        raise CellError("not a time (HH:MM)")
+    try:
+        return time(int(match[1]), int(match[2]), int(match[3] or 0))
+    except ValueError as e:
+        raise CellError("no such time") from e
+
+
+def parse_bool(raw: object) -> bool:
+    """1/0, да/нет, true/false in any case; an XLSX boolean cell as it is."""
+    if isinstance(raw, bool):
+        return raw
+    value = text(raw).casefold()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise CellError("not a yes/no value (1/0, да/нет, true/false)")
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Parser:
+    def parse(raw: object) -> int:
+        value = _to_int(raw)
+        if minimum is not None and value < minimum:
+            raise CellError(f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise CellError(f"must be at most {maximum}")
+        return value
+    return parse
+
+
+def _to_int(raw: object) -> int:
+    if isinstance(raw, bool):
+        raise CellError("not a whole number")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    value = _SPACES.sub("", text(raw))
+    if not _INTEGER.fullmatch(value):
+        raise CellError("not a whole number")
+    return int(value)
+
+
+def money(raw: object) -> Decimal:
+    """Roubles with kopecks: «1 234,50», «1234.5», an XLSX number; rounded to kopecks."""
+    if isinstance(raw, bool):
+        raise CellError("not a number")
+    value = str(raw) if isinstance(raw, (int, float)) else _SPACES.sub("", text(raw))
+    if "," in value and "." in value:
+        raise CellError("not a number (use one decimal separator, no thousands commas)")
+    try:
+        number = Decimal(value.replace(",", "."))
+    except InvalidOperation as e:
+        raise CellError("not a number") from e
+    if not number.is_finite():
+        raise CellError("not a number")
+    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def timezone(raw: object) -> str:
+    """An IANA zone name such as Europe/Moscow or Asia/Novosibirsk."""
+    value = text(raw)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise CellError("unknown time zone (expected an IANA name such as Europe/Moscow)") from e
+    return value
+
+
+def phone(raw: object) -> tuple[str, str]:
+    """(as given, E.164 of the first number): several numbers may be separated by , or ;."""
+    given = bounded_text(64)(raw)
+    first = next((p for p in _PHONE_SEPARATORS.split(given) if p.strip()), "")
+    normalised = normalise_number(first)
+    if normalised is None or not MIN_PHONE_DIGITS <= len(normalised) <= MAX_PHONE_DIGITS:
+        raise CellError("not a phone number")
+    return given, normalised
+
+
+def email(raw: object) -> str:
+    value = bounded_text(255)(raw)
+    if not _EMAIL.fullmatch(value):
+        raise CellError("not an e-mail address")
+    return value
+
+
+def inn(raw: object) -> str:
+    """ИНН: 10 digits (organisation) or 12 (individual entrepreneur)."""
+    value = text(raw)
+    if isinstance(raw, (int, float)) and len(value) in (9, 11):
+        value = "0" + value  # a number cell drops the leading zero of regions 01–09
+    if not value.isdigit() or len(value) not in (10, 12):
+        raise CellError("an INN has 10 or 12 digits")
+    return value
+
+
+def extension(raw: object) -> str:
+    """A PBX extension: 2 to 6 digits (what the Expert channel pattern recognises)."""
+    value = text(raw)
+    if not value.isdigit() or not 2 <= len(value) <= 6:
+        raise CellError("an extension has 2 to 6 digits")
+    return value

@@ -1,0 +1,128 @@
+"""Rows → typed records, or the list of what is wrong with them. Pure.
+
+Three levels: the header (every required column present, none twice), each cell (type,
+range, choice), and the file as a whole (a unique key seen twice, references to clients,
+contacts and Experts that neither the database nor the file knows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.imports import cells
+from service.imports.errors import RowError
+from service.imports.schemas import Schema, Values
+
+HEADER_ROW = 1
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    """What rows may refer to: known Expert logins, client ids, contact id → its client id."""
+
+    experts: frozenset[str] = frozenset()
+    clients: frozenset[str] = frozenset()
+    contacts: Mapping[str, str] = field(default_factory=dict)
+
+
+def header_errors(schema: Schema, header: tuple[str, ...]) -> list[RowError]:
+    """Required columns that are missing and columns named twice (other names are ignored)."""
+    errors = [RowError(HEADER_ROW, col.name, "", "required column is missing")
+              for col in schema.columns if col.required and col.name not in header]
+    known = set(schema.names)
+    twice = sorted({name for name in header if name in known and header.count(name) > 1})
+    errors += [RowError(HEADER_ROW, name, name, "column appears more than once") for name in twice]
+    return errors
+
+
+def parse_row(schema: Schema, number: int, row: Mapping[str, object]) -> tuple[Any, list[RowError]]:
+    """The row's record (None when something is wrong) and the errors of its cells."""
+    values, errors = parse_cells(schema, number, row)
+    return (None if errors else schema.build(values)), errors
+
+
+def parse_cells(schema: Schema, number: int, row: Mapping[str, object]) -> tuple[Values, list[RowError]]:
+    """Typed values of the cells that could be read, and an error for each that could not."""
+    values: Values = {}
+    errors: list[RowError] = []
+    for column in schema.columns:
+        raw = row.get(column.name)
+        if cells.is_empty(raw):
+            if column.required:
+                errors.append(RowError(number, column.name, "", "required, but empty"))
+            values[column.name] = column.default
+            continue
+        try:
+            values[column.name] = column.parse(raw)
+        except cells.CellError as e:
+            errors.append(RowError(number, column.name, cells.display(raw), str(e)))
+    if not errors:
+        errors = [RowError(number, name, cells.display(row.get(name)), reason)
+                  for name, reason in schema.checks(values)]
+    return values, errors
+
+
+class Validator:
+    """Checks rows one by one, remembering unique keys to catch duplicates within the file."""
+
+    def __init__(self, schema: Schema, references: References) -> None:
+        self._schema = schema
+        self._refs = references
+        self._first_row: dict[str, int] = {}
+
+    def check(self, number: int, row: Mapping[str, object]) -> tuple[Any, list[RowError]]:
+        """The record, or every problem of the row (cells, duplicate, references) in file order."""
+        values, errors = parse_cells(self._schema, number, row)
+        errors += self._duplicate(number, row)
+        errors += reference_errors(self._schema.kind, values, number, self._refs)
+        if errors:
+            order = {name: position for position, name in enumerate(row)}
+            return None, sorted(errors, key=lambda e: order.get(e.column, len(order)))
+        return self._schema.build(values), []
+
+    def _duplicate(self, number: int, row: Mapping[str, object]) -> list[RowError]:
+        name = self._schema.unique
+        if name is None or cells.is_empty(row.get(name)):
+            return []
+        key = cells.text(row.get(name))
+        first = self._first_row.setdefault(key, number)
+        if first == number:
+            return []
+        return [RowError(number, name, key, f"duplicate: the same {name} is in row {first}")]
+
+
+def reference_errors(kind: str, values: Values, number: int, refs: References) -> list[RowError]:
+    """Cells that name an Expert, client or contact nobody knows (or a contact of another client).
+
+    Only cells that were read are checked (a bad cell has its own error already).
+    """
+    def unknown(column: str, known: Collection[str], reason: str) -> list[RowError]:
+        value = values.get(column)
+        return [RowError(number, column, value, reason)] if value and value not in known else []
+
+    if kind == "clients":
+        return unknown("expert_login", refs.experts, "no such Expert")
+    if kind == "absences":
+        return unknown("login", refs.experts, "no such Expert")
+    if kind not in ("contacts", "history", "signals"):
+        return []
+    errors = unknown("client_external_id", refs.clients, "no such client (import clients first)")
+    if kind in ("history", "signals"):
+        errors += _contact_errors(values, number, refs)
+    return errors
+
+
+def _contact_errors(values: Values, number: int, refs: References) -> list[RowError]:
+    contact, client = values.get("contact_external_id"), values.get("client_external_id")
+    if not contact:
+        return []
+    owner = refs.contacts.get(contact)
+    if owner is None:
+        reason = "no such contact (import contacts first)"
+    elif client and owner != client:
+        reason = f"belongs to client {owner}, not {client}"
+    else:
+        return []
+    return [RowError(number, "contact_external_id", contact, reason)]

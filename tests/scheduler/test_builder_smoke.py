@@ -1,0 +1,27 @@
+"""A generated department of 50 Experts × 90 clients: every plan is full and built quickly."""
+
+from __future__ import annotations
+
+import time
+
+from scheduler.model import ReasonCode
+from tests.scheduler.generate import department
+
+
+def test_fifty_experts_get_full_plans_fast() -> None:
+    world = department(experts=50, clients_per_expert=90)
+    started = time.perf_counter()
+    plan = world.plan()
+    took = time.perf_counter() - started
+    assert took < 1.0
+    assert len(plan.experts) == 50
+    for mine in plan.experts:
+        assert 15 <= len(mine.items) <= 17, mine.notes
+        slots = [i.slot for i in mine.items]
+        assert len(set(slots)) == len(slots)
+        contacts = [i.contact_external_id for i in mine.items]
+        assert len(set(contacts)) == len(contacts)
+        assert all(i.client_external_id.startswith(mine.expert_login) for i in mine.items)
+        assert all(i.reasons and i.topic for i in mine.items)
+    codes = {r.code for p in plan.experts for i in p.items for r in i.reasons}
+    assert {ReasonCode.CALLBACK, ReasonCode.SIGNAL, ReasonCode.RETRY, ReasonCode.CADENCE} <= codes
