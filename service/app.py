@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from aiohttp import web
 
 from dialer.simulator import PbxSimulator
-from service.appkeys import DB_ENGINE, DB_SESSIONS, DEMO_CLIENTS, LEDGER, PBX, SETTINGS, SIMULATOR
-from service.db.clients import ClientsRepository
+from service.appkeys import DB_ENGINE, DB_SESSIONS, DEMO_CLIENTS, LEDGER, PBX, PLAN_JOBS, SETTINGS, SIMULATOR
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
-from service.demo_data import seed_demo_clients
+from service.demo_data import seed_demo_department
 from service.pbx_setup import build_pbx, simulator_config
+from service.plan_setup import build_plan_jobs
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, with_pbx: bool = True) -> web.Application:
@@ -24,6 +28,7 @@ def create_app(settings: Settings, *, with_pbx: bool = True) -> web.Application:
     if with_pbx:
         app.cleanup_ctx.append(simulator_ctx)
         app.cleanup_ctx.append(pbx_ctx)
+    app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_get("/healthz", healthz)
     return app
 
@@ -46,7 +51,8 @@ async def simulator_ctx(app: web.Application) -> AsyncIterator[None]:
         app[SIMULATOR] = None
         yield
         return
-    demo = await seed_demo_clients(ClientsRepository(app[DB_SESSIONS])) if settings.simulator.demo_load else []
+    today = datetime.now(settings.organisation.tz).date()
+    demo = await seed_demo_department(app[DB_SESSIONS], today) if settings.simulator.demo_load else []
     app[DEMO_CLIENTS] = demo
     simulator = PbxSimulator(simulator_config(settings, demo))
     await simulator.start()
@@ -64,6 +70,18 @@ async def pbx_ctx(app: web.Application) -> AsyncIterator[None]:
     await pbx.close()
 
 
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """APScheduler inside the running loop: the daily plan, catch-up of a missed run, day-end roll-over."""
+    jobs = build_plan_jobs(app[SETTINGS], app[DB_SESSIONS])
+    app[PLAN_JOBS] = jobs
+    try:
+        await jobs.start()
+    except Exception:  # a failed catch-up build is logged and shown; the desk still starts
+        log.exception("the start-up plan build failed")
+    yield
+    await jobs.stop()
+
+
 async def healthz(request: web.Request) -> web.Response:
     """Liveness for load balancers and `make run` checks; carries no ledger data."""
     body: dict[str, object] = {"status": "ok"}
@@ -71,4 +89,6 @@ async def healthz(request: web.Request) -> web.Response:
         pbx = request.app[PBX]
         body["ami_connected"] = pbx.connection.connected
         body["ledger_write_error"] = pbx.recorder.last_error
+    if PLAN_JOBS in request.app:
+        body["plan_job_error"] = request.app[PLAN_JOBS].last_error
     return web.json_response(body)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
 from dialer.pbx import Pbx
+from scheduler.jobs import PlanJobs
 from dialer.simulator import PbxSimulator
 from service.settings import Settings
 
@@ -18,3 +19,4 @@ LEDGER = web.AppKey("ledger", LedgerRepository)
 SIMULATOR: web.AppKey[PbxSimulator | None] = web.AppKey("simulator")
 PBX = web.AppKey("pbx", Pbx)
 DEMO_CLIENTS: web.AppKey[list[tuple[str, str, str]]] = web.AppKey("demo_clients")
+PLAN_JOBS = web.AppKey("plan_jobs", PlanJobs)

@@ -25,7 +25,7 @@ Configure = Callable[[argparse.ArgumentParser], object]  # adds the command's ar
 H = TypeVar("H", bound=Handler)
 
 # Importing each of these registers its commands.
-COMMAND_MODULES: list[str] = ["service.commands", "service.import_commands"]
+COMMAND_MODULES: list[str] = ["service.commands", "service.import_commands", "service.plan_commands"]
 
 
 @dataclass(frozen=True, slots=True)

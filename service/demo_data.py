@@ -1,37 +1,25 @@
-"""Demo clients for `make run`: enough for the simulator's demo calls to match known clients."""
+"""Seeds the demo department for `make run` through the real import path, once."""
 
 from __future__ import annotations
 
-from service.db.clients import ClientsRepository
+import logging
+from datetime import date
 
-ORG_KINDS = ("ООО", "АО", "ИП", "ООО", "МУП", "ООО")
-ORG_NAMES = (
-    "Ромашка", "Вектор", "Северный ветер", "Уралстройсервис", "Балтика-Трейд", "Смирнов А. В.", "Кедр",
-    "Альфа-Консалт", "Волжские зори", "ТехноПарк", "Дельта", "Сибирская нива", "Горизонт", "Орион",
-    "Меридиан", "Берёзка", "Стандарт-Аудит", "Энергосбыт", "Лотос", "Прогресс", "Заря", "Флагман",
-    "Гранит", "Пеликан", "Рассвет", "Мегаполис", "Янтарь", "Созвездие", "Агроком", "Исток",
-)
-CONTACTS = (
-    "Ольга Петровна Иванова", "Сергей Николаевич Кузнецов", "Елена Викторовна Соколова",
-    "Андрей Михайлович Попов", "Наталья Сергеевна Лебедева", "Татьяна Ивановна Новикова",
-)
+from service.db.engine import SessionMaker
+from service.db.experts import ExpertsRepository
+from service.demo_department import demo_rows
+from service.imports.runner import import_rows
+
+log = logging.getLogger(__name__)
+IMPORT_ORDER = ("experts", "clients", "contacts", "history", "signals")
 
 
-def demo_clients() -> list[tuple[str, str, str, str]]:
-    """(client external id, organisation name, contact name, phone) — deterministic."""
-    rows = []
-    for i, name in enumerate(ORG_NAMES):
-        kind = ORG_KINDS[i % len(ORG_KINDS)]
-        org = f"{kind} «{name}»" if kind != "ИП" else f"ИП {name}"
-        rows.append((f"C-{501 + i}", org, CONTACTS[i % len(CONTACTS)], f"7911555{1000 + i:04d}"))
-    return rows
-
-
-async def seed_demo_clients(clients: ClientsRepository) -> list[tuple[str, str, str]]:
-    """Idempotent; returns (phone, organisation, client id) for the simulator's demo load."""
-    seeded = []
-    for external_id, org, contact, phone in demo_clients():
-        await clients.upsert_client(external_id, org)
-        await clients.add_contact(external_id, contact, phone)
-        seeded.append((phone, org, external_id))
-    return seeded
+async def seed_demo_department(sessions: SessionMaker, today: date) -> list[tuple[str, str, str]]:
+    """Imports the demo (unless Experts exist already); returns (phone, organisation, client id)."""
+    rows = demo_rows(today)
+    if not await ExpertsRepository(sessions).expert_ids():
+        for kind in IMPORT_ORDER:
+            report = await import_rows(kind, rows[kind], sessions)
+            log.info("demo %s imported: %s", kind, report)
+    names = {c["external_id"]: c["name"] for c in rows["clients"]}
+    return [(c["phone"], names[c["client_external_id"]], c["client_external_id"]) for c in rows["contacts"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
+from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +26,8 @@ from service.errors import SettingsError
 
 if TYPE_CHECKING:
     from dialer.tracker import TrackerConfig
+    from scheduler.calendar import WorkCalendar
+    from scheduler.rules import PlanRules
 
 ENV_CONFIG = "DSDESK_CONFIG"
 ENV_DATABASE_URL = "DSDESK_DATABASE_URL"
@@ -155,7 +158,7 @@ class SimulatorSettings(_Section):
     port: Port = 0  # 0: any free port; the runner connects to the one actually bound
     speed: float = Field(default=1.0, gt=0)  # simulated seconds per real second
     outcome_mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_OUTCOME_MIX))
-    experts: tuple[str, ...] = ("101", "102", "103", "104", "105")
+    experts: tuple[str, ...] = ("101", "102", "103")  # the demo Experts maria, anna, pavel
     demo_load: bool = True
     demo_calls_per_minute: float = Field(default=6.0, gt=0)
     expert_ring_s: Range = (1.0, 4.0)
@@ -173,6 +176,42 @@ class SimulatorSettings(_Section):
         return value
 
 
+class PlanSettings(_Section):
+    """The daily call plan: when it is built, the targets and the rules (scheduler.rules.PlanRules)."""
+
+    build_at: time = time(6, 30)  # organisation time, on working days
+    end_of_day: time = time(23, 0)  # unfinished items roll over («перенесён») after this
+    target_min: int = Field(default=15, ge=1)
+    target_max: int = Field(default=17, ge=1)
+    productive_target: int = Field(default=12, ge=0)
+    day_start: time = time(9, 0)
+    day_end: time = time(18, 0)
+    lunch_start: time = time(13, 0)
+    lunch_end: time = time(14, 0)
+    slot_minutes: int = Field(default=25, ge=5)
+    retry_max_attempts: int = Field(default=3, ge=1)
+    cadence_days: int = Field(default=14, ge=1)
+    not_logged_in_days: int = Field(default=14, ge=1)
+    not_trained_days: int = Field(default=90, ge=1)
+    terms_ending_days: int = Field(default=30, ge=0)
+    debt_threshold_rub: float = Field(default=0.0, ge=0)
+    extra_days_off: tuple[date, ...] = ()  # overrides of the production calendar
+    extra_working_days: tuple[date, ...] = ()
+
+    def rules(self) -> PlanRules:
+        from scheduler.rules import PlanRules  # lazy: settings load without the scheduler
+
+        names = ("target_min", "target_max", "day_start", "day_end", "lunch_start", "lunch_end",
+                 "slot_minutes", "retry_max_attempts", "cadence_days", "not_logged_in_days",
+                 "not_trained_days", "terms_ending_days", "debt_threshold_rub")
+        return PlanRules(**{name: getattr(self, name) for name in names})
+
+    def calendar(self) -> WorkCalendar:
+        from scheduler.calendar import WorkCalendar
+
+        return WorkCalendar(extra_days_off=self.extra_days_off, extra_working_days=self.extra_working_days)
+
+
 class ServiceSettings(_Section):
     host: str = "127.0.0.1"
     port: Port = 8080
@@ -186,6 +225,7 @@ class Settings(_Section):
     recordings: RecordingsSettings = RecordingsSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     service: ServiceSettings = ServiceSettings()
+    plan: PlanSettings = PlanSettings()
 
     def tracker_config(self) -> TrackerConfig:
         """The call tracker's configuration (dialer.replay and the runner look for this)."""

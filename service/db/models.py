@@ -246,3 +246,18 @@ class PlanNote(Base):
     expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
     plan_date: Mapped[date] = mapped_column(Date)
     text: Mapped[str] = mapped_column(Text)
+
+
+class JobRun(Base):
+    """One run of a scheduled job: start-up catch-up reads the last success; failures stay visible."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_fire_time", "job", "fire_time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    fire_time: Mapped[datetime]  # the scheduled time this run stands for
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))  # running | ok | failed
+    detail: Mapped[str | None] = mapped_column(Text)  # what was built, or the error

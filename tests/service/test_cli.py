@@ -76,7 +76,7 @@ def test_db_upgrade(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'fresh.db'}"
     result = run_cli("db", "upgrade", env={"DSDESK_DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
-    assert "revision 0002" in result.stdout
+    assert "revision 0003" in result.stdout
     assert (tmp_path / "sub" / "fresh.db").exists()
 
 

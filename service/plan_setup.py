@@ -1,0 +1,23 @@
+"""Builds the planner and its scheduled jobs from settings (used by the app and the CLI)."""
+
+from __future__ import annotations
+
+from scheduler.jobs import PlanJobs
+from scheduler.planning import Planner
+from scheduler.schedule import DailySchedule
+from service.db.engine import SessionMaker
+from service.db.job_runs import JobRunsRepository
+from service.db.plan import PlanRepository
+from service.settings import Settings
+
+
+def build_planner(settings: Settings, sessions: SessionMaker) -> Planner:
+    return Planner(PlanRepository(sessions), settings.plan.calendar(), settings.plan.rules(),
+                   settings.organisation.tz)
+
+
+def build_plan_jobs(settings: Settings, sessions: SessionMaker) -> PlanJobs:
+    schedule = DailySchedule(at=settings.plan.build_at, tz=settings.organisation.tz,
+                             end_of_day=settings.plan.end_of_day)
+    return PlanJobs(build_planner(settings, sessions), schedule, settings.plan.calendar(),
+                    JobRunsRepository(sessions))
