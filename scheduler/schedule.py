@@ -32,10 +32,13 @@ def missed_fire_time(schedule: DailySchedule, last_run: datetime | None, now: da
     """The latest scheduled time in (last_run, now], if any: the run the service missed.
 
     Several missed days collapse into one run (coalesce): building today's plan covers them,
-    because owed calls and unfinished items roll forward by themselves.
+    because owed calls and unfinished items roll forward by themselves. Only today's run is
+    caught up: a plan for a day already over helps nobody (today's own run is still ahead).
     """
     trigger = schedule.trigger()
-    start = last_run if last_run is not None else now - timedelta(days=1)
+    local_now = now.astimezone(schedule.tz)
+    today_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(last_run, today_start) if last_run is not None else today_start
     fire = trigger.get_next_fire_time(None, start + timedelta(microseconds=1))
     missed = None
     while fire is not None and fire <= now:

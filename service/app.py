@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from dialer.simulator import PbxSimulator
 from service.appkeys import DB_ENGINE, DB_SESSIONS, DEMO_CLIENTS, LEDGER, PBX, PLAN_JOBS, SETTINGS, SIMULATOR
-from service.db.engine import create_engine, create_sessionmaker
+from service.db.engine import SessionMaker, create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
 from service.demo_data import seed_demo_department
 from service.pbx_setup import build_pbx, simulator_config
-from service.plan_setup import build_plan_jobs
+from service.plan_setup import build_plan_jobs, build_planner
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,26 @@ async def pbx_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     """APScheduler inside the running loop: the daily plan, catch-up of a missed run, day-end roll-over."""
-    jobs = build_plan_jobs(app[SETTINGS], app[DB_SESSIONS])
+    settings = app[SETTINGS]
+    jobs = build_plan_jobs(settings, app[DB_SESSIONS])
     app[PLAN_JOBS] = jobs
     try:
         await jobs.start()
+        if app.get(DEMO_CLIENTS):
+            await _demo_plan(settings, app[DB_SESSIONS])
     except Exception:  # a failed catch-up build is logged and shown; the desk still starts
         log.exception("the start-up plan build failed")
     yield
     await jobs.stop()
+
+
+async def _demo_plan(settings: Settings, sessions: SessionMaker) -> None:
+    """A newcomer sees a full plan at once, even on a weekend: today's, or the next working day's."""
+    now = datetime.now(UTC)
+    today = now.astimezone(settings.organisation.tz).date()
+    calendar = settings.plan.calendar()
+    day = today if calendar.is_working_day(today) else calendar.next_working_day(today)
+    await build_planner(settings, sessions).build_day(day, now)
 
 
 async def healthz(request: web.Request) -> web.Response:

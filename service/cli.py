@@ -7,6 +7,8 @@ that registers them in COMMAND_MODULES.
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+
 import argparse
 import asyncio
 import importlib
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from service.errors import CommandError, SettingsError
-from service.settings import Settings, load_settings
+from service.settings import Settings, load_settings, mask_url
 
 Handler = Callable[[argparse.Namespace, Settings], int | None | Awaitable[int | None]]
 Configure = Callable[[argparse.ArgumentParser], object]  # adds the command's arguments
@@ -109,10 +111,25 @@ def _add_command(groups: dict[tuple[str, ...], argparse._SubParsersAction[argpar
 
 
 def _run(cmd: Command, args: argparse.Namespace, settings: Settings) -> int:
-    result = cmd.handler(args, settings)
-    if inspect.isawaitable(result):
-        result = asyncio.run(_await(result))
+    try:
+        result = cmd.handler(args, settings)
+        if inspect.isawaitable(result):
+            result = asyncio.run(_await(result))
+    except DBAPIError as e:
+        print(f"dsdesk: {_database_problem(e, settings)}", file=sys.stderr)
+        return 1
     return 0 if result is None else int(result)
+
+
+def _database_problem(error: DBAPIError, settings: Settings) -> str:
+    """A database error in words a deployer can act on, instead of a traceback."""
+    text = str(error.orig)
+    where = mask_url(settings.database.url)
+    if "no such table" in text or "does not exist" in text and "relation" in text:
+        return f"the database {where} is not set up: run `dsdesk db upgrade` (or `make run`) first"
+    if isinstance(error, OperationalError):
+        return f"cannot use the database {where}: {text}"
+    return f"database error on {where}: {text}"
 
 
 async def _await(awaitable: Awaitable[int | None]) -> int | None:

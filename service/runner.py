@@ -48,8 +48,18 @@ def _print_banner(settings: Settings, app: web.Application) -> None:
         f"  PBX:       {pbx}",
         f"  database:  {mask_url(settings.database.url)}",
         "  logins:    none yet: the sign-in screens arrive with the Expert's screen",
+        f"  the plan:  .venv/bin/dsdesk plan show --date {_plan_day(settings)}"
+        "   (demo Experts: maria, anna, pavel)",
         "  the ledger, as calls happen:  .venv/bin/dsdesk calls list",
         "  stop: Ctrl+C",
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _plan_day(settings: Settings) -> str:
+    from datetime import datetime
+
+    today = datetime.now(settings.organisation.tz).date()
+    calendar = settings.plan.calendar()
+    return (today if calendar.is_working_day(today) else calendar.next_working_day(today)).isoformat()

@@ -31,7 +31,8 @@ def msk(day: date, hh: int, mm: int = 0) -> datetime:
     ("last_run", "now", "missed"),
     [
         (None, msk(MONDAY, 7), msk(MONDAY, 6, 30)),  # first start after 06:30: build today's now
-        (None, msk(MONDAY, 6), msk(date(2026, 11, 29), 6, 30)),  # before 06:30: yesterday's (a Sunday)
+        (None, msk(MONDAY, 6), None),  # first start before 06:30: today's run is still ahead
+        (msk(date(2026, 11, 26), 6, 30), msk(date(2026, 11, 28), 5), None),  # a past day is not rebuilt
         (msk(date(2026, 11, 29), 6, 30), msk(MONDAY, 6, 29), None),  # not yet due
         (msk(date(2026, 11, 29), 6, 30), msk(MONDAY, 6, 30), msk(MONDAY, 6, 30)),  # exactly due
         (msk(date(2026, 11, 25), 6, 30), msk(MONDAY, 9), msk(MONDAY, 6, 30)),  # days down: one run
