@@ -28,6 +28,8 @@ class Leg:
     channel: str
     is_expert: bool
     alive: bool = True
+    created: float = 0.0  # when the channel came up (event time; estimated for channels adopted from a list)
+    ended: float | None = None  # its Hangup, when one was seen
 
 
 @dataclass(slots=True)
@@ -48,6 +50,7 @@ class CallState:
     dial_status: str | None = None
     client_cause: int = 0
     expert_cause: int = 0
+    expert_cause_ext: str | None = None  # whose leg gave expert_cause (ring groups: only the answerer's counts)
     client_rejected: bool = False
     originate_failed: bool = False
     hangup_by: str | None = None
@@ -58,6 +61,11 @@ class CallState:
     last_seen: float = 0.0
     opened: bool = False
     live_state: LiveState | None = None
+    # Outbound: evidence that a client was dialled (DialBegin from the Expert's side, a click-to-call
+    # OriginateResponse naming a number, a client leg in a channel list). An Expert's channel that dials
+    # nobody (voicemail, a ChanSpy session) is not a call.
+    client_dialled: bool = False
+    dialled_number: str | None = None  # a number dialled before the direction was known
 
     @property
     def has_client_leg(self) -> bool:

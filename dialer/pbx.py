@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dialer import actions
 from dialer.ami.message import Message
 from dialer.client import AmiConnection, AmiOptions
+from dialer.errors import AmiActionTimeout, AmiDisconnected
 from dialer.numbers import normalise_number
 from dialer.recorder import CallStore, LedgerRecorder
 from dialer.tracker import CallTracker, ExpectedOriginate, TrackerConfig
@@ -54,9 +55,8 @@ class Pbx:
             raise ValueError(f"not a phone number: {client_number!r}")
         linkedid = f"dsd-{uuid.uuid4().hex}"
         action_id = f"c2c-{linkedid}"
-        self.recorder.tracker.expect_originate(
-            ExpectedOriginate(action_id, linkedid, expert_ext, number, planned_call_id, client_id)
-        )
+        tracker = self.recorder.tracker
+        tracker.expect_originate(ExpectedOriginate(action_id, linkedid, expert_ext, number, planned_call_id, client_id))
         spec = actions.originate_call(
             expert_channel=self._originate.expert_channel.format(ext=expert_ext),
             context=self._originate.context,
@@ -68,18 +68,38 @@ class Pbx:
             caller_id=self._originate.caller_id.format(ext=expert_ext),
             timeout_ms=int(self._originate.timeout_s * 1000),
         )
-        await self.connection.perform(spec._replace(headers={**spec.headers, "ActionID": action_id}))
+        try:
+            await self.connection.perform(spec._replace(headers={**spec.headers, "ActionID": action_id}))
+        except (AmiActionTimeout, AmiDisconnected):
+            # It may have reached the PBX: keep the expectation (it expires if nothing comes of it).
+            raise
+        except BaseException:
+            tracker.forget_originate(action_id)  # never sent, or refused: no call will come of it
+            raise
         return linkedid
 
     async def listen_in(self, supervisor_ext: str, expert_ext: str, mode: actions.SpyMode) -> None:
-        """A supervisor listens, whispers or barges in on an Expert's call (ChanSpy)."""
+        """A supervisor listens, whispers or barges in on an Expert's call (ChanSpy).
+
+        The supervisor's channel gets a Linkedid chosen here, which the tracker ignores: a
+        listen-in is not a call of the supervisor's.
+        """
         expert_prefix = self._originate.expert_channel.format(ext=expert_ext)
         spec = actions.chanspy(
             supervisor_channel=self._originate.expert_channel.format(ext=supervisor_ext),
             expert_channel_prefix=_spy_prefix(expert_prefix),
             mode=mode,
         )
-        await self.connection.perform(spec)
+        channel_id = f"dsd-spy-{uuid.uuid4().hex}"
+        tracker = self.recorder.tracker
+        tracker.ignore_linkedid(channel_id)
+        try:
+            await self.connection.perform(spec._replace(headers={**spec.headers, "ChannelId": channel_id}))
+        except (AmiActionTimeout, AmiDisconnected):
+            raise
+        except BaseException:
+            tracker.unignore_linkedid(channel_id)
+            raise
 
     async def hangup(self, channel: str) -> None:
         await self.connection.perform(actions.hangup(channel))

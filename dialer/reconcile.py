@@ -41,21 +41,28 @@ class ReconnectEvidence:
 
 
 def reconcile(tracker: CallTracker, evidence: ReconnectEvidence, only: set[str] | None = None) -> list[Effect]:
-    """`only`: the calls that were open when the connection came back (later ones are not in the gap)."""
+    """`only`: the calls that were open when the connection came back (later ones are not in the gap).
+
+    Listed channels are matched to calls by Uniqueid first (after a transfer a leg's Linkedid may
+    name another call); by Linkedid only for legs the tracker does not know. Calls in `only`
+    lose the legs that are not listed any more; calls begun while the list was being fetched
+    keep every leg and get the listed ones merged in.
+    """
     effects: list[Effect] = []
-    by_linkedid = _group_by_linkedid(evidence.channels)
+    listed, unknown = _match_channels(tracker, evidence.channels)
+    restarted = evidence.pbx_restarted_at is not None
     for call in list(tracker.calls.values()):
+        if tracker.calls.get(call.linkedid) is not call:
+            continue  # closed meanwhile (by an orphan Hangup applied to another call)
+        channels = listed.get(call.linkedid, [])
         if only is not None and call.linkedid not in only:
-            by_linkedid.pop(call.linkedid, None)
-            continue
-        live = [] if evidence.pbx_restarted_at is not None else _live_channels_of(call, by_linkedid)
-        by_linkedid.pop(call.linkedid, None)
-        if live:
-            _continue_call(tracker, call, live, evidence, effects)
+            _merge_new_call(tracker, call, channels, evidence, effects)
+        elif restarted:
+            _close_in_gap(tracker, call, evidence, effects)  # nothing of it survived the restart
         else:
-            _close_in_gap(tracker, call, evidence, effects)
-    for linkedid, channels in by_linkedid.items():
-        if not tracker.was_closed(linkedid):
+            _continue_call(tracker, call, channels, evidence, effects)
+    for linkedid, channels in unknown.items():
+        if not tracker.was_closed(linkedid) and not tracker.is_ignored(linkedid):
             _adopt_call(tracker, linkedid, channels, evidence, effects)
     return effects
 
@@ -78,30 +85,91 @@ def restore(tracker: CallTracker, records: Iterable[CallRecord]) -> None:
         call.opened = True
 
 
-def _group_by_linkedid(channels: list[Message]) -> dict[str, list[Message]]:
-    grouped: dict[str, list[Message]] = defaultdict(list)
+def _match_channels(tracker: CallTracker, channels: list[Message],
+                    ) -> tuple[dict[str, list[Message]], dict[str, list[Message]]]:
+    """(channels of known calls by the call's Linkedid, channels of unknown calls by their Linkedid)."""
+    listed: dict[str, list[Message]] = defaultdict(list)
+    unknown: dict[str, list[Message]] = defaultdict(list)
     for channel in channels:
-        if channel.get("Linkedid"):
-            grouped[channel["Linkedid"]].append(channel)
-    return grouped
-
-
-def _live_channels_of(call: CallState, by_linkedid: dict[str, list[Message]]) -> list[Message]:
-    return by_linkedid.get(call.linkedid, [])
+        uniqueid, linkedid = channel.get("Uniqueid"), channel.get("Linkedid")
+        if not uniqueid:
+            continue
+        call = tracker.call_of_leg(uniqueid)
+        if call is not None:
+            listed[call.linkedid].append(channel)
+        elif linkedid and linkedid in tracker.calls:
+            listed[linkedid].append(channel)
+        elif linkedid:
+            unknown[linkedid].append(channel)
+    return listed, unknown
 
 
 def _continue_call(tracker: CallTracker, call: CallState, live: list[Message],
                    evidence: ReconnectEvidence, effects: list[Effect]) -> None:
-    live_ids = {ch["Uniqueid"] for ch in live if ch.get("Uniqueid")}
+    """A call that was open across the gap: legs the list no longer shows hung up inside it."""
+    live_ids = {ch["Uniqueid"] for ch in live}
     for uniqueid, leg in call.legs.items():
-        if leg.alive and uniqueid not in live_ids:
+        # A leg created after the list was read cannot be in it: it keeps its state (and its
+        # own Hangup, with its cause, is still to come). One that existed then and is not listed
+        # is gone; had its Hangup arrived since, the leg would not be alive.
+        if leg.alive and uniqueid not in live_ids and leg.created <= evidence.gap_end:
             leg.alive = False  # hung up inside the gap
             call.live_legs -= 1
-    for ch in live:
-        if ch.get("Uniqueid") and ch["Uniqueid"] not in call.legs:
-            tracker.add_leg(call, ch["Uniqueid"], ch.get("Channel", ""))
+    _add_listed_legs(tracker, call, live, evidence)
+    if call.live_legs <= 0:
+        if call.last_seen >= evidence.gap_end:
+            tracker.close(call, call.last_seen, effects)  # its last Hangup was seen after the gap
+        else:
+            _close_in_gap(tracker, call, evidence, effects)
+        return
+    _open_if_dialled(tracker, call, live, effects, evidence.gap_end)
     _learn_from_channels(tracker, call, live, evidence, effects)
     _apply_orphan_hangups(tracker, call, effects)
+
+
+def _merge_new_call(tracker: CallTracker, call: CallState, live: list[Message],
+                    evidence: ReconnectEvidence, effects: list[Effect]) -> None:
+    """A call first seen while the channel list was in flight: its earlier channels are listed."""
+    added = _add_listed_legs(tracker, call, live, evidence)
+    first = next((ch for ch in added if ch["Uniqueid"] == call.linkedid), None)
+    if first is not None:
+        # Its first channel came up inside the gap: that channel says who started the call.
+        call.first_channel = first.get("Channel", "")
+        call.started = min(call.started, _started(first, evidence))
+        call.quality.add(Q_START_INFERRED)
+        ext = tracker.expert_ext_of(call.first_channel)
+        if call.direction is None and ext:
+            call.direction, call.expert_ext = Direction.OUTBOUND, ext
+            tracker.relabel_legs(call)
+    if call.direction is None:
+        expert = next((leg for leg in call.legs.values() if tracker.expert_ext_of(leg.channel)), None)
+        if expert is None:
+            return  # not an Expert's call (yet)
+        call.direction, call.expert_ext = Direction.INBOUND, tracker.expert_ext_of(expert.channel)
+        tracker.relabel_legs(call)
+        if first is not None:
+            call.client_number = call.client_number or normalise_number(first.get("CallerIDNum"))
+    elif call.direction is Direction.OUTBOUND:
+        call.client_number = call.client_number or call.dialled_number or _client_number(tracker, call, live)
+    _open_if_dialled(tracker, call, live, effects, evidence.gap_end)
+    _learn_from_channels(tracker, call, live, evidence, effects)
+    _apply_orphan_hangups(tracker, call, effects)
+
+
+def _add_listed_legs(tracker: CallTracker, call: CallState, live: list[Message],
+                     evidence: ReconnectEvidence) -> list[Message]:
+    added = [ch for ch in live if ch["Uniqueid"] not in call.legs]
+    for ch in added:
+        tracker.add_leg(call, ch["Uniqueid"], ch.get("Channel", ""), created=_started(ch, evidence))
+    return added
+
+
+def _open_if_dialled(tracker: CallTracker, call: CallState, live: list[Message], effects: list[Effect],
+                     at: float) -> None:
+    """An outbound call with a client leg dialled someone, though the DialBegin fell into the gap."""
+    if call.direction is Direction.OUTBOUND and call.has_client_leg:
+        call.client_dialled = True
+    tracker.open_if_ours(call, at, effects)
 
 
 def _close_in_gap(tracker: CallTracker, call: CallState, evidence: ReconnectEvidence,
@@ -119,12 +187,11 @@ def _close_in_gap(tracker: CallTracker, call: CallState, evidence: ReconnectEvid
 def _adopt_call(tracker: CallTracker, linkedid: str, channels: list[Message],
                 evidence: ReconnectEvidence, effects: list[Effect]) -> None:
     first = next((ch for ch in channels if ch.get("Uniqueid") == linkedid), channels[0])
-    age = max(_duration_s(ch.get("Duration")) for ch in channels)
-    started = _clamp(evidence.gap_end - age, evidence.gap_start, evidence.gap_end)
+    started = min(_started(ch, evidence) for ch in channels)
     call = tracker.new_call(linkedid, first.get("Channel", ""), started)
     call.quality.add(Q_START_INFERRED)
     for ch in channels:
-        tracker.add_leg(call, ch["Uniqueid"], ch.get("Channel", ""))
+        tracker.add_leg(call, ch["Uniqueid"], ch.get("Channel", ""), created=_started(ch, evidence))
     if call.direction is None:
         expert = next((ch for ch in channels if tracker.expert_ext_of(ch.get("Channel", ""))), None)
         if expert is None:
@@ -137,9 +204,14 @@ def _adopt_call(tracker: CallTracker, linkedid: str, channels: list[Message],
     else:
         call.client_number = _client_number(tracker, call, channels)
     call.last_seen = started
-    tracker.open_if_ours(call, started, effects)
+    _open_if_dialled(tracker, call, channels, effects, started)
     _learn_from_channels(tracker, call, channels, evidence, effects)
     _apply_orphan_hangups(tracker, call, effects)
+
+
+def _started(channel: Message, evidence: ReconnectEvidence) -> float:
+    """When a listed channel came up: its age at the time of the list, kept inside the gap."""
+    return _clamp(evidence.gap_end - _duration_s(channel.get("Duration")), evidence.gap_start, evidence.gap_end)
 
 
 def _apply_orphan_hangups(tracker: CallTracker, call: CallState, effects: list[Effect]) -> None:

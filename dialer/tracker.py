@@ -8,6 +8,7 @@ Only channel events are used, so `Cdr`/`CEL` being on or off changes nothing.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -27,10 +28,14 @@ from dialer.records import (
     LiveState,
 )
 
+log = logging.getLogger(__name__)
+
 DEFAULT_EXPERT_PATTERN = r"^(?:PJSIP|SIP|Local)/(?P<ext>\d{2,6})(?:-|@ds-agents)"
 LINKAGE_VARIABLES = {"PLANNED_CALL_ID": "planned_call_id", "CLIENT_ID": "client_id"}
+MAX_LINKAGE_LEN = 32  # the ledger's planned_call_id / client_id columns
 RECORDING_VARIABLE = "MIXMONITOR_FILENAME"
 RECENTLY_CLOSED_LIMIT = 4096
+EXPECTED_TTL_S = 300.0  # a click-to-call whose OriginateResponse never came is forgotten after this
 UNKNOWN = "<unknown>"
 HANGUP_REQUESTS = frozenset({"HangupRequest", "SoftHangupRequest"})
 
@@ -39,6 +44,8 @@ HANGUP_REQUESTS = frozenset({"HangupRequest", "SoftHangupRequest"})
 class TrackerConfig:
     expert_channel_pattern: str = DEFAULT_EXPERT_PATTERN
     recording_pbx_prefix: str = "/var/spool/asterisk/monitor/"
+    max_linkage_len: int = MAX_LINKAGE_LEN
+    expected_ttl_s: float = EXPECTED_TTL_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +69,17 @@ class CallTracker:
         self._calls: dict[str, CallState] = {}
         self._leg_call: dict[str, CallState] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
+        # Click-to-calls DS Desk sent, by ActionID and by the Linkedid (ChannelId) chosen for them;
+        # each goes with its OriginateResponse, its call's end, a failed send, or after `expected_ttl_s`.
         self._expected: dict[str, ExpectedOriginate] = {}
+        self._expected_by_linkedid: dict[str, ExpectedOriginate] = {}
+        self._expected_deadline: dict[str, float | None] = {}  # None: stamped by the next event batch
+        self._next_expiry_check = 0.0
+        # ActionIDs of click-to-calls already settled: a late OriginateResponse must not be
+        # correlated to another call by the replay heuristic.
+        self._settled_actions: OrderedDict[str, None] = OrderedDict()
+        # Linkedids DS Desk chose for channels that are not calls (a supervisor's ChanSpy session).
+        self._ignored: OrderedDict[str, None] = OrderedDict()
         # Hangups of channels we never saw start (their Newchannel fell into a reconnect gap):
         # reconcile may adopt their call from a channel list read just before these arrived.
         self.orphan_hangups: OrderedDict[str, tuple[float, str]] = OrderedDict()
@@ -81,24 +98,53 @@ class CallTracker:
 
     # ---- public API -------------------------------------------------------------------
     def handle(self, event: Message, now: float) -> list[Effect]:
-        handler = self._handlers.get(event.get("Event", ""))
-        if handler is None:
-            return []
-        effects: list[Effect] = []
-        handler(event, now, effects)
-        return effects
+        return self.handle_many((event,), now)
 
     def handle_many(self, events: Iterable[Message], now: float) -> list[Effect]:
+        """Effects of a batch. An event whose handler fails is logged and skipped; the rest go on."""
         effects: list[Effect] = []
         handlers = self._handlers
+        if self._expected:
+            self._expire_expected(now)
         for event in events:
             handler = handlers.get(event.get("Event", ""))
-            if handler is not None:
+            if handler is None:
+                continue
+            try:
                 handler(event, now, effects)
+            except Exception:  # one malformed or unforeseen event must not stop the ledger
+                log.exception("call tracker: %s event (Uniqueid %s, Linkedid %s) could not be handled; skipped",
+                              event.get("Event"), event.get("Uniqueid"), event.get("Linkedid"))
         return effects
 
-    def expect_originate(self, expected: ExpectedOriginate) -> None:
+    def expect_originate(self, expected: ExpectedOriginate, now: float | None = None) -> None:
+        """A click-to-call about to be sent; `now` in the clock of `handle`'s `now` (else the next batch's)."""
+        expected = ExpectedOriginate(
+            expected.action_id, expected.linkedid, expected.expert_ext, expected.client_number,
+            self._linkage(expected.linkedid, "PLANNED_CALL_ID", expected.planned_call_id),
+            self._linkage(expected.linkedid, "CLIENT_ID", expected.client_id),
+        )
+        self.forget_originate(expected.action_id)
         self._expected[expected.action_id] = expected
+        self._expected_by_linkedid[expected.linkedid] = expected
+        self._expected_deadline[expected.action_id] = None if now is None else now + self._config.expected_ttl_s
+
+    def forget_originate(self, action_id: str) -> None:
+        """The click-to-call is settled (sent and answered, failed to send, its call ended, or expired)."""
+        expected = self._expected.pop(action_id, None)
+        self._expected_deadline.pop(action_id, None)
+        if expected is None:
+            return
+        if self._expected_by_linkedid.get(expected.linkedid) is expected:
+            del self._expected_by_linkedid[expected.linkedid]
+        _remember(self._settled_actions, action_id)
+
+    def ignore_linkedid(self, linkedid: str) -> None:
+        """Channels of this Linkedid are not a call (DS Desk's own ChanSpy Originate)."""
+        _remember(self._ignored, linkedid)
+
+    def unignore_linkedid(self, linkedid: str) -> None:
+        self._ignored.pop(linkedid, None)
 
     def link_client(self, linkedid: str, client_id: str, client_name: str | None) -> None:
         """An inbound caller matched to a client's contact: later records carry the client."""
@@ -114,6 +160,9 @@ class CallTracker:
         """Recently closed: a channel list read before its last Hangup must not bring it back."""
         return linkedid in self._closed
 
+    def is_ignored(self, linkedid: str) -> bool:
+        return linkedid in self._ignored
+
     def expert_ext_of(self, channel: str) -> str | None:
         match = self._expert_re.match(channel)
         return match.group("ext") if match else None
@@ -122,6 +171,9 @@ class CallTracker:
     @property
     def calls(self) -> dict[str, CallState]:
         return self._calls
+
+    def call_of_leg(self, uniqueid: str) -> CallState | None:
+        return self._leg_call.get(uniqueid)
 
     def new_call(self, linkedid: str, first_channel: str, started: float) -> CallState:
         ext = self.expert_ext_of(first_channel)
@@ -136,16 +188,25 @@ class CallTracker:
         self._calls[linkedid] = call
         return call
 
-    def add_leg(self, call: CallState, uniqueid: str, channel: str) -> Leg:
-        leg = Leg(uniqueid=uniqueid, channel=channel, is_expert=self._is_expert_leg(call, channel))
+    def add_leg(self, call: CallState, uniqueid: str, channel: str, created: float | None = None) -> Leg:
+        leg = Leg(uniqueid=uniqueid, channel=channel, is_expert=self._is_expert_leg(call, channel),
+                  created=call.last_seen if created is None else created)
         call.legs[uniqueid] = leg
         call.live_legs += 1
         self._leg_call[uniqueid] = call
         return leg
 
+    def relabel_legs(self, call: CallState) -> None:
+        """After the direction or the Expert changed: which legs are the Expert's."""
+        for leg in call.legs.values():
+            leg.is_expert = self._is_expert_leg(call, leg.channel)
+
     def open_if_ours(self, call: CallState, at: float, effects: list[Effect]) -> None:
         if call.opened or call.direction is None:
             return
+        if (call.direction is Direction.OUTBOUND and not call.client_dialled
+                and call.linkedid not in self._expected_by_linkedid):
+            return  # an Expert's channel that has dialled nobody yet (voicemail, ChanSpy, …)
         call.opened = True
         self._apply_expected(call)
         effects.append(CallOpened(call.record(None)))
@@ -159,12 +220,18 @@ class CallTracker:
         effects.append(CallStateChanged(call.linkedid, call.expert_ext, state, _dt(at), call.record(None)))
 
     def close(self, call: CallState, ended: float, effects: list[Effect]) -> None:
-        self._calls.pop(call.linkedid, None)
+        if self._calls.get(call.linkedid) is call:
+            del self._calls[call.linkedid]
         for uniqueid in call.legs:
-            self._leg_call.pop(uniqueid, None)
+            # After a transfer a leg may belong to another call now: leave its index entry alone.
+            if self._leg_call.get(uniqueid) is call:
+                del self._leg_call[uniqueid]
         self._remember_closed(call.linkedid)
+        expected = self._expected_by_linkedid.get(call.linkedid)
+        if expected is not None:
+            self.forget_originate(expected.action_id)
         if not call.opened:
-            return  # never involved an Expert: not a DS Desk call
+            return  # never involved an Expert (or dialled nobody): not a DS Desk call
         record = call.record(ended)
         effects.append(CallStateChanged(call.linkedid, call.expert_ext, LiveState.ENDED, _dt(ended), record))
         effects.append(CallClosed(record))
@@ -172,7 +239,7 @@ class CallTracker:
     # ---- event handlers ---------------------------------------------------------------
     def _on_newchannel(self, ev: Message, now: float, effects: list[Effect]) -> None:
         uniqueid, linkedid = ev.get("Uniqueid"), ev.get("Linkedid")
-        if not uniqueid or not linkedid or linkedid in self._closed:
+        if not uniqueid or not linkedid or linkedid in self._closed or linkedid in self._ignored:
             return
         at = self._time(ev, now)
         channel = ev.get("Channel", "")
@@ -182,7 +249,7 @@ class CallTracker:
         self._mark_time_source(call, ev)
         if uniqueid in call.legs:
             return
-        leg = self.add_leg(call, uniqueid, channel)
+        leg = self.add_leg(call, uniqueid, channel, created=at)
         call.last_seen = at
         if leg.is_expert and call.direction is None:
             self._become_inbound(call, channel, at, effects)
@@ -210,10 +277,14 @@ class CallTracker:
             self._become_inbound(call, dest, at, effects)
         if call.direction is Direction.INBOUND:
             self._learn_inbound_caller(call, ev)
-        elif call.client_number is None:
-            call.client_number = number_from_dialstring(ev.get("DialString")) or normalise_number(
-                ev.get("DestCallerIDNum")
-            )
+        else:
+            number = number_from_dialstring(ev.get("DialString")) or normalise_number(ev.get("DestCallerIDNum"))
+            if call.direction is None:
+                call.dialled_number = call.dialled_number or number
+            else:
+                call.client_number = call.client_number or number
+                if not self._is_own_expert_leg(call, ev.get("DestUniqueid", ""), dest):
+                    call.client_dialled = True  # the Expert's side dials someone: a real call
         self.open_if_ours(call, at, effects)
 
     def _on_dial_state(self, ev: Message, now: float, effects: list[Effect]) -> None:
@@ -233,10 +304,21 @@ class CallTracker:
         call.last_seen = at
         status = ev.get("DialStatus", "")
         if status == "ANSWER":
-            if call.answered_at is None:
-                call.answered_at = at
-                call.dial_status = status
-                self.set_state(call, LiveState.TALKING, at, effects)
+            if call.answered_at is not None:
+                return
+            if call.direction is not Direction.OUTBOUND:
+                # Inbound: only an Expert answering counts (not a receptionist, an IVR, a queue's
+                # Local channel); in a ring group or a pickup the call is the answering Expert's.
+                ext = self.expert_ext_of(ev.get("DestChannel", ""))
+                if ext is None:
+                    return
+                if call.direction is None:
+                    self._become_inbound(call, ev.get("DestChannel", ""), at, effects)
+                self._answered_by(call, ext)
+                self.open_if_ours(call, at, effects)
+            call.answered_at = at
+            call.dial_status = status
+            self.set_state(call, LiveState.TALKING, at, effects)
         elif call.answered_at is None:
             call.dial_status = status
 
@@ -247,7 +329,7 @@ class CallTracker:
         call.last_seen = self._time(ev, now)
         if not leg.is_expert and ev.get("Cause") == "21":
             call.client_rejected = True
-        if call.hangup_by is None:
+        if call.hangup_by is None and not self._is_bystander(call, leg):
             call.hangup_by = "expert" if leg.is_expert else "client"
 
     def _on_hangup(self, ev: Message, now: float, effects: list[Effect]) -> None:
@@ -260,6 +342,7 @@ class CallTracker:
         at = self._time(ev, now)
         call.last_seen = at
         leg.alive = False
+        leg.ended = at
         call.live_legs -= 1
         self._note_cause(call, leg, ev.get("Cause", "0"))
         if call.live_legs <= 0:
@@ -276,25 +359,41 @@ class CallTracker:
         if variable == RECORDING_VARIABLE:
             call.recording = value
         else:
-            setattr(call, LINKAGE_VARIABLES[variable], value)
+            setattr(call, LINKAGE_VARIABLES[variable], self._linkage(call.linkedid, variable, value))
 
     def _on_originate_response(self, ev: Message, now: float, effects: list[Effect]) -> None:
         at = self._time(ev, now)
-        expected = self._expected.pop(ev.get("ActionID", ""), None)
-        call = self._originated_call(ev, expected, at)
-        if call is None:
-            if expected is not None and ev.get("Response") == "Failure":
-                self._record_failed_originate(expected, at, effects)
-            return
-        if call.direction is Direction.OUTBOUND and call.client_number is None:
-            call.client_number = normalise_number(ev.get("Exten"))
-        if ev.get("Response") == "Failure" and not call.has_client_leg:
+        action_id = ev.get("ActionID", "")
+        expected = self._expected.get(action_id)
+        failed = ev.get("Response") == "Failure"
+        if expected is not None:
+            # Ours: its Linkedid is known; never guess (another click of the same Expert may be up).
+            self.forget_originate(action_id)
+            call = self._calls.get(expected.linkedid)
+            if call is None:
+                if failed:
+                    self._record_failed_originate(expected, at, effects)
+                return
+        elif action_id and action_id in self._settled_actions:
+            return  # a click-to-call already settled (its call ended first): nothing to correlate
+        else:
+            call = self._originated_call(ev, at)
+            if call is None:
+                return
+        if call.direction is Direction.OUTBOUND:
+            number = _dialled_exten(ev.get("Exten"))
+            if number is not None:
+                # An Originate into the dialplan with a number to dial (click-to-call): a real call,
+                # recorded even when the Expert's phone was never answered and nobody else was dialled.
+                call.client_number = call.client_number or number
+                call.client_dialled = True
+        if failed and not call.has_client_leg:
             call.originate_failed = True
+        self.open_if_ours(call, at, effects)
 
     # ---- helpers ----------------------------------------------------------------------
-    def _originated_call(self, ev: Message, expected: ExpectedOriginate | None, at: float) -> CallState | None:
-        if expected is not None and expected.linkedid in self._calls:
-            return self._calls[expected.linkedid]
+    def _originated_call(self, ev: Message, at: float) -> CallState | None:
+        """An Originate DS Desk did not announce (a replayed capture): find its call."""
         uniqueid = ev.get("Uniqueid", UNKNOWN)
         if uniqueid != UNKNOWN:
             return self._leg_call.get(uniqueid)
@@ -313,24 +412,61 @@ class CallTracker:
             linkedid=expected.linkedid, started=at, first_channel="", direction=Direction.OUTBOUND,
             expert_ext=expected.expert_ext, client_number=expected.client_number, originate_failed=True,
             planned_call_id=expected.planned_call_id, client_id=expected.client_id, last_seen=at,
+            client_dialled=True,
         )
         self._calls[call.linkedid] = call
         self.open_if_ours(call, at, effects)
         self.close(call, at, effects)
 
     def _apply_expected(self, call: CallState) -> None:
-        for action_id, expected in self._expected.items():
-            if expected.linkedid == call.linkedid:
-                call.planned_call_id = call.planned_call_id or expected.planned_call_id
-                call.client_id = call.client_id or expected.client_id
-                call.client_number = call.client_number or expected.client_number
-                return
+        expected = self._expected_by_linkedid.get(call.linkedid)
+        if expected is not None:
+            call.planned_call_id = call.planned_call_id or expected.planned_call_id
+            call.client_id = call.client_id or expected.client_id
+            call.client_number = call.client_number or expected.client_number
+
+    def _expire_expected(self, now: float) -> None:
+        if now < self._next_expiry_check:
+            return
+        ttl = self._config.expected_ttl_s
+        self._next_expiry_check = now + min(ttl / 10, 10.0)
+        for action_id, deadline in list(self._expected_deadline.items()):
+            if deadline is None:
+                self._expected_deadline[action_id] = now + ttl
+            elif deadline <= now:
+                log.info("click-to-call %s: no OriginateResponse within %.0f s; expectation dropped", action_id, ttl)
+                self.forget_originate(action_id)
+
+    def _linkage(self, linkedid: str, variable: str, value: str | None) -> str | None:
+        """A PLANNED_CALL_ID / CLIENT_ID fit for the ledger: one too long for its column is dropped."""
+        limit = self._config.max_linkage_len
+        if value is None or len(value) <= limit:
+            return value
+        log.warning("call %s: %s is %d characters (at most %d): ignored: %.80r",
+                    linkedid, variable, len(value), limit, value)
+        return None
 
     def _become_inbound(self, call: CallState, expert_channel: str, at: float, effects: list[Effect]) -> None:
         call.direction = Direction.INBOUND
         call.expert_ext = self.expert_ext_of(expert_channel)
-        for leg in call.legs.values():
-            leg.is_expert = self._is_expert_leg(call, leg.channel)
+        self.relabel_legs(call)
+
+    def _answered_by(self, call: CallState, ext: str) -> None:
+        if call.expert_ext != ext:
+            call.expert_ext = ext
+        if call.expert_cause_ext != ext:  # a cause from an Expert who did not answer says nothing
+            call.expert_cause, call.expert_cause_ext = 0, None
+
+    def _is_bystander(self, call: CallState, leg: Leg) -> bool:
+        """An inbound call's Expert leg that did not answer (the other phones of a ring group)."""
+        return (leg.is_expert and call.direction is Direction.INBOUND and call.answered_at is not None
+                and self.expert_ext_of(leg.channel) != call.expert_ext)
+
+    def _is_own_expert_leg(self, call: CallState, uniqueid: str, channel: str) -> bool:
+        leg = call.legs.get(uniqueid)
+        if leg is not None:
+            return leg.is_expert
+        return self._is_expert_leg(call, channel)
 
     def _learn_inbound_caller(self, call: CallState, ev: Message) -> None:
         if call.client_number is None:
@@ -348,7 +484,10 @@ class CallTracker:
     def _note_cause(self, call: CallState, leg: Leg, raw: str) -> None:
         cause = int(raw) if raw.isdigit() else 0
         if leg.is_expert:
-            call.expert_cause = call.expert_cause or cause
+            if self._is_bystander(call, leg) or call.expert_cause:
+                return
+            call.expert_cause = cause
+            call.expert_cause_ext = self.expert_ext_of(leg.channel) if cause else None
             return
         call.client_cause = call.client_cause or cause
         if cause == CAUSE_REJECTED:
@@ -385,7 +524,8 @@ class CallTracker:
 
     def _remember_orphan(self, ev: Message, now: float) -> None:
         uniqueid = ev.get("Uniqueid")
-        if uniqueid and ev.get("Linkedid") not in self._closed:
+        linkedid = ev.get("Linkedid")
+        if uniqueid and linkedid not in self._closed and linkedid not in self._ignored:
             self.orphan_hangups[uniqueid] = (self._time(ev, now), ev.get("Cause", "0"))
             if len(self.orphan_hangups) > RECENTLY_CLOSED_LIMIT:
                 self.orphan_hangups.popitem(last=False)
@@ -397,6 +537,7 @@ class CallTracker:
         if leg is None or not leg.alive:
             return
         leg.alive = False
+        leg.ended = at
         call.live_legs -= 1
         call.last_seen = max(call.last_seen, at)
         self._note_cause(call, leg, cause)
@@ -404,9 +545,21 @@ class CallTracker:
             self.close(call, call.last_seen, effects)
 
     def _remember_closed(self, linkedid: str) -> None:
-        self._closed[linkedid] = None
-        if len(self._closed) > RECENTLY_CLOSED_LIMIT:
-            self._closed.popitem(last=False)
+        _remember(self._closed, linkedid)
+
+
+def _remember(recent: OrderedDict[str, None], key: str) -> None:
+    recent[key] = None
+    recent.move_to_end(key)
+    if len(recent) > RECENTLY_CLOSED_LIMIT:
+        recent.popitem(last=False)
+
+
+def _dialled_exten(exten: str | None) -> str | None:
+    """The number an Originate's `Exten` dials, when it is one (not `s`, not a feature code)."""
+    if not exten or not exten.lstrip("+").isdigit():
+        return None
+    return normalise_number(exten)
 
 
 def _dt(epoch: float):  # noqa: ANN202 - small local alias

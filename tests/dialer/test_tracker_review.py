@@ -209,7 +209,6 @@ def test_pjsip_inbound_from_a_trunk_answered_by_the_expert() -> None:
 
 
 # ---- wrong fields in realistic variants -------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="inbound expert_ext is the first Expert dialled, not the one who answered")
 def test_ring_group_call_belongs_to_the_expert_who_answered() -> None:
     tracker = CallTracker()
     caller = trunk("1796000020.20", "1796000020.20")
@@ -239,8 +238,6 @@ def test_ring_group_call_belongs_to_the_expert_who_answered() -> None:
     assert talking == ["102"]
 
 
-@pytest.mark.xfail(strict=True, reason="any DialEnd ANSWER counts as the Expert answering, even before an Expert "
-                                       "is involved (a receptionist answers, then transfers)")
 def test_inbound_answered_by_reception_then_missed_by_the_expert_is_missed() -> None:
     tracker = CallTracker()
     caller = trunk("1796000030.30", "1796000030.30")
@@ -268,8 +265,6 @@ def test_inbound_answered_by_reception_then_missed_by_the_expert_is_missed() -> 
     assert (record.outcome, record.answered_at, record.talk_s) == (Outcome.MISSED, None, 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason="a failed Originate with a known ActionID still falls back to the replay "
-                                       "heuristic (channel prefix): it marks another call failed, its own is lost")
 def test_second_click_to_call_failing_does_not_touch_the_first() -> None:
     tracker = CallTracker()
     tracker.expect_originate(ExpectedOriginate("c2c-1", "dsd-1", "101", "79115550101", "PC-1", "C-1"))
@@ -322,10 +317,8 @@ def voicemail_check() -> list[Message]:
 
 
 @pytest.mark.parametrize("events", [
-    pytest.param(chanspy_session(), id="supervisor-chanspy",
-                 marks=pytest.mark.xfail(strict=True, reason="a ChanSpy Originate is opened as an outbound call")),
-    pytest.param(voicemail_check(), id="voicemail-feature-code",
-                 marks=pytest.mark.xfail(strict=True, reason="any Expert channel is opened as an outbound call")),
+    pytest.param(chanspy_session(), id="supervisor-chanspy"),
+    pytest.param(voicemail_check(), id="voicemail-feature-code"),
 ])
 def test_a_channel_that_dials_nobody_is_not_an_expert_no_answer(events: list[Message]) -> None:
     records = closed(feed(CallTracker(), events))
@@ -347,7 +340,6 @@ def answered_outbound(tracker: CallTracker) -> tuple[Chan, Chan]:
     return expert, client
 
 
-@pytest.mark.xfail(strict=True, reason="_continue_call can take live_legs to 0 without closing the call")
 def test_last_leg_hung_up_before_reconcile_ran_still_closes_the_call() -> None:
     tracker = CallTracker()
     expert, client = answered_outbound(tracker)
@@ -361,8 +353,6 @@ def test_last_leg_hung_up_before_reconcile_ran_still_closes_the_call() -> None:
     assert tracker.calls == {}
 
 
-@pytest.mark.xfail(strict=True, reason="_continue_call marks a leg created after the channel list as dead: "
-                                       "its Hangup cause is then ignored")
 def test_client_leg_created_after_the_channel_list_keeps_its_hangup_cause() -> None:
     tracker = CallTracker()
     expert = Chan("PJSIP/101-0000000f", "dsd-r", "dsd-r", "101", "DS Desk", "ds-outbound", "79115550180")
@@ -383,8 +373,6 @@ def test_client_leg_created_after_the_channel_list_keeps_its_hangup_cause() -> N
     assert (record.outcome, record.hangup_cause) == (Outcome.BUSY, 17)
 
 
-@pytest.mark.xfail(strict=True, reason="reconcile groups channels by their current Linkedid; after a transfer "
-                                       "merged two calls a leg is moved to the other call, then unmapped")
 def test_attended_transfer_then_reconnect_leaves_no_call_open() -> None:
     tracker = CallTracker()
     caller = trunk("1796000090.90", "1796000090.90")
@@ -437,8 +425,6 @@ class ReconnectingPbx:
         return self.channels
 
 
-@pytest.mark.xfail(strict=True, reason="a call begun in the gap is excluded from reconcile (`only`) once any of its "
-                                       "events lands before reconcile; its listed channels are dropped")
 async def test_call_started_in_the_gap_with_events_during_reconcile_is_recorded() -> None:
     recorder = LedgerRecorder(CallTracker(), MemoryStore(), clock=lambda: at(20.3))
     ended: list[CallRecord] = []
@@ -455,7 +441,6 @@ async def test_call_started_in_the_gap_with_events_during_reconcile_is_recorded(
 
 
 # ---- the shell: leaks and a wedged ledger -----------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="expect_originate is never undone when the Originate cannot be sent")
 async def test_click_to_call_while_disconnected_leaves_no_expectation_behind() -> None:
     pbx = Pbx(AmiOptions(port=1), MemoryStore())
     try:
@@ -469,8 +454,6 @@ async def test_click_to_call_while_disconnected_leaves_no_expectation_behind() -
 
 @pytest.mark.pg
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-@pytest.mark.xfail(strict=True, reason="one record the database rejects (PLANNED_CALL_ID longer than the column) "
-                                       "fails every later flush: the recorder retries the whole batch for ever")
 async def test_one_rejected_record_does_not_block_the_ledger(ledger: LedgerRepository) -> None:
     recorder = LedgerRecorder(CallTracker(), ledger, flush_interval_s=0.01, max_retry_s=0.05)
     await recorder.start()

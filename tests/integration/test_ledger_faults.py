@@ -91,3 +91,61 @@ class _DatabaseOutage:
             await admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
         finally:
             await admin.close()
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_record_the_database_refuses_is_set_aside_and_the_others_are_written(ledger, caplog) -> None:
+    """PostgreSQL refuses a PLANNED_CALL_ID longer than its column: that record alone is set aside."""
+    from dialer.recorder import LedgerRecorder
+    from dialer.tracker import CallTracker, TrackerConfig
+    from tests.dialer.test_tracker_review import at, pjsip_click_to_call_answered
+
+    # A tracker that lets an over-long id through, so the database is what refuses it.
+    recorder = LedgerRecorder(CallTracker(TrackerConfig(max_linkage_len=100)), ledger,
+                              flush_interval_s=0.01, max_retry_s=0.05)
+    await recorder.start()
+    try:
+        for n, planned in enumerate(["PC-1", "PC-" + "9" * 40, "PC-3"]):
+            _, events = pjsip_click_to_call_answered()
+            ids = {"dsd-a": f"dsd-r{n}", "1796000002.2": f"1796000002.{n}"}
+            for msg in events:
+                for key in ("Uniqueid", "Linkedid", "DestUniqueid", "DestLinkedid"):
+                    msg[key] = ids.get(msg.get(key, ""), msg.get(key, ""))
+                if msg.get("Variable") == "PLANNED_CALL_ID":
+                    msg["Value"] = planned
+            recorder.on_events(events, at(40.0))
+        for _ in range(200):
+            if recorder.pending_count == 0:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await recorder.stop()
+    assert [(await ledger.get_call(f"dsd-r{n}")) is not None for n in range(3)] == [True, False, True]
+    assert (await ledger.get_call("dsd-r2")).outcome is Outcome.ANSWERED
+    assert list(recorder.rejected) == ["dsd-r1"] and recorder.last_error is None
+    assert "dsd-r1" in caplog.text and "refused" in caplog.text and "StringDataRightTruncation" in caplog.text
+
+
+async def test_sqlite_connections_keep_a_small_statement_cache(tmp_path: Path, monkeypatch) -> None:
+    """Multi-row upserts of every batch size filled sqlite3's 128-statement cache (~30 MB of RSS)."""
+    import aiosqlite.core
+    from sqlalchemy import text
+
+    from service.db.engine import create_engine
+
+    seen: list[dict] = []
+    real_connect = aiosqlite.core.sqlite3.connect
+
+    def connect(*args, **kwargs):
+        seen.append(kwargs)
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.core.sqlite3, "connect", connect)
+    engine = create_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await engine.dispose()
+    assert seen and all(kwargs.get("cached_statements") == 16 for kwargs in seen)

@@ -1,0 +1,333 @@
+"""The review's fixes, beyond the pinned findings: bad records, leaks, failing reconnects, bad events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy.exc import DataError, OperationalError
+
+from dialer.ami.message import Message
+from dialer.errors import AmiActionTimeout, AmiNotConnected
+from dialer.pbx import Pbx
+from dialer.client import AmiOptions
+from dialer.recorder import LedgerRecorder, rejected_by_database
+from dialer.records import CallRecord, Direction, LiveState, Outcome, Q_END_INFERRED
+from dialer.tracker import CallTracker, ExpectedOriginate, TrackerConfig
+from tests.dialer.test_tracker_review import (
+    Chan,
+    MemoryStore,
+    at,
+    chanspy_session,
+    closed,
+    core_show_channel,
+    dial_begin,
+    dial_end,
+    feed,
+    hangup,
+    newchannel,
+    newstate,
+    originate_response,
+    phone,
+    pjsip_click_to_call_answered,
+    trunk,
+    varset,
+)
+
+
+def answered_call(n: int, planned: str = "PC-1") -> list[Message]:
+    """The PJSIP click-to-call of test_tracker_review with its ids made unique (Linkedid `dsd-<n>`)."""
+    _, events = pjsip_click_to_call_answered()
+    ids = {"dsd-a": f"dsd-{n}", "1796000002.2": f"1796000002.{n}"}
+    for msg in events:
+        for key in ("Uniqueid", "Linkedid", "DestUniqueid", "DestLinkedid"):
+            msg[key] = ids.get(msg.get(key, ""), msg.get(key, ""))
+        if msg.get("Variable") == "PLANNED_CALL_ID":
+            msg["Value"] = planned
+    return events
+
+
+class PickyStore(MemoryStore):
+    """Refuses any batch holding a refused linkedid (as a database refuses the whole statement)."""
+
+    def __init__(self, refused: set[str], down: bool = False) -> None:
+        super().__init__()
+        self.refused, self.down, self.calls = refused, down, 0
+
+    async def upsert_calls(self, records: Sequence[CallRecord]) -> int:
+        self.calls += 1
+        if self.down:
+            raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+        bad = [r.linkedid for r in records if r.linkedid in self.refused]
+        if bad:
+            raise DataError("INSERT", {}, ValueError(f"value too long in {bad[0]}"))
+        return await super().upsert_calls(records)
+
+
+# ---- 1. one bad record must not block the ledger ---------------------------------------------
+async def test_a_refused_record_is_set_aside_and_the_rest_are_written(caplog: pytest.LogCaptureFixture) -> None:
+    store = PickyStore({"dsd-1"})
+    recorder = LedgerRecorder(CallTracker(), store)
+    for n in range(3):
+        recorder.on_events(answered_call(n), at(40.0))
+    assert await recorder._flush_once()
+    assert set(store.rows) == {"dsd-0", "dsd-2"} and recorder.pending_count == 0
+    assert list(recorder.rejected) == ["dsd-1"] and recorder.rejected_count == 1
+    assert "dsd-1" in caplog.text and "value too long" in caplog.text
+    recorder.on_events(answered_call(3), at(41.0))  # the next flush is a plain batch again
+    calls = store.calls
+    assert await recorder._flush_once() and store.calls == calls + 1 and "dsd-3" in store.rows
+
+
+async def test_a_database_outage_is_not_taken_for_a_bad_record() -> None:
+    store = PickyStore(set(), down=True)
+    recorder = LedgerRecorder(CallTracker(), store)
+    recorder.on_events(answered_call(0), at(40.0))
+    assert not await recorder._flush_once()
+    assert recorder.pending_count == 1 and recorder.rejected == {} and "OperationalError" in recorder.last_error
+    store.down = False
+    assert await recorder._flush_once() and "dsd-0" in store.rows
+
+
+async def test_an_outage_while_finding_the_bad_record_keeps_what_is_left() -> None:
+    store = PickyStore({"dsd-0"})
+    recorder = LedgerRecorder(CallTracker(), store)
+    for n in range(4):
+        recorder.on_events(answered_call(n), at(40.0))
+    real_upsert = store.upsert_calls
+
+    async def outage_after_the_bad_one(records: Sequence[CallRecord]) -> int:
+        try:
+            return await real_upsert(records)
+        finally:
+            if [r.linkedid for r in records] == ["dsd-0"]:
+                store.down = True
+
+    store.upsert_calls = outage_after_the_bad_one  # type: ignore[method-assign]
+    assert not await recorder._flush_once()
+    assert list(recorder.rejected) == ["dsd-0"] and recorder.pending_count == 3 - len(store.rows)
+    assert "dsd-0" not in store.rows and recorder.last_error is not None
+    store.down = False
+    assert await recorder._flush_once() and set(store.rows) == {"dsd-1", "dsd-2", "dsd-3"}
+
+
+async def test_a_large_batch_with_one_bad_record_takes_few_statements() -> None:
+    store = PickyStore({"dsd-37"})
+    recorder = LedgerRecorder(CallTracker(), store)
+    for n in range(200):
+        recorder.on_events(answered_call(n), at(40.0))
+    assert await recorder._flush_once()
+    assert len(store.rows) == 199 and list(recorder.rejected) == ["dsd-37"] and store.calls <= 20
+
+
+def test_which_errors_mean_the_data_was_refused() -> None:
+    class PgError(Exception):
+        sqlstate = "22001"
+
+    from sqlalchemy.exc import DBAPIError, InterfaceError, StatementError
+
+    assert rejected_by_database(DataError("x", {}, ValueError()))
+    assert rejected_by_database(StatementError("bad parameter", "x", {}, TypeError()))
+    assert rejected_by_database(DBAPIError("x", {}, PgError("value too long")))
+    assert not rejected_by_database(OperationalError("x", {}, OSError()))
+    assert not rejected_by_database(InterfaceError("x", {}, ConnectionResetError()))
+    assert not rejected_by_database(TimeoutError())
+
+
+async def test_the_backlog_is_capped_and_said_loudly(caplog: pytest.LogCaptureFixture) -> None:
+    recorder = LedgerRecorder(CallTracker(), PickyStore(set(), down=True), pending_warn=3, pending_max=5)
+    for n in range(7):
+        recorder.on_events(answered_call(n), at(40.0))
+    assert recorder.pending_count == 5 and recorder.dropped == 2
+    assert caplog.text.count("LEDGER BACKLOG:") == 1 and "LEDGER BACKLOG FULL" in caplog.text
+
+
+def test_an_over_long_linkage_variable_is_dropped_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    tracker = CallTracker()
+    [record] = closed(feed(tracker, answered_call(0, planned="PC-" + "9" * 40)))
+    assert (record.planned_call_id, record.client_id) == (None, "C-1")
+    assert "dsd-0" in caplog.text and "PLANNED_CALL_ID is 43 characters" in caplog.text
+    tracker = CallTracker(TrackerConfig(max_linkage_len=64))
+    [record] = closed(feed(tracker, answered_call(1, planned="PC-" + "9" * 40)))
+    assert record.planned_call_id == "PC-" + "9" * 40
+
+
+# ---- 3. click-to-call expectations ------------------------------------------------------------
+def test_an_expectation_goes_with_its_call_or_after_a_timeout() -> None:
+    tracker = CallTracker(TrackerConfig(expected_ttl_s=60))
+    tracker.expect_originate(ExpectedOriginate("c2c-dsd-0", "dsd-0", "101", "79115550101", "PC-1", "C-1"))
+    tracker.expect_originate(ExpectedOriginate("c2c-x", "dsd-x", "101", "79115550109", "PC-9", "C-9"))
+    events = answered_call(0)
+    events = [m for m in events if m.get("Event") != "OriginateResponse"]  # lost in a gap, say
+    [record] = closed(feed(tracker, events))
+    assert record.planned_call_id == "PC-1"
+    assert set(tracker._expected) == {"c2c-x"}  # the call's own went when it closed
+    tracker.handle_many([], at(30.0))
+    assert set(tracker._expected) == {"c2c-x"}
+    tracker.handle_many([], at(100.0))  # no OriginateResponse within the TTL
+    assert tracker._expected == {} and tracker._expected_by_linkedid == {}
+
+
+def test_a_late_originate_response_of_a_finished_click_is_not_pinned_on_another_call() -> None:
+    tracker = CallTracker()
+    tracker.expect_originate(ExpectedOriginate("c2c-1", "dsd-1", "101", "79115550101", "PC-1", "C-1"))
+    first = Chan("PJSIP/101-00000001", "dsd-1", "dsd-1", "101", "DS Desk", "ds-outbound", "79115550101")
+    feed(tracker, [newchannel(0.0, first), dial_begin(0.001, None, first, "101"), newstate(0.05, first, "5"),
+                   hangup(6.0, first, "19")])  # the Expert's phone was not answered
+    second = phone("101", "1796000001.5", "1796000001.5", "00000005")  # the Expert now dials by hand
+    client = Chan("PJSIP/trunk-00000006", "1796000001.6", second.lid, "79115550102", "<unknown>", "from-trunk")
+    feed(tracker, [newchannel(7.0, second, "4"), newchannel(7.1, client),
+                   dial_begin(7.101, second, client, "79115550102@trunk")])
+    feed(tracker, [originate_response(7.2, "c2c-1", "Failure", "PJSIP/101", "<unknown>", "3",
+                                      Context="ds-outbound", Exten="79115550101")])
+    [record] = closed(feed(tracker, [dial_end(9.0, second, client, "BUSY"), hangup(9.001, client, "17"),
+                                     hangup(9.5, second, "16")]))
+    assert (record.outcome, record.client_number) == (Outcome.BUSY, "79115550102")
+
+
+async def test_click_to_call_timing_out_keeps_its_expectation_for_the_late_response() -> None:
+    pbx = Pbx(AmiOptions(port=1), MemoryStore())
+
+    async def timing_out(*_: object, **__: object) -> Message:
+        raise AmiActionTimeout("no response")
+
+    pbx.connection.perform = timing_out  # type: ignore[method-assign]
+    with pytest.raises(AmiActionTimeout):
+        await pbx.click_to_call("101", "79115550101", planned_call_id="PC-1")
+    [expected] = pbx.recorder.tracker._expected.values()
+    assert expected.planned_call_id == "PC-1"
+
+
+# ---- 5. channels that dial nobody ---------------------------------------------------------------
+def test_a_listen_in_linkedid_is_ignored_altogether() -> None:
+    tracker = CallTracker()
+    tracker.ignore_linkedid("1796000050.50")
+    feed(tracker, chanspy_session()[:3])
+    assert tracker.calls == {}
+
+
+async def test_listen_in_that_cannot_be_sent_leaves_nothing_ignored() -> None:
+    pbx = Pbx(AmiOptions(port=1), MemoryStore())
+    try:
+        with pytest.raises(AmiNotConnected):
+            await pbx.listen_in("201", "101", "listen")
+    finally:
+        await pbx.close()
+    assert not pbx.recorder.tracker._ignored
+
+
+async def test_listen_in_sends_a_channel_id_the_tracker_ignores() -> None:
+    pbx = Pbx(AmiOptions(port=1), MemoryStore())
+    sent: list[object] = []
+
+    async def perform(spec: object) -> Message:
+        sent.append(spec)
+        return Message({"Response": "Success"})
+
+    pbx.connection.perform = perform  # type: ignore[method-assign]
+    await pbx.listen_in("201", "101", "listen")
+    [spec] = sent
+    channel_id = spec.headers["ChannelId"]  # type: ignore[attr-defined]
+    assert channel_id.startswith("dsd-spy-") and pbx.recorder.tracker.is_ignored(channel_id)
+
+
+def test_an_expert_dialling_a_client_by_hand_is_recorded_from_the_dial() -> None:
+    tracker = CallTracker()
+    expert = phone("101", "1796000200.1", "1796000200.1", "00000020")
+    client = Chan("PJSIP/trunk-00000021", "1796000200.2", expert.lid, "79115550200", "<unknown>", "from-trunk")
+    effects = feed(tracker, [newchannel(0.0, expert, "4"), varset(0.1, expert, "PLANNED_CALL_ID", "PC-7")])
+    assert effects == []  # nobody dialled yet: not a call (it may be voicemail)
+    effects = feed(tracker, [newchannel(1.0, client), dial_begin(1.001, expert, client, "79115550200@trunk"),
+                             dial_end(5.0, expert, client, "NOANSWER"), hangup(5.001, client, "19"),
+                             hangup(5.5, expert, "16")])
+    [record] = closed(effects)
+    assert (record.started_at.timestamp(), record.planned_call_id, record.outcome) == (at(0.0), "PC-7",
+                                                                                       Outcome.NO_ANSWER)
+
+
+# ---- 4. inbound: the answering Expert ---------------------------------------------------------
+def test_ring_group_hangup_cause_is_the_answering_experts() -> None:
+    tracker = CallTracker()
+    caller = trunk("1796000300.1", "1796000300.1")
+    first = phone("101", "1796000300.2", caller.lid, "00000031")
+    second = phone("102", "1796000300.3", caller.lid, "00000032")
+    [record] = closed(feed(tracker, [
+        newchannel(0.0, caller, "4"), newchannel(0.5, first), newchannel(0.501, second),
+        dial_begin(0.502, caller, first, "101"), dial_begin(0.503, caller, second, "102"),
+        dial_end(2.0, caller, first, "BUSY"), hangup(2.001, first, "17", "User busy"),  # 101 declines
+        dial_end(5.0, caller, second, "ANSWER"),
+        hangup(30.0, second, "16"), hangup(30.001, caller, "0"),
+    ]))
+    assert (record.expert_ext, record.outcome, record.hangup_cause) == ("102", Outcome.ANSWERED, 16)
+
+
+# ---- 6. hardening -----------------------------------------------------------------------------
+def test_an_event_that_breaks_its_handler_is_skipped_and_the_rest_go_on(caplog: pytest.LogCaptureFixture) -> None:
+    tracker = CallTracker()
+    events = answered_call(0)
+    broken = events[4]  # Newstate of the Expert's phone
+    broken["Timestamp"] = "not-a-number"
+    with caplog.at_level(logging.ERROR, "dialer.tracker"):
+        effects = tracker.handle_many(events, at(40.0))
+    [record] = closed(effects)
+    assert record.outcome is Outcome.ANSWERED
+    assert "Newstate" in caplog.text and "dsd-0" in caplog.text
+
+
+class FlakyPbx:
+    """A reconnect whose channel list fails once; events go on arriving between the attempts."""
+
+    def __init__(self, channels: list[Message], now: float) -> None:
+        self.channels, self.now, self.fail = channels, now, True
+
+    async def ping(self) -> Message:
+        return Message({"Response": "Success", "Ping": "Pong", "Timestamp": f"{self.now:.6f}"})
+
+    async def core_status(self) -> Message:
+        return Message({"Response": "Success", "CoreStartupDate": "2026-12-01", "CoreStartupTime": "08:00:00"})
+
+    async def core_show_channels(self) -> list[Message]:
+        if self.fail:
+            self.fail = False
+            raise AmiActionTimeout("CoreShowChannels got no response")
+        return self.channels
+
+
+async def test_a_failed_reconcile_keeps_the_gap_for_the_next_reconnect() -> None:
+    recorder = LedgerRecorder(CallTracker(), MemoryStore(), clock=lambda: at(60.0))
+    ended: list[CallRecord] = []
+    recorder.add_listener(lambda change: ended.append(change.record) if change.state is LiveState.ENDED else None)
+    expert = phone("101", "1796000400.1", "1796000400.1", "00000041")
+    client = Chan("PJSIP/trunk-00000042", "1796000400.2", expert.lid, "79115550400", "<unknown>", "from-trunk")
+    recorder.on_events([newchannel(0.0, expert, "4"), newchannel(0.1, client),
+                        dial_begin(0.101, expert, client, "79115550400@trunk"), newstate(3.0, client, "6"),
+                        dial_end(3.001, expert, client, "ANSWER")], at(3.1))
+    recorder.on_disconnected()  # gap 3.001 .. 20: the call ends in it
+    pbx = FlakyPbx([], at(20.0))
+    with pytest.raises(AmiActionTimeout):
+        await recorder.on_connected(pbx, is_reconnect=True)
+    other = phone("102", "1796000500.1", "1796000500.1", "00000051")  # an unrelated call's event
+    recorder.on_events([newchannel(25.0, other, "4")], at(25.0))
+    pbx.now = at(30.0)
+    await recorder.on_connected(pbx, is_reconnect=True)
+    [record] = ended
+    assert record.linkedid == expert.lid and Q_END_INFERRED in record.quality
+    assert record.ended_at.timestamp() == pytest.approx((at(3.001) + at(30.0)) / 2, abs=0.01)
+    assert record.direction is Direction.OUTBOUND
+
+
+def test_reconcile_keeps_a_gap_leg_listed_under_another_calls_linkedid() -> None:
+    """Matched by Uniqueid first: a listed leg whose Linkedid changed still belongs to its call."""
+    from dialer.reconcile import ReconnectEvidence, reconcile
+
+    tracker = CallTracker()
+    expert = phone("101", "1796000600.1", "1796000600.1", "00000061")
+    client = Chan("PJSIP/trunk-00000062", "1796000600.2", expert.lid, "79115550600", "<unknown>", "from-trunk")
+    feed(tracker, [newchannel(0.0, expert, "4"), newchannel(0.1, client),
+                   dial_begin(0.101, expert, client, "79115550600@trunk"), newstate(2.0, client, "6"),
+                   dial_end(2.001, expert, client, "ANSWER")])
+    moved = Chan(**{**client.__dict__, "lid": "1796000000.9"})
+    effects = reconcile(tracker, ReconnectEvidence([core_show_channel(expert, 10, "Dial"),
+                                                    core_show_channel(moved, 10, "AppDial")], at(3.0), at(10.0)))
+    assert effects == [] and tracker.calls[expert.lid].live_legs == 2
