@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,9 @@ def test_status_probe_is_not_a_call_scenario() -> None:
 def test_public_pjsip_captures(fixture: str, ext: str, number: str, outcome: str, cause: int) -> None:
     path = PUBLIC / fixture
     if not path.exists():
+        # CI lays shared/ beside the clone: there the public captures must be checked, never skipped.
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"public AMI captures missing at {PUBLIC}")
         pytest.skip("shared/ami/public is not beside this checkout")
     [record] = replay_dicts(path)
     assert (record["direction"], record["expert_ext"], record["client_number"]) == ("outbound", ext, number)
