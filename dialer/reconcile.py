@@ -25,7 +25,6 @@ from dialer.records import (
     Direction,
     Effect,
     LiveState,
-    Outcome,
 )
 from dialer.tracker import CallTracker
 
@@ -271,4 +270,4 @@ def _clamp(value: float, low: float, high: float) -> float:
     return min(max(value, low), high)
 
 
-__all__ = ["ReconnectEvidence", "reconcile", "restore", "Outcome"]
+__all__ = ["ReconnectEvidence", "reconcile", "restore"]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from dialer.ami.message import Message
-from dialer.call_state import CAUSE_REJECTED, CallState, Leg
+from dialer.call_state import CAUSE_REJECTED, CallState, Leg, to_datetime
 from dialer.numbers import normalise_number, number_from_dialstring
 from dialer.records import (
     Q_NO_TIMESTAMPS,
@@ -217,7 +217,7 @@ class CallTracker:
         if call.live_state is state or not call.opened:
             return
         call.live_state = state
-        effects.append(CallStateChanged(call.linkedid, call.expert_ext, state, _dt(at), call.record(None)))
+        effects.append(CallStateChanged(call.linkedid, call.expert_ext, state, to_datetime(at), call.record(None)))
 
     def close(self, call: CallState, ended: float, effects: list[Effect]) -> None:
         if self._calls.get(call.linkedid) is call:
@@ -233,7 +233,7 @@ class CallTracker:
         if not call.opened:
             return  # never involved an Expert (or dialled nobody): not a DS Desk call
         record = call.record(ended)
-        effects.append(CallStateChanged(call.linkedid, call.expert_ext, LiveState.ENDED, _dt(ended), record))
+        effects.append(CallStateChanged(call.linkedid, call.expert_ext, LiveState.ENDED, to_datetime(ended), record))
         effects.append(CallClosed(record))
 
     # ---- event handlers ---------------------------------------------------------------
@@ -561,8 +561,3 @@ def _dialled_exten(exten: str | None) -> str | None:
         return None
     return normalise_number(exten)
 
-
-def _dt(epoch: float):  # noqa: ANN202 - small local alias
-    from dialer.call_state import to_datetime
-
-    return to_datetime(epoch)

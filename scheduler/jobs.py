@@ -9,7 +9,7 @@ APScheduler, so each run is also written to the job-run log with its error.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -106,5 +106,3 @@ class PlanJobs:
         else:
             log.error("scheduled job %s failed: %s", event.job_id, event.exception)
 
-
-RunPlan = Callable[[datetime, datetime], Awaitable[str]]

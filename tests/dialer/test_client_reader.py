@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,11 +35,6 @@ class Sink:
     def events(self) -> list[Message]:
         return [m for batch in self.batches for m in batch if "Event" in m]
 
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    async with FakeAmi() as server:
-        yield server
 
 
 async def connected(fake: FakeAmi, sink: Sink, **kwargs: Any) -> tuple[DsAmiClient, FakeSession]:

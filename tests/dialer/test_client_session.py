@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -16,22 +15,7 @@ from tests.dialer.fake_ami import SECRET, USERNAME, FakeAmi, eventually, frame
 from tests.dialer.fake_ami_consumer import Connector, Recorder, options
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    async with FakeAmi() as server:
-        yield server
 
-
-@pytest.fixture
-def rec() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-async def connect(rec: Recorder) -> AsyncIterator[Connector]:
-    connector = Connector(rec)
-    yield connector
-    await connector.close_all()
 
 
 async def test_actions_before_connecting_raise_not_connected(fake: FakeAmi) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -25,22 +24,7 @@ from tests.dialer.fake_ami import (
 from tests.dialer.fake_ami_consumer import Connector, Recorder, options
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    async with FakeAmi() as server:
-        yield server
 
-
-@pytest.fixture
-def rec() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-async def connect(rec: Recorder) -> AsyncIterator[Connector]:
-    connector = Connector(rec)
-    yield connector
-    await connector.close_all()
 
 
 async def test_action_resolves_with_its_response(fake: FakeAmi, connect: Connector) -> None:
