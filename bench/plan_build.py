@@ -199,6 +199,12 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process, all threads (aiosqlite runs SQLite in one of its own)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def measure(db: str, k: int, profile: bool) -> dict[str, Any]:
     url = url_for(db, k)
     await reset(url)
@@ -209,6 +215,7 @@ async def measure(db: str, k: int, profile: bool) -> dict[str, Any]:
     gc.collect()
     before = rss_mb()
     profiler = cProfile.Profile() if profile else None
+    cpu_before = cpu_s()
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -216,10 +223,11 @@ async def measure(db: str, k: int, profile: bool) -> dict[str, Any]:
     if profiler:
         profiler.disable()
     wall = time.perf_counter() - started
+    cpu = cpu_s() - cpu_before
     peak = rss_mb()
     await engine.dispose()
     result: dict[str, Any] = {
-        "db": db, "k": k, "wall_s": wall, "rss_before_mb": before, "peak_rss_mb": peak,
+        "db": db, "k": k, "wall_s": wall, "cpu_s": cpu, "rss_before_mb": before, "peak_rss_mb": peak,
         **{f"{name}_s": t for name, t in store.times.items()},
         "build_s": wall - sum(store.times.values()),
         "created": report.created, "kept": report.kept, "deferred": report.deferred,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from dialer import actions
 from dialer.ami.message import Message
 from dialer.client import AmiConnection, AmiOptions
-from dialer.errors import AmiActionTimeout, AmiDisconnected
+from dialer.errors import AmiActionError, AmiActionTimeout, AmiDisconnected
 from dialer.numbers import normalise_number
 from dialer.recorder import CallStore, LedgerRecorder
 from dialer.tracker import CallTracker, ExpectedOriginate, TrackerConfig
@@ -103,6 +103,29 @@ class Pbx:
 
     async def hangup(self, channel: str) -> None:
         await self.connection.perform(actions.hangup(channel))
+
+    async def hang_up_call(self, linkedid: str, expert_ext: str) -> bool:
+        """End the Expert's own call from the screen: hang up one leg of theirs (the PBX ends the rest).
+
+        False when the call is not up or is not this Expert's (nothing is sent then). One leg only:
+        a Local channel's two halves both look like the Expert's, and the second Hangup would race
+        the first and fail with "No such channel".
+        """
+        call = self.recorder.tracker.calls.get(linkedid)
+        if call is None or call.expert_ext != expert_ext:
+            return False
+        legs = [leg for leg in call.legs.values() if leg.alive]
+        target = next((leg for leg in legs if leg.is_expert), legs[0] if legs else None)
+        if target is None:
+            return False
+        try:
+            await self.hangup(target.channel)
+        except AmiActionError:
+            # Hung up on the phone at the same moment: the call is over either way.
+            if linkedid in self.recorder.tracker.calls and any(
+                    leg.alive for leg in self.recorder.tracker.calls[linkedid].legs.values()):
+                raise
+        return True
 
     # ---- PbxActions for the recorder's reconcile --------------------------------------
     async def ping(self) -> Message:

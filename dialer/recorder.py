@@ -25,7 +25,9 @@ from dialer.tracker import CallTracker
 
 log = logging.getLogger(__name__)
 
-LiveListener = Callable[[CallStateChanged], None]
+# A listener gets the change and when the AMI events behind it reached DS Desk (epoch seconds):
+# the live screens measure their latency from there.
+LiveListener = Callable[[CallStateChanged, float], None]
 
 PENDING_WARN = 100_000  # records waiting for the database: past this, say so loudly
 PENDING_MAX = 1_000_000  # and past this, drop the oldest rather than exhaust memory
@@ -129,7 +131,7 @@ class LedgerRecorder:
         stamp = batch[-1].get("Timestamp") if batch else None
         self._pbx_last = float(stamp) if stamp else self._pbx_last
         self._wall_last = received_at
-        self._apply(self.tracker.handle_many(batch, received_at))
+        self._apply(self.tracker.handle_many(batch, received_at), received_at)
 
     def on_disconnected(self) -> None:
         self._booted = None  # an Uptime from before the drop says nothing about a restart
@@ -160,7 +162,7 @@ class LedgerRecorder:
         evidence = ReconnectEvidence(channels, gap_start, gap_end, restart_at)
         self._gap_start = self._gap_calls = None
         self._startup_stamp = stamp
-        self._apply(reconcile(self.tracker, evidence, only=known_before))
+        self._apply(reconcile(self.tracker, evidence, only=known_before), self._clock())
         self._pbx_last, self._wall_last = max(gap_end, self._pbx_last or gap_end), self._clock()
 
     def _pbx_now(self, pong: Message) -> float:
@@ -177,12 +179,12 @@ class LedgerRecorder:
         return (gap_start + gap_end) / 2
 
     # ---- output ---------------------------------------------------------------------
-    def _apply(self, effects: list[Effect]) -> None:
+    def _apply(self, effects: list[Effect], received_at: float) -> None:
         if not effects:
             return
         for effect in effects:
             if isinstance(effect, CallStateChanged):
-                self._notify(effect)
+                self._notify(effect, received_at)
             elif isinstance(effect, (CallOpened, CallClosed)):
                 self._pending[effect.record.linkedid] = effect.record
         self._check_pending()
@@ -204,10 +206,10 @@ class LedgerRecorder:
             log.error("LEDGER BACKLOG FULL: dropped the %d oldest unwritten call records (%d in all)",
                       excess, self.dropped)
 
-    def _notify(self, change: CallStateChanged) -> None:
+    def _notify(self, change: CallStateChanged, received_at: float) -> None:
         for listener in self._listeners:
             try:
-                listener(change)
+                listener(change, received_at)
             except Exception:  # a broken screen must never stop the ledger
                 log.exception("live listener failed")
 

@@ -139,6 +139,15 @@ class CallTracker:
             del self._expected_by_linkedid[expected.linkedid]
         _remember(self._settled_actions, action_id)
 
+    def extension_busy(self, expert_ext: str) -> bool:
+        """The Expert has a call up, or a click-to-call sent that has not become a call yet.
+
+        Checked and then expected in one step of the event loop, so a double click cannot
+        originate two calls from one phone.
+        """
+        return (any(call.expert_ext == expert_ext for call in self._calls.values())
+                or any(e.expert_ext == expert_ext for e in self._expected.values()))
+
     def ignore_linkedid(self, linkedid: str) -> None:
         """Channels of this Linkedid are not a call (DS Desk's own ChanSpy Originate)."""
         _remember(self._ignored, linkedid)

@@ -9,7 +9,7 @@ APScheduler, so each run is also written to the job-run log with its error.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -34,13 +34,20 @@ class RunLog(Protocol):
     async def last_success(self, job: str) -> datetime | None: ...
 
 
+class ExtraJob(Protocol):
+    """Another nightly job sharing this scheduler (e.g. recording retention)."""
+
+    def add_to(self, scheduler: AsyncIOScheduler) -> None: ...
+
+
 class PlanJobs:
     """Owns the scheduler; `run_plan(fire_time, now)` is the job body, callable directly in tests."""
 
     def __init__(self, planner: Planner, schedule: DailySchedule, calendar: WorkCalendar, runs: RunLog,
-                 clock: Clock = lambda: datetime.now(UTC)) -> None:
+                 clock: Clock = lambda: datetime.now(UTC), extra_jobs: Sequence[ExtraJob] = ()) -> None:
         self._planner, self._schedule, self._calendar, self._runs = planner, schedule, calendar, runs
         self._clock = clock
+        self.extra_jobs = tuple(extra_jobs)
         self._scheduler: AsyncIOScheduler | None = None
         self.last_error: str | None = None
 
@@ -53,6 +60,8 @@ class PlanJobs:
         scheduler.add_job(self._day_end, self._schedule.rollover_trigger(), id=ROLLOVER_JOB,
                           name="roll unfinished calls over", misfire_grace_time=MISFIRE_GRACE_S,
                           coalesce=True, max_instances=1, replace_existing=True)
+        for job in self.extra_jobs:
+            job.add_to(scheduler)
         scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         scheduler.start()
         self._scheduler = scheduler

@@ -70,7 +70,10 @@ class Expert:
     absences: tuple[tuple[date, date], ...] = ()  # inclusive ranges
 
 
-@dataclass(frozen=True, slots=True)
+# Client, Contact and ContactSummary are built by the hundred thousand each morning: they are
+# slotted but not frozen, because a frozen dataclass's __init__ sets every field through
+# object.__setattr__ and costs ~5× as much. Nothing mutates them; treat them as read-only.
+@dataclass(slots=True)
 class Client:
     external_id: str
     name: str
@@ -87,7 +90,7 @@ class Client:
     contact_every_days: int | None = None  # None: the configured default cadence
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Contact:
     external_id: str
     client_external_id: str
@@ -99,7 +102,7 @@ class Contact:
     call_to: time | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactSummary:
     """Computed in SQL from history, wrap-ups and the call ledger."""
 

@@ -16,6 +16,7 @@ from service.demo_data import seed_demo_department
 from service.pbx_setup import build_pbx, simulator_config
 from service.plan_setup import build_plan_jobs, build_planner
 from service.settings import Settings
+from service.web.setup import setup_web
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings, *, with_pbx: bool = True) -> web.Application:
         app.cleanup_ctx.append(pbx_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_get("/healthz", healthz)
+    setup_web(app)
     return app
 
 

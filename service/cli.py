@@ -27,7 +27,9 @@ Configure = Callable[[argparse.ArgumentParser], object]  # adds the command's ar
 H = TypeVar("H", bound=Handler)
 
 # Importing each of these registers its commands.
-COMMAND_MODULES: list[str] = ["service.commands", "service.import_commands", "service.plan_commands"]
+COMMAND_MODULES: list[str] = ["service.commands", "service.import_commands", "service.plan_commands",
+                              "service.user_commands",
+                              "service.recording_commands"]
 
 
 @dataclass(frozen=True, slots=True)

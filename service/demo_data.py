@@ -1,14 +1,18 @@
-"""Seeds the demo department for `make run` through the real import path, once."""
+"""Seeds the demo department for `make run` through the real import path, once, with demo logins."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from service.db.engine import SessionMaker
 from service.db.experts import ExpertsRepository
-from service.demo_department import demo_rows
+from service.db.users import UserRow, UsersRepository
+from service.demo_department import DEMO_PASSWORDS, EXPERTS, demo_rows
 from service.imports.runner import import_rows
+from service.passwords import hash_password
 
 log = logging.getLogger(__name__)
 IMPORT_ORDER = ("experts", "clients", "contacts", "history", "signals")
@@ -21,5 +25,36 @@ async def seed_demo_department(sessions: SessionMaker, today: date) -> list[tupl
         for kind in IMPORT_ORDER:
             report = await import_rows(kind, rows[kind], sessions)
             log.info("demo %s imported: %s", kind, report)
+    await ensure_demo_logins(sessions, rows["experts"])
     names = {c["external_id"]: c["name"] for c in rows["clients"]}
     return [(c["phone"], names[c["client_external_id"]], c["client_external_id"]) for c in rows["contacts"]]
+
+
+async def ensure_demo_logins(sessions: SessionMaker, user_rows: Sequence[Mapping[str, str]]) -> None:
+    """Demo users that cannot sign in yet get their published password (DEMO_PASSWORDS).
+
+    Only in the demo department itself: real Experts are never given a known password. A demo made
+    before the supervisor and the admin existed gets them added.
+    """
+    users = UsersRepository(sessions)
+    known = {user.login: user for user in await users.list_users(DEMO_PASSWORDS)}
+    if not is_demo_department(known):
+        return
+    missing = [row for row in user_rows if row["login"] not in known]
+    if missing:
+        await import_rows("experts", missing, sessions)
+    passwordless = [login for login in DEMO_PASSWORDS
+                    if login not in known or known[login].password_hash is None]
+    # argon2 is slow by design: hash in threads, side by side, off the event loop.
+    hashes = await asyncio.gather(*(asyncio.to_thread(hash_password, DEMO_PASSWORDS[login])
+                                    for login in passwordless))
+    for login, password_hash in zip(passwordless, hashes):
+        await users.set_password_hash(login, password_hash)
+    if passwordless:
+        log.info("demo logins ready: %s", ", ".join(passwordless))
+
+
+def is_demo_department(users_by_login: Mapping[str, UserRow]) -> bool:
+    """True when every demo Expert is there under the demo's own name (so this is the demo's data)."""
+    return all(login in users_by_login and users_by_login[login].full_name == name
+               for login, name, _ in EXPERTS)

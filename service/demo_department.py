@@ -1,4 +1,4 @@
-"""A realistic demo department for `make run`: 3 Experts, 90 ДС organisations, 180 users. Pure.
+"""A realistic demo department for `make run`: 3 Experts, a supervisor, an admin, 90 ДС clients. Pure.
 
 Rows use the import formats (docs/import.md), so the demo goes through the same import path as
 a real CRM export. Deterministic: the same seed gives the same department.
@@ -14,6 +14,14 @@ EXPERTS = (
     ("anna", "Анна Викторовна Белова", "102"),
     ("pavel", "Павел Андреевич Зайцев", "103"),
 )
+DEMO_GROUP = "Группа 1"
+# Who else signs in to the demo: (login, full name, role, extension).
+STAFF = (
+    ("olga", "Смирнова Ольга Викторовна", "supervisor", "201"),
+    ("admin", "Администратор DS Desk", "admin", ""),
+)
+# Fixed, published passwords of the demo logins (demo mode only; docs/security.md).
+DEMO_PASSWORDS = {login: f"{login}-demo" for login in (*(e[0] for e in EXPERTS), *(s[0] for s in STAFF))}
 ORG_FORMS = ("ООО", "ООО", "АО", "ИП", "МУП", "ООО", "ГБУ")
 ORG_WORDS = (
     "Ромашка", "Вектор", "Северный ветер", "Уралстройсервис", "Балтика-Трейд", "Кедр", "Альфа-Консалт",
@@ -44,7 +52,10 @@ def demo_rows(today: date, seed: int = 2026) -> dict[str, list[dict[str, str]]]:
     rows: dict[str, list[dict[str, str]]] = {k: [] for k in ("experts", "clients", "contacts", "history", "signals")}
     for login, name, ext in EXPERTS:
         rows["experts"].append({"login": login, "full_name": name, "role": "expert", "extension": ext,
-                                "timezone": "Europe/Moscow", "daily_target": "16"})
+                                "timezone": "Europe/Moscow", "daily_target": "16", "group": DEMO_GROUP})
+    for login, name, role, ext in STAFF:
+        rows["experts"].append({"login": login, "full_name": name, "role": role, "extension": ext,
+                                "timezone": "Europe/Moscow", "daily_target": ""})
     for i in range(90):
         client_id = f"C-{1001 + i}"
         rows["clients"].append(_client(rng, i, client_id, today))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from scheduler.jobs import PlanJobs
 from scheduler.planning import Planner
+from scheduler.retention import RetentionJob
 from scheduler.schedule import DailySchedule
 from service.db.engine import SessionMaker
 from service.db.job_runs import JobRunsRepository
 from service.db.plan import PlanRepository
+from service.db.recordings import RecordingsRepository
 from service.settings import Settings
 
 
@@ -20,4 +22,11 @@ def build_plan_jobs(settings: Settings, sessions: SessionMaker) -> PlanJobs:
     schedule = DailySchedule(at=settings.plan.build_at, tz=settings.organisation.tz,
                              end_of_day=settings.plan.end_of_day)
     return PlanJobs(build_planner(settings, sessions), schedule, settings.plan.calendar(),
-                    JobRunsRepository(sessions))
+                    JobRunsRepository(sessions), extra_jobs=(build_retention_job(settings, sessions),))
+
+
+def build_retention_job(settings: Settings, sessions: SessionMaker) -> RetentionJob:
+    """Nightly deletion of recordings older than `recordings.retention_days` (0: never)."""
+    recordings = settings.recordings
+    return RetentionJob(RecordingsRepository(sessions), JobRunsRepository(sessions), recordings.dir,
+                        recordings.local_path, recordings.retention_days, settings.organisation.tz)

@@ -8,7 +8,9 @@ import logging
 from aiohttp import web
 
 from service.app import create_app
-from service.appkeys import SIMULATOR
+from service.appkeys import DB_SESSIONS, DEMO_CLIENTS, SIMULATOR
+from service.db.users import UserRow, UsersRepository
+from service.demo_department import DEMO_PASSWORDS
 from service.settings import Settings, mask_url
 
 log = logging.getLogger(__name__)
@@ -29,14 +31,14 @@ async def _serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.service.host, settings.service.port)
     await site.start()
-    _print_banner(settings, app)
+    _print_banner(settings, app, await _demo_logins(app))
     try:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
 
 
-def _print_banner(settings: Settings, app: web.Application) -> None:
+def _print_banner(settings: Settings, app: web.Application, demo_logins: list[UserRow]) -> None:
     simulator = app[SIMULATOR]
     pbx = (f"built-in PBX simulator on {simulator.host}:{simulator.port} (demo calls: "
            f"{'on' if settings.simulator.demo_load else 'off'})" if simulator is not None
@@ -44,10 +46,10 @@ def _print_banner(settings: Settings, app: web.Application) -> None:
     lines = [
         "",
         "DS Desk is running.",
-        f"  web:       http://{settings.service.host}:{settings.service.port}/healthz",
+        f"  web:       http://{settings.service.host}:{settings.service.port}/login",
         f"  PBX:       {pbx}",
         f"  database:  {mask_url(settings.database.url)}",
-        "  logins:    none yet: the sign-in screens arrive with the Expert's screen",
+        *_login_lines(demo_logins),
         f"  the plan:  .venv/bin/dsdesk plan show --date {_plan_day(settings)}"
         "   (demo Experts: maria, anna, pavel)",
         "  the ledger, as calls happen:  .venv/bin/dsdesk calls list",
@@ -55,6 +57,24 @@ def _print_banner(settings: Settings, app: web.Application) -> None:
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+async def _demo_logins(app: web.Application) -> list[UserRow]:
+    """The demo users who can sign in (demo mode only: nobody else's password is known)."""
+    if not app.get(DEMO_CLIENTS):
+        return []
+    users = await UsersRepository(app[DB_SESSIONS]).list_users(DEMO_PASSWORDS)
+    return [user for user in users if user.can_sign_in]
+
+
+def _login_lines(demo_logins: list[UserRow]) -> list[str]:
+    if not demo_logins:
+        return ["  logins:    add one: .venv/bin/dsdesk users add LOGIN --name 'Фамилия Имя Отчество' "
+                "--role admin"]
+    lines = ["  logins (demo passwords, unless changed with `dsdesk users passwd`):"]
+    lines += [f"             {user.login:<6} / {DEMO_PASSWORDS[user.login]:<11} {user.role}"
+              f"{f', ext. {user.extension}' if user.extension else ''}" for user in demo_logins]
+    return lines
 
 
 def _plan_day(settings: Settings) -> str:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 ENV_CONFIG = "DSDESK_CONFIG"
 ENV_DATABASE_URL = "DSDESK_DATABASE_URL"
 ENV_AMI_SECRET = "DSDESK_AMI_SECRET"
+ENV_SECRET_KEY = "DSDESK_SECRET_KEY"
 CONFIG_NAME = "config.yaml"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,6 +146,7 @@ class OrganisationSettings(_Section):
 class RecordingsSettings(_Section):
     dir: Path = Path("var/recordings")
     pbx_prefix: str = "/var/spool/asterisk/monitor/"
+    retention_days: int = Field(default=0, ge=0)  # delete recordings older than this; 0: keep forever
 
     def local_path(self, pbx_path: str) -> Path | None:
         """Where a recording the PBX reported lives in DS Desk's directory (None: elsewhere)."""
@@ -158,7 +160,9 @@ class SimulatorSettings(_Section):
     port: Port = 0  # 0: any free port; the runner connects to the one actually bound
     speed: float = Field(default=1.0, gt=0)  # simulated seconds per real second
     outcome_mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_OUTCOME_MIX))
-    experts: tuple[str, ...] = ("101", "102", "103")  # the demo Experts maria, anna, pavel
+    # Extensions that get demo calls: anna and pavel. maria (101) is left quiet for a newcomer
+    # to sign in as and call from her screen by hand.
+    experts: tuple[str, ...] = ("102", "103")
     demo_load: bool = True
     demo_calls_per_minute: float = Field(default=6.0, gt=0)
     expert_ring_s: Range = (1.0, 4.0)
@@ -215,6 +219,63 @@ class PlanSettings(_Section):
 class ServiceSettings(_Section):
     host: str = "127.0.0.1"
     port: Port = 8080
+    # Encrypts the session cookies; prefer DSDESK_SECRET_KEY. Empty: a key is generated once into
+    # secret_key_file, so a restart keeps everyone signed in.
+    secret_key: SecretStr = SecretStr("")
+    secret_key_file: Path = Path("var/secret.key")
+    secure_cookies: bool = False  # true when DS Desk is served over HTTPS
+    session_hours: float = Field(default=12.0, gt=0)  # a sign-in lasts this long (a working day)
+
+
+DEFAULT_TOPICS = (
+    "Переход на дистанционный сервис",
+    "Комплект SMART",
+    "Обзор новостей и изменений",
+    "Обучение",
+    "Обучение нового пользователя",
+    "Продление финансовых условий",
+    "Приглашение на сервис",
+    "Приглашение на семинар",
+    "Ответ на обращение на ГЛ",
+    "Ответ на вопрос в Линию консультаций",
+    "Решение проблемы",
+    "Выполнение задания",
+    "Задолженность",
+    "Обратный звонок",
+)
+
+
+class DeskSettings(_Section):
+    """The Expert's screen: the topics (инфоповоды) a wrap-up can name."""
+
+    topics: tuple[str, ...] = DEFAULT_TOPICS
+
+    @field_validator("topics")
+    @classmethod
+    def _some_topics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(dict.fromkeys(t.strip() for t in value if t.strip()))
+        if not cleaned:
+            raise ValueError("needs at least one topic")
+        return cleaned
+
+
+class TargetsSettings(_Section):
+    """The department's control figures' targets (SPEC-NOTES: Figures); reports colour what is off."""
+
+    planned_min: int = Field(default=15, ge=0)  # planned calls per Expert per day: 15–17
+    planned_max: int = Field(default=17, ge=0)
+    productive_per_day: int = Field(default=12, ge=0)
+    productive_minutes_min: float = Field(default=10.0, ge=0)  # average productive call: 10–12 min
+    productive_minutes_max: float = Field(default=12.0, ge=0)
+    login_share: float = Field(default=0.6, ge=0, le=1)  # contacts with the client logged in
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> TargetsSettings:
+        if self.planned_max < self.planned_min:
+            raise ValueError("planned_max must be >= planned_min")
+        if self.productive_minutes_max < self.productive_minutes_min:
+            raise ValueError("productive_minutes_max must be >= productive_minutes_min")
+        return self
 
 
 class Settings(_Section):
@@ -226,6 +287,8 @@ class Settings(_Section):
     simulator: SimulatorSettings = SimulatorSettings()
     service: ServiceSettings = ServiceSettings()
     plan: PlanSettings = PlanSettings()
+    desk: DeskSettings = DeskSettings()
+    targets: TargetsSettings = TargetsSettings()
 
     def tracker_config(self) -> TrackerConfig:
         """The call tracker's configuration (dialer.replay and the runner look for this)."""
@@ -286,6 +349,8 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
         data["database"] = _with_key(data.get("database"), "url", env[ENV_DATABASE_URL])
     if env.get(ENV_AMI_SECRET):
         data["ami"] = _with_key(data.get("ami"), "secret", env[ENV_AMI_SECRET])
+    if env.get(ENV_SECRET_KEY):
+        data["service"] = _with_key(data.get("service"), "secret_key", env[ENV_SECRET_KEY])
     return data
 
 

@@ -36,7 +36,7 @@ def running_in_ci() -> bool:
 @pytest.fixture(autouse=True)
 def _no_dsdesk_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own DSDESK_* variables must not leak into the tests."""
-    for name in (ENV_CONFIG, ENV_DATABASE_URL, ENV_AMI_SECRET):
+    for name in (ENV_CONFIG, ENV_DATABASE_URL, ENV_AMI_SECRET, "DSDESK_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import contextlib
 import logging
 import signal
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo-experts", type=lambda s: tuple(x for x in s.split(",") if x), default=(),
                    help="extensions that make demo calls, e.g. 101,102")
     p.add_argument("--demo-interval", type=float, default=300.0, help="simulated seconds between demo calls")
+    p.add_argument("--expert-ring", type=_range, default=(1.0, 3.0), help="Expert's phone ring seconds, LOW,HIGH")
+    p.add_argument("--demo-clients", type=_clients, default=(),
+                   help="CSV file of number,organisation,client id: whom the demo calls and is called by")
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -38,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _range(text: str) -> tuple[float, float]:
     low, _, high = text.partition(",")
     return float(low), float(high or low)
+
+
+def _clients(path: str) -> tuple[tuple[str, str, str], ...]:
+    with open(path, encoding="utf-8", newline="") as rows:
+        return tuple((row[0], row[1], row[2]) for row in csv.reader(rows) if len(row) >= 3)
 
 
 def _mix(text: str) -> tuple[tuple[Scenario, float], ...]:
@@ -51,7 +60,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         host=args.host, port=args.port, username=args.username, secret=args.secret, speed=args.speed,
         epoch=args.epoch.timestamp() if args.epoch else None, seed=args.seed, recordings_dir=args.recordings_dir,
         monitor_dir=args.monitor_dir, ring_s=args.ring, talk_s=args.talk, demo_experts=args.demo_experts,
-        demo_interval_s=args.demo_interval, **extra,
+        demo_interval_s=args.demo_interval, expert_ring_s=args.expert_ring, demo_clients=args.demo_clients,
+        **extra,
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -46,8 +47,15 @@ class Call(Base):
     """One call (one Asterisk Linkedid); `ended_at`/`outcome` are null while it is up."""
 
     __tablename__ = "calls"
+    # The call log pages by (started_at, id) under each filter (migration 0007).
     __table_args__ = (
-        Index("ix_calls_expert_ext_started_at", "expert_ext", "started_at"),
+        Index("ix_calls_started_at_id", "started_at", "id"),
+        Index("ix_calls_expert_ext_started_at_id", "expert_ext", "started_at", "id"),
+        Index("ix_calls_client_id_started_at_id", "client_id", "started_at", "id"),
+        Index("ix_calls_client_number_started_at_id", "client_number", "started_at", "id"),
+        Index("ix_calls_recording_due", "started_at",
+              sqlite_where=text("recording IS NOT NULL AND recording_purged_at IS NULL"),
+              postgresql_where=text("recording IS NOT NULL AND recording_purged_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -56,7 +64,7 @@ class Call(Base):
     expert_ext: Mapped[str | None] = mapped_column(String(32))
     client_number: Mapped[str | None] = mapped_column(String(32))
     client_name: Mapped[str | None] = mapped_column(String(255))
-    started_at: Mapped[datetime] = mapped_column(index=True)
+    started_at: Mapped[datetime]
     ringing_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
@@ -68,10 +76,12 @@ class Call(Base):
     recording: Mapped[str | None] = mapped_column(Text)
     # The planned call's public id (`PC-1001`), not a foreign key: the PBX may report any string.
     planned_call_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    client_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(32))
     quality: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Set when the retention job deleted the recording's file (the path stays: it was reported).
+    recording_purged_at: Mapped[datetime | None]
 
 
 class Expert(Base):
@@ -86,6 +96,9 @@ class Expert(Base):
     extension: Mapped[str | None] = mapped_column(String(32))
     timezone: Mapped[str | None] = mapped_column(String(64))  # None: the organisation's zone
     daily_target: Mapped[int | None] = mapped_column(Integer)  # None: the configured default
+    group_name: Mapped[str | None] = mapped_column(String(64))  # «Группа 1»: the РГ's group, for figures
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2; None: cannot sign in
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class ExpertAbsence(Base):
@@ -199,6 +212,7 @@ class PlannedCall(Base):
         Index("ix_planned_calls_contact_id_plan_date", "contact_id", "plan_date"),
         Index("ix_planned_calls_client_id_plan_date", "client_id", "plan_date"),
         Index("ix_planned_calls_state_plan_date", "state", "plan_date"),
+        Index("ix_planned_calls_figures", "plan_date", "expert_id", "state", "slot"),  # covering (0006)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -234,6 +248,9 @@ class CallbackPromise(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     done: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(server_default=text("CURRENT_TIMESTAMP"))
+    # Set when a wrap-up promised it: saving that wrap-up again moves this promise, never adds one.
+    wrapup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wrapups.id", ondelete="CASCADE"), unique=True)
 
 
 class PlanNote(Base):
@@ -261,3 +278,63 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16))  # running | ok | failed
     detail: Mapped[str | None] = mapped_column(Text)  # what was built, or the error
+
+
+class WrapUp(Base):
+    """What the Expert recorded after a call: one per ledger call (saving again updates it).
+
+    Duration, times and outcome are not here: they stay in `calls`, written only by the PBX side.
+    """
+
+    __tablename__ = "wrapups"
+    __table_args__ = (
+        Index("ix_wrapups_expert_id_created_at", "expert_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    planned_call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("planned_calls.id", ondelete="SET NULL"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_contacts.id", ondelete="SET NULL"))
+    # contact_made | not_reached | callback | wrong_number | refused
+    result: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str | None] = mapped_column(Text)
+    logged_in: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    productive: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    comment: Mapped[str | None] = mapped_column(Text)
+    next_contact_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RecordingAccess(Base):
+    """Who played or downloaded which recording, when (every access is written)."""
+
+    __tablename__ = "recording_access"
+    __table_args__ = (Index("ix_recording_access_call_id_at", "call_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16))  # play | download
+    remote: Mapped[str | None] = mapped_column(String(64))
+
+
+class ScriptVersion(Base):
+    """A supervisor's edit of a call script; the latest per file overrides the shipped text.
+
+    `source` None is "reset to the shipped text" (kept as a version so the history stays whole).
+    """
+
+    __tablename__ = "script_versions"
+    __table_args__ = (Index("ix_script_versions_file_id", "file", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

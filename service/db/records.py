@@ -37,6 +37,7 @@ class ExpertRecord:
     extension: str | None = None
     timezone: str | None = None  # None: the organisation's zone
     daily_target: int | None = None
+    group_name: str | None = None  # imported as `group`
 
 
 @dataclass(frozen=True, slots=True)

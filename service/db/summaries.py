@@ -10,6 +10,7 @@ was not reached on the morning of the day a contact was made is not an open atte
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -48,16 +49,20 @@ EVENT_STATES = ("contact_made", "not_reached")
 DATE_ONLY_ATTEMPT_TIME = time(12, 0)
 
 
-def summaries_query(contact_ids: Select[Any], *, narrow: bool = True) -> Select[Any]:
+def summaries_query(contact_ids: Select[Any], *, narrow: bool = True,
+                    seek: bool = False) -> Select[Any]:
     """One row per contact in `contact_ids` (a SELECT of client_contacts.id) with its aggregates.
 
     `narrow=False` aggregates the whole history and filters only at the end: cheaper when the
     scope is (nearly) every contact, because nothing has to probe 3M rows against the scope.
+    `seek=True` (SQLite) finds each contact's last days by index seeks instead (see `_last_days_by_seek`).
 
     Built from GROUP BYs and equality joins only, so that SQLite walks covering indexes and
     PostgreSQL hashes; no window over the whole history (that sorts millions of rows).
     """
-    tail = _history_tail(_last_days(contact_ids if narrow else None))
+    last = (_last_days_by_seek(contact_ids) if seek
+            else _last_days(contact_ids if narrow else None))
+    tail = _history_tail(last)
     dialled = _dialled(tail)
     history_row = HISTORY.alias("latest_history_row")
     plan_row = PLANNED.alias("latest_plan_row")
@@ -115,6 +120,44 @@ def _last_days(contact_ids: Select[Any] | None) -> CTE:
         .cte("last_days"))
 
 
+def _last_days_by_seek(contact_ids: Select[Any]) -> CTE:
+    """`_last_days` for every contact in scope, from a few index seeks per contact.
+
+    On SQLite this reads ~4 index entries per contact instead of aggregating every history row
+    (3M at full size) and sorting the union by contact: 2–3× less work. On PostgreSQL the
+    hash aggregate is cheaper than 250k × 4 sub-plans, so it keeps `_last_days`.
+    """
+    contact, history, plan = CONTACTS.alias("scoped"), HISTORY.alias("h"), PLANNED.alias("p")
+    own_history, own_plan = history.c.contact_id == contact.c.id, plan.c.contact_id == contact.c.id
+    # ORDER BY … LIMIT 1, not max(): the index (contact_id, date, result) is read backwards
+    # until the first contact made, usually the first entry.
+    history_made = (select(history.c.date).where(own_history, history.c.result == "contact_made")
+                    .order_by(history.c.date.desc()).limit(1).scalar_subquery())
+    history_last = select(func.max(history.c.date)).where(own_history).scalar_subquery()
+    plan_made = (select(func.max(plan.c.plan_date))
+                 .where(own_plan, plan.c.state == "contact_made").scalar_subquery())
+    plan_last = (select(func.max(plan.c.plan_date))
+                 .where(own_plan, plan.c.state.in_(EVENT_STATES)).scalar_subquery())
+    days = (select(contact.c.id.label("contact_id"), history_made.label("history_made"),
+                   history_last.label("history_last"), plan_made.label("plan_made"),
+                   plan_last.label("plan_last"))
+            .where(contact.c.id.in_(contact_ids)).subquery("seeks"))
+    return (select(days.c.contact_id, _later(days.c.history_made, days.c.plan_made).label("last_made"),
+                   days.c.history_last, days.c.plan_last)
+            .cte("last_days"))
+
+
+def _later(a: Any, b: Any) -> Any:
+    """The later of two nullable dates, NULL when both are; SQLite only (scalar two-argument max).
+
+    Each argument appears once: SQLite flattens the subquery, so a CASE naming them twice
+    would run each correlated subquery twice.
+    """
+    never = literal(date.min, Date)
+    return type_coerce(func.nullif(func.max(func.coalesce(a, never), func.coalesce(b, never)), never),
+                       Date)
+
+
 def null_date() -> Any:
     return sql_cast(null(), Date)
 
@@ -164,22 +207,23 @@ def _dialled(last: CTE) -> CTE:
     )
 
 
-def to_summary(row: Any, tz: ZoneInfo) -> ContactSummary:
-    """The builder's ContactSummary from one row of `summaries_query` (no history rows here)."""
-    (external_id, last_made, last_day, last_result, history_attempts, call_attempts,
-     last_call_at, topic, comment) = row
-    return ContactSummary(
-        contact_external_id=external_id, last_contact_on=last_made, last_result=last_result,
-        last_attempt_at=_last_attempt_at(last_day, last_call_at, tz),
-        attempts_since_contact=history_attempts + call_attempts,
-        last_comment=comment, last_topic=topic)
+def to_summaries(rows: Iterable[Any], tz: ZoneInfo) -> Iterator[ContactSummary]:
+    """The builder's ContactSummary from each row of `summaries_query` (no history rows here).
 
-
-def _last_attempt_at(last_day: date | None, last_call_at: datetime | None,
-                     tz: ZoneInfo) -> datetime | None:
-    # A ledger call is exact; a date-only event wins only when it is on a later day.
-    if last_day is None:
-        return last_call_at
-    if last_call_at is not None and last_call_at.astimezone(tz).date() >= last_day:
-        return last_call_at
-    return datetime.combine(last_day, DATE_ONLY_ATTEMPT_TIME, tzinfo=tz)
+    250k rows at full size: positional arguments, and the midday of a date-only event made once
+    per date (a few hundred of them) rather than once per row.
+    """
+    midday: dict[date, datetime] = {}
+    for (external_id, last_made, last_day, last_result, history_attempts, call_attempts,
+         last_call_at, topic, comment) in rows:
+        if last_day is None:
+            last_attempt_at = last_call_at
+        elif last_call_at is not None and last_call_at.astimezone(tz).date() >= last_day:
+            last_attempt_at = last_call_at  # a ledger call is exact; a date wins only when later
+        else:
+            last_attempt_at = midday.get(last_day)
+            if last_attempt_at is None:
+                last_attempt_at = midday[last_day] = datetime.combine(
+                    last_day, DATE_ONLY_ATTEMPT_TIME, tzinfo=tz)
+        yield ContactSummary(external_id, last_made, last_result, last_attempt_at,
+                             history_attempts + call_attempts, comment, topic)

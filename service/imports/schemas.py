@@ -91,8 +91,10 @@ EXPERTS = Schema(
         Column("extension", c.extension),
         Column("timezone", c.timezone),
         Column("daily_target", c.integer(1, 100)),
+        Column("group", c.bounded_text(64)),  # the РГ's group («Группа 1»), for the control figures
     ),
-    build=lambda values: ExpertRecord(**values),
+    build=lambda values: ExpertRecord(**{k: v for k, v in values.items() if k != "group"},
+                                      group_name=values.get("group") or None),
     unique="login",
     checks=_extension_required,
 )

@@ -297,7 +297,7 @@ class FlakyPbx:
 async def test_a_failed_reconcile_keeps_the_gap_for_the_next_reconnect() -> None:
     recorder = LedgerRecorder(CallTracker(), MemoryStore(), clock=lambda: at(60.0))
     ended: list[CallRecord] = []
-    recorder.add_listener(lambda change: ended.append(change.record) if change.state is LiveState.ENDED else None)
+    recorder.add_listener(lambda change, _received_at: ended.append(change.record) if change.state is LiveState.ENDED else None)
     expert = phone("101", "1796000400.1", "1796000400.1", "00000041")
     client = Chan("PJSIP/trunk-00000042", "1796000400.2", expert.lid, "79115550400", "<unknown>", "from-trunk")
     recorder.on_events([newchannel(0.0, expert, "4"), newchannel(0.1, client),

@@ -186,6 +186,17 @@ def test_pjsip_click_to_call_through_a_trunk() -> None:
     assert tracker.calls == {}
 
 
+def test_an_extension_is_busy_from_the_click_until_its_call_ends() -> None:
+    """Found in review: two clicks 100 ms apart both passed the "already in a call" check."""
+    tracker, events = pjsip_click_to_call_answered()
+    assert tracker.extension_busy("101")  # sent, no channel yet
+    assert not tracker.extension_busy("102")
+    feed(tracker, events[:10])
+    assert tracker.extension_busy("101")  # the call is up
+    feed(tracker, events[10:])
+    assert not tracker.extension_busy("101")
+
+
 def test_pjsip_inbound_from_a_trunk_answered_by_the_expert() -> None:
     tracker = CallTracker()
     caller = trunk("1796000010.10", "1796000010.10")
@@ -428,7 +439,7 @@ class ReconnectingPbx:
 async def test_call_started_in_the_gap_with_events_during_reconcile_is_recorded() -> None:
     recorder = LedgerRecorder(CallTracker(), MemoryStore(), clock=lambda: at(20.3))
     ended: list[CallRecord] = []
-    recorder.add_listener(lambda change: ended.append(change.record) if change.state is LiveState.ENDED else None)
+    recorder.add_listener(lambda change, _received_at: ended.append(change.record) if change.state is LiveState.ENDED else None)
     expert = Chan("PJSIP/101-00000014", "dsd-g", "dsd-g", "101", "DS Desk", "ds-outbound", "79115550190", "6")
     client = Chan("PJSIP/trunk-00000015", "1796000100.2", "dsd-g", "79115550190", "<unknown>", "from-trunk")
     arriving = [newchannel(20.1, client), dial_begin(20.101, expert, client, "79115550190@trunk")]

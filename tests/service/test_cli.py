@@ -16,6 +16,7 @@ from service.db.engine import create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
 from service.db.migrate import migrate
 from tests.service.builders import closed_call, open_call
+from tests.service.test_migrations import HEAD
 
 REPO = Path(__file__).resolve().parents[2]
 DSDESK = Path(sys.executable).with_name("dsdesk")
@@ -76,7 +77,7 @@ def test_db_upgrade(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'fresh.db'}"
     result = run_cli("db", "upgrade", env={"DSDESK_DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
-    assert "revision 0003" in result.stdout
+    assert f"revision {HEAD}" in result.stdout
     assert (tmp_path / "sub" / "fresh.db").exists()
 
 

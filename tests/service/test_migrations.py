@@ -44,7 +44,8 @@ async def test_ledger_indexes_exist(migrated_db: str) -> None:
     indexes = await _inspect(migrated_db, lambda c: {
         tuple(ix["column_names"]) for ix in inspect(c).get_indexes("calls")
     })
-    assert {("expert_ext", "started_at"), ("started_at",), ("client_id",)} <= indexes
+    assert {("expert_ext", "started_at", "id"), ("started_at", "id"), ("client_id", "started_at", "id"),
+            ("client_number", "started_at", "id")} <= indexes
 
 
 async def _inspect(url: str, job: Callable[[Connection], T]) -> T:

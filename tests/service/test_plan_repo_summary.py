@@ -20,7 +20,7 @@ from scheduler.model import (
 )
 from service.db.engine import SessionMaker
 from service.db.plan import PlanRepository
-from service.db.plan_inputs import PlanInputs
+from service.db.plan_inputs import PlanInputs, load_plan_inputs
 from service.imports.runner import import_rows
 from tests.service.planning import MSK, at, history_row, item, plan, record_calls, seed_portfolio
 
@@ -140,3 +140,27 @@ async def test_one_experts_inputs(db_sessions: SessionMaker, inputs: PlanInputs)
     assert [c.external_id for c in mine.clients] == ["C-4"]
     assert [s.contact_external_id for s in mine.summaries] == ["K-6"]
     assert mine.signals == mine.callbacks == mine.existing == ()
+
+
+async def test_one_connection_loads_the_same_as_two(db_sessions: SessionMaker, inputs: PlanInputs) -> None:
+    """The repository computes the summaries on a second connection meanwhile; that changes nothing."""
+    async with db_sessions() as session:
+        alone = await load_plan_inputs(session, DAY, MSK)
+    assert alone == inputs
+    async with db_sessions() as session, db_sessions() as other:
+        mine = await load_plan_inputs(session, DAY, MSK, ["petrov"], summaries_session=other)
+    assert [s.contact_external_id for s in mine.summaries] == ["K-6"]
+
+
+async def test_a_failing_summary_query_raises_its_own_error(db_sessions: SessionMaker) -> None:
+    """Not an ExceptionGroup: the job records `type: message` of what went wrong."""
+    async with db_sessions() as session:
+        with pytest.raises(ConnectionError, match="connection lost"):
+            await load_plan_inputs(session, DAY, MSK, summaries_session=_BrokenSession())  # type: ignore[arg-type]
+
+
+class _BrokenSession:
+    """A session whose connection is gone."""
+
+    def get_bind(self) -> None:
+        raise ConnectionError("connection lost")

@@ -1,0 +1,137 @@
+"""The live board's state of one Expert (свободен, вызов, разговор, итоги звонка, нет на месте). Pure.
+
+The inputs are facts the service already has: the live payloads of the Expert's calls that are
+up (service/live.py), whether their latest call of the day still has no wrap-up (the ledger),
+whether their screen is open (the hub's presence) and whether they are absent today (the plan's
+absences). service/web/static/board.js applies the same rules to the events it is pushed;
+tests/service/test_board.py is the table both follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler.model import PlanState
+from service.desk.queue import QueueRow, progress
+from service.figures.compute import pacing
+from service.figures.model import Pacing
+
+Payload = Mapping[str, Any]  # one call's live payload (docs/live.md)
+
+
+class BoardState(StrEnum):
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    TALKING = "talking"
+    WRAPUP = "wrapup"
+    AWAY = "away"
+
+
+STATE_LABELS: dict[BoardState, str] = {
+    BoardState.AVAILABLE: "свободен",
+    BoardState.RINGING: "вызов",
+    BoardState.TALKING: "разговор",
+    BoardState.WRAPUP: "итоги звонка",
+    BoardState.AWAY: "нет на месте",
+}
+MODE_LABELS: dict[str, str] = {"listen": "Слушать", "whisper": "Подсказывать", "barge": "Вмешаться"}
+_RINGING_LIVE_STATES = frozenset({"dialling", "ringing"})
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertBoardState:
+    """What the board shows in an Expert's state cell; `since` starts the timer while talking."""
+
+    state: BoardState
+    since: datetime | None = None
+    linkedid: str | None = None
+    client: str | None = None  # the client's name, else the number
+    direction: str | None = None
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    def elapsed_s(self, now: datetime) -> float | None:
+        """Seconds in this state (talking only: the timer), never negative on a skewed clock."""
+        if self.since is None:
+            return None
+        return max((now - self.since).total_seconds(), 0.0)
+
+
+def board_state(calls: Iterable[Payload], *, needs_wrapup: bool, present: bool, absent: bool) -> ExpertBoardState:
+    """The Expert's state: a call up wins, then a wrap-up owed, then away, else available.
+
+    A call is a fact from the PBX, so it shows even for an Expert without an open screen (or
+    marked absent). A wrap-up owed shows even with the screen closed: the work is still to do.
+    """
+    up = [c for c in calls if c.get("state") != "ended"]
+    talking = [c for c in up if c.get("state") == "talking"]
+    if talking:
+        call = talking[-1]
+        return _on_call(BoardState.TALKING, call, _parse(call.get("answered_at")) or _parse(call.get("at")))
+    ringing = [c for c in up if c.get("state") in _RINGING_LIVE_STATES]
+    if ringing:
+        call = ringing[-1]
+        return _on_call(BoardState.RINGING, call, _parse(call.get("at")))
+    if needs_wrapup:
+        return ExpertBoardState(BoardState.WRAPUP)
+    if absent or not present:
+        return ExpertBoardState(BoardState.AWAY)
+    return ExpertBoardState(BoardState.AVAILABLE)
+
+
+def _on_call(state: BoardState, call: Payload, since: datetime | None) -> ExpertBoardState:
+    client = call.get("client_name") or call.get("client_number")
+    return ExpertBoardState(state, since, call.get("linkedid"), client, call.get("direction"))
+
+
+def _parse(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def calls_by_extension(calls: Iterable[Payload]) -> dict[str, list[Payload]]:
+    """A snapshot's calls grouped by the Expert's extension (calls with none are nobody's)."""
+    grouped: dict[str, list[Payload]] = {}
+    for call in calls:
+        ext = call.get("expert_ext")
+        if ext:
+            grouped.setdefault(str(ext), []).append(call)
+    return grouped
+
+
+@dataclass(frozen=True, slots=True)
+class DayProgress:
+    """«N из M, результативных K» and the pacing against the plan's slots so far."""
+
+    text: str
+    planned: int
+    finished: int
+    productive: int
+    pacing: Pacing
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "planned": self.planned, "finished": self.finished,
+                "productive": self.productive, "pacing": self.pacing.text, "behind": self.pacing.behind,
+                "due": self.pacing.due}
+
+
+def day_progress(rows: Sequence[QueueRow], target: int, now: datetime, tz: ZoneInfo, *, is_today: bool = True) -> DayProgress:
+    """Progress as on the Expert's screen; pacing = items whose slot has come vs. items finished.
+
+    On a day off the board shows the next working day's plan: nothing is due yet.
+    """
+    done = progress(rows, target)
+    due = 0 if not is_today else sum(1 for r in rows if _is_due(r, now))
+    local: time = now.astimezone(tz).time()
+    return DayProgress(done.text, done.planned, done.finished, done.productive, pacing(due, done.finished, local))
+
+
+def _is_due(row: QueueRow, now: datetime) -> bool:
+    return (row.is_planned and row.state not in (PlanState.CANCELLED, None)
+            and row.slot is not None and row.slot < now)

@@ -1,0 +1,1 @@
+"""The supervisor's call log: filters (pure), labels and the quality codes' explanations."""

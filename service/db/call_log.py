@@ -1,0 +1,359 @@
+"""The call log: ledger calls joined with their wrap-ups, filtered, in keyset pages; one call in full.
+
+Paging is by (started_at DESC, id DESC) with an opaque cursor: no OFFSET and no COUNT over the
+ledger, so the first page and the hundredth cost the same on 10 million calls. Searching never
+runs a LIKE over the calls: a name is looked up in the (small) clients table and becomes a list
+of client ids; a number is matched by equality or by a digit range on `client_number`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, false, or_, select, true, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from service.calllog.filters import ANY_CONTACT, CONTACT_RESULTS, NO_WRAPUP, CallFilters, utc_bounds
+from service.calllog.labels import HANGUP_BY_LABELS
+from service.calllog.search import NameSearch, NumberSearch, classify_search, number_search
+from service.db.engine import SessionMaker
+from service.db.models import Call, Client, ClientContact, Expert, PlannedCall, RecordingAccess, WrapUp
+from service.db.upsert import dialect_name
+
+MAX_LIMIT = 200
+MAX_NAME_MATCHES = 500  # a name that matches more clients than this is too vague to search by
+MAX_PHONE_MATCHES = 500
+
+# The indexes the log's first page needs at 10M calls (PostgreSQL plans with them in < 100 ms):
+# every keyset scan ends in `id` so ties on started_at need no sort; the number range rides on
+# client_number; retention finds what is due without re-reading what it already purged.
+# (name, columns, partial WHERE or None) — for the lead to merge into a migration.
+# The indexes the log's pages rely on are in migration 0007 (service/db/models.py: Call).
+
+
+class BadCursor(ValueError):
+    """The `after` cursor was not made by this log (edited, truncated or from another version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    linkedid: str
+    started_at: datetime
+    direction: str
+    expert_ext: str | None
+    expert_name: str | None
+    client_id: str | None
+    client_name: str | None
+    client_number: str | None
+    outcome: str | None
+    talk_s: float
+    duration_s: float
+    planned_call_id: str | None
+    has_recording: bool
+    recording_purged: bool
+    result: str | None
+    topic: str | None
+    logged_in: bool | None
+    productive: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallPage:
+    rows: list[CallRow]
+    first: int  # the 1-based position of rows[0] in the whole filtered log
+    next_cursor: str | None  # None: this is the last page
+    notice: str | None = None  # e.g. the search was too vague
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineStep:
+    label: str
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    at: datetime
+    user: str
+    action: str  # play | download
+    remote: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpView:
+    result: str
+    topic: str | None
+    logged_in: bool
+    productive: bool
+    comment: str | None
+    next_contact_at: datetime | None
+    expert_name: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedView:
+    public_id: str
+    plan_date: Any
+    slot: datetime
+    state: str
+    topic: str | None
+    reasons: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CallDetail:
+    id: int
+    row: CallRow
+    ringing_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    hangup_by: str | None
+    hangup_cause: int | None
+    quality: list[str]
+    recording: str | None
+    recording_purged_at: datetime | None
+    wrapup: WrapUpView | None
+    planned: PlannedView | None
+    access: list[AccessEntry]
+
+    @property
+    def timeline(self) -> list[TimelineStep]:
+        ringing = "Звонит у клиента" if self.row.direction == "outbound" else "Звонит у Эксперта"
+        end = "Конец"
+        if self.hangup_by in HANGUP_BY_LABELS:
+            end += f": трубку положил {HANGUP_BY_LABELS[self.hangup_by]}"
+        steps = [TimelineStep("Начало", self.row.started_at), TimelineStep(ringing, self.ringing_at),
+                 TimelineStep("Ответ", self.answered_at), TimelineStep(end, self.ended_at)]
+        return [s for s in steps if s.at is not None]
+
+
+class CallLogRepository:
+    def __init__(self, sessions: SessionMaker, tz: ZoneInfo = ZoneInfo("Europe/Moscow")) -> None:
+        self._sessions = sessions
+        self._tz = tz
+
+    async def page(self, filters: CallFilters, cursor: str | None, limit: int = 50, *,
+                   only_extension: str | None = None) -> CallPage:
+        """One page of the filtered log, newest first; `only_extension`: an Expert's own calls only."""
+        limit = max(1, min(limit, MAX_LIMIT))
+        position, after = decode_cursor(cursor) if cursor else (0, None)
+        async with self._sessions() as session:
+            conditions, notice = await self._conditions(session, filters)
+            if only_extension is not None:
+                conditions.append(Call.expert_ext == only_extension)
+            if after is not None:
+                conditions.append(tuple_(Call.started_at, Call.id) < tuple_(*after))
+            query = (_page_query().where(*conditions)
+                     .order_by(Call.started_at.desc(), Call.id.desc()).limit(limit + 1))
+            found = (await session.execute(query)).all()
+            rows = await _named_rows(session, found[:limit])
+        next_cursor = None
+        if len(found) > limit:
+            last = found[limit - 1]
+            next_cursor = encode_cursor(position + limit, last.started_at, last.id)
+        return CallPage(rows, position + 1, next_cursor, notice)
+
+    async def call(self, linkedid: str) -> CallDetail | None:
+        """The call with everything known about it; None when the ledger has no such call."""
+        async with self._sessions() as session:
+            found = (await session.execute(_page_query().where(Call.linkedid == linkedid))).first()
+            if found is None:
+                return None
+            call = (await session.execute(select(Call).where(Call.id == found.id))).scalar_one()
+            row = (await _named_rows(session, [found]))[0]
+            return CallDetail(
+                id=call.id, row=row, ringing_at=call.ringing_at, answered_at=call.answered_at,
+                ended_at=call.ended_at, hangup_by=call.hangup_by, hangup_cause=call.hangup_cause,
+                quality=list(call.quality or []), recording=call.recording,
+                recording_purged_at=call.recording_purged_at, wrapup=await _wrapup(session, call.id),
+                planned=await _planned(session, call.planned_call_id),
+                access=await _access(session, call.id))
+
+    async def _conditions(self, session: AsyncSession,
+                          filters: CallFilters) -> tuple[list[ColumnElement[bool]], str | None]:
+        conditions = _plain_conditions(filters, self._tz)
+        notice = None
+        if filters.search:
+            condition, notice = await _search_condition(session, filters.search)
+            conditions.append(condition)
+        return conditions, notice
+
+
+# ---- cursor ------------------------------------------------------------------------------
+def encode_cursor(position: int, started_at: datetime, call_id: int) -> str:
+    raw = f"{position}|{started_at.isoformat()}|{call_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, tuple[datetime, int]]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        position, moment, call_id = raw.split("|")
+        started_at = datetime.fromisoformat(moment)
+        if started_at.tzinfo is None or int(position) < 0:
+            raise ValueError("naive time or negative position")
+        return int(position), (started_at, int(call_id))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
+        raise BadCursor(cursor) from e
+
+
+# ---- the query ----------------------------------------------------------------------------
+def _page_query() -> Select[Any]:
+    return (select(Call.id, Call.linkedid, Call.started_at, Call.direction, Call.expert_ext,
+                   Call.client_id, Call.client_name, Call.client_number, Call.outcome, Call.talk_s,
+                   Call.duration_s, Call.planned_call_id, Call.recording, Call.recording_purged_at,
+                   WrapUp.result, WrapUp.topic, WrapUp.logged_in, WrapUp.productive)
+            .outerjoin(WrapUp, WrapUp.call_id == Call.id))
+
+
+def _plain_conditions(f: CallFilters, tz: ZoneInfo) -> list[ColumnElement[bool]]:
+    """Every filter that is a plain column test (the search needs lookups first)."""
+    start, end = utc_bounds(f, tz)
+    # Built only for the filters that are set (a comparison with None is not a test).
+    tests: list[tuple[object, Callable[[], ColumnElement[bool]]]] = [
+        (f.expert_ext, lambda: Call.expert_ext == f.expert_ext),
+        (start, lambda: Call.started_at >= start), (end, lambda: Call.started_at < end),
+        (f.outcome, lambda: Call.outcome == f.outcome), (f.client_id, lambda: Call.client_id == f.client_id),
+        (f.direction, lambda: Call.direction == f.direction),
+        (f.min_talk_s, lambda: Call.talk_s >= f.min_talk_s),
+        (f.max_talk_s, lambda: Call.talk_s <= f.max_talk_s),
+        (f.topic, lambda: WrapUp.topic == f.topic),
+    ]
+    conditions = [test() for value, test in tests if value is not None]
+    if f.planned is not None:
+        conditions.append(Call.planned_call_id.is_not(None) if f.planned else Call.planned_call_id.is_(None))
+    if f.result == NO_WRAPUP:
+        conditions.append(WrapUp.call_id.is_(None))  # on the join column: PostgreSQL plans an anti join
+    elif f.result == ANY_CONTACT:
+        conditions.append(WrapUp.result.in_(CONTACT_RESULTS))
+    elif f.result is not None:
+        conditions.append(WrapUp.result == f.result)
+    for flag, column in ((f.logged_in, WrapUp.logged_in), (f.productive, WrapUp.productive)):
+        if flag is not None:  # "no" means a wrap-up that says no, not a call without one
+            conditions.append(column.is_(true()) if flag else column.is_(false()))
+    return conditions
+
+
+async def _search_condition(session: AsyncSession, text: str) -> tuple[ColumnElement[bool], str | None]:
+    wanted = classify_search(text)
+    if isinstance(wanted, NameSearch):
+        ids = await _client_ids_by_name(session, wanted.text)
+        if len(ids) > MAX_NAME_MATCHES:
+            return false(), f"Под «{wanted.text}» подходит больше {MAX_NAME_MATCHES} клиентов: уточните поиск"
+        return (Call.client_id.in_(ids) if ids else false()), None
+    return await _number_condition(session, wanted), None
+
+
+async def _client_ids_by_name(session: AsyncSession, text: str) -> list[str]:
+    """Case-insensitive substring of clients.name (Cyrillic too), at most MAX_NAME_MATCHES + 1."""
+    if dialect_name(session) == "postgresql":
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = (select(Client.external_id).where(Client.name.ilike(pattern, escape="\\"))
+                 .limit(MAX_NAME_MATCHES + 1))
+        return list((await session.execute(query)).scalars())
+    # SQLite's LIKE folds only ASCII: compare in Python (SQLite deployments are small).
+    needle = text.casefold()
+    names = await session.execute(select(Client.external_id, Client.name))
+    return [external_id for external_id, name in names if needle in name.casefold()][:MAX_NAME_MATCHES + 1]
+
+
+async def _number_condition(session: AsyncSession, wanted: NumberSearch) -> ColumnElement[bool]:
+    if wanted.is_whole:
+        return await _one_of(session, wanted.whole_number_forms)
+    # The beginning of a number: a range on the index ("79115" ≤ n < "79115:"; ':' follows '9'),
+    # kept only when some number has it (an OR with an empty branch makes PostgreSQL scan by time).
+    starts = and_(Call.client_number >= wanted.digits, Call.client_number < wanted.digits + ":")
+    found = (await session.execute(select(Call.id).where(starts).limit(1))).first()
+    tests: list[ColumnElement[bool]] = [starts] if found is not None else []
+    # The end of a number: only numbers of known contacts (a suffix cannot use an index).
+    phones = (await session.execute(
+        select(ClientContact.phone_e164).where(ClientContact.phone_e164.like(f"%{wanted.digits}"))
+        .limit(MAX_PHONE_MATCHES))).scalars()
+    forms = {form for phone in phones if phone
+             for form in number_search("".join(ch for ch in phone if ch.isdigit())).whole_number_forms}
+    if forms:
+        tests.append(await _one_of(session, sorted(forms)))
+    return or_(*tests) if tests else false()
+
+
+async def _one_of(session: AsyncSession, forms: Sequence[str]) -> ColumnElement[bool]:
+    """`client_number` is one of `forms` — narrowed first to the forms the ledger really holds.
+
+    A number is stored in one spelling or two, not four: with the others gone the test is
+    usually an equality, which PostgreSQL answers from (client_number, started_at, id) in
+    order; an IN list of mostly absent values made it misjudge and scan the ledger by time.
+    """
+    present = list((await session.execute(
+        select(Call.client_number).where(Call.client_number.in_(forms)).distinct())).scalars())
+    if not present:
+        return false()
+    return Call.client_number == present[0] if len(present) == 1 else Call.client_number.in_(present)
+
+
+async def _named_rows(session: AsyncSession, found: Sequence[Any]) -> list[CallRow]:
+    """Rows with the Experts' and clients' names (two small lookups instead of joins that fan out)."""
+    extensions = {r.expert_ext for r in found if r.expert_ext}
+    client_ids = {r.client_id for r in found if r.client_id}
+    experts: dict[str, str] = {}
+    if extensions:
+        for ext, name, active in (await session.execute(
+                select(Expert.extension, Expert.full_name, Expert.active)
+                .where(Expert.extension.in_(extensions)).order_by(Expert.active, Expert.id))):
+            experts[ext] = name  # an active Expert's name wins over a former holder of the extension
+    clients: dict[str, str] = {}
+    if client_ids:
+        found_names = await session.execute(
+            select(Client.external_id, Client.name).where(Client.external_id.in_(client_ids)))
+        clients = {external_id: name for external_id, name in found_names}
+    return [_row(r, experts.get(r.expert_ext or ""), clients.get(r.client_id or "")) for r in found]
+
+
+def _row(r: Any, expert_name: str | None, client_name: str | None) -> CallRow:
+    return CallRow(
+        linkedid=r.linkedid, started_at=r.started_at, direction=r.direction, expert_ext=r.expert_ext,
+        expert_name=expert_name, client_id=r.client_id, client_name=client_name or r.client_name,
+        client_number=r.client_number, outcome=r.outcome, talk_s=r.talk_s or 0.0,
+        duration_s=r.duration_s or 0.0, planned_call_id=r.planned_call_id,
+        has_recording=r.recording is not None, recording_purged=r.recording_purged_at is not None,
+        result=r.result, topic=r.topic, logged_in=r.logged_in, productive=r.productive)
+
+
+async def _wrapup(session: AsyncSession, call_id: int) -> WrapUpView | None:
+    found = (await session.execute(
+        select(WrapUp, Expert.full_name).outerjoin(Expert, Expert.id == WrapUp.expert_id)
+        .where(WrapUp.call_id == call_id))).first()
+    if found is None:
+        return None
+    w, name = found
+    return WrapUpView(w.result, w.topic, w.logged_in, w.productive, w.comment, w.next_contact_at, name,
+                      w.updated_at)
+
+
+async def _planned(session: AsyncSession, public_id: str | None) -> PlannedView | None:
+    if not public_id:
+        return None
+    p = (await session.execute(select(PlannedCall).where(PlannedCall.public_id == public_id))).scalar_one_or_none()
+    if p is None:
+        return None
+    reasons = [str(r.get("text") or r.get("code")) for r in (p.reasons or []) if isinstance(r, dict)]
+    return PlannedView(p.public_id, p.plan_date, p.slot, p.state, p.topic, reasons)
+
+
+async def _access(session: AsyncSession, call_id: int) -> list[AccessEntry]:
+    rows = await session.execute(
+        select(RecordingAccess.at, Expert.full_name, RecordingAccess.action, RecordingAccess.remote)
+        .join(Expert, Expert.id == RecordingAccess.user_id)
+        .where(RecordingAccess.call_id == call_id).order_by(RecordingAccess.at.desc()).limit(100))
+    return [AccessEntry(at, name, action, remote) for at, name, action, remote in rows]

@@ -1,0 +1,198 @@
+"""The wrap-up of a call: what the form is pre-filled from, and saving it with its consequences.
+
+One wrap-up per ledger call (unique `call_id`): saving again updates it, so nothing is counted
+twice. A planned item takes the result's plan state (not reached → the retry rules); an unplanned
+call with a known client becomes a history row; a next contact becomes a callback promise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.engine import SessionMaker
+from service.db.models import Call, CallbackPromise, Client, ClientContact, HistoryEntry, PlannedCall, WrapUp
+from service.db.upsert import dialect_name, insert_for
+from service.desk.wrapup import WrapUpInput
+
+_WRAPUPS = cast(Table, WrapUp.__table__)
+_HISTORY = cast(Table, HistoryEntry.__table__)
+_CALLBACKS = cast(Table, CallbackPromise.__table__)
+
+
+class CallStillUp(Exception):
+    """The ledger has not closed the call yet: its outcome and duration are not known."""
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpContext:
+    """Everything the wrap-up form shows: the PBX's facts (read-only) and what was saved before."""
+
+    call_id: int
+    linkedid: str
+    expert_ext: str | None
+    direction: str
+    client_number: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float
+    talk_s: float
+    outcome: str | None
+    has_recording: bool
+    planned_public_id: str | None
+    planned_id: int | None
+    planned_topic: str | None
+    client_db_id: int | None
+    client_external_id: str | None
+    client_name: str | None
+    contact_db_id: int | None
+    contact_name: str | None
+    saved: WrapUp | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class WrapUpRepository:
+    def __init__(self, sessions: SessionMaker) -> None:
+        self._sessions = sessions
+
+    async def context(self, linkedid: str) -> WrapUpContext | None:
+        async with self._sessions() as session:
+            return await _context(session, linkedid)
+
+    async def save(self, linkedid: str, expert_id: int, wrapup: WrapUpInput, local_day: Any,
+                   now: datetime) -> WrapUpContext:
+        """Save (or update) the wrap-up and its consequences in one transaction."""
+        async with self._sessions.begin() as session:
+            ctx = await _context(session, linkedid)
+            if ctx is None:
+                raise LookupError(linkedid)
+            if ctx.is_open:
+                raise CallStillUp(linkedid)
+            wrapup_id = await _upsert_wrapup(session, ctx, expert_id, wrapup, now)
+            if ctx.planned_id is not None:
+                if await _is_latest_call_of_item(session, ctx):
+                    await _update_item(session, ctx.planned_id, wrapup, now)
+            elif ctx.client_db_id is not None:
+                await _upsert_history(session, ctx, wrapup, local_day)
+            await _set_callback(session, ctx, expert_id, wrapup_id, wrapup)
+            return ctx
+
+
+async def _context(session: AsyncSession, linkedid: str) -> WrapUpContext | None:
+    call = (await session.execute(select(Call).where(Call.linkedid == linkedid))).scalar_one_or_none()
+    if call is None:
+        return None
+    item = None
+    if call.planned_call_id is not None:
+        item = (await session.execute(
+            select(PlannedCall.id, PlannedCall.topic, PlannedCall.contact_id, ClientContact.full_name,
+                   PlannedCall.client_id)
+            .join(ClientContact, ClientContact.id == PlannedCall.contact_id)
+            .where(PlannedCall.public_id == call.planned_call_id))).first()
+    client = None
+    if call.client_id is not None:
+        client = (await session.execute(
+            select(Client.id, Client.name).where(Client.external_id == call.client_id))).first()
+    contact = (item[2], item[3]) if item is not None else await _contact_by_phone(
+        session, client[0] if client else None, call.client_number)
+    saved = (await session.execute(select(WrapUp).where(WrapUp.call_id == call.id))).scalar_one_or_none()
+    return WrapUpContext(
+        call_id=call.id, linkedid=call.linkedid, expert_ext=call.expert_ext, direction=call.direction,
+        client_number=call.client_number, started_at=call.started_at, answered_at=call.answered_at,
+        ended_at=call.ended_at, duration_s=call.duration_s, talk_s=call.talk_s, outcome=call.outcome,
+        has_recording=call.recording is not None,
+        planned_public_id=call.planned_call_id if item is not None else None,
+        planned_id=item[0] if item is not None else None,
+        planned_topic=item[1] if item is not None else None,
+        client_db_id=client[0] if client else (item[4] if item is not None else None),
+        client_external_id=call.client_id, client_name=client[1] if client else call.client_name,
+        contact_db_id=contact[0] if contact else None, contact_name=contact[1] if contact else None,
+        saved=saved,
+    )
+
+
+async def _contact_by_phone(session: AsyncSession, client_id: int | None,
+                            number: str | None) -> tuple[int, str] | None:
+    if client_id is None or not number:
+        return None
+    row = (await session.execute(
+        select(ClientContact.id, ClientContact.full_name)
+        .where(ClientContact.client_id == client_id, ClientContact.phone_e164 == number)
+        .order_by(ClientContact.id).limit(1))).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def _upsert_wrapup(session: AsyncSession, ctx: WrapUpContext, expert_id: int,
+                         wrapup: WrapUpInput, now: datetime) -> int:
+    values = {
+        "call_id": ctx.call_id, "planned_call_id": ctx.planned_id, "expert_id": expert_id,
+        "client_id": ctx.client_db_id, "contact_id": ctx.contact_db_id, "result": wrapup.result.value,
+        "topic": wrapup.topic, "logged_in": wrapup.logged_in, "productive": wrapup.productive,
+        "comment": wrapup.comment, "next_contact_at": wrapup.next_contact_at,
+        "created_at": now, "updated_at": now,
+    }
+    changing = {k: v for k, v in values.items() if k not in ("call_id", "created_at")}
+    statement = (insert_for(dialect_name(session), _WRAPUPS).values(values)
+                 .on_conflict_do_update(index_elements=["call_id"], set_=changing)
+                 .returning(_WRAPUPS.c.id))
+    return cast(int, (await session.execute(statement)).scalar_one())
+
+
+async def _is_latest_call_of_item(session: AsyncSession, ctx: WrapUpContext) -> bool:
+    """An item called twice takes the state of its latest call: an older call's wrap-up saved
+    (or re-saved) afterwards must not undo it."""
+    latest = (await session.execute(
+        select(Call.id).where(Call.planned_call_id == ctx.planned_public_id)
+        .order_by(Call.started_at.desc(), Call.id.desc()).limit(1))).scalar_one_or_none()
+    return latest is None or latest == ctx.call_id
+
+
+async def _update_item(session: AsyncSession, planned_id: int, wrapup: WrapUpInput, now: datetime) -> None:
+    values: dict[str, Any] = {"state": wrapup.result.plan_state.value, "result_comment": wrapup.comment,
+                              "updated_at": now}
+    if wrapup.topic:
+        values["topic"] = wrapup.topic  # the next plan shows what was actually talked about
+    await session.execute(update(PlannedCall).where(PlannedCall.id == planned_id).values(values))
+
+
+async def _upsert_history(session: AsyncSession, ctx: WrapUpContext, wrapup: WrapUpInput, day: Any) -> None:
+    """An unplanned call enters the client's history, keyed by its call: re-saving updates it."""
+    values = {
+        "client_id": ctx.client_db_id, "contact_id": ctx.contact_db_id, "date": day,
+        "result": "contact_made" if wrapup.result.is_contact else "not_reached",
+        "topic": wrapup.topic, "comment": wrapup.comment, "row_key": history_key(ctx.linkedid),
+    }
+    changing = {k: v for k, v in values.items() if k != "row_key"}
+    await session.execute(insert_for(dialect_name(session), _HISTORY).values(values)
+                          .on_conflict_do_update(index_elements=["row_key"], set_=changing))
+
+
+def history_key(linkedid: str) -> str:
+    """Imported rows hash their content; a wrap-up's row is named by its call instead."""
+    return hashlib.sha256(f"wrapup:{linkedid}".encode()).hexdigest()
+
+
+async def _set_callback(session: AsyncSession, ctx: WrapUpContext, expert_id: int, wrapup_id: int,
+                        wrapup: WrapUpInput) -> None:
+    if wrapup.next_contact_at is None or ctx.contact_db_id is None or ctx.client_db_id is None:
+        await session.execute(delete(CallbackPromise).where(CallbackPromise.wrapup_id == wrapup_id))
+        return
+    values = {"contact_id": ctx.contact_db_id, "client_id": ctx.client_db_id, "expert_id": expert_id,
+              "at": wrapup.next_contact_at, "topic": wrapup.topic, "comment": wrapup.comment,
+              "done": False, "wrapup_id": wrapup_id}
+    changing = {k: v for k, v in values.items() if k != "wrapup_id"}
+    promised_before = (await session.execute(
+        select(CallbackPromise.at).where(CallbackPromise.wrapup_id == wrapup_id))).scalar_one_or_none()
+    if promised_before == wrapup.next_contact_at:
+        del changing["done"]  # a re-save with the same time keeps a callback already made as made
+    await session.execute(insert_for(dialect_name(session), _CALLBACKS).values(values)
+                          .on_conflict_do_update(index_elements=["wrapup_id"], set_=changing))

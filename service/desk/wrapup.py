@@ -1,0 +1,156 @@
+"""The wrap-up after a call: its results, the form's validation and what each result means. Pure.
+
+What the Expert may set is only their judgement (result, topic, logged in, productive, comment,
+next contact). Times, duration and outcome belong to the PBX: the form never carries them and the
+server never reads them from a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from scheduler.model import PlanState
+
+COMMENT_LIMIT = 4000
+
+
+class WrapUpResult(StrEnum):
+    CONTACT_MADE = "contact_made"
+    NOT_REACHED = "not_reached"
+    CALLBACK = "callback"
+    WRONG_NUMBER = "wrong_number"
+    REFUSED = "refused"
+
+    @property
+    def label(self) -> str:
+        return RESULT_LABELS[self]
+
+    @property
+    def is_contact(self) -> bool:
+        """SPEC-NOTES: "refused" is a contact (not productive); "wrong number" is not a contact."""
+        return self in (WrapUpResult.CONTACT_MADE, WrapUpResult.REFUSED)
+
+    @property
+    def plan_state(self) -> PlanState:
+        """What the planned item becomes; not_reached items go back into the retry rules."""
+        return _PLAN_STATES[self]
+
+
+RESULT_LABELS: dict[WrapUpResult, str] = {
+    WrapUpResult.CONTACT_MADE: "Контакт состоялся",
+    WrapUpResult.NOT_REACHED: "Не дозвонились",
+    WrapUpResult.CALLBACK: "Просили перезвонить",
+    WrapUpResult.WRONG_NUMBER: "Неверный номер",
+    WrapUpResult.REFUSED: "Отказ от разговора",
+}
+_PLAN_STATES: dict[WrapUpResult, PlanState] = {
+    WrapUpResult.CONTACT_MADE: PlanState.CONTACT_MADE,
+    WrapUpResult.REFUSED: PlanState.CONTACT_MADE,
+    WrapUpResult.NOT_REACHED: PlanState.NOT_REACHED,
+    WrapUpResult.WRONG_NUMBER: PlanState.NOT_REACHED,
+    WrapUpResult.CALLBACK: PlanState.CALLBACK,
+}
+OUTCOME_LABELS: dict[str, str] = {
+    "answered": "состоялся",
+    "no_answer": "нет ответа",
+    "rejected": "отклонён",
+    "busy": "занято",
+    "congestion": "сеть недоступна",
+    "cancelled": "отменён",
+    "expert_no_answer": "Эксперт не снял трубку",
+    "missed": "пропущен",
+}
+REACHED_OUTCOMES = frozenset({"answered"})
+
+
+def suggested_result(outcome: str | None) -> WrapUpResult:
+    """Pre-fill from the ledger: an answered call was most likely a contact."""
+    return WrapUpResult.CONTACT_MADE if outcome in REACHED_OUTCOMES else WrapUpResult.NOT_REACHED
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpInput:
+    result: WrapUpResult
+    topic: str | None
+    logged_in: bool
+    productive: bool
+    comment: str | None
+    next_contact_at: datetime | None  # aware; a callback in the next plans
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str  # Russian: shown beside the field
+
+
+def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo,
+                 now: datetime) -> WrapUpInput | list[FieldError]:
+    """The validated wrap-up, or every problem with the form (nothing is saved then)."""
+    errors: list[FieldError] = []
+    result = _result(form.get("result", ""), errors)
+    topic = _topic(form.get("topic", "").strip(), topics, errors)
+    comment = form.get("comment", "").strip()
+    if "\x00" in comment:  # PostgreSQL refuses NUL in text; say so instead of failing the save
+        errors.append(FieldError("comment", "В комментарии недопустимый символ (NUL)"))
+    if len(comment) > COMMENT_LIMIT:
+        errors.append(FieldError("comment", f"Комментарий длиннее {COMMENT_LIMIT} символов"))
+    next_at = _next_contact(form.get("next_contact", "").strip(), tz, now, errors)
+    if result is WrapUpResult.CALLBACK and next_at is None and not _has_error(errors, "next_contact"):
+        errors.append(FieldError("next_contact", "Укажите, когда перезвонить"))
+    if errors or result is None:
+        return errors
+    contact = result.is_contact
+    return WrapUpInput(
+        result=result, topic=topic,
+        # Only a contact can be productive or have the client log in (a refusal is not productive).
+        logged_in=contact and _checked(form.get("logged_in")),
+        productive=result is WrapUpResult.CONTACT_MADE and _checked(form.get("productive")),
+        comment=comment or None, next_contact_at=next_at,
+    )
+
+
+def _has_error(errors: list[FieldError], field: str) -> bool:
+    return any(e.field == field for e in errors)
+
+
+def _result(raw: str, errors: list[FieldError]) -> WrapUpResult | None:
+    try:
+        return WrapUpResult(raw)
+    except ValueError:
+        errors.append(FieldError("result", "Выберите результат звонка"))
+        return None
+
+
+def _topic(raw: str, topics: Sequence[str], errors: list[FieldError]) -> str | None:
+    if not raw:
+        return None
+    if raw not in topics:
+        errors.append(FieldError("topic", f"Неизвестный инфоповод «{raw}»"))
+        return None
+    return raw
+
+
+def _checked(raw: str | None) -> bool:
+    return raw is not None and raw.lower() in ("1", "on", "true", "yes", "да")
+
+
+def _next_contact(raw: str, tz: ZoneInfo, now: datetime, errors: list[FieldError]) -> datetime | None:
+    """`YYYY-MM-DDTHH:MM` (datetime-local, organisation time) or a bare date (then 10:00)."""
+    if not raw:
+        return None
+    try:
+        local = datetime.fromisoformat(raw) if "T" in raw else datetime.combine(date.fromisoformat(raw), time(10))
+    except ValueError:
+        errors.append(FieldError("next_contact", f"Непонятная дата «{raw}»: нужен вид ГГГГ-ММ-ДД ЧЧ:ММ"))
+        return None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=tz)
+    if local <= now:
+        errors.append(FieldError("next_contact", "Следующий контакт должен быть в будущем"))
+        return None
+    return local

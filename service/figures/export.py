@@ -1,0 +1,155 @@
+"""A figures report as an XLSX workbook: Russian headers, numbers as numbers, dates as dates. Pure.
+
+One sheet per table; the header row is frozen; off-target figures are filled the way the page
+colours them. Durations are Excel times shown as [m]:ss, shares as 0.0 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from service.figures.compute import ratio
+from service.figures.model import PERIOD_LABELS, STATUS_LABELS, FigureRow, Status, Totals
+from service.figures.report import FiguresReport, show_target
+
+INT, DECIMAL, PERCENT, MINUTES, DATE = "0", "0.0", "0.0%", "[m]:ss", "DD.MM.YYYY"
+SECONDS_PER_DAY = 86400
+_FILLS = {Status.LOW: PatternFill("solid", fgColor="F8D7D7"), Status.HIGH: PatternFill("solid", fgColor="FFF0C2"),
+          Status.OK: PatternFill("solid", fgColor="DCF2E3")}
+Column = tuple[str, str | None, int]  # header, number format (None: text), width
+
+
+def report_xlsx(report: FiguresReport, generated_at: datetime) -> bytes:
+    """The workbook's bytes; `generated_at` is shown in the organisation's time (naive: Excel has no zones)."""
+    book = Workbook()
+    _figures_sheet(book.active, report)
+    _experts_sheet(book.create_sheet("По экспертам"), report)
+    _daily_sheet(book.create_sheet("По дням"), report)
+    _shares_sheet(book.create_sheet("Инфоповоды"), "Инфоповод", report.topics)
+    _shares_sheet(book.create_sheet("Исходы"), "Исход звонка", report.outcomes)
+    if report.pacing_lines:
+        _pacing_sheet(book.create_sheet("Темп"), report)
+    _about_sheet(book.create_sheet("Параметры"), report, generated_at)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def xlsx_name(report: FiguresReport) -> str:
+    """An ASCII file name (the Russian one goes into the Content-Disposition filename*)."""
+    return f"figures-{report.scope.kind.value}-{report.period.kind.value}-{report.period.first.isoformat()}.xlsx"
+
+
+def _sheet(sheet: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
+    sheet.append([header for header, _, _ in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for values in rows:
+        sheet.append(list(values))
+    for index, (_, number_format, width) in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = width
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = number_format
+    sheet.freeze_panes = "A2"
+
+
+def _value(row: FigureRow, value: float | None) -> float | None:
+    """Seconds become an Excel time (a fraction of a day); everything else stays as computed."""
+    if value is None:
+        return None
+    return value / SECONDS_PER_DAY if row.kind == "seconds" else value
+
+
+def _format(row: FigureRow) -> str:
+    return {"seconds": MINUTES, "share": PERCENT, "rate": DECIMAL}.get(row.kind, INT)
+
+
+def _figures_sheet(sheet: Worksheet, report: FiguresReport) -> None:
+    sheet.title = "Показатели"
+    columns: list[Column] = [("Показатель", None, 40), ("За период", None, 14),
+                             ("В день на Эксперта", DECIMAL, 14), ("Цель", None, 16), ("Оценка", None, 14)]
+    rows = [[r.label, _value(r, r.total), r.per_day, show_target(r.target, r.kind), STATUS_LABELS[r.status]]
+            for r in report.rows]
+    _sheet(sheet, columns, rows)
+    for index, row in enumerate(report.rows, start=2):
+        sheet.cell(index, 2).number_format = _format(row)
+        if row.status in _FILLS:
+            sheet.cell(index, 5).fill = _FILLS[row.status]
+
+
+# (figure key, "total" | "per_day"): the columns of the per-Expert sheet after the Expert's own.
+EXPERT_VALUES = (("planned", "total"), ("planned", "per_day"), ("finished", "total"), ("made", "total"),
+                 ("calls_per_day", "total"), ("contacts", "total"), ("productive", "total"),
+                 ("productive", "per_day"), ("unplanned", "total"), ("avg_productive", "total"),
+                 ("login_share", "total"))
+_OWN_COLUMNS: list[Column] = [("Эксперт", None, 30), ("Логин", None, 12), ("Доб.", None, 8), ("Группа", None, 14),
+                              ("Рабочих дней", INT, 10)]
+
+
+def _experts_sheet(sheet: Worksheet, report: FiguresReport) -> None:
+    sample = {r.key: r for r in report.rows}
+    columns = _OWN_COLUMNS + [
+        (f"{sample[key].label} в день" if which == "per_day" else sample[key].label,
+         DECIMAL if which == "per_day" else _format(sample[key]), 16) for key, which in EXPERT_VALUES]
+    rows = []
+    for line in report.breakdown:
+        e = line.expert
+        values = [_value(line.rows[key], getattr(line.rows[key], which)) for key, which in EXPERT_VALUES]
+        rows.append([e.full_name, e.login, e.extension, e.group_name, line.totals.expert_days, *values])
+    _sheet(sheet, columns, rows)
+    for index, line in enumerate(report.breakdown, start=2):
+        for offset, (key, which) in enumerate(EXPERT_VALUES, start=len(_OWN_COLUMNS) + 1):
+            row = line.rows[key]
+            compared = row.target is not None and row.target.per_day == (which == "per_day")
+            if compared and row.status in (Status.LOW, Status.HIGH):
+                sheet.cell(index, offset).fill = _FILLS[row.status]
+
+
+def _daily_sheet(sheet: Worksheet, report: FiguresReport) -> None:
+    columns: list[Column] = [
+        ("Дата", DATE, 12), ("Эксперто-дней", INT, 12), ("Плановые звонки", INT, 12), ("Выполнено плановых", INT, 12),
+        ("Сделано звонков", INT, 12), ("Контакт состоялся", INT, 12), ("Результативные", INT, 14),
+        ("Внеплановые звонки", INT, 12), ("Средняя длительность результативного", MINUTES, 16),
+        ("Доля контактов с заходом в систему", PERCENT, 16)]
+    _sheet(sheet, columns, [_daily_row(day, t) for day, t in report.daily])
+
+
+def _daily_row(day: date, t: Totals) -> list[Any]:
+    average = ratio(t.productive_talk_s, t.productive)
+    return [day, t.expert_days, t.planned, t.finished, t.made, t.contacts, t.productive, t.unplanned,
+            None if average is None else average / SECONDS_PER_DAY, ratio(t.logged_in, t.contacts)]
+
+
+def _shares_sheet(sheet: Worksheet, title: str, shares: Sequence[Any]) -> None:
+    columns: list[Column] = [(title, None, 40), ("Звонков", INT, 10), ("Доля", PERCENT, 10)]
+    _sheet(sheet, columns, [[s.label, s.count, s.share] for s in shares])
+
+
+def _pacing_sheet(sheet: Worksheet, report: FiguresReport) -> None:
+    columns: list[Column] = [("Эксперт", None, 30), ("Должно быть сделано к этому часу", INT, 16),
+                             ("Выполнено", INT, 12), ("Отстаёт на", INT, 12), ("Темп", None, 34)]
+    _sheet(sheet, columns, [[line.expert.full_name, line.pacing.due, line.pacing.finished, line.pacing.behind,
+                             line.pacing.text] for line in report.pacing_lines])
+
+
+def _about_sheet(sheet: Worksheet, report: FiguresReport, generated_at: datetime) -> None:
+    columns: list[Column] = [("Параметр", None, 24), ("Значение", None, 30)]
+    _sheet(sheet, columns, [
+        ["Срез", report.title], ["Период", PERIOD_LABELS[report.period.kind]],
+        ["С", report.period.first], ["По", report.period.last],
+        ["Сформирован", generated_at.replace(tzinfo=None, microsecond=0)],
+    ])
+    for row in (4, 5):
+        sheet.cell(row, 2).number_format = DATE
+    sheet.cell(6, 2).number_format = "DD.MM.YYYY HH:MM"

@@ -1,0 +1,126 @@
+"""One control-figures report (what the page shows and the XLSX holds) and how values read. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, time
+
+from service.figures.compute import (
+    FigureTargets,
+    daily_totals,
+    expert_breakdown,
+    figure_rows,
+    outcome_distribution,
+    pacing,
+    topic_distribution,
+    totals,
+)
+from service.figures.model import (
+    DayAggregate,
+    ExpertFigures,
+    ExpertInfo,
+    FigureRow,
+    Pacing,
+    Period,
+    Scope,
+    ScopeKind,
+    Share,
+    Target,
+    Totals,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PacingLine:
+    expert: ExpertInfo
+    pacing: Pacing
+
+
+@dataclass(frozen=True, slots=True)
+class FiguresReport:
+    scope: Scope
+    title: str  # «Отдел», «Группа 1», «Орлова Мария»
+    period: Period
+    rows: list[FigureRow]
+    breakdown: list[ExpertFigures]
+    daily: list[tuple[date, Totals]]
+    topics: list[Share]
+    outcomes: list[Share]
+    pacing: Pacing | None  # the scope's, when the period is today's
+    pacing_lines: list[PacingLine]
+
+
+def scope_title(scope: Scope, experts: Sequence[ExpertInfo]) -> str:
+    if scope.kind is ScopeKind.DEPARTMENT:
+        return "Отдел"
+    if scope.kind is ScopeKind.GROUP:
+        return scope.name
+    return experts[0].full_name if experts else scope.name
+
+
+def scope_drill(scope: Scope, experts: Sequence[ExpertInfo]) -> dict[str, str]:
+    """Call-log filters naming the scope. The call log filters by one extension, so a group's
+    figure links carry none (each Expert's row in the breakdown links to their own calls)."""
+    if scope.kind is ScopeKind.EXPERT and experts and experts[0].extension:
+        return {"expert": experts[0].extension}
+    return {}
+
+
+def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
+                 aggregates: Sequence[DayAggregate], topics: Mapping[str | None, int],
+                 outcomes: Mapping[str | None, int], due_finished: Mapping[int, tuple[int, int]] | None,
+                 now_local: time, targets: FigureTargets) -> FiguresReport:
+    """`due_finished` (Expert id → items due, finished) is given only when the period holds today."""
+    drill = scope_drill(scope, experts)
+    t = totals(aggregates)
+    lines: list[PacingLine] = []
+    overall = None
+    if due_finished is not None:
+        lines = [PacingLine(e, pacing(*due_finished.get(e.id, (0, 0)), now_local)) for e in experts]
+        overall = pacing(sum(line.pacing.due for line in lines), sum(line.pacing.finished for line in lines),
+                         now_local)
+    return FiguresReport(
+        scope=scope, title=scope_title(scope, experts), period=period,
+        rows=figure_rows(t, targets, drill),
+        breakdown=expert_breakdown(experts, aggregates, targets) if scope.kind is not ScopeKind.EXPERT else [],
+        daily=daily_totals(aggregates, period.days),
+        topics=topic_distribution(topics, t.calls - t.wrapped, drill),
+        outcomes=outcome_distribution(outcomes, drill),
+        pacing=overall, pacing_lines=lines,
+    )
+
+
+def decimal(value: float, places: int = 1) -> str:
+    """2,3 — a Russian decimal comma; whole numbers without a fraction."""
+    if float(value).is_integer():
+        return f"{int(value)}"
+    return f"{value:.{places}f}".replace(".", ",")
+
+
+def minutes_seconds(seconds: float) -> str:
+    whole = int(round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def show_value(value: float | None, kind: str) -> str:
+    """A figure as people read it: counts, 2,3 a day, 10:15 (min:s), 58,3 %."""
+    if value is None:
+        return "—"
+    if kind == "seconds":
+        return minutes_seconds(value)
+    if kind == "share":
+        return f"{decimal(round(value * 100, 1))} %"
+    return decimal(value)
+
+
+def show_target(target: Target | None, kind: str) -> str:
+    if target is None:
+        return ""
+    unit = {"seconds": " мин", "share": ""}.get(kind, " в день" if target.per_day or kind == "rate" else "")
+    low, high = target.min, target.max
+    if kind == "share":
+        return f"≥ {decimal(round((low or 0) * 100, 1))} %"
+    if high is None:
+        return f"≥ {decimal(low or 0)}{unit}"
+    return f"{decimal(low or 0)}–{decimal(high)}{unit}"

@@ -1,0 +1,343 @@
+"""The live hub: call state changes fanned out to the Experts' screens and the supervisors' boards.
+
+No aiohttp here: `service/web/live.py` turns subscriptions into Server-Sent Events. Every
+subscription is a bounded queue, so a slow browser costs at most `queue_size` events of memory
+(the oldest are dropped and counted). Events are serialised to JSON once, whoever reads them.
+
+An inbound call whose caller the PBX did not name (no CLIENT_ID) is matched to a client by the
+caller's number before its first event goes out, so the Expert's screen can open the client's
+brief at once. The lookup runs in a task of its own: other calls' events are not delayed, and
+this call's later events wait behind the first one, so each call's order is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dialer.records import CallRecord, CallStateChanged, Direction, LiveState
+
+log = logging.getLogger(__name__)
+
+Client = tuple[str, str]  # (external_id, name)
+ClientLookup = Callable[[str], Awaitable[Client | None]]
+ClientPeek = Callable[[str], tuple[bool, Client | None]]  # (known without waiting?, the client)
+OnClientFound = Callable[[str, str, str], None]  # (linkedid, external_id, name)
+Payload = dict[str, Any]
+
+QUEUE_SIZE = 256  # events a subscriber may fall behind before the oldest are dropped
+LOOKUP_TIMEOUT_S = 2.0  # a slow database must not hold a call's events for long
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """One message for the stream: `name` is the SSE event, `data` the JSON text (shared by all readers)."""
+
+    id: int
+    name: str
+    data: str
+
+
+class Subscription:
+    """One reader's bounded queue; `get()` returns None once the subscription is closed."""
+
+    def __init__(self, expert_ext: str | None, size: int, present: bool = True) -> None:
+        self.expert_ext = expert_ext  # None: every Expert's calls
+        self.present = present  # the Expert's own screen (a supervisor watching one Expert is not)
+        self.dropped = 0  # events lost because this reader fell `size` behind
+        self.closed = False
+        self._queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(max(size, 1))
+
+    def offer(self, event: LiveEvent | None) -> None:
+        """Never blocks and never grows past the bound: a full queue loses its oldest event."""
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait(event)
+
+    async def get(self) -> LiveEvent | None:
+        if self.closed and self._queue.empty():
+            return None
+        return await self._queue.get()
+
+    def get_nowait(self) -> LiveEvent | None:
+        """The next event if one is waiting (None: none, or closed: see `closed`)."""
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.offer(None)  # wakes a reader waiting in get()
+
+
+class LiveHub:
+    """Publishes CallStateChanged effects to subscriptions by Expert extension (or to all)."""
+
+    def __init__(self, *, open_records: Callable[[], Iterable[CallRecord]] = tuple,
+                 current_record: Callable[[str], CallRecord | None] | None = None,
+                 lookup: ClientLookup | None = None, peek: ClientPeek | None = None,
+                 on_client_found: OnClientFound | None = None, queue_size: int = QUEUE_SIZE, lookup_timeout_s: float = LOOKUP_TIMEOUT_S) -> None:
+        self._open_records = open_records
+        self._current_record = current_record
+        self._lookup = lookup
+        self._peek = peek
+        self._on_client_found = on_client_found
+        self._queue_size = queue_size
+        self._lookup_timeout = lookup_timeout_s
+        self._by_ext: dict[str, set[Subscription]] = {}
+        self._everyone: set[Subscription] = set()
+        self._ids = itertools.count(1)
+        self.last_id = 0
+        self._live: dict[str, Payload] = {}  # linkedid → latest payload of a call that is up
+        self._clients: dict[str, Client | None] = {}  # linkedid → the inbound caller's client, once looked up
+        self._held: dict[str, list[tuple[CallStateChanged, float]]] = {}  # calls whose lookup is running
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.published = 0
+
+    # ---- subscribers ----------------------------------------------------------------
+    def subscribe(self, expert_ext: str | None, *, present: bool = True) -> Subscription:
+        """`present=False`: a supervisor following one Expert — gets their events, is not them."""
+        subscription = Subscription(expert_ext, self._queue_size, present)
+        if expert_ext is None:
+            self._everyone.add(subscription)
+        else:
+            was_present = self._is_present(expert_ext)
+            self._by_ext.setdefault(expert_ext, set()).add(subscription)
+            if not was_present and self._is_present(expert_ext):
+                self._presence_changed(expert_ext, True)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscription.close()
+        if subscription.expert_ext is None:
+            self._everyone.discard(subscription)
+            return
+        readers = self._by_ext.get(subscription.expert_ext)
+        if readers is not None and subscription in readers:
+            was_present = self._is_present(subscription.expert_ext)
+            readers.discard(subscription)
+            if not readers:
+                del self._by_ext[subscription.expert_ext]
+            if was_present and not self._is_present(subscription.expert_ext):
+                self._presence_changed(subscription.expert_ext, False)
+
+    def _is_present(self, expert_ext: str) -> bool:
+        return any(reader.present for reader in self._by_ext.get(expert_ext, ()))
+
+    def present_extensions(self) -> frozenset[str]:
+        """Extensions with at least one open stream: an Expert whose screen is open is at their desk.
+
+        The empty extension (an Expert without one) is nobody's; a supervisor's `?expert=EXT`
+        stream does not count.
+        """
+        return frozenset(ext for ext in self._by_ext if ext and self._is_present(ext))
+
+    def announce(self, name: str, payload: Payload) -> None:
+        """An event for the supervisors' streams only (`presence`, `wrapup`): the board's, not a call's."""
+        self.last_id = next(self._ids)
+        event = LiveEvent(self.last_id, name, _json(payload))
+        for subscription in self._everyone:
+            subscription.offer(event)
+
+    def _presence_changed(self, expert_ext: str, present: bool) -> None:
+        if expert_ext:
+            self.announce("presence", {"expert_ext": expert_ext, "present": present,
+                                       "at": _iso(datetime.now(UTC))})
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._everyone) + sum(len(s) for s in self._by_ext.values())
+
+    def snapshot(self, expert_ext: str | None) -> Payload:
+        """The calls up right now (of one Expert, or all): what a page opened mid-call shows first."""
+        calls = [self._current(record) for record in self._open_records()
+                 if expert_ext is None or record.expert_ext == expert_ext]
+        if expert_ext is None:  # the board's: who is at their desk, too (the `presence` events follow)
+            return {"calls": calls, "present": sorted(self.present_extensions()), "at": _iso(datetime.now(UTC))}
+        return {"calls": calls, "at": _iso(datetime.now(UTC))}
+
+    def snapshot_event(self, expert_ext: str | None) -> LiveEvent:
+        """The snapshot as the stream's first event; its id is the last call event's it includes."""
+        return LiveEvent(self.last_id, "snapshot", _json(self.snapshot(expert_ext)))
+
+    # ---- input ----------------------------------------------------------------------
+    def publish(self, change: CallStateChanged, received_at: float) -> None:
+        """Called synchronously by the recorder; never blocks, never raises for a reader's sake."""
+        linkedid = change.linkedid
+        change = self._with_caller(change)
+        held = self._held.get(linkedid)
+        if held is not None:
+            held.append((change, received_at))  # behind the call's first event, still being looked up
+        elif self._needs_lookup(change):
+            number = change.record.client_number or ""
+            known, client = self._peek(number) if self._peek is not None else (False, None)
+            if known:  # cached: no task, no wait for the next turn of a busy loop
+                self._found(linkedid, client)
+                self._dispatch(change, received_at)
+                return
+            self._held[linkedid] = [(change, received_at)]
+            self._start_lookup(linkedid, number)
+        else:
+            self._dispatch(change, received_at)
+
+    async def close(self) -> None:
+        """Ends every stream and cancels lookups still running (at shutdown)."""
+        for subscription in [*self._everyone, *itertools.chain.from_iterable(self._by_ext.values())]:
+            self.unsubscribe(subscription)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ---- internals ------------------------------------------------------------------
+    def _with_caller(self, change: CallStateChanged) -> CallStateChanged:
+        """An inbound call opens (rings) on the Expert's channel, before the event naming the caller.
+
+        Listeners run after the whole AMI batch was handled, so the tracker usually knows the
+        caller by now: take the number (and caller-ID name) from its current record.
+        """
+        record = change.record
+        if (self._current_record is None or record.direction is not Direction.INBOUND
+                or record.client_number or change.state is LiveState.ENDED):
+            return change
+        current = self._current_record(change.linkedid)
+        if current is None or not current.client_number:
+            return change
+        fresher = dataclasses.replace(record, client_number=current.client_number,
+                                      client_name=record.client_name or current.client_name)
+        return dataclasses.replace(change, record=fresher)
+
+    def _needs_lookup(self, change: CallStateChanged) -> bool:
+        record = change.record
+        return (self._lookup is not None and record.direction is Direction.INBOUND
+                and record.client_id is None and bool(record.client_number)
+                and change.linkedid not in self._clients and change.state is not LiveState.ENDED)
+
+    def _start_lookup(self, linkedid: str, number: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._resolve(linkedid, number), name=f"live-lookup-{linkedid}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _resolve(self, linkedid: str, number: str) -> None:
+        assert self._lookup is not None
+        query = asyncio.ensure_future(self._lookup(number))
+        self._tasks.add(query)
+        query.add_done_callback(_quietly_done)
+        query.add_done_callback(self._tasks.discard)
+        client: Client | None = None
+        try:
+            # Shielded: a query cut off mid-way would waste its connection; let it finish and fill the cache.
+            client = await asyncio.wait_for(asyncio.shield(query), self._lookup_timeout)
+        except Exception as e:  # the screen then shows the number only; the ledger still matches it
+            log.warning("live: could not look up the caller of %s: %s: %s", linkedid, type(e).__name__, e)
+        finally:
+            self._release(linkedid, client)
+
+    def _release(self, linkedid: str, client: Client | None) -> None:
+        self._found(linkedid, client)
+        for change, received_at in self._held.pop(linkedid, []):
+            self._dispatch(change, received_at)
+
+    def _found(self, linkedid: str, client: Client | None) -> None:
+        self._clients[linkedid] = client
+        if client is not None and self._on_client_found is not None:
+            try:
+                self._on_client_found(linkedid, *client)
+            except Exception:
+                log.exception("live: on_client_found failed for %s", linkedid)
+
+    def _dispatch(self, change: CallStateChanged, received_at: float) -> None:
+        linkedid = change.linkedid
+        payload = call_payload(change.record, change.state, change.at, received_at, self._clients.get(linkedid))
+        if change.state is LiveState.ENDED:
+            self._live.pop(linkedid, None)
+            self._clients.pop(linkedid, None)
+        else:
+            self._live[linkedid] = payload
+        self.last_id = next(self._ids)
+        event = LiveEvent(self.last_id, "call", _json(payload))
+        self.published += 1
+        for subscription in self._readers(change.expert_ext):
+            subscription.offer(event)
+
+    def _readers(self, expert_ext: str | None) -> Iterable[Subscription]:
+        own = self._by_ext.get(expert_ext) if expert_ext is not None else None
+        return itertools.chain(own or (), self._everyone)
+
+    def _current(self, record: CallRecord) -> Payload:
+        published = self._live.get(record.linkedid)
+        if published is not None:
+            return published
+        # Up, but nothing published yet (restored after a restart, or its lookup is running).
+        state = state_of(record)
+        return call_payload(record, state, _state_time(record, state), None, self._clients.get(record.linkedid))
+
+
+# ---- pure helpers -------------------------------------------------------------------
+def _quietly_done(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # already logged by whoever waited for it (or moot after its timeout)
+
+
+def call_payload(record: CallRecord, state: LiveState, at: datetime, received_at: float | None,
+                 client: Client | None = None) -> Payload:
+    """The JSON-ready event for one state change (see docs/live.md)."""
+    client_id, client_name = record.client_id, record.client_name
+    if client is not None and client_id in (None, client[0]):
+        # The organisation's name, not the caller ID's (also once the tracker carries the id).
+        client_id, client_name = client
+    return {
+        "linkedid": record.linkedid,
+        "state": str(state),
+        "at": _iso(at),
+        "expert_ext": record.expert_ext,
+        "direction": str(record.direction),
+        "client_number": record.client_number,
+        "client_id": client_id,
+        "client_name": client_name,
+        "planned_call_id": record.planned_call_id,
+        "started_at": _iso(record.started_at),
+        "answered_at": _iso(record.answered_at),
+        "ended_at": _iso(record.ended_at),
+        "outcome": None if record.outcome is None else str(record.outcome),
+        "duration_s": record.duration_s,
+        "talk_s": record.talk_s,
+        "received_at": received_at,
+    }
+
+
+def state_of(record: CallRecord) -> LiveState:
+    """A record's live state when no change was seen for it (e.g. restored from the ledger)."""
+    if record.ended_at is not None:
+        return LiveState.ENDED
+    if record.answered_at is not None:
+        return LiveState.TALKING
+    if record.ringing_at is not None or record.direction is Direction.INBOUND:
+        return LiveState.RINGING
+    return LiveState.DIALLING
+
+
+def _state_time(record: CallRecord, state: LiveState) -> datetime:
+    by_state = {LiveState.TALKING: record.answered_at, LiveState.RINGING: record.ringing_at,
+                LiveState.ENDED: record.ended_at}
+    return by_state.get(state) or record.started_at
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="milliseconds")
+
+
+def _json(payload: Payload) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

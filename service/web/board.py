@@ -1,0 +1,252 @@
+"""The supervisor's live board: every Expert's state now, today's progress, listening in (ChanSpy).
+
+GET /board renders the first state on the server; board.js then follows `GET /live` (the
+supervisor's stream: every Expert's `call` events, `presence` and `wrapup`) and asks
+GET /board/state?ext=… for one Expert's progress when a call of theirs ends or is wrapped up.
+POST /board/listen rings the supervisor's phone and runs ChanSpy on the Expert's call.
+See docs/board.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from dialer.actions import SPY_OPTIONS, SpyMode
+from dialer.errors import (
+    AmiActionError,
+    AmiActionTimeout,
+    AmiConnectionError,
+    DialerError,
+)
+from service.appkeys import DB_SESSIONS, PBX
+from service.board import (
+    MODE_LABELS,
+    DayProgress,
+    ExpertBoardState,
+    board_state,
+    calls_by_extension,
+    day_progress,
+)
+from service.db.board import BoardExpert, BoardRepository, LatestCall, local_day
+from service.db.desk_queue import DeskQueueRepository
+from service.web.auth import requires
+from service.web.desk_context import desk_day, settings_of, signed_in, utc_now
+from service.web.keys import SignedInUser
+from service.web.live import LIVE_HUB
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+NO_OWN_EXTENSION = "У вас не указан добавочный номер: некуда позвонить для прослушивания (попросите администратора)"
+UNKNOWN_MODE = "Неизвестный режим прослушивания: нужен «Слушать», «Подсказывать» или «Вмешаться»"
+NO_EXPERT = "Не указан Эксперт (добавочный номер)"
+NO_PBX = "АТС не подключена: прослушивание недоступно"
+PBX_DOWN = "Нет связи с АТС: попробуйте через минуту"
+PBX_SILENT = "АТС не ответила на команду: попробуйте ещё раз"
+BAD_REQUEST = "Неверный запрос"
+CONFIRMATIONS: dict[str, str] = {
+    "listen": "слушать", "whisper": "подсказывать", "barge": "вмешаться в разговор",
+}
+
+
+def setup_board(app: web.Application) -> None:
+    app.router.add_get("/board", board_page, name="board")
+    app.router.add_get("/board/state", board_state_json, name="board_state")
+    app.router.add_post("/board/listen", listen_in, name="board_listen")
+    app.middlewares.append(wrapup_announcer)
+
+
+# ---- the board's data --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BoardCard:
+    expert: BoardExpert
+    state: ExpertBoardState
+    progress: DayProgress
+    present: bool
+    absent: bool
+    needs_wrapup: bool
+
+    def as_json(self, now: datetime) -> dict[str, Any]:
+        state = self.state
+        return {
+            "login": self.expert.login, "full_name": self.expert.full_name, "ext": self.expert.extension,
+            "state": str(state.state), "label": state.label,
+            "since": None if state.since is None else state.since.isoformat(), "elapsed_s": state.elapsed_s(now),
+            "linkedid": state.linkedid, "client": state.client, "present": self.present, "absent": self.absent,
+            "needs_wrapup": self.needs_wrapup, "progress": self.progress.as_json(),
+        }
+
+
+async def board_cards(request: web.Request, extension: str | None = None) -> list[BoardCard]:
+    """One card per active Expert (or the one with `extension`), from the hub, the ledger and the plan."""
+    settings = settings_of(request)
+    sessions = request.app[DB_SESSIONS]
+    now = utc_now()
+    tz = settings.organisation.tz
+    plan_day = desk_day(settings, now)
+    repo = BoardRepository(sessions)
+    experts = await repo.experts(extension)
+    hub = request.app[LIVE_HUB]
+    live = calls_by_extension(hub.snapshot(None)["calls"])
+    present = hub.present_extensions()
+    absent = await repo.absent_ids(local_day(now, tz))
+    latest = await repo.latest_calls([e.extension for e in experts if e.extension], local_day(now, tz), tz)
+    queues = DeskQueueRepository(sessions)
+    cards = []
+    for expert in experts:
+        rows = await queues.queue(expert.id, expert.extension, plan_day.day, tz)
+        target = expert.daily_target or settings.plan.target_min
+        cards.append(_card(expert, live, present, absent, latest,
+                           day_progress(rows, target, now, tz, is_today=plan_day.is_today)))
+    return cards
+
+
+def _card(expert: BoardExpert, live: dict[str, list[Any]], present: frozenset[str], absent: set[int],
+          latest: dict[str, LatestCall], progress: DayProgress) -> BoardCard:
+    ext = expert.extension or ""
+    call = latest.get(ext)
+    needs_wrapup = call is not None and call.needs_wrapup
+    is_present, is_absent = ext in present, expert.id in absent
+    state = board_state(live.get(ext, []), needs_wrapup=needs_wrapup, present=is_present, absent=is_absent)
+    return BoardCard(expert, state, progress, is_present, is_absent, needs_wrapup)
+
+
+# ---- routes ------------------------------------------------------------------------------
+@requires("supervisor", "admin")
+@aiohttp_jinja2.template("board/page.html")
+async def board_page(request: web.Request) -> dict[str, Any]:
+    settings = settings_of(request)
+    now = utc_now()
+    user = signed_in(request)
+    return {"cards": await board_cards(request), "now": now, "day": desk_day(settings, now),
+            "modes": MODE_LABELS, "tz": settings.organisation.tz.key, "own_extension": user.extension}
+
+
+@requires("supervisor", "admin")
+async def board_state_json(request: web.Request) -> web.Response:
+    """Every card, or one Expert's (`?ext=`); with `&linkedid=` it first waits for the ledger to close that call."""
+    extension = request.query.get("ext", "").strip() or None
+    linkedid = request.query.get("linkedid", "").strip()
+    if linkedid:
+        await BoardRepository(request.app[DB_SESSIONS]).wait_closed(linkedid)
+    now = utc_now()
+    cards = await board_cards(request, extension)
+    return web.json_response({"experts": [c.as_json(now) for c in cards], "at": now.isoformat()})
+
+
+@requires("supervisor", "admin")
+async def listen_in(request: web.Request) -> web.Response:
+    """Ring the supervisor's own phone; once picked up, it listens, whispers or barges in."""
+    user = signed_in(request)
+    try:
+        form = await _fields(request)
+    except ValueError:
+        return _error(400, BAD_REQUEST)
+    mode, extension = form.get("mode", "listen"), form.get("expert", "").strip()
+    problem = _listen_problem(user, mode, extension)
+    if problem is not None:
+        return _error(400, problem)
+    experts = await BoardRepository(request.app[DB_SESSIONS]).experts(extension)
+    if not experts:
+        return _error(404, f"Нет Эксперта с добавочным номером {extension}")
+    expert = experts[0]
+    pbx = request.app.get(PBX)
+    if pbx is None:
+        return _error(503, NO_PBX)
+    if not _is_talking(request, extension):
+        return _error(409, f"{expert.full_name} сейчас не разговаривает: слушать нечего")
+    failure = await _send_listen_in(pbx.listen_in(user.extension or "", extension, _spy_mode(mode)))
+    if failure is not None:
+        return failure
+    return web.json_response({"ok": True, "message": (
+        f"Звоним на ваш телефон (доб. {user.extension}): снимите трубку, чтобы "
+        f"{CONFIRMATIONS[mode]} — {expert.full_name}")})
+
+
+def _listen_problem(user: SignedInUser, mode: str, extension: str) -> str | None:
+    if mode not in SPY_OPTIONS:
+        return UNKNOWN_MODE
+    if not user.extension:
+        return NO_OWN_EXTENSION
+    if not extension:
+        return NO_EXPERT
+    if extension == user.extension:
+        return "Нельзя слушать собственный добавочный номер"
+    return None
+
+
+def _spy_mode(mode: str) -> SpyMode:
+    return cast(SpyMode, mode)  # checked against SPY_OPTIONS by _listen_problem
+
+
+def _is_talking(request: web.Request, extension: str) -> bool:
+    return any(call.get("state") == "talking" for call in request.app[LIVE_HUB].snapshot(extension)["calls"])
+
+
+async def _send_listen_in(sending: Awaitable[None]) -> web.Response | None:
+    """None when the PBX accepted the Originate; else the error the supervisor reads."""
+    try:
+        await sending
+    except AmiConnectionError:
+        return _error(503, PBX_DOWN)
+    except (TimeoutError, AmiActionTimeout):
+        return _error(504, PBX_SILENT)
+    except AmiActionError as e:
+        return _error(502, f"АТС отказала в прослушивании: {e.message or 'ошибка'}")
+    except (DialerError, OSError, ValueError):
+        return _error(503, PBX_DOWN)
+    return None
+
+
+async def _fields(request: web.Request) -> dict[str, str]:
+    """The form's or the JSON body's fields as text (a fetch() may send either)."""
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except json.JSONDecodeError as e:
+            raise ValueError("not JSON") from e
+        if not isinstance(body, dict):
+            raise ValueError("not an object")
+        return {str(k): str(v) for k, v in body.items() if v is not None}
+    return {k: str(v) for k, v in (await request.post()).items()}
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+# ---- a saved wrap-up ends the «итоги звонка» state --------------------------------------
+@web.middleware
+async def wrapup_announcer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Tell the supervisors' boards when an Expert saves a wrap-up (their next state is due).
+
+    The wrap-up view answers 200 (fetch) or 303 (a plain form); both mean saved.
+    """
+    if request.method != "POST" or _route_name(request) != "wrapup_save":
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPSeeOther:
+        _announce_wrapup(request)
+        raise
+    if response.status == 200:
+        _announce_wrapup(request)
+    return response
+
+
+def _route_name(request: web.Request) -> str | None:
+    route = request.match_info.route
+    return getattr(route, "name", None)
+
+
+def _announce_wrapup(request: web.Request) -> None:
+    user = signed_in(request)
+    hub = request.app.get(LIVE_HUB)
+    if hub is not None and user.extension:  # only one's own call can be wrapped up (calls.py checks)
+        hub.announce("wrapup", {"expert_ext": user.extension, "linkedid": request.match_info.get("linkedid")})

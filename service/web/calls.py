@@ -1,0 +1,278 @@
+"""Calling from the screen (click-to-call, hang up), the wrap-up form and playing a recording."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy import select, update
+
+from dialer.errors import DialerError
+from service.appkeys import DB_SESSIONS, PBX
+from service.calllog.filters import is_linkedid
+from service.db.models import Client, ClientContact, PlannedCall
+from service.db.recordings import RecordingRef, RecordingsRepository
+from service.db.wrapups import CallStillUp, WrapUpContext, WrapUpRepository
+from service.desk.wrapup import (
+    OUTCOME_LABELS,
+    RESULT_LABELS,
+    FieldError,
+    WrapUpInput,
+    WrapUpResult,
+    parse_wrapup,
+    suggested_result,
+)
+from service.settings import Settings
+from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
+from service.web.keys import SignedInUser
+
+LEDGER_WAIT_S = 3.0
+EMPTY_FORM: dict[str, Any] = {"result": "", "topic": "", "logged_in": False, "productive": False,
+                              "comment": "", "next_contact": ""}  # the recorder writes a closed call within ~50 ms; allow a slow database
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/calls", originate, name="originate")
+    app.router.add_post("/calls/{linkedid}/hangup", hang_up, name="hangup")
+    app.router.add_get("/calls/{linkedid}/wrapup", wrapup_form, name="wrapup")
+    app.router.add_post("/calls/{linkedid}/wrapup", save_wrapup, name="wrapup_save")
+    app.router.add_get("/calls/{linkedid}/recording", recording, name="recording")
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+# ---- calling ---------------------------------------------------------------------------
+async def originate(request: web.Request) -> web.Response:
+    """Ring the Expert's phone, then the client's (a planned item, or a contact from the card)."""
+    user = signed_in(request)
+    form = await request.post()
+    if not user.extension:
+        return _json_error(400, "У вас не указан добавочный номер: звонить не с чего")
+    if PBX not in request.app:
+        return _json_error(503, "АТС не подключена")
+    target = await _call_target(request, user, str(form.get("item", "")), str(form.get("contact", "")))
+    if isinstance(target, web.Response):
+        return target
+    public_id, client_id, phone = target
+    pbx = request.app[PBX]
+    # No await between this check and click_to_call's expectation: a double click gets a 409.
+    if pbx.recorder.tracker.extension_busy(user.extension):
+        return _json_error(409, "У вас уже идёт звонок: завершите его")
+    try:
+        linkedid = await pbx.click_to_call(user.extension, phone, planned_call_id=public_id,
+                                           client_id=client_id)
+    except ValueError:
+        return _json_error(400, f"Номер {phone} нельзя набрать")
+    except (DialerError, OSError, asyncio.TimeoutError):
+        return _json_error(503, "АТС не ответила: звонок не начат, попробуйте ещё раз")
+    if public_id is not None:
+        await _mark_in_progress(request, public_id)
+    return web.json_response({"linkedid": linkedid})
+
+
+async def _call_target(request: web.Request, user: SignedInUser, item: str,
+                       contact: str) -> tuple[str | None, str, str] | web.Response:
+    """(planned item, client external id, phone) after the access checks."""
+    async with request.app[DB_SESSIONS]() as session:
+        if item:
+            row = (await session.execute(
+                select(PlannedCall.expert_id, Client.external_id, ClientContact.phone_e164)
+                .join(Client, Client.id == PlannedCall.client_id)
+                .join(ClientContact, ClientContact.id == PlannedCall.contact_id)
+                .where(PlannedCall.public_id == item))).first()
+            public_id: str | None = item
+        else:
+            row = (await session.execute(
+                select(Client.expert_id, Client.external_id, ClientContact.phone_e164)
+                .join(Client, Client.id == ClientContact.client_id)
+                .where(ClientContact.external_id == contact))).first()
+            public_id = None
+    if row is None:
+        return _json_error(404, "Нет такого звонка или контакта")
+    expert_id, client_id, phone = row
+    if expert_id != user.id and not user.is_supervisor:
+        return _json_error(403, "Это клиент другого Эксперта")
+    if not phone:
+        return _json_error(400, "У контакта нет телефона")
+    return public_id, client_id, phone
+
+
+async def _mark_in_progress(request: web.Request, public_id: str) -> None:
+    async with request.app[DB_SESSIONS].begin() as session:
+        await session.execute(
+            update(PlannedCall).where(PlannedCall.public_id == public_id, PlannedCall.state == "planned")
+            .values(state="in_progress", updated_at=utc_now()))
+
+
+async def hang_up(request: web.Request) -> web.Response:
+    user = signed_in(request)
+    if PBX not in request.app or not user.extension:
+        return _json_error(409, "Нет звонка, который можно завершить")
+    try:
+        done = await request.app[PBX].hang_up_call(request.match_info["linkedid"], user.extension)
+    except (DialerError, OSError, asyncio.TimeoutError):
+        return _json_error(503, "АТС не ответила: положите трубку на телефоне")
+    if not done:
+        return _json_error(409, "Этот звонок уже завершён или не ваш")
+    return web.json_response({"ok": True})
+
+
+# ---- wrap-up ---------------------------------------------------------------------------
+async def _context(request: web.Request, user: SignedInUser, *, for_saving: bool) -> WrapUpContext:
+    """The call's wrap-up context once the ledger has closed the call; checks who may see it.
+
+    Access is checked before any waiting, so someone else's call is refused at once.
+    """
+    linkedid = request.match_info["linkedid"]
+    if not is_linkedid(linkedid):
+        raise web.HTTPNotFound(text="Звонок не найден в журнале")
+    repo = WrapUpRepository(request.app[DB_SESSIONS])
+    deadline = asyncio.get_running_loop().time() + LEDGER_WAIT_S
+    while True:
+        ctx = await repo.context(linkedid)
+        if ctx is not None:
+            _check_wrapup_access(ctx, user, for_saving=for_saving)
+            if not ctx.is_open:
+                return ctx
+        if asyncio.get_running_loop().time() >= deadline:
+            if ctx is None:
+                raise web.HTTPNotFound(text="Звонок не найден в журнале")
+            raise web.HTTPConflict(text="Звонок ещё идёт: итог — после его окончания")
+        await asyncio.sleep(0.1)
+
+
+def _check_wrapup_access(ctx: WrapUpContext, user: SignedInUser, *, for_saving: bool) -> None:
+    """The call's own Expert fills the wrap-up in; supervisors may read it.
+
+    Calls belong to the extension that made them; a wrap-up saved by someone else (the
+    extension was reassigned since) stays theirs.
+    """
+    own = ctx.expert_ext is not None and ctx.expert_ext == user.extension
+    if ctx.saved is not None and ctx.saved.expert_id != user.id:
+        own = False
+    if not own and (for_saving or not user.is_supervisor):
+        raise forbidden("Это звонок другого Эксперта")
+
+
+def _form_context(request: web.Request, ctx: WrapUpContext, values: dict[str, Any],
+                  errors: list[FieldError]) -> dict[str, Any]:
+    settings = settings_of(request)
+    values = {**EMPTY_FORM, **values}
+    return {"ctx": ctx, "values": values, "errors": {e.field: e.message for e in errors},
+            "results": list(WrapUpResult), "result_labels": RESULT_LABELS, "outcome_labels": OUTCOME_LABELS,
+            "topics": settings.desk.topics, "tz": settings.organisation.tz}
+
+
+def _initial_values(ctx: WrapUpContext, tz: Any) -> dict[str, Any]:
+    saved = ctx.saved
+    if saved is not None:
+        return {"result": saved.result, "topic": saved.topic or "", "logged_in": saved.logged_in,
+                "productive": saved.productive, "comment": saved.comment or "",
+                "next_contact": saved.next_contact_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+                if saved.next_contact_at else ""}
+    result = suggested_result(ctx.outcome)
+    return {"result": result.value, "topic": ctx.planned_topic or "", "logged_in": False,
+            "productive": result is WrapUpResult.CONTACT_MADE and ctx.talk_s > 0, "comment": "",
+            "next_contact": ""}
+
+
+async def wrapup_form(request: web.Request) -> web.Response:
+    user = signed_in(request)
+    ctx = await _context(request, user, for_saving=False)
+    values = _initial_values(ctx, settings_of(request).organisation.tz)
+    return aiohttp_jinja2.render_template("desk/_wrapup.html", request,
+                                          _form_context(request, ctx, values, []))
+
+
+async def save_wrapup(request: web.Request) -> web.Response:
+    """Validate and save; on errors the form comes back with every problem and what was typed."""
+    user = signed_in(request)
+    ctx = await _context(request, user, for_saving=True)
+    form = {k: str(v) for k, v in (await request.post()).items() if k != "_csrf"}
+    settings = settings_of(request)
+    now = utc_now()
+    parsed = parse_wrapup(form, topics=settings.desk.topics, tz=settings.organisation.tz, now=now)
+    if not isinstance(parsed, WrapUpInput):
+        values = {**form, "logged_in": "logged_in" in form, "productive": "productive" in form}
+        response = aiohttp_jinja2.render_template("desk/_wrapup.html", request,
+                                                  _form_context(request, ctx, values, parsed))
+        response.set_status(422)
+        return response
+    day = ctx.started_at.astimezone(settings.organisation.tz).date()
+    try:
+        await WrapUpRepository(request.app[DB_SESSIONS]).save(ctx.linkedid, user.id, parsed, day, now)
+    except CallStillUp:
+        raise web.HTTPConflict(text="Звонок ещё идёт: итог — после его окончания")
+    if "application/json" in request.headers.get("Accept", ""):
+        return web.json_response({"ok": True, "next": "/desk"})
+    raise web.HTTPSeeOther("/desk")
+
+
+# ---- recordings ------------------------------------------------------------------------
+PURGED = "Запись удалена по сроку хранения"
+_SAFE_NAME = re.compile(r"[^0-9A-Za-z._-]+")
+
+
+async def recording(request: web.Request) -> web.StreamResponse:
+    """Only the call's own Expert and supervisors; never a file outside the recordings directory.
+
+    Answers Range requests (the player seeks); `?download=1` sends it as an attachment. Each
+    playback or download is written to the access log once — a player's later Range requests
+    (seeking, buffering) are the same playback.
+    """
+    user = signed_in(request)
+    recordings = RecordingsRepository(request.app[DB_SESSIONS])
+    linkedid = request.match_info["linkedid"]
+    ref = await recordings.by_linkedid(linkedid) if is_linkedid(linkedid) else None
+    if ref is None or ref.recording is None:
+        raise web.HTTPNotFound(text="Записи нет")
+    if not user.is_supervisor and (ref.expert_ext is None or ref.expert_ext != user.extension):
+        raise forbidden("Это запись чужого звонка")
+    if ref.purged_at is not None:
+        raise web.HTTPGone(text=PURGED)
+    path = recording_path(settings_of(request), ref.recording)
+    if path is None:
+        raise web.HTTPNotFound(text="Файл записи не найден")
+    download = request.query.get("download") in ("1", "yes")
+    if request.method == "GET" and starts_a_playback(request.headers.get("Range")):
+        await recordings.log_access(ref.call_id, user.id, "download" if download else "play",
+                                    request.remote, utc_now())
+    response = web.FileResponse(path)
+    if download:
+        name = download_name(ref, path, settings_of(request).organisation.tz)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def starts_a_playback(range_header: str | None) -> bool:
+    """A request without Range, or for the file's start: a player opening it (not seeking)."""
+    if not range_header:
+        return True
+    return range_header.replace(" ", "").lower().startswith("bytes=0-")
+
+
+def download_name(ref: RecordingRef, path: Path, tz: ZoneInfo) -> str:
+    """`zvonok-2026-03-02-1030-101-1700000000.1.wav`: ASCII only, nothing a header could misread."""
+    moment = ref.started_at.astimezone(tz).strftime("%Y-%m-%d-%H%M")
+    name = f"zvonok-{moment}-{ref.expert_ext or 'x'}-{ref.linkedid}"
+    suffix = path.suffix if re.fullmatch(r"\.[0-9A-Za-z]{1,5}", path.suffix) else ""
+    return _SAFE_NAME.sub("_", name)[:120] + suffix
+
+
+def recording_path(settings: Settings, pbx_path: str) -> Path | None:
+    """The file inside the recordings directory, or None (outside it, missing, or not a file)."""
+    local = settings.recordings.local_path(pbx_path)
+    if local is None:
+        return None
+    base = settings.recordings.dir.resolve()
+    resolved = local.resolve()
+    if not resolved.is_relative_to(base) or not resolved.is_file():
+        return None
+    return resolved

@@ -1,0 +1,91 @@
+"""The Expert's screen: today's queue, the selected client's brief and script, the call panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy import select
+
+from service.appkeys import DB_SESSIONS
+from service.db.brief import BriefRepository
+from service.db.desk_queue import DeskQueueRepository
+from service.db.models import Expert
+from service.desk.queue import QueueRow, next_row, ordered, progress
+from service.web import calls as call_views
+from service.web import clients as client_views
+from service.web.clients import brief_extras
+from service.web.auth import requires
+from service.web.desk_context import (
+    access_denied_middleware,
+    desk_day,
+    settings_of,
+    shown_expert,
+    signed_in,
+    utc_now,
+)
+from service.web.script_panel import script_panel, setup_scripts
+
+
+def setup_desk(app: web.Application) -> None:
+    setup_scripts(app)
+    app.middlewares.append(access_denied_middleware)
+    app.router.add_get("/", index, name="index")
+    app.router.add_get("/desk", desk_screen, name="desk")
+    app.router.add_get("/team", team, name="team")
+    client_views.add_routes(app)
+    call_views.add_routes(app)
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    user = signed_in(request)
+    raise web.HTTPFound("/board" if user.is_supervisor else "/desk")
+
+
+@aiohttp_jinja2.template("desk/screen.html")
+async def desk_screen(request: web.Request) -> dict[str, Any]:
+    user = signed_in(request)
+    settings = settings_of(request)
+    expert = await shown_expert(request, user)
+    day = desk_day(settings, utc_now())
+    rows = ordered(await DeskQueueRepository(request.app[DB_SESSIONS]).queue(
+        expert.id, expert.extension, day.day, settings.organisation.tz))
+    target = expert.daily_target or settings.plan.target_min
+    upcoming = next_row(rows)
+    selected = _selected(rows, request.query.get("item"), upcoming)
+    brief = None
+    if selected is not None and selected.client_id is not None:
+        brief = await BriefRepository(request.app[DB_SESSIONS]).brief(
+            selected.client_id, expert.extension, all_calls=user.is_supervisor)
+    return {
+        "expert": expert, "own_desk": expert.id == user.id, "day": day, "rows": rows,
+        "progress": progress(rows, target), "next_row": upcoming, "selected": selected, "brief": brief,
+        "script": await script_panel(request, brief, selected, expert, request.query.get("script")),
+        **brief_extras(settings),
+    }
+
+
+def _selected(rows: list[QueueRow], wanted: str | None, upcoming: QueueRow | None) -> QueueRow | None:
+    if wanted:
+        for row in rows:
+            if wanted in (row.public_id, row.linkedid):
+                return row
+    return upcoming or next((r for r in rows if r.needs_wrapup), None) or (rows[0] if rows else None)
+
+
+@requires("supervisor", "admin")
+@aiohttp_jinja2.template("desk/team.html")
+async def team(request: web.Request) -> dict[str, Any]:
+    """Supervisors: every Expert's progress today, each a link to their desk (read-only)."""
+    settings = settings_of(request)
+    day = desk_day(settings, utc_now())
+    async with request.app[DB_SESSIONS]() as session:
+        experts = (await session.execute(
+            select(Expert).where(Expert.role == "expert", Expert.active).order_by(Expert.full_name))).scalars().all()
+    repo = DeskQueueRepository(request.app[DB_SESSIONS])
+    lines = []
+    for expert in experts:
+        rows = await repo.queue(expert.id, expert.extension, day.day, settings.organisation.tz)
+        lines.append((expert, progress(rows, expert.daily_target or settings.plan.target_min)))
+    return {"day": day, "lines": lines}

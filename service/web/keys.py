@@ -1,0 +1,32 @@
+"""Request- and app-level keys shared by the web modules, and the signed-in user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from aiohttp import web
+
+Role = Literal["expert", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = ("expert", "supervisor", "admin")
+
+# request[USER_KEY]: the SignedInUser, set by the auth middleware on every signed-in request.
+USER_KEY: web.RequestKey[SignedInUser] = web.RequestKey("dsdesk.user")
+# request[CSRF_KEY]: the session's CSRF token, for templates and the JS fetch header.
+CSRF_KEY: web.RequestKey[str] = web.RequestKey("dsdesk.csrf")
+CSRF_FIELD = "_csrf"  # the hidden form field
+CSRF_HEADER = "X-CSRF-Token"  # the header fetch() sends
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUser:
+    id: int  # experts.id
+    login: str
+    full_name: str
+    role: Role
+    extension: str | None
+
+    @property
+    def is_supervisor(self) -> bool:
+        """Supervisors and admins see every Expert's calls."""
+        return self.role in ("supervisor", "admin")

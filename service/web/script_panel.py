@@ -1,0 +1,88 @@
+"""The call script beside the brief: chosen by the planned topic, switchable during the call.
+
+A supervisor's edit stored in the database (service/db/script_versions.py) overrides the shipped
+file: one indexed lookup per rendered script, so an edit shows on every Expert's next page load.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from service.appkeys import DB_SESSIONS
+from service.db.brief import ClientBrief
+from service.db.script_versions import ScriptVersionsRepository
+from service.desk.queue import QueueRow
+from service.scripts import (
+    RenderedScript,
+    ScriptCatalog,
+    ScriptEntry,
+    ScriptSource,
+    render_script,
+    script_variables,
+)
+from service.web.desk_context import settings_of, utc_now
+
+log = logging.getLogger(__name__)
+SCRIPT_CATALOG = web.AppKey("script_catalog", ScriptCatalog)
+
+
+def setup_scripts(app: web.Application) -> None:
+    """The catalog is read once: a broken catalog.yaml stops the start with its reason."""
+    app[SCRIPT_CATALOG] = ScriptCatalog.load()
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptPanel:
+    entry: ScriptEntry
+    entries: tuple[ScriptEntry, ...]
+    rendered: RenderedScript
+
+
+async def script_panel(request: web.Request, brief: ClientBrief | None, row: QueueRow | None,
+                       expert: Any, wanted: str | None) -> ScriptPanel | None:
+    """The rendered script for this client (None without a client); errors render as a message."""
+    if brief is None:
+        return None
+    catalog = request.app[SCRIPT_CATALOG]
+    entry = (catalog.by_file(wanted) if wanted else None) or catalog.for_topic(row.topic if row else None)
+    settings = settings_of(request)
+    today = utc_now().astimezone(settings.organisation.tz).date()
+    variables = script_variables(
+        brief, _contact(brief, row), expert, _item(row), today,
+        not_logged_in_days=settings.plan.not_logged_in_days,
+        terms_ending_days=settings.plan.terms_ending_days)
+    rendered = await render_current(request, entry, variables)
+    if rendered.error is not None:
+        log.warning("script %s failed for %s: %s", entry.file, brief.external_id, rendered.error.detail)
+    return ScriptPanel(entry, catalog.entries(), rendered)
+
+
+async def render_current(request: web.Request, entry: ScriptEntry, variables: dict[str, Any]) -> RenderedScript:
+    """The latest stored version of the script if there is one (and it is not a reset), else the shipped file."""
+    text = await ScriptVersionsRepository(request.app[DB_SESSIONS]).override_text(entry.file)
+    if text is None:
+        return render_script(entry, variables)
+    return render_script(ScriptSource(text, name=entry.file), variables)
+
+
+def _contact(brief: ClientBrief, row: QueueRow | None) -> Any:
+    wanted = row.contact_id if row else None
+    for contact in brief.contacts:
+        if contact.external_id == wanted:
+            return contact
+    if row is not None and row.phone:
+        for contact in brief.contacts:
+            if row.phone in (contact.phone_e164, contact.phone):
+                return contact
+    return brief.contacts[0] if brief.contacts else None
+
+
+def _item(row: QueueRow | None) -> dict[str, Any] | None:
+    if row is None or row.public_id is None:
+        return None
+    return {"public_id": row.public_id, "topic": row.topic, "comment": row.comment,
+            "reasons": [{"code": "", "text": text} for text in row.reasons]}

@@ -1,0 +1,29 @@
+"""Wires the web side into the app: templates, sign-in and CSRF, the Expert's screen, the live channel."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.web.admin_scripts import setup_admin_scripts
+from service.web.admin_users import setup_admin_users
+from service.web.auth import setup_auth
+from service.web.board import setup_board
+from service.web.call_log import add_routes as add_call_log_routes
+from service.web.desk import setup_desk
+from service.web.figures import setup_figures
+from service.web.input_guard import setup_input_guard
+from service.web.live import setup_live
+from service.web.templating import setup_templating
+
+
+def setup_web(app: web.Application) -> None:
+    setup_templating(app)
+    setup_auth(app)
+    setup_input_guard(app)  # after setup_auth: it puts itself ahead of the session and auth checks
+    setup_live(app)
+    setup_desk(app)
+    setup_board(app)
+    setup_figures(app)
+    add_call_log_routes(app)
+    setup_admin_scripts(app)
+    setup_admin_users(app)

@@ -1,0 +1,160 @@
+// DS Desk — the supervisor's live board: Experts' states pushed over SSE (GET /live), listening in.
+// The state rules mirror service/board.py (board_state): a call up, then a wrap-up owed, then away.
+"use strict";
+(function () {
+  const board = document.getElementById("board");
+  if (!board) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const link = document.getElementById("board-link");
+  const message = document.getElementById("board-message");
+  const LABELS = { available: "свободен", ringing: "вызов", talking: "разговор", wrapup: "итоги звонка", away: "нет на месте" };
+  const experts = new Map();  // extension → {card, calls: Map(linkedid → payload), present, absent, needsWrapup}
+
+  for (const card of board.querySelectorAll(".board-card")) {
+    const ext = card.dataset.ext;
+    if (!ext) continue;
+    experts.set(ext, {
+      card, calls: new Map(), present: card.dataset.present === "1", absent: card.dataset.absent === "1",
+      needsWrapup: card.dataset.needsWrapup === "1",
+    });
+  }
+
+  function mmss(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+  function last(list) { return list.length ? list[list.length - 1] : null; }
+
+  // service/board.py board_state, for the events pushed since the page was rendered.
+  function stateOf(expert) {
+    const up = [...expert.calls.values()].filter((c) => c.state !== "ended");
+    const talking = last(up.filter((c) => c.state === "talking"));
+    if (talking) return { state: "talking", since: talking.answered_at || talking.at, call: talking };
+    const ringing = last(up.filter((c) => c.state === "dialling" || c.state === "ringing"));
+    if (ringing) return { state: "ringing", since: ringing.at, call: ringing };
+    if (expert.needsWrapup) return { state: "wrapup" };
+    if (expert.absent || !expert.present) return { state: "away" };
+    return { state: "available" };
+  }
+
+  function render(expert) {
+    const now = stateOf(expert);
+    const card = expert.card;
+    card.dataset.state = now.state;
+    card.className = card.className.replace(/\bstate-\w+/, "state-" + now.state);
+    card.dataset.since = now.state === "talking" ? now.since || "" : "";
+    card.dataset.linkedid = now.call ? now.call.linkedid : "";
+    card.querySelector(".state-label").textContent = LABELS[now.state];
+    card.querySelector(".client").textContent = now.call ? (now.call.client_name || now.call.client_number || "") : "";
+    card.querySelector(".listen").hidden = now.state !== "talking";
+    tick(card);
+  }
+  function tick(card) {
+    const timer = card.querySelector(".timer");
+    const since = card.dataset.state === "talking" && card.dataset.since ? Date.parse(card.dataset.since) : NaN;
+    timer.textContent = Number.isNaN(since) ? "" : mmss((Date.now() - since) / 1000);
+  }
+  setInterval(() => experts.forEach((e) => tick(e.card)), 1000);  // the talk timers (no requests)
+
+  function showProgress(expert, data) {
+    const card = expert.card;
+    card.querySelector(".progress").textContent = data.progress.text;
+    const pacing = card.querySelector(".pacing");
+    pacing.textContent = data.progress.pacing;
+    pacing.classList.toggle("behind", data.progress.behind > 0);
+    pacing.classList.toggle("on-plan", !(data.progress.behind > 0));
+  }
+
+  // After a call ends or is wrapped up: the ledger's word on the wrap-up, and the new progress.
+  async function refresh(ext, linkedid) {
+    const query = new URLSearchParams(ext ? { ext } : {});
+    if (linkedid) query.set("linkedid", linkedid);
+    try {
+      const response = await fetch("/board/state?" + query, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const data = await response.json();
+      for (const item of data.experts) {
+        const expert = experts.get(item.ext);
+        if (!expert) continue;
+        expert.needsWrapup = item.needs_wrapup;
+        expert.absent = item.absent;
+        showProgress(expert, item);
+        render(expert);
+      }
+    } catch (e) { /* offline for a moment: the next event refreshes again */ }
+  }
+
+  // ---- the live stream ---------------------------------------------------------------
+  function onCall(call) {
+    const expert = experts.get(call.expert_ext);
+    if (!expert) return;
+    if (call.state === "ended") {
+      expert.calls.delete(call.linkedid);
+      expert.needsWrapup = true;  // every call is wrapped up; the ledger confirms in refresh()
+      render(expert);
+      refresh(call.expert_ext, call.linkedid);
+      return;
+    }
+    expert.calls.set(call.linkedid, call);
+    render(expert);
+  }
+  let snapshots = 0;
+  function onSnapshot(data) {
+    snapshots += 1;
+    const present = new Set(data.present || []);
+    experts.forEach((expert, ext) => { expert.calls.clear(); expert.present = present.has(ext); });
+    for (const call of data.calls || []) {
+      const expert = experts.get(call.expert_ext);
+      if (expert) expert.calls.set(call.linkedid, call);
+    }
+    experts.forEach(render);
+    // A reconnect may have missed an `ended` or `wrapup`: ask the ledger once (the page itself is fresh).
+    if (snapshots > 1) refresh("", null);
+  }
+  function connect() {
+    if (!window.EventSource) return;
+    const source = new EventSource("/live");
+    source.addEventListener("snapshot", (m) => onSnapshot(JSON.parse(m.data)));
+    source.addEventListener("call", (m) => onCall(JSON.parse(m.data)));
+    source.addEventListener("presence", (m) => {
+      const data = JSON.parse(m.data);
+      const expert = experts.get(data.expert_ext);
+      if (expert) { expert.present = data.present; render(expert); }
+    });
+    source.addEventListener("wrapup", (m) => {
+      const data = JSON.parse(m.data);
+      if (experts.has(data.expert_ext)) refresh(data.expert_ext, null);
+    });
+    source.onopen = () => { link.textContent = "в реальном времени"; link.dataset.state = "live"; };
+    source.onerror = () => { link.textContent = "связь с сервером восстанавливается…"; link.dataset.state = "reconnecting"; };
+  }
+
+  // ---- listening in --------------------------------------------------------------------
+  function say(text, isError) {
+    message.textContent = text;
+    message.classList.toggle("error", Boolean(isError));
+    message.hidden = !text;
+  }
+  async function listen(ext, mode) {
+    say("", false);
+    try {
+      const response = await fetch("/board/listen", {
+        method: "POST", credentials: "same-origin", body: new URLSearchParams({ expert: ext, mode }),
+        headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+      });
+      let payload = {};
+      try { payload = await response.json(); } catch (e) { /* not JSON */ }
+      if (!response.ok) { say(payload.error || ("Ошибка " + response.status), true); return; }
+      say(payload.message || "Звоним на ваш телефон", false);
+    } catch (e) { say("Нет связи с сервером DS Desk", true); }
+  }
+  board.addEventListener("click", (e) => {
+    const button = e.target.closest(".listen-btn");
+    if (!button) return;
+    const card = button.closest(".board-card");
+    listen(card.dataset.ext, button.dataset.mode);
+  });
+
+  experts.forEach((e) => tick(e.card));
+  connect();
+})();

@@ -1,0 +1,206 @@
+// DS Desk — the Expert's screen: live call state (SSE, no polling), calling, wrap-up, one-key actions.
+"use strict";
+(function () {
+  const desk = document.getElementById("desk");
+  if (!desk) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const stateBox = document.getElementById("live-state");
+  const timerBox = document.getElementById("live-timer");
+  const errorBox = document.getElementById("call-error");
+  const hangupBtn = document.getElementById("hangup-btn");
+  const callBtn = document.getElementById("call-btn");
+  const wrapupSlot = document.getElementById("wrapup-slot");
+  const inboundPop = document.getElementById("inbound-pop");
+  const OUTCOMES = {
+    answered: "состоялся", no_answer: "нет ответа", rejected: "отклонён", busy: "занято",
+    congestion: "сеть недоступна", cancelled: "отменён", expert_no_answer: "вы не сняли трубку", missed: "пропущен",
+  };
+  let current = null;      // the latest event of the call on screen
+  let timer = null;
+  let wrapupFor = null;    // linkedid whose wrap-up form is shown
+
+  function mmss(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+  function showError(text) {
+    if (!errorBox) return;
+    errorBox.textContent = text || "";
+    errorBox.hidden = !text;
+  }
+  async function post(url, data) {
+    const body = new URLSearchParams(data || {});
+    const response = await fetch(url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+    });
+    let payload = {};
+    try { payload = await response.json(); } catch (e) { /* not JSON */ }
+    if (!response.ok) throw new Error(payload.error || ("Ошибка " + response.status));
+    return payload;
+  }
+
+  // ---- live state ------------------------------------------------------------------
+  function render(ev) {
+    current = ev;
+    stateBox.dataset.state = ev.state;
+    stateBox.dataset.linkedid = ev.linkedid;
+    clearInterval(timer); timer = null; timerBox.textContent = "";
+    const up = ev.state !== "ended";
+    if (hangupBtn) hangupBtn.hidden = !up;
+    if (callBtn) callBtn.disabled = up;
+    if (ev.state === "dialling") {
+      stateBox.textContent = ev.direction === "inbound" ? "Входящий звонок" + (ev.client_name ? ": " + ev.client_name : "")
+                                                        : "Набор: снимите трубку своего телефона";
+    } else if (ev.state === "ringing") {
+      stateBox.textContent = "Вызов клиента…";
+    } else if (ev.state === "talking") {
+      stateBox.textContent = "Разговор";
+      const since = Date.parse(ev.answered_at || ev.at);
+      const tick = () => { timerBox.textContent = mmss((Date.now() - since) / 1000); };
+      tick(); timer = setInterval(tick, 1000);
+    } else if (ev.state === "ended") {
+      const outcome = OUTCOMES[ev.outcome] || ev.outcome || "";
+      stateBox.textContent = "Завершён: " + outcome + ", " + mmss(ev.duration_s || 0);
+      timerBox.textContent = "разговор " + mmss(ev.talk_s || 0);
+      loadWrapup(ev.linkedid);
+    }
+  }
+  function onEvent(ev) {
+    if (!ev || !ev.linkedid) return;
+    if (ev.direction === "inbound" && ev.state !== "ended") popInbound(ev);
+    if (current && current.linkedid !== ev.linkedid && current.state !== "ended" && ev.state === "ended") return;
+    render(ev);
+  }
+  function connect() {
+    if (!window.EventSource || desk.dataset.own !== "1") return;
+    const source = new EventSource("/live");
+    source.addEventListener("snapshot", (m) => {
+      const data = JSON.parse(m.data);
+      const calls = Array.isArray(data) ? data : (data.calls || []);
+      calls.forEach(onEvent);
+    });
+    source.addEventListener("call", (m) => onEvent(JSON.parse(m.data)));
+    source.onerror = () => { stateBox.title = "связь с сервером восстанавливается…"; };
+    source.onopen = () => { stateBox.title = ""; };
+  }
+
+  // ---- calling ---------------------------------------------------------------------
+  let originating = false;  // a click-to-call request in flight: a second click must not send another
+  async function call(data) {
+    if (originating) return;
+    originating = true;
+    if (callBtn) callBtn.disabled = true;
+    showError("");
+    try {
+      const result = await post("/calls", data);
+      stateBox.dataset.linkedid = result.linkedid;
+      if (!current || current.state === "ended") {
+        stateBox.textContent = "Соединение…";
+        stateBox.dataset.state = "requested";
+      }
+    } catch (e) {
+      showError(e.message);
+      if (callBtn) callBtn.disabled = !!(current && current.state !== "ended");
+    } finally { originating = false; }
+  }
+  async function hangUp() {
+    if (!current || current.state === "ended") return;
+    try { await post("/calls/" + encodeURIComponent(current.linkedid) + "/hangup"); }
+    catch (e) { showError(e.message); }
+  }
+  if (callBtn) callBtn.addEventListener("click", () => call({ item: callBtn.dataset.item }));
+  if (hangupBtn) hangupBtn.addEventListener("click", hangUp);
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest(".call-contact");
+    if (button) call({ contact: button.dataset.contact });
+  });
+
+  // ---- inbound pop-up --------------------------------------------------------------
+  let popped = null;  // the inbound call whose brief is up (the client may be matched a moment later)
+  async function popInbound(ev) {
+    if (!inboundPop || !ev.client_id || popped === ev.linkedid) return;
+    popped = ev.linkedid;
+    const response = await fetch("/clients/" + encodeURIComponent(ev.client_id) + "/brief", { credentials: "same-origin" });
+    if (!response.ok) return;
+    inboundPop.innerHTML = '<div class="pop-head"><b>Входящий звонок</b> · <a href="/clients/' +
+      encodeURIComponent(ev.client_id) + '?call=' + encodeURIComponent(ev.linkedid) + '">открыть карточку</a>' +
+      ' <button type="button" class="link pop-close">закрыть</button></div>' + await response.text();
+    inboundPop.hidden = false;
+  }
+  if (inboundPop) inboundPop.addEventListener("click", (e) => {
+    if (e.target.closest(".pop-close")) inboundPop.hidden = true;
+  });
+
+  // ---- wrap-up ---------------------------------------------------------------------
+  async function loadWrapup(linkedid) {
+    if (!wrapupSlot || wrapupFor === linkedid) return;
+    wrapupFor = linkedid;
+    const response = await fetch("/calls/" + encodeURIComponent(linkedid) + "/wrapup", { credentials: "same-origin" });
+    if (!response.ok) { wrapupFor = null; showError(await response.text()); return; }
+    wrapupSlot.innerHTML = await response.text();
+    const first = wrapupSlot.querySelector('input[name="result"]:checked') || wrapupSlot.querySelector('input[name="result"]');
+    if (first) first.focus();
+  }
+  async function saveWrapup() {
+    const form = document.getElementById("wrapup-form");
+    if (!form) return;
+    const response = await fetch(form.action, {
+      method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+    });
+    if (response.ok) {
+      const payload = await response.json();
+      window.location.href = payload.next || "/desk";
+    } else if (response.status === 422) {
+      wrapupSlot.innerHTML = await response.text();
+    } else {
+      showError("Итог не сохранён: " + (await response.text()));
+    }
+  }
+  document.addEventListener("submit", (e) => {
+    if (e.target.id === "wrapup-form") { e.preventDefault(); saveWrapup(); }
+  });
+
+  // ---- keyboard: one key per action -----------------------------------------------
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) &&
+      !(target.tagName === "INPUT" && (target.type === "radio" || target.type === "checkbox"));
+  }
+  function goNext() {
+    const rows = Array.from(document.querySelectorAll(".queue .row"));
+    const open = rows.filter((r) => r.dataset.item && !r.classList.contains("done"));
+    const selected = rows.findIndex((r) => r.classList.contains("selected"));
+    const after = open.find((r) => rows.indexOf(r) > selected) || open[0];
+    if (after) window.location.href = after.querySelector("a").getAttribute("href");
+  }
+  document.addEventListener("keydown", (e) => {
+    const inField = typing(e.target);
+    const key = e.code;
+    if (key === "F9" || (key === "Enter" && (e.ctrlKey || e.metaKey))) { e.preventDefault(); saveWrapup(); return; }
+    if (key === "F2" || (!inField && key === "KeyC")) { e.preventDefault(); if (callBtn && !callBtn.disabled) callBtn.click(); return; }
+    if (key === "F4" || (!inField && key === "KeyH")) { e.preventDefault(); hangUp(); return; }
+    if (key === "F8" || (!inField && key === "KeyN")) { e.preventDefault(); goNext(); return; }
+    if (!inField && /^Digit[1-5]$/.test(key)) {
+      const radios = document.querySelectorAll('#wrapup-form input[name="result"]');
+      const radio = radios[Number(key.slice(5)) - 1];
+      if (radio) { radio.checked = true; radio.focus(); e.preventDefault(); }
+    }
+  });
+
+  // Switching the script keeps the call going: only the script panel is reloaded.
+  document.addEventListener("change", async (e) => {
+    if (e.target.id !== "script-select") return;
+    const url = new URL(window.location.href);
+    url.searchParams.set("script", e.target.value);
+    const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = doc.querySelector('[data-testid="script"]');
+    const old = document.querySelector('[data-testid="script"]');
+    if (fresh && old) old.replaceWith(fresh);
+    history.replaceState(null, "", url);
+  });
+
+  if (desk.dataset.needsWrapup === "1" && desk.dataset.selectedLinkedid) loadWrapup(desk.dataset.selectedLinkedid);
+  connect();
+})();

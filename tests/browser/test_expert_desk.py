@@ -1,0 +1,135 @@
+"""The Expert's day in real Chromium: sign in, queue, call with live state, wrap-up, access rules."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+from sqlalchemy import select
+
+from service.appkeys import DB_SESSIONS
+from service.db.models import Client, ClientContact, Expert, PlannedCall, WrapUp
+from tests.browser.conftest import LiveDesk, live_states, record_live_states, screenshot, sign_in
+
+PROGRESS = re.compile(r"(\d+) из (\d+), результативных (\d+)")
+
+
+async def progress_of(page: Page) -> tuple[int, int, int]:
+    text = await page.get_by_test_id("progress").inner_text()
+    match = PROGRESS.search(text)
+    assert match, text
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+async def test_an_expert_calls_the_next_client_and_wraps_up(live_desk: LiveDesk, page: Page,
+                                                           request: pytest.FixtureRequest) -> None:
+    await sign_in(page, live_desk, "maria")
+    await expect(page).to_have_url(re.compile(r"/desk$"))
+    await expect(page.get_by_test_id("queue")).to_be_visible()
+    finished, planned, productive = await progress_of(page)
+    assert (finished, productive) == (0, 0) and 15 <= planned <= 17
+    next_row = page.locator(".queue .row.next")
+    await expect(next_row).to_have_count(1)
+    await expect(next_row).to_have_class(re.compile(r"\bselected\b"))
+    item = await next_row.get_attribute("data-item")
+    await expect(page.get_by_test_id("brief")).to_be_visible()
+    await expect(page.get_by_test_id("script-text")).to_be_visible()
+    await screenshot(page, request, "01-queue")
+
+    phone = (await page.locator(".call-target .muted").inner_text()).strip()
+    # The client answers after a second and would talk for ten minutes: the Expert hangs up.
+    live_desk.simulator.script(phone, "answered", expert_ring_s=0.5, ring_s=1.0, talk_s=600)
+    await record_live_states(page)
+    await page.keyboard.press("F2")
+    await expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "talking", timeout=10_000)
+    await expect(page.get_by_test_id("live-timer")).to_have_text(re.compile(r"^0:0[1-9]$"), timeout=5_000)
+    await screenshot(page, request, "02-talking")
+
+    await page.keyboard.press("F4")
+    await expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "ended", timeout=10_000)
+    states = [s for s in await live_states(page) if s in ("dialling", "ringing", "talking", "ended")]
+    assert states == ["dialling", "ringing", "talking", "ended"]
+    form = page.get_by_test_id("wrapup-form")
+    await expect(form).to_be_visible(timeout=5_000)
+    await expect(page.get_by_test_id("pbx-outcome")).to_have_text("состоялся")
+    await expect(page.locator("#call-error")).to_be_hidden()  # hanging up from the screen went through
+    await expect(form.locator('input[name="duration_s"], input[name="talk_s"]')).to_have_count(0)
+    await screenshot(page, request, "03-wrapup")
+
+    await page.keyboard.press("Digit1")  # «Контакт состоялся»
+    await form.locator('input[name="logged_in"]').check()
+    await form.locator('input[name="productive"]').check()
+    await form.locator('select[name="topic"]').select_option("Обучение")
+    await form.locator('textarea[name="comment"]').fill("Зашли в систему вместе, показала поиск")
+    await page.keyboard.press("F9")  # one key saves
+    await page.wait_for_url(re.compile(r"/desk$"))
+    await expect(page.get_by_test_id("progress")).to_contain_text(f"1 из {planned}, результативных 1")
+    done = page.locator(f'.queue .row[data-item="{item}"]')
+    await expect(done).to_have_class(re.compile(r"\bdone\b"))
+    new_next = await page.locator(".queue .row.next").get_attribute("data-item")
+    assert new_next and new_next != item  # the queue advanced
+    await screenshot(page, request, "04-advanced")
+
+    async with live_desk.app[DB_SESSIONS]() as session:
+        saved = (await session.execute(
+            select(WrapUp.result, WrapUp.logged_in, WrapUp.productive, PlannedCall.state)
+            .join(PlannedCall, PlannedCall.id == WrapUp.planned_call_id)
+            .where(PlannedCall.public_id == item))).one()
+    assert tuple(saved) == ("contact_made", True, True, "contact_made")
+
+
+async def test_an_expert_cannot_open_or_call_another_experts_client(live_desk: LiveDesk, page: Page,
+                                                                   request: pytest.FixtureRequest) -> None:
+    async with live_desk.app[DB_SESSIONS]() as session:
+        pavel_client, pavel_contact = (await session.execute(
+            select(Client.external_id, ClientContact.external_id)
+            .join(Expert, Expert.id == Client.expert_id)
+            .join(ClientContact, ClientContact.client_id == Client.id)
+            .where(Expert.login == "pavel").limit(1))).one()
+    await sign_in(page, live_desk, "maria")
+    response = await page.goto(live_desk.url(f"/clients/{pavel_client}"))
+    assert response is not None and response.status == 403
+    await expect(page.get_by_test_id("forbidden")).to_be_visible()
+    await screenshot(page, request, "forbidden")
+    await page.goto(live_desk.url("/desk"))
+    status = await page.evaluate("""async (contact) => {
+        const csrf = document.querySelector('meta[name="csrf-token"]').content;
+        const r = await fetch('/calls', {method: 'POST', headers: {'X-CSRF-Token': csrf},
+                                         body: new URLSearchParams({contact})});
+        return r.status;
+    }""", pavel_contact)
+    assert status == 403
+    assert live_desk.simulator.truth == [] or all(t.ext != "101" for t in live_desk.simulator.truth)
+
+
+async def test_an_inbound_call_from_a_known_client_pops_up_their_brief(live_desk: LiveDesk, page: Page,
+                                                                      request: pytest.FixtureRequest) -> None:
+    async with live_desk.app[DB_SESSIONS]() as session:
+        name, phone = (await session.execute(
+            select(Client.name, ClientContact.phone_e164)
+            .join(Expert, Expert.id == Client.expert_id)
+            .join(ClientContact, ClientContact.client_id == Client.id)
+            .where(Expert.login == "maria", ClientContact.phone_e164.is_not(None)).limit(1))).one()
+    await sign_in(page, live_desk, "maria")
+    await expect(page.get_by_test_id("live-state")).to_be_visible()
+    await page.wait_for_timeout(300)  # the live channel is open (its snapshot arrived)
+    live_desk.simulator.start_inbound(phone, None, "101", scenario="inbound_answered", ring_s=3, talk_s=30)
+    pop = page.get_by_test_id("inbound-pop")
+    await expect(pop).to_be_visible(timeout=10_000)
+    await expect(pop).to_contain_text(name)
+    await screenshot(page, request, "inbound-pop")
+
+
+async def test_switching_the_script_keeps_the_page(live_desk: LiveDesk, page: Page,
+                                                  request: pytest.FixtureRequest) -> None:
+    await sign_in(page, live_desk, "maria")
+    text = page.get_by_test_id("script-text")
+    await expect(text).to_be_visible()
+    before = await text.get_attribute("data-script")
+    await record_live_states(page)  # the page must not reload: the observer would be gone
+    choice = "smart_kit.j2" if before != "smart_kit.j2" else "training.j2"
+    await page.get_by_test_id("script-select").select_option(choice)
+    await expect(page.get_by_test_id("script-text")).to_have_attribute("data-script", choice)
+    assert await live_states(page) == []
+    await screenshot(page, request, "script-switched")

@@ -1,0 +1,120 @@
+"""The Expert's screen as pure logic: wrap-up validation and meaning, the queue's next row and progress."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler.model import PlanState
+from service.desk.queue import QueueRow, next_row, ordered, progress
+from service.desk.wrapup import FieldError, WrapUpInput, WrapUpResult, parse_wrapup, suggested_result
+
+MSK = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 11:00 in Moscow
+TOPICS = ("Обучение", "Обзор новостей и изменений")
+
+
+def parse(**form: str) -> WrapUpInput | list[FieldError]:
+    return parse_wrapup(form, topics=TOPICS, tz=MSK, now=NOW)
+
+
+def test_a_contact_made_keeps_every_judgement() -> None:
+    result = parse(result="contact_made", topic="Обучение", logged_in="1", productive="on",
+                   comment="  показала Онлайн-сервис  ")
+    assert result == WrapUpInput(WrapUpResult.CONTACT_MADE, "Обучение", True, True, "показала Онлайн-сервис", None)
+
+
+@pytest.mark.parametrize(("raw", "contact", "productive_allowed"), [
+    ("refused", True, False),  # SPEC-NOTES: a refusal is a contact, not productive
+    ("wrong_number", False, False),  # not a contact at all
+    ("not_reached", False, False),
+    ("contact_made", True, True),
+])
+def test_only_a_contact_made_can_be_productive(raw: str, contact: bool, productive_allowed: bool) -> None:
+    extra = {"next_contact": "2026-03-03T10:00"} if raw == "callback" else {}
+    result = parse(result=raw, logged_in="1", productive="1", **extra)
+    assert isinstance(result, WrapUpInput)
+    assert result.result.is_contact is contact
+    assert result.logged_in is contact
+    assert result.productive is productive_allowed
+
+
+def test_callback_needs_a_future_time_in_organisation_time() -> None:
+    assert parse(result="callback") == [FieldError("next_contact", "Укажите, когда перезвонить")]
+    result = parse(result="callback", next_contact="2026-03-03T15:30")
+    assert isinstance(result, WrapUpInput)
+    assert result.next_contact_at == datetime(2026, 3, 3, 15, 30, tzinfo=MSK)
+    assert result.result.plan_state is PlanState.CALLBACK
+
+
+def test_every_problem_is_listed_and_nothing_is_half_accepted() -> None:
+    errors = parse(result="maybe", topic="Погода", next_contact="вчера", comment="x" * 4001)
+    assert isinstance(errors, list)
+    assert {e.field for e in errors} == {"result", "topic", "next_contact", "comment"}
+
+
+def test_past_next_contact_is_refused() -> None:
+    errors = parse(result="contact_made", next_contact="2026-03-02T10:59")
+    assert errors == [FieldError("next_contact", "Следующий контакт должен быть в будущем")]
+
+
+def test_a_bare_date_means_ten_in_the_morning() -> None:
+    result = parse(result="not_reached", next_contact="2026-03-04")
+    assert isinstance(result, WrapUpInput)
+    assert result.next_contact_at == datetime(2026, 3, 4, 10, 0, tzinfo=MSK)
+
+
+def test_plan_states_feed_the_retry_rules() -> None:
+    assert WrapUpResult.NOT_REACHED.plan_state is PlanState.NOT_REACHED
+    assert WrapUpResult.WRONG_NUMBER.plan_state is PlanState.NOT_REACHED
+    assert WrapUpResult.REFUSED.plan_state is PlanState.CONTACT_MADE
+
+
+@pytest.mark.parametrize(("outcome", "expected"), [
+    ("answered", WrapUpResult.CONTACT_MADE), ("no_answer", WrapUpResult.NOT_REACHED),
+    ("busy", WrapUpResult.NOT_REACHED), (None, WrapUpResult.NOT_REACHED),
+])
+def test_prefill_follows_the_pbx_outcome(outcome: str | None, expected: WrapUpResult) -> None:
+    assert suggested_result(outcome) is expected
+
+
+def row(public_id: str | None, minutes: int, state: str | None = "planned", *, productive: bool = False,
+        started: int | None = None) -> QueueRow:
+    base = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    return QueueRow(
+        public_id=public_id, slot=base + timedelta(minutes=minutes) if public_id else None, state=state,
+        client_id="C-1", client_name="ООО «Ромашка»", contact_id="K-1", contact_name="Ольга", phone="7911",
+        reasons=(), topic=None, comment=None, productive=productive,
+        started_at=None if started is None else base + timedelta(minutes=started),
+        linkedid=None if public_id else f"L{minutes}",
+    )
+
+
+def test_progress_counts_finished_planned_items_and_their_productive_ones() -> None:
+    rows = [
+        row("PC-1", 0, PlanState.CONTACT_MADE, productive=True),
+        row("PC-2", 25, PlanState.NOT_REACHED),
+        row("PC-3", 50, PlanState.CALLBACK),
+        row("PC-4", 75, PlanState.IN_PROGRESS),
+        row("PC-5", 100),
+        row("PC-6", 125, PlanState.CANCELLED),  # not planned any more
+        row(None, 0, None, started=30),  # an unplanned call: not in "из N"
+    ]
+    p = progress(rows, target=16)
+    assert (p.planned, p.finished, p.productive, p.unplanned) == (5, 3, 1, 1)
+    assert p.text == "3 из 5, результативных 1"
+
+
+def test_the_next_call_is_the_one_in_progress_else_the_earliest_planned() -> None:
+    rows = [row("PC-2", 50), row("PC-1", 25), row("PC-0", 0, PlanState.CONTACT_MADE)]
+    assert next_row(rows) is rows[1]
+    rows.append(row("PC-9", 200, PlanState.IN_PROGRESS))
+    assert next_row(rows) is rows[-1]
+    assert next_row([row("PC-0", 0, PlanState.NOT_REACHED)]) is None
+
+
+def test_unplanned_calls_sit_among_planned_items_by_time() -> None:
+    rows = [row("PC-2", 50), row(None, 0, None, started=30), row("PC-1", 25)]
+    assert [r.public_id or r.linkedid for r in ordered(rows)] == ["PC-1", "L0", "PC-2"]

@@ -1,0 +1,139 @@
+"""The control figures over HTTP on SQLite and PostgreSQL: access, the page, bad input, the XLSX."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime
+from io import BytesIO
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from openpyxl import load_workbook
+
+from service.app import create_app
+from service.db.engine import SessionMaker
+from service.db.users import UsersRepository
+from service.passwords import hash_password, use_hasher
+from service.settings import Settings
+from tests.service.test_figures_db import seed_figures
+from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, JSON_ACCEPT, sign_in, use_cheap_hashes
+
+WEEK = "/figures?scope=department&period=week&date=2026-03-04"
+
+
+@pytest.fixture
+def cheap_hashes() -> Iterator[None]:
+    previous = use_cheap_hashes()
+    yield
+    use_hasher(previous)
+
+
+@pytest.fixture
+async def app_client(aiohttp_client: Any, db_sessions: SessionMaker, migrated_db: str,
+                     cheap_hashes: None) -> AsyncIterator[Any]:
+    await seed_figures(db_sessions)
+    users = UsersRepository(db_sessions)
+    for login in ("maria", "olga"):
+        await users.set_password_hash(login, hash_password(DEFAULT_PASSWORD))
+    settings = Settings.model_validate({"database": {"url": migrated_db}})
+
+    async def client_as(login: str) -> TestClient:
+        client = await aiohttp_client(create_app(settings, with_pbx=False))
+        await sign_in(client, login)
+        return client
+    yield client_as
+
+
+async def test_an_expert_gets_403_on_the_figures_and_the_xlsx(app_client: Any) -> None:
+    client = await app_client("maria")
+    page = await client.get(WEEK, headers=HTML_ACCEPT)
+    assert page.status == 403 and "Нет доступа" in await page.text()
+    xlsx = await client.get(WEEK.replace("/figures?", "/figures.xlsx?"), headers=JSON_ACCEPT)
+    assert xlsx.status == 403 and "Нет доступа" in (await xlsx.json())["error"]
+
+
+async def test_the_supervisor_sees_the_week_beside_its_targets(app_client: Any) -> None:
+    client = await app_client("olga")
+    response = await client.get(WEEK, headers=HTML_ACCEPT)
+    html = await response.text()
+    assert response.status == 200, html
+    assert "Показатели: Отдел — 02.03.2026 – 08.03.2026" in html
+    assert 'data-figure="planned"' in html and "15–17 в день" in html and "≥ 60 %" in html
+    assert 'class="status-low" data-figure="productive"' in html  # 1 a day against 12
+    assert 'class="status-ok" data-figure="avg_productive"' in html and "10:15" in html
+    assert 'class="status-low" data-figure="login_share"' in html and "50 %" in html  # a refusal counts
+    # drill-down to the call log with its filter names, and the charts
+    assert "/calls?from=2026-03-02&amp;to=2026-03-08&amp;productive=yes" in html
+    assert "/calls?expert=101&amp;from=2026-03-02&amp;to=2026-03-08&amp;planned=no" in html
+    assert 'data-testid="topic-chart"' in html and "Комплект SMART" in html
+    assert 'data-testid="outcome-chart"' in html and "занято" in html
+    assert 'data-testid="breakdown"' in html and 'data-expert="pavel"' in html and 'data-expert="olga"' not in html
+    assert 'data-testid="pacing"' not in html  # a past week has no pacing
+    assert "/figures?scope=department&amp;period=week&amp;date=2026-02-23" in html  # ← the week before
+    assert "/figures?scope=department&amp;period=week&amp;date=2026-03-09" in html  # → the week after
+
+
+async def test_group_and_expert_scopes_and_today_pacing(app_client: Any) -> None:
+    client = await app_client("olga")
+    html = await (await client.get("/figures?scope=group:Группа 1&period=week&date=2026-03-04",
+                                   headers=HTML_ACCEPT)).text()
+    assert "Показатели: Группа 1" in html and 'data-expert="anna"' in html and 'data-expert="pavel"' not in html
+    # the group's own figures have no department-wide links; its Experts' rows link to their calls
+    assert "/calls?from=" not in html and "/calls?expert=102&amp;from=2026-03-02" in html
+    html = await (await client.get("/figures?scope=expert:maria&period=month&date=2026-03-20",
+                                   headers=HTML_ACCEPT)).text()
+    assert "Показатели: Орлова Мария — 01.03.2026 – 31.03.2026" in html
+    assert 'data-testid="breakdown"' not in html and "/calls?expert=101&amp;from=2026-03-01" in html
+    today = await client.get("/figures?period=day", headers=HTML_ACCEPT)
+    assert today.status == 200 and 'data-testid="pacing"' in await today.text()
+
+
+@pytest.mark.parametrize(("query", "status", "message"), [
+    ("scope=team", 400, "Непонятный срез"),
+    ("period=year", 400, "Непонятный период"),
+    ("date=31.02.2026", 400, "Непонятная дата"),
+    ("scope=group:Группа 9", 404, "Нет группы «Группа 9»"),
+    ("scope=expert:<script>", 404, "Нет Эксперта с логином «&lt;script&gt;»"),
+])
+async def test_bad_input_gets_a_clear_russian_message(app_client: Any, query: str, status: int,
+                                                      message: str) -> None:
+    client = await app_client("olga")
+    response = await client.get(f"/figures?{query}", headers=HTML_ACCEPT)
+    assert response.status == status and message in await response.text()
+    xlsx = await client.get(f"/figures.xlsx?{query}")
+    assert xlsx.status == status
+
+
+async def test_the_xlsx_holds_every_table_with_numbers_and_dates(app_client: Any) -> None:
+    client = await app_client("olga")
+    response = await client.get(WEEK.replace("/figures?", "/figures.xlsx?"))
+    assert response.status == 200
+    assert response.content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    book = load_workbook(BytesIO(await response.read()))
+    assert book.sheetnames == ["Показатели", "По экспертам", "По дням", "Инфоповоды", "Исходы", "Параметры"]
+    figures = book["Показатели"]
+    assert [c.value for c in figures[1]] == ["Показатель", "За период", "В день на Эксперта", "Цель", "Оценка"]
+    assert figures.freeze_panes == "A2"
+    by_label = {row[0].value: row for row in figures.iter_rows(min_row=2)}
+    planned = by_label["Плановые звонки"]
+    assert (planned[1].value, planned[2].value, planned[3].value, planned[4].value) == (9, 2.25, "15–17 в день",
+                                                                                       "ниже цели")
+    average = by_label["Средняя длительность результативного"][1]
+    # A duration: openpyxl reads an [m]:ss cell back as a timedelta.
+    assert average.value.total_seconds() == pytest.approx(615) and average.number_format == "[m]:ss"
+    share = by_label["Доля контактов с заходом в систему"][1]
+    assert share.value == pytest.approx(0.5) and share.number_format == "0.0%"
+    experts = book["По экспертам"]
+    maria = next(row for row in experts.iter_rows(min_row=2, values_only=True) if row[1] == "maria")
+    assert maria[:5] == ("Орлова Мария", "maria", "101", "Группа 1", 2)
+    daily = book["По дням"]
+    assert daily["A2"].value == datetime(2026, 3, 2) and daily["A2"].number_format == "DD.MM.YYYY"
+    assert [c.value for c in daily[2]][1:8] == [2, 4, 3, 6, 5, 4, 4]  # Monday: maria and anna
+    assert daily.max_row == 8  # every day of the week, the empty ones too
+    topics = {row[0]: row[1:] for row in book["Инфоповоды"].iter_rows(min_row=2, values_only=True)}
+    assert topics["Обучение"] == (3, pytest.approx(0.25)) and topics["без итога (карточка не заполнена)"][0] == 4
+    about = book["Параметры"]
+    assert about["B4"].value == datetime(2026, 3, 2) and about["B5"].value == datetime(2026, 3, 8)
+    assert isinstance(about["B4"].value, date)
