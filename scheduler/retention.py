@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 
 from scheduler.builder_texts import plural
 
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 RETENTION_JOB = "recording-retention"
 RETENTION_AT = time(3, 30)  # organisation time: nobody listens at night, the PBX is quiet
 MISFIRE_GRACE_S = 6 * 3600
+# A night's run missed while the service was down happens this long after the next start
+# (the in-memory job store remembers nothing across restarts); a purge that finds nothing is cheap.
+CATCH_UP_AFTER = timedelta(minutes=2)
+CATCH_UP_JOB = f"{RETENTION_JOB}-catch-up"
 BATCH = 1000
 Clock = Callable[[], datetime]
 
@@ -105,6 +110,9 @@ class RetentionJob:
         trigger = CronTrigger(hour=RETENTION_AT.hour, minute=RETENTION_AT.minute, timezone=self._tz)
         scheduler.add_job(self._fire, trigger, id=RETENTION_JOB, name="delete old recordings",
                           misfire_grace_time=MISFIRE_GRACE_S, coalesce=True, max_instances=1,
+                          replace_existing=True)
+        scheduler.add_job(self._fire, DateTrigger(self._clock() + CATCH_UP_AFTER), id=CATCH_UP_JOB,
+                          name="delete old recordings (catch-up at start)", misfire_grace_time=None,
                           replace_existing=True)
 
     async def _fire(self) -> None:

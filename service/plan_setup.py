@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from scheduler.jobs import PlanJobs
 from scheduler.planning import Planner
-from scheduler.retention import RetentionJob
+from scheduler.retention import Clock, RetentionJob
 from scheduler.schedule import DailySchedule
 from service.db.engine import SessionMaker
 from service.db.job_runs import JobRunsRepository
@@ -25,8 +27,9 @@ def build_plan_jobs(settings: Settings, sessions: SessionMaker) -> PlanJobs:
                     JobRunsRepository(sessions), extra_jobs=(build_retention_job(settings, sessions),))
 
 
-def build_retention_job(settings: Settings, sessions: SessionMaker) -> RetentionJob:
+def build_retention_job(settings: Settings, sessions: SessionMaker,
+                        clock: Clock = lambda: datetime.now(UTC)) -> RetentionJob:
     """Nightly deletion of recordings older than `recordings.retention_days` (0: never)."""
     recordings = settings.recordings
     return RetentionJob(RecordingsRepository(sessions), JobRunsRepository(sessions), recordings.dir,
-                        recordings.local_path, recordings.retention_days, settings.organisation.tz)
+                        recordings.local_path, recordings.retention_days, settings.organisation.tz, clock)

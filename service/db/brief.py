@@ -112,9 +112,9 @@ class BriefRepository:
                 select(Client.expert_id).where(Client.external_id == external_id))).first()
         return (False, None) if row is None else (True, row[0])
 
-    async def brief(self, external_id: str, calls_of_extension: str | None,
+    async def brief(self, external_id: str, calls_of_expert: int | None,
                     all_calls: bool) -> ClientBrief | None:
-        """The brief; the calls listed are the Expert's own (`calls_of_extension`) unless `all_calls`."""
+        """The brief; the calls listed are the Expert's own (`calls_of_expert`) unless `all_calls`."""
         async with self._sessions() as session:
             row = (await session.execute(
                 select(Client, Expert.full_name).outerjoin(Expert, Expert.id == Client.expert_id)
@@ -125,10 +125,10 @@ class BriefRepository:
             contacts = await _contacts(session, client.id)
             signals = await _open_signals(session, client.id)
             history = await _history(session, client.id)
-            # An Expert sees only their own calls (and recordings); one without a phone sees none.
+            # An Expert sees only the calls they own (and their recordings).
             calls = (await _calls(session, external_id, None) if all_calls
-                     else await _calls(session, external_id, calls_of_extension)
-                     if calls_of_extension else [])
+                     else await _calls(session, external_id, calls_of_expert)
+                     if calls_of_expert is not None else [])
         return ClientBrief(
             id=client.id, external_id=client.external_id, name=client.name, inn=client.inn,
             segment=client.segment, territory=client.territory, expert_id=client.expert_id,
@@ -194,13 +194,13 @@ async def _history(session: Any, client_id: int) -> list[HistoryLine]:
     return [HistoryLine(*row) for row in rows]
 
 
-async def _calls(session: Any, client_external_id: str, extension: str | None) -> list[CallLine]:
+async def _calls(session: Any, client_external_id: str, expert_id: int | None) -> list[CallLine]:
     query = (select(Call.linkedid, Call.started_at, Call.direction, Call.outcome, Call.talk_s,
                     Call.recording.is_not(None), WrapUp.result, WrapUp.topic, WrapUp.comment,
                     func.coalesce(WrapUp.logged_in, False))
              .outerjoin(WrapUp, WrapUp.call_id == Call.id)
              .where(Call.client_id == client_external_id)
              .order_by(Call.started_at.desc()).limit(LAST_CONTACTS))
-    if extension is not None:
-        query = query.where(Call.expert_ext == extension)
+    if expert_id is not None:
+        query = query.where(Call.expert_id == expert_id)
     return [CallLine(*row) for row in (await session.execute(query)).all()]

@@ -48,6 +48,7 @@ class CallRow:
     started_at: datetime
     direction: str
     expert_ext: str | None
+    expert_id: int | None  # the call's owner (who held the extension when it was recorded)
     expert_name: str | None
     client_id: str | None
     client_name: str | None
@@ -145,14 +146,14 @@ class CallLogRepository:
         self._tz = tz
 
     async def page(self, filters: CallFilters, cursor: str | None, limit: int = 50, *,
-                   only_extension: str | None = None) -> CallPage:
-        """One page of the filtered log, newest first; `only_extension`: an Expert's own calls only."""
+                   only_expert: int | None = None) -> CallPage:
+        """One page of the filtered log, newest first; `only_expert`: that Expert's own calls only."""
         limit = max(1, min(limit, MAX_LIMIT))
         position, after = decode_cursor(cursor) if cursor else (0, None)
         async with self._sessions() as session:
             conditions, notice = await self._conditions(session, filters)
-            if only_extension is not None:
-                conditions.append(Call.expert_ext == only_extension)
+            if only_expert is not None:
+                conditions.append(Call.expert_id == only_expert)
             if after is not None:
                 conditions.append(tuple_(Call.started_at, Call.id) < tuple_(*after))
             query = (_page_query().where(*conditions)
@@ -211,7 +212,7 @@ def decode_cursor(cursor: str) -> tuple[int, tuple[datetime, int]]:
 
 # ---- the query ----------------------------------------------------------------------------
 def _page_query() -> Select[Any]:
-    return (select(Call.id, Call.linkedid, Call.started_at, Call.direction, Call.expert_ext,
+    return (select(Call.id, Call.linkedid, Call.started_at, Call.direction, Call.expert_ext, Call.expert_id,
                    Call.client_id, Call.client_name, Call.client_number, Call.outcome, Call.talk_s,
                    Call.duration_s, Call.planned_call_id, Call.recording, Call.recording_purged_at,
                    WrapUp.result, WrapUp.topic, WrapUp.logged_in, WrapUp.productive)
@@ -303,9 +304,18 @@ async def _one_of(session: AsyncSession, forms: Sequence[str]) -> ColumnElement[
 
 
 async def _named_rows(session: AsyncSession, found: Sequence[Any]) -> list[CallRow]:
-    """Rows with the Experts' and clients' names (two small lookups instead of joins that fan out)."""
-    extensions = {r.expert_ext for r in found if r.expert_ext}
+    """Rows with the Experts' and clients' names (small lookups instead of joins that fan out).
+
+    A call is named after its owner; one recorded before anyone held its extension, after the
+    extension's active holder now.
+    """
+    owner_ids = {r.expert_id for r in found if r.expert_id is not None}
+    extensions = {r.expert_ext for r in found if r.expert_ext and r.expert_id is None}
     client_ids = {r.client_id for r in found if r.client_id}
+    owners: dict[int, str] = {}
+    if owner_ids:
+        owners = {id_: name for id_, name in await session.execute(
+            select(Expert.id, Expert.full_name).where(Expert.id.in_(owner_ids)))}
     experts: dict[str, str] = {}
     if extensions:
         for ext, name, active in (await session.execute(
@@ -317,13 +327,14 @@ async def _named_rows(session: AsyncSession, found: Sequence[Any]) -> list[CallR
         found_names = await session.execute(
             select(Client.external_id, Client.name).where(Client.external_id.in_(client_ids)))
         clients = {external_id: name for external_id, name in found_names}
-    return [_row(r, experts.get(r.expert_ext or ""), clients.get(r.client_id or "")) for r in found]
+    return [_row(r, owners.get(r.expert_id) if r.expert_id is not None else experts.get(r.expert_ext or ""),
+                 clients.get(r.client_id or "")) for r in found]
 
 
 def _row(r: Any, expert_name: str | None, client_name: str | None) -> CallRow:
     return CallRow(
         linkedid=r.linkedid, started_at=r.started_at, direction=r.direction, expert_ext=r.expert_ext,
-        expert_name=expert_name, client_id=r.client_id, client_name=client_name or r.client_name,
+        expert_id=r.expert_id, expert_name=expert_name, client_id=r.client_id, client_name=client_name or r.client_name,
         client_number=r.client_number, outcome=r.outcome, talk_s=r.talk_s or 0.0,
         duration_s=r.duration_s or 0.0, planned_call_id=r.planned_call_id,
         has_recording=r.recording is not None, recording_purged=r.recording_purged_at is not None,

@@ -24,13 +24,12 @@ class DeskQueueRepository:
     def __init__(self, sessions: SessionMaker) -> None:
         self._sessions = sessions
 
-    async def queue(self, expert_id: int, extension: str | None, day: date, tz: ZoneInfo) -> list[QueueRow]:
+    async def queue(self, expert_id: int, day: date, tz: ZoneInfo) -> list[QueueRow]:
         """The Expert's planned items for `day` and their unplanned calls that day (unordered)."""
         async with self._sessions() as session:
             planned = (await session.execute(_planned_items(expert_id, day))).all()
             calls = await _calls_of_items(session, [row.public_id for row in planned])
-            unplanned = [] if extension is None else (
-                await session.execute(_unplanned_calls(extension, *day_bounds(day, tz)))).all()
+            unplanned = (await session.execute(_unplanned_calls(expert_id, *day_bounds(day, tz)))).all()
         return [_planned_row(row, calls.get(row.public_id)) for row in planned] + [
             _unplanned_row(row) for row in unplanned]
 
@@ -75,13 +74,13 @@ async def _calls_of_items(session: Any, public_ids: Sequence[str]) -> dict[str, 
     return {row.planned_call_id: row for row in rows}  # later rows overwrite earlier ones
 
 
-def _unplanned_calls(extension: str, start: datetime, end: datetime) -> Any:
+def _unplanned_calls(expert_id: int, start: datetime, end: datetime) -> Any:
     return (
         select(*_CALL_COLUMNS, Call.client_id, Call.client_number, Call.client_name,
                Client.name.label("directory_name"))
         .outerjoin(WrapUp, WrapUp.call_id == Call.id)
         .outerjoin(Client, Client.external_id == Call.client_id)
-        .where(and_(Call.expert_ext == extension, Call.planned_call_id.is_(None),
+        .where(and_(Call.expert_id == expert_id, Call.planned_call_id.is_(None),
                     Call.started_at >= start, Call.started_at < end))
     )
 

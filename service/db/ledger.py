@@ -7,13 +7,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from dialer.records import CallRecord, Direction, Outcome
 from service.db.engine import SessionMaker
-from service.db.models import Call, Client, ClientContact
+from service.db.models import Call, Client, ClientContact, Expert
 from service.db.upsert import dialect_name, insert_for
 from dialer.numbers import normalise_number
 
@@ -42,8 +42,10 @@ class LedgerRepository:
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
             batch = await _with_client_names(session, await _with_inbound_clients(session, batch))
+            owners = await _extension_holders(session, {r.expert_ext for r in batch if r.expert_ext})
             statement = _upsert_statement(dialect_name(session))
-            result = await session.execute(statement, [record_to_row(r, now) for r in batch])
+            rows = [record_to_row(r, now, owners.get(r.expert_ext or "")) for r in batch]
+            result = await session.execute(statement, rows)
             return len(result.all())
 
     async def open_calls(self) -> list[CallRecord]:
@@ -92,12 +94,16 @@ def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def record_to_row(record: CallRecord, now: datetime) -> dict[str, Any]:
-    """The `calls` row for a record (the one place, with row_to_record, that maps fields)."""
+def record_to_row(record: CallRecord, now: datetime, expert_id: int | None = None) -> dict[str, Any]:
+    """The `calls` row for a record (the one place, with row_to_record, that maps fields).
+
+    `expert_id`: the user holding `record.expert_ext` now (the PBX knows extensions, not people).
+    """
     return {
         "linkedid": record.linkedid,
         "direction": str(record.direction),
         "expert_ext": record.expert_ext,
+        "expert_id": expert_id,
         "client_number": record.client_number,
         "client_name": record.client_name,
         "started_at": record.started_at,
@@ -167,12 +173,32 @@ def _upsert_statement(dialect: str) -> ReturningInsert[Any]:
         if column.name in _NEVER_UPDATED:
             continue
         new = excluded[column.name]
+        if column.name == "expert_id":
+            updates[column.name] = _owner_update(excluded)
+            continue
         updates[column.name] = func.coalesce(new, column) if column.name in _KEEP_KNOWN else new
     # The update applies unless it would turn a closed row back into an open one.
     reopen_guard = or_(_CALLS.c.ended_at.is_(None), excluded.ended_at.is_not(None))
     return insert.on_conflict_do_update(
         index_elements=[_CALLS.c.linkedid], set_=updates, where=reopen_guard
     ).returning(_CALLS.c.linkedid)
+
+
+def _owner_update(excluded: Any) -> ColumnElement[Any]:
+    """The owner recorded first stays, so a replay after the extension passed on changes nothing;
+    only a call that moved to another extension (answered elsewhere) takes that one's holder."""
+    moved = excluded.expert_ext.is_not(None) & excluded.expert_ext.is_distinct_from(_CALLS.c.expert_ext)
+    return case((moved, excluded.expert_id), else_=func.coalesce(_CALLS.c.expert_id, excluded.expert_id))
+
+
+async def _extension_holders(session: AsyncSession, extensions: set[str]) -> dict[str, int]:
+    """extension → the active user holding it (the oldest account if, wrongly, several do)."""
+    if not extensions:
+        return {}
+    rows = await session.execute(
+        select(Expert.extension, func.min(Expert.id))
+        .where(Expert.extension.in_(extensions), Expert.active).group_by(Expert.extension))
+    return {extension: expert_id for extension, expert_id in rows}
 
 
 async def _with_inbound_clients(session: AsyncSession,

@@ -53,6 +53,7 @@ class Call(Base):
         Index("ix_calls_expert_ext_started_at_id", "expert_ext", "started_at", "id"),
         Index("ix_calls_client_id_started_at_id", "client_id", "started_at", "id"),
         Index("ix_calls_client_number_started_at_id", "client_number", "started_at", "id"),
+        Index("ix_calls_expert_id_started_at_id", "expert_id", "started_at", "id"),
         Index("ix_calls_recording_due", "started_at",
               sqlite_where=text("recording IS NOT NULL AND recording_purged_at IS NULL"),
               postgresql_where=text("recording IS NOT NULL AND recording_purged_at IS NULL")),
@@ -62,6 +63,9 @@ class Call(Base):
     linkedid: Mapped[str] = mapped_column(String(64), unique=True)
     direction: Mapped[str] = mapped_column(String(16))
     expert_ext: Mapped[str | None] = mapped_column(String(32))
+    # Who held `expert_ext` when the call was recorded (migration 0008): the call's owner, who
+    # alone (with supervisors) sees it, even after the extension passes to someone else.
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id", ondelete="SET NULL"))
     client_number: Mapped[str | None] = mapped_column(String(32))
     client_name: Mapped[str | None] = mapped_column(String(255))
     started_at: Mapped[datetime]
@@ -99,6 +103,8 @@ class Expert(Base):
     group_name: Mapped[str | None] = mapped_column(String(64))  # «Группа 1»: the РГ's group, for figures
     password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2; None: cannot sign in
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    # «Выйти»: every session of this user started before this moment is over (migration 0008).
+    signed_out_at: Mapped[datetime | None]
 
 
 class ExpertAbsence(Base):

@@ -19,6 +19,7 @@ class RecordingRef:
     call_id: int
     linkedid: str
     expert_ext: str | None
+    expert_id: int | None  # the call's owner
     started_at: datetime
     recording: str | None  # the path the PBX reported
     purged_at: datetime | None
@@ -37,7 +38,7 @@ class RecordingsRepository:
 
     async def by_linkedid(self, linkedid: str) -> RecordingRef | None:
         async with self._sessions() as s:
-            row = (await s.execute(select(Call.id, Call.linkedid, Call.expert_ext, Call.started_at,
+            row = (await s.execute(select(Call.id, Call.linkedid, Call.expert_ext, Call.expert_id, Call.started_at,
                                           Call.recording, Call.recording_purged_at)
                                    .where(Call.linkedid == linkedid))).first()
         return None if row is None else RecordingRef(*row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
@@ -31,6 +32,7 @@ class UserRow:
     extension: str | None
     password_hash: str | None  # None: cannot sign in yet
     active: bool
+    signed_out_at: datetime | None = None  # sessions started before it are over
 
     @property
     def can_sign_in(self) -> bool:
@@ -54,7 +56,7 @@ class AccountRow:
 _ACCOUNT_COLUMNS = (Expert.id, Expert.login, Expert.full_name, Expert.role, Expert.extension,
                     Expert.group_name, Expert.active, Expert.password_hash.is_not(None))
 _COLUMNS = (Expert.id, Expert.login, Expert.full_name, Expert.role, Expert.extension,
-            Expert.password_hash, Expert.active)
+            Expert.password_hash, Expert.active, Expert.signed_out_at)
 
 
 class UsersRepository:
@@ -95,6 +97,11 @@ class UsersRepository:
     async def set_password_hash(self, login: str, password_hash: str) -> bool:
         """False when there is no such login."""
         return await self._update(login, password_hash=password_hash)
+
+    async def sign_out_everywhere(self, user_id: int, now: datetime) -> None:
+        """End every session of the user started before `now` (the cookies hold the sessions)."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(Expert).where(Expert.id == user_id).values(signed_out_at=now))
 
     async def deactivate(self, login: str) -> bool:
         """The user can no longer sign in and their sessions end; False when there is no such login.

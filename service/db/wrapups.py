@@ -36,6 +36,7 @@ class WrapUpContext:
     call_id: int
     linkedid: str
     expert_ext: str | None
+    expert_id: int | None  # the call's owner
     direction: str
     client_number: str | None
     started_at: datetime
@@ -106,7 +107,8 @@ async def _context(session: AsyncSession, linkedid: str) -> WrapUpContext | None
         session, client[0] if client else None, call.client_number)
     saved = (await session.execute(select(WrapUp).where(WrapUp.call_id == call.id))).scalar_one_or_none()
     return WrapUpContext(
-        call_id=call.id, linkedid=call.linkedid, expert_ext=call.expert_ext, direction=call.direction,
+        call_id=call.id, linkedid=call.linkedid, expert_ext=call.expert_ext, expert_id=call.expert_id,
+        direction=call.direction,
         client_number=call.client_number, started_at=call.started_at, answered_at=call.answered_at,
         ended_at=call.ended_at, duration_s=call.duration_s, talk_s=call.talk_s, outcome=call.outcome,
         has_recording=call.recording is not None,

@@ -12,6 +12,7 @@ import functools
 import hmac
 import json
 import time
+from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ SESSIONLESS_PATHS = frozenset({"/healthz"})
 SESSIONLESS_PREFIXES = ("/static/",)
 SESSION_USER = "uid"
 SESSION_FINGERPRINT = "pwf"
+SESSION_STARTED = "iat"  # UNIX time of the sign-in: «Выйти» ends the sessions started before it
 
 WRONG_CREDENTIALS = "Неверный логин или пароль"
 SIGN_IN_NEEDED = "Нужно войти в DS Desk"
@@ -136,6 +138,10 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
+    """Ends this session and every other one of the user (a copied cookie too)."""
+    user = request.get(USER_KEY)
+    if user is not None:
+        await UsersRepository(request.app[DB_SESSIONS]).sign_out_everywhere(user.id, datetime.now(UTC))
     (await get_session(request)).invalidate()  # the cookie is deleted on the way out
     raise web.HTTPFound(LOGIN_PATH)
 
@@ -203,11 +209,19 @@ async def _session_user(request: web.Request, session: Session) -> SignedInUser 
     if not isinstance(user_id, int):
         return None
     row = await UsersRepository(request.app[DB_SESSIONS]).by_id(user_id)
-    if row is None or not row.can_sign_in or not _same_password(row, session.get(SESSION_FINGERPRINT)):
+    if (row is None or not row.can_sign_in or not _same_password(row, session.get(SESSION_FINGERPRINT))
+            or _signed_out_since(row, session.get(SESSION_STARTED))):
         session.invalidate()
         return None
     return SignedInUser(id=row.id, login=row.login, full_name=row.full_name,
                         role=cast(Role, row.role), extension=row.extension)
+
+
+def _signed_out_since(row: UserRow, started: object) -> bool:
+    """The user signed out after this session began (a session without a start predates it)."""
+    if row.signed_out_at is None:
+        return False
+    return not isinstance(started, int | float) or started < row.signed_out_at.timestamp()
 
 
 def _same_password(row: UserRow, session_fingerprint: object) -> bool:
@@ -246,6 +260,7 @@ async def _start_session(request: web.Request, row: UserRow) -> None:
     session = await new_session(request)
     session[SESSION_USER] = row.id
     session[SESSION_FINGERPRINT] = fingerprint(row.password_hash)
+    session[SESSION_STARTED] = time.time()
     ensure_token(session)
 
 

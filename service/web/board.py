@@ -100,7 +100,7 @@ async def board_cards(request: web.Request, extension: str | None = None) -> lis
     queues = DeskQueueRepository(sessions)
     cards = []
     for expert in experts:
-        rows = await queues.queue(expert.id, expert.extension, plan_day.day, tz)
+        rows = await queues.queue(expert.id, plan_day.day, tz)
         target = expert.daily_target or settings.plan.target_min
         cards.append(_card(expert, live, present, absent, latest,
                            day_progress(rows, target, now, tz, is_today=plan_day.is_today)))

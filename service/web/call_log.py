@@ -47,9 +47,9 @@ def _repo(request: web.Request) -> CallLogRepository:
     return CallLogRepository(request.app[DB_SESSIONS], settings_of(request).organisation.tz)
 
 
-def own_extension(user: SignedInUser) -> str | None:
-    """None: every call (supervisors); an Expert's extension ("" when they have none: no calls)."""
-    return None if user.is_supervisor else (user.extension or "")
+def own_calls_of(user: SignedInUser) -> int | None:
+    """None: every call (supervisors); else the user's id (an Expert sees only the calls they own)."""
+    return None if user.is_supervisor else user.id
 
 
 async def call_log(request: web.Request) -> web.Response:
@@ -72,9 +72,9 @@ async def _page(request: web.Request, user: SignedInUser, filters: CallFilters,
                 after: str | None) -> tuple[CallPage, str | None]:
     repo = _repo(request)
     try:
-        return await repo.page(filters, after or None, PAGE_SIZE, only_extension=own_extension(user)), None
+        return await repo.page(filters, after or None, PAGE_SIZE, only_expert=own_calls_of(user)), None
     except BadCursor:
-        return await repo.page(filters, None, PAGE_SIZE, only_extension=own_extension(user)), STALE_CURSOR
+        return await repo.page(filters, None, PAGE_SIZE, only_expert=own_calls_of(user)), STALE_CURSOR
 
 
 def _url(filters: CallFilters, cursor: str | None) -> str:
@@ -120,12 +120,12 @@ async def call_page(request: web.Request) -> web.Response:
     detail = await _repo(request).call(linkedid) if is_linkedid(linkedid) else None
     if detail is None:
         raise web.HTTPNotFound(text="Такого звонка нет в журнале")
-    if not user.is_supervisor and (not user.extension or detail.row.expert_ext != user.extension):
+    if not user.is_supervisor and detail.row.expert_id != user.id:
         raise forbidden("Это звонок другого Эксперта")
     settings = settings_of(request)
     context = {"call": detail, "tz": settings.organisation.timezone, **labels(),
                "quality": [(code, quality_label(code)) for code in detail.quality],
                "hangup_cause": hangup_cause_label(detail.hangup_cause),
                "show_access": user.is_supervisor,
-               "own": bool(user.extension) and detail.row.expert_ext == user.extension}
+               "own": detail.row.expert_id == user.id}
     return aiohttp_jinja2.render_template("calllog/call.html", request, context)

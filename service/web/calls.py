@@ -149,14 +149,12 @@ async def _context(request: web.Request, user: SignedInUser, *, for_saving: bool
 
 
 def _check_wrapup_access(ctx: WrapUpContext, user: SignedInUser, *, for_saving: bool) -> None:
-    """The call's own Expert fills the wrap-up in; supervisors may read it.
+    """The call's owner fills the wrap-up in; supervisors may read it.
 
-    Calls belong to the extension that made them; a wrap-up saved by someone else (the
-    extension was reassigned since) stays theirs.
+    The owner is who held the extension when the call was recorded; a wrap-up saved by someone
+    else stays theirs too.
     """
-    own = ctx.expert_ext is not None and ctx.expert_ext == user.extension
-    if ctx.saved is not None and ctx.saved.expert_id != user.id:
-        own = False
+    own = ctx.expert_id == user.id and (ctx.saved is None or ctx.saved.expert_id == user.id)
     if not own and (for_saving or not user.is_supervisor):
         raise forbidden("Это звонок другого Эксперта")
 
@@ -233,7 +231,7 @@ async def recording(request: web.Request) -> web.StreamResponse:
     ref = await recordings.by_linkedid(linkedid) if is_linkedid(linkedid) else None
     if ref is None or ref.recording is None:
         raise web.HTTPNotFound(text="Записи нет")
-    if not user.is_supervisor and (ref.expert_ext is None or ref.expert_ext != user.extension):
+    if not user.is_supervisor and ref.expert_id != user.id:
         raise forbidden("Это запись чужого звонка")
     if ref.purged_at is not None:
         raise web.HTTPGone(text=PURGED)

@@ -29,7 +29,7 @@ async def load_brief(request: web.Request, user: SignedInUser) -> ClientBrief:
         raise web.HTTPNotFound(text=f"Нет клиента {external_id}")
     if not user.is_supervisor and expert_id != user.id:
         raise forbidden("Это клиент другого Эксперта")
-    brief = await repo.brief(external_id, user.extension, all_calls=user.is_supervisor)
+    brief = await repo.brief(external_id, user.id, all_calls=user.is_supervisor)
     if brief is None:  # deleted between the two reads
         raise web.HTTPNotFound(text=f"Нет клиента {external_id}")
     return brief

@@ -50,14 +50,14 @@ async def desk_screen(request: web.Request) -> dict[str, Any]:
     expert = await shown_expert(request, user)
     day = desk_day(settings, utc_now())
     rows = ordered(await DeskQueueRepository(request.app[DB_SESSIONS]).queue(
-        expert.id, expert.extension, day.day, settings.organisation.tz))
+        expert.id, day.day, settings.organisation.tz))
     target = expert.daily_target or settings.plan.target_min
     upcoming = next_row(rows)
     selected = _selected(rows, request.query.get("item"), upcoming)
     brief = None
     if selected is not None and selected.client_id is not None:
         brief = await BriefRepository(request.app[DB_SESSIONS]).brief(
-            selected.client_id, expert.extension, all_calls=user.is_supervisor)
+            selected.client_id, expert.id, all_calls=user.is_supervisor)
     return {
         "expert": expert, "own_desk": expert.id == user.id, "day": day, "rows": rows,
         "progress": progress(rows, target), "next_row": upcoming, "selected": selected, "brief": brief,
@@ -86,6 +86,6 @@ async def team(request: web.Request) -> dict[str, Any]:
     repo = DeskQueueRepository(request.app[DB_SESSIONS])
     lines = []
     for expert in experts:
-        rows = await repo.queue(expert.id, expert.extension, day.day, settings.organisation.tz)
+        rows = await repo.queue(expert.id, day.day, settings.organisation.tz)
         lines.append((expert, progress(rows, expert.daily_target or settings.plan.target_min)))
     return {"day": day, "lines": lines}

@@ -13,11 +13,13 @@ from service.web.desk import setup_desk
 from service.web.figures import setup_figures
 from service.web.input_guard import setup_input_guard
 from service.web.live import setup_live
+from service.web.security_headers import setup_security_headers
 from service.web.templating import setup_templating
 
 
 def setup_web(app: web.Application) -> None:
     setup_templating(app)
+    setup_security_headers(app)
     setup_auth(app)
     setup_input_guard(app)  # after setup_auth: it puts itself ahead of the session and auth checks
     setup_live(app)

@@ -83,9 +83,12 @@ async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterato
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Something the Content-Security-Policy blocked is a page that does not work as written.
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     yield page
     await context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript or Content-Security-Policy errors on the page: {errors}"
 
 
 async def sign_in(page: Page, desk: LiveDesk, login: str, password: str | None = None) -> None:

@@ -353,3 +353,25 @@ async def test_a_flood_of_sign_ins_is_bounded(client) -> None:  # type: ignore[n
 async def _hold(slot, release) -> None:  # type: ignore[no-untyped-def]
     async with slot:
         await release.wait()
+
+
+async def test_every_page_forbids_inline_scripts_and_framing(client) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: a supervisor's script text is HTML shown to Experts; only our own files may run."""
+    for path in ("/login", "/static/desk.js"):
+        response = await client.get(path, headers=HTML_ACCEPT)
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+        assert "frame-ancestors 'none'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_signing_out_ends_a_copied_session_cookie_too(client) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: the cookie is the session, so a copy of it outlived «Выйти»."""
+    token = await sign_in(client, "maria")
+    stolen = {c.key: c.value for c in client.session.cookie_jar}
+    out = await client.post("/logout", data={CSRF_FIELD: token}, headers=HTML_ACCEPT, allow_redirects=False)
+    assert out.status == 302
+    replayed = await client.get("/session", headers=JSON_ACCEPT, cookies=stolen)
+    assert replayed.status == 401
+    await sign_in(client, "maria")  # signing in again works at once
+    assert (await client.get("/session", headers=JSON_ACCEPT)).status == 200

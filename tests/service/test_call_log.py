@@ -69,8 +69,8 @@ async def log(db_sessions: SessionMaker) -> CallLogRepository:
     return CallLogRepository(db_sessions)
 
 
-async def linkedids(log: CallLogRepository, limit: int = 50, only: str | None = None, **f: Any) -> list[str]:
-    page = await log.page(CallFilters(**f), None, limit, only_extension=only)
+async def linkedids(log: CallLogRepository, limit: int = 50, only: int | None = None, **f: Any) -> list[str]:
+    page = await log.page(CallFilters(**f), None, limit, only_expert=only)
     return [r.linkedid for r in page.rows]
 
 
@@ -156,10 +156,12 @@ async def test_paging_keeps_the_filters(log: CallLogRepository) -> None:
     assert second.next_cursor is None and second.first == 4
 
 
-async def test_an_expert_sees_only_their_own_calls(log: CallLogRepository) -> None:
-    assert await linkedids(log, only="102") == ["L-3", "L-4"]
-    assert await linkedids(log, only="102", expert_ext="101") == []  # the filter cannot widen it
-    assert await linkedids(log, only="") == []  # an Expert without an extension has no calls
+async def test_an_expert_sees_only_their_own_calls(log: CallLogRepository, db_sessions: SessionMaker) -> None:
+    async with db_sessions() as s:
+        ids = {login: id_ for login, id_ in await s.execute(select(Expert.login, Expert.id))}
+    assert await linkedids(log, only=ids["petrov"]) == ["L-3", "L-4"]  # recorded on 102, petrov's
+    assert await linkedids(log, only=ids["petrov"], expert_ext="101") == []  # the filter cannot widen it
+    assert await linkedids(log, only=ids["smirnova"]) == []  # no extension, no calls
 
 
 async def test_a_forged_cursor_is_refused(log: CallLogRepository) -> None:

@@ -295,6 +295,18 @@ async def test_a_wrapup_stays_with_the_expert_who_saved_it(aiohttp_client: Any, 
         "_csrf": token, "result": "refused", "comment": "чужое"})).status == 403
     async with desk.sessions() as s:
         assert (await s.execute(select(WrapUp.comment))).scalar_one() == "моё"
+    # The older calls of extension 101 stay ivanova's: not in the newcomer's log, brief or recordings.
+    (desk.recordings / "ds-L-10.wav").write_bytes(b"RIFF" + bytes(64))
+    await add_call(desk, "L-10", planned_call_id=desk.ids["K-1"],
+                   recording="/var/spool/asterisk/monitor/ds-L-10.wav")
+    assert (await newcomer.get("/calls/L-10/recording")).status == 403
+    assert (await page(newcomer, "/calls/L-10"))[0] == 403
+    status, html = await page(newcomer, "/calls")
+    assert status == 200 and "L-10" not in html
+    status, html = await page(newcomer, "/clients/C-1/brief")
+    assert "L-10" not in html
+    await add_call(desk, "L-15")  # recorded now, on the newcomer's extension: theirs
+    assert (await page(newcomer, "/calls/L-15"))[0] == 200
 
 
 async def test_an_older_calls_wrapup_does_not_undo_the_items_state(aiohttp_client: Any, desk: Desk) -> None:

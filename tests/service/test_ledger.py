@@ -11,6 +11,7 @@ from sqlalchemy.exc import StatementError
 
 from dialer.records import CallRecord, Direction, Outcome
 from service.db.clients import ClientsRepository
+from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
 from service.errors import UnknownClientError
 from tests.service.builders import T0, closed_call, open_call
@@ -184,3 +185,36 @@ async def test_clients_repository(clients_repo: ClientsRepository, ledger: Ledge
     assert await ledger.match_client_by_phone("79115550177") == ("C-9", "New name")
     with pytest.raises(UnknownClientError):
         await clients_repo.add_contact("C-404", "Nobody", "79115550100")
+
+
+async def test_a_call_belongs_to_who_held_its_extension_when_it_was_recorded(
+        ledger: LedgerRepository, db_sessions: SessionMaker) -> None:
+    """Found in review: ownership read through the extension at request time handed a newcomer
+    their predecessor's calls."""
+    from sqlalchemy import select
+
+    from service.db.models import Call
+    from service.db.users import UsersRepository
+
+    users = UsersRepository(db_sessions)
+    maria = await users.add("maria", "Мария", "expert", "101", None)
+    pavel = await users.add("pavel", "Павел", "expert", "102", None)
+
+    async def owner(linkedid: str) -> int | None:
+        async with db_sessions() as s:
+            return (await s.execute(select(Call.expert_id).where(Call.linkedid == linkedid))).scalar_one()
+
+    await ledger.upsert_calls([open_call("L-1")])
+    assert await owner("L-1") == maria.id
+    await users.deactivate("maria")
+    newcomer = await users.add("nina", "Нина", "expert", "101", None)
+    await ledger.upsert_calls([closed_call("L-1")])  # closed (or replayed) after the handover
+    assert await owner("L-1") == maria.id
+    await ledger.upsert_calls([closed_call("L-2")])
+    assert await owner("L-2") == newcomer.id
+    # An inbound call first offered to 101, then answered on 102, is pavel's.
+    await ledger.upsert_calls([open_call("L-3", direction=Direction.INBOUND)])
+    await ledger.upsert_calls([closed_call("L-3", direction=Direction.INBOUND, expert_ext="102")])
+    assert await owner("L-3") == pavel.id
+    await ledger.upsert_calls([open_call("L-4", expert_ext="199")])  # nobody's extension
+    assert await owner("L-4") is None

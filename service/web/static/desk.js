@@ -28,6 +28,12 @@
     errorBox.textContent = text || "";
     errorBox.hidden = !text;
   }
+  // An error answer as a sentence: {"error": …} from the API, or the plain text of an HTTP error.
+  async function errorText(response) {
+    const text = await response.text();
+    try { const payload = JSON.parse(text); if (payload && payload.error) return payload.error; } catch (e) { /* text */ }
+    return text || ("Ошибка " + response.status);
+  }
   async function post(url, data) {
     const body = new URLSearchParams(data || {});
     const response = await fetch(url, {
@@ -137,7 +143,7 @@
     if (!wrapupSlot || wrapupFor === linkedid) return;
     wrapupFor = linkedid;
     const response = await fetch("/calls/" + encodeURIComponent(linkedid) + "/wrapup", { credentials: "same-origin" });
-    if (!response.ok) { wrapupFor = null; showError(await response.text()); return; }
+    if (!response.ok) { wrapupFor = null; showError(await errorText(response)); return; }
     wrapupSlot.innerHTML = await response.text();
     const first = wrapupSlot.querySelector('input[name="result"]:checked') || wrapupSlot.querySelector('input[name="result"]');
     if (first) first.focus();
@@ -155,7 +161,7 @@
     } else if (response.status === 422) {
       wrapupSlot.innerHTML = await response.text();
     } else {
-      showError("Итог не сохранён: " + (await response.text()));
+      showError("Итог не сохранён: " + (await errorText(response)));
     }
   }
   document.addEventListener("submit", (e) => {
