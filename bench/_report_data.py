@@ -7,7 +7,8 @@ Shape, per Expert and working day (Monday–Friday): 16 planned items (55 % cont
 reached, 10 % callback, 5 % cancelled, 5 % rolled over, 5 % still planned) and 20 calls (10 %
 inbound; outcomes 55 % answered, 15 % no answer, 6 % busy, 4 % rejected, 2 % congestion,
 4 % cancelled, 4 % Expert did not pick up, 10 % no answer / missed); the first 16 outbound calls
-of the day are linked to a planned item. ~60 % of the ended calls have a wrap-up; answered ones
+of the day are linked to a planned item. Each call's owner (`calls.expert_id`, migration 0008) is the
+Expert holding its extension. ~60 % of the ended calls have a wrap-up; answered ones
 are mostly contacts (70 % of them productive, 45 % with the client logged in), over 14 topics.
 With 1,000 Experts that is 20,000 calls a working day, ~420,000 in a month of 21 working days.
 """
@@ -86,11 +87,11 @@ def statements(shape: Shape) -> list[tuple[str, str]]:
                          ((((b.i::bigint * {e} + ex - 1) * {PLANNED_PER_DAY} + s + 1) * 2654435761) % 100) AS h
                   FROM bench_days b, generate_series(1, {e}) AS ex, generate_series(0, {PLANNED_PER_DAY - 1}) AS s) q"""),
         ("calls", f"""
-            INSERT INTO calls (id, linkedid, direction, expert_ext, client_number, started_at, answered_at, ended_at,
-                               duration_s, talk_s, outcome, hangup_cause, planned_call_id, client_id, quality,
-                               created_at, updated_at)
+            INSERT INTO calls (id, linkedid, direction, expert_ext, expert_id, client_number, started_at, answered_at,
+                               ended_at, duration_s, talk_s, outcome, hangup_cause, planned_call_id, client_id,
+                               quality, created_at, updated_at)
             SELECT n + 1, 'b' || n, CASE WHEN inbound THEN 'inbound' ELSE 'outbound' END,
-                   ({FIRST_EXTENSION} + ex)::text, '7911' || lpad((n % {CONTACTS})::text, 7, '0'), started,
+                   ({FIRST_EXTENSION} + ex)::text, ex + 1, '7911' || lpad((n % {CONTACTS})::text, 7, '0'), started,
                    CASE WHEN outcome = 'answered' THEN started + interval '8 seconds' END,
                    started + make_interval(secs => 8 + talk), 8 + talk, talk, outcome, 16,
                    CASE WHEN NOT inbound AND seq < {PLANNED_PER_DAY}
@@ -111,15 +112,15 @@ def statements(shape: Shape) -> list[tuple[str, str]]:
                            WHEN inbound THEN 'missed' ELSE 'no_answer' END AS outcome) o) c"""),
         ("wrap-ups", f"""
             INSERT INTO wrapups (call_id, expert_id, result, topic, logged_in, productive, created_at, updated_at)
-            SELECT id, expert_ext::int - {FIRST_EXTENSION} + 1, result, ({_topics_array()})[1 + (id % {len(TOPICS)})],
+            SELECT id, expert_id, result, ({_topics_array()})[1 + (id % {len(TOPICS)})],
                    result = 'contact_made' AND (id * 40503) % 100 < 45,
                    result = 'contact_made' AND (id * 69069) % 100 < 70,
                    ended_at + interval '1 minute', ended_at + interval '1 minute'
-            FROM (SELECT id, expert_ext, ended_at,
+            FROM (SELECT id, expert_id, ended_at,
                          CASE WHEN outcome <> 'answered' THEN 'not_reached'
                               WHEN (id * 48271) % 100 < 85 THEN 'contact_made'
                               WHEN (id * 48271) % 100 < 92 THEN 'refused' ELSE 'callback' END AS result
-                  FROM (SELECT id::bigint AS id, expert_ext, ended_at, outcome FROM calls
+                  FROM (SELECT id::bigint AS id, expert_id, ended_at, outcome FROM calls
                         WHERE id % 10 < 6 AND outcome <> 'expert_no_answer') c) w"""),
     ]
 

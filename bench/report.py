@@ -5,10 +5,15 @@ department's month figures ≤ 1 s and the call log's first page with filters �
 only (SPEC-NOTES "Benchmarks"). No peer runs here, so the figures are absolute, plus a growth
 figure: the same department at 1,000,000 calls (100 Experts over the same two years).
 
-Measured: the page's own code path, `FiguresRepository.report(department, month, …)` (the per-Expert-
-per-day aggregates, topics, outcomes: all GROUP BY in PostgreSQL, then the pure figures), and
-`CallLogRepository.page(CallFilters(…), cursor=None)`. The first run in a fresh process is "cold"
-(new connections, plans not cached; the OS page cache is not dropped), then the median of 5.
+Measured: the page's own code path, `FiguresRepository.report(department, month, …)`: refresh the
+figures summary (service/db/figures_summary.py), read the month's per-Expert-per-day rows and
+topic/outcome counts, then the pure figures. In order: the first report of the month on an empty
+summary (it builds the month's days), the build of the rest of the history, a check that the
+summary equals the from-scratch compute for the month; then, in a fresh engine (new connections,
+nothing prepared: "cold"), the report with the summary up to date, median of 5; then a working
+day in progress: the clock at noon of the last day (so it is today: computed live, not stored),
+every call, wrap-up and planned item of that day written again (20,000 calls at 10M) before each
+refresh alone and each report of that month (refresh included); the stamps are put back afterwards. Finally `CallLogRepository.page(CallFilters(…), cursor=None)`.
 
 Data (bench/_report_data.py) is generated server-side once and cached in the PostgreSQL database
 `dsdesk_bench_report_<calls>` (reused while its call count matches; `--fresh` regenerates); it is
@@ -41,6 +46,9 @@ from service.db.figures import FiguresRepository  # noqa: E402
 from service.db.migrate import migrate  # noqa: E402
 from service.figures.compute import FigureTargets  # noqa: E402
 from service.figures.model import Period, PeriodKind, Scope, ScopeKind  # noqa: E402
+from service.figures.report import show_value  # noqa: E402
+from service.db.figures_queries import utc_range  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 MSK = ZoneInfo("Europe/Moscow")
 LAST_DAY = date(2026, 11, 27)  # a Friday: the data's last working day
@@ -118,33 +126,113 @@ def measured_month(last_day: date) -> Period:
     return Period.around(PeriodKind.MONTH, last_day.replace(day=1) - timedelta(days=1))
 
 
+async def reset_summary(sessions: Any) -> None:
+    """An empty summary, as right after migration 0009, so that every run measures the first build."""
+    async with sessions.begin() as session:
+        for table in ("figures_daily", "figures_counts", "figures_days"):
+            await session.execute(text(f"DELETE FROM {table}"))
+        await session.execute(text("UPDATE figures_state SET tz = NULL, watermark = NULL"))
+
+
+async def touch_day(sessions: Any, day: date, stamp: datetime | None) -> int:
+    """Intraday activity on `day`: its calls, their wrap-ups and its planned items written at `stamp`
+    (None: back to the generator's stamps, so that the next run starts from the same data)."""
+    start, end = utc_range(Period(PeriodKind.DAY, day, day), MSK)
+    calls = "started_at" if stamp is None else ":stamp"
+    wrapups = "(SELECT c.ended_at + interval '1 minute' FROM calls c WHERE c.id = wrapups.call_id)" \
+        if stamp is None else ":stamp"
+    plan = "slot" if stamp is None else ":stamp"
+    async with sessions.begin() as session:
+        params = {"start": start, "end": end, "day": day, "stamp": stamp}
+        result = await session.execute(text(f"UPDATE calls SET updated_at = {calls} "
+                                            "WHERE started_at >= :start AND started_at < :end"), params)
+        await session.execute(text(f"UPDATE wrapups SET updated_at = {wrapups} WHERE call_id IN "
+                                   "(SELECT id FROM calls WHERE started_at >= :start AND started_at < :end)"), params)
+        await session.execute(text(f"UPDATE planned_calls SET updated_at = {plan} WHERE plan_date = :day"), params)
+    return int(getattr(result, "rowcount", 0))
+
+
 async def bench_one(shape: Shape, runs: int) -> dict[str, Any]:
-    await migrate(url(shape.calls))  # new indexes land on the cached data too
-    engine = create_engine(url(shape.calls), pool_size=8)
-    sessions = create_sessionmaker(engine)
+    started = time.perf_counter()
+    await migrate(url(shape.calls))  # new tables and indexes land on the cached data too
+    result: dict[str, Any] = {"shape": shape, "migrate": time.perf_counter() - started}
     month = measured_month(shape.last_day)
     now = datetime.combine(shape.last_day + timedelta(days=1), datetime.min.time(), MSK).astimezone(UTC)
-    repo = FiguresRepository(sessions)
     department = Scope(ScopeKind.DEPARTMENT)
+    result["month"] = month
+    result["load"] = [os.getloadavg()[0]]
+    engine = create_engine(url(shape.calls), pool_size=8)
+    sessions = create_sessionmaker(engine)
+    repo = FiguresRepository(sessions)
     try:
-        result: dict[str, Any] = {"shape": shape, "month": month}
-        load_before = os.getloadavg()[0]
-        cold, warm, report = await timed(
-            lambda: repo.report(department, month, MSK, now, FigureTargets()), runs)
+        await reset_summary(sessions)
+        started = time.perf_counter()
+        await repo.report(department, month, MSK, now, FigureTargets())
+        result["first_month"] = time.perf_counter() - started
+        history = Period(PeriodKind.MONTH, shape.working_days[0], shape.last_day)  # the kind is not used
+        started = time.perf_counter()
+        rebuilt = await repo.summary.refresh(MSK, now, history)
+        result["rest"] = (time.perf_counter() - started, len(rebuilt))
+        started = time.perf_counter()
+        scratch = await repo.day_aggregates(department, month, MSK)
+        scratch_topics = await repo.topics(department, month, MSK)
+        scratch_outcomes = await repo.outcomes(department, month, MSK)
+        result["scratch"] = time.perf_counter() - started
+        stored = await repo.summary.day_aggregates(department, month)
+        result["equal"] = (stored == scratch and (await repo.summary.distributions(department, month))
+                           == (scratch_topics, scratch_outcomes))
+    finally:
+        await engine.dispose()
+    # Steady state, in a fresh engine (new connections, nothing prepared): the summary is up to date.
+    engine = create_engine(url(shape.calls), pool_size=8)
+    sessions = create_sessionmaker(engine)
+    repo = FiguresRepository(sessions)
+    try:
+        cold, warm, report = await timed(lambda: repo.report(department, month, MSK, now, FigureTargets()), runs)
         result["figures"] = (cold, warm)
-        made = next(r for r in report.rows if r.key == "made")
+        result["report"] = report
         result["month_calls"] = sum(t.calls for _, t in report.daily)
-        result["month_made"] = made.total
         result["parts"] = {
-            "day aggregates": (await timed(lambda: repo.day_aggregates(department, month, MSK), runs))[1],
-            "topics": (await timed(lambda: repo.topics(department, month, MSK), runs))[1],
-            "outcomes": (await timed(lambda: repo.outcomes(department, month, MSK), runs))[1],
+            "refresh, nothing written": (await timed(lambda: repo.summary.refresh(MSK, now, month), runs))[1],
+            "read the month's Expert-days": (await timed(lambda: repo.summary.day_aggregates(department, month),
+                                                         runs))[1],
+            "read topics and outcomes": (await timed(lambda: repo.summary.distributions(department, month),
+                                                     runs))[1],
         }
+        result["intraday"] = await bench_intraday(sessions, repo, shape, now, runs)
         result["call_log"] = await bench_call_log(sessions, month, runs)
-        result["load"] = (load_before, os.getloadavg()[0])
+        result["load"].append(os.getloadavg()[0])
         return result
     finally:
         await engine.dispose()
+
+
+async def bench_intraday(sessions: Any, repo: FiguresRepository, shape: Shape, now: datetime,
+                         runs: int) -> dict[str, Any]:
+    """A working day in progress: at noon of the last day, its calls, wrap-ups and planned items all
+    written again (a day's activity) before each refresh alone and each report of that month
+    (refresh included). The day is today for these reports, so it is computed live (never stored)."""
+    day = shape.last_day
+    current = Period.around(PeriodKind.MONTH, day)
+    department = Scope(ScopeKind.DEPARTMENT)
+    refresh, report = [], []
+    clock = (datetime.combine(day, datetime.min.time(), MSK) + timedelta(hours=12)).astimezone(UTC)
+    await repo.summary.refresh(MSK, clock)  # the clock goes back to that noon: the day becomes today
+    touched = 0
+    try:
+        for _ in range(runs):
+            for times, job in ((refresh, lambda at: repo.summary.refresh(MSK, at, current)),
+                               (report, lambda at: repo.report(department, current, MSK, at, FigureTargets()))):
+                clock += timedelta(minutes=1)
+                touched = await touch_day(sessions, day, clock)
+                clock += timedelta(minutes=1)
+                started = time.perf_counter()
+                await job(clock)
+                times.append(time.perf_counter() - started)
+    finally:
+        await touch_day(sessions, day, None)
+        await repo.summary.refresh(MSK, clock + timedelta(days=1))  # settle: the stamps went back
+    return {"calls": touched, "refresh": refresh, "report": report}
 
 
 async def bench_call_log(sessions: Any, month: Period, runs: int) -> dict[str, tuple[float, list[float]]] | str:
@@ -186,18 +274,36 @@ def print_result(r: dict[str, Any]) -> None:
     cold, warm = r["figures"]
     verdict = "met" if statistics.median(warm) <= FIGURES_TARGET_S else "MISSED"
     print(f"\n## {shape.calls:,} calls, {shape.experts:,} Experts; month {month.title}: "
-          f"{r['month_calls']:,} calls ({r['month_made']:,} made); load average before/after "
+          f"{r['month_calls']:,} calls; load average before/after "
           f"{r['load'][0]:.1f}/{r['load'][1]:.1f} on {os.cpu_count()} CPUs (other work slows every figure)")
-    print(f"department month figures: median {ms(statistics.median(warm))} "
+    print(f"migrate to head: {r['migrate']:.1f} s")
+    print(f"first build: the month's first report {ms(r['first_month'])}; the rest of the history "
+          f"({r['rest'][1]} days) {r['rest'][0]:.1f} s; from-scratch compute of the month {ms(r['scratch'])}; "
+          f"summary equals from-scratch: {'yes' if r['equal'] else 'NO'}")
+    print(f"department month figures (summary up to date): median {ms(statistics.median(warm))} "
           f"(runs {', '.join(ms(w) for w in warm)}), cold {ms(cold)}; target ≤ 1 s: {verdict}")
     for name, times in r["parts"].items():
         print(f"  {name}: median {ms(statistics.median(times))}")
+    intraday = r["intraday"]
+    print(f"a working day in progress: at noon of {shape.last_day:%d.%m}, after its {intraday['calls']:,} calls "
+          f"(with their wrap-ups and plan) written again: refresh median {ms(statistics.median(intraday['refresh']))}, the month's report "
+          f"(refresh included) median {ms(statistics.median(intraday['report']))}")
+    print_figures(r["report"])
     if isinstance(r["call_log"], str):
         print(f"call log: {r['call_log']}")
         return
     for name, (c, w) in r["call_log"].items():
         ok = "met" if statistics.median(w) <= LOG_TARGET_S else "MISSED"
         print(f"call log first page, {name}: median {ms(statistics.median(w))}, cold {ms(c)}; ≤ 100 ms: {ok}")
+
+
+def print_figures(report: Any) -> None:
+    """The department's month as the page shows it."""
+    for row in report.rows:
+        per_day = "" if row.per_day is None else f", {show_value(row.per_day, 'rate')} в день"
+        print(f"  {row.label}: {show_value(row.total, row.kind)}{per_day}")
+    print("  инфоповоды: " + "; ".join(f"{s.label} {s.count:,}" for s in report.topics[:5]) + " …")
+    print("  исходы: " + "; ".join(f"{s.label} {s.count:,}" for s in report.outcomes))
 
 
 async def main() -> None:

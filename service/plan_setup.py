@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from scheduler.figures_refresh import FiguresRefreshJob
 from scheduler.jobs import PlanJobs
 from scheduler.planning import Planner
 from scheduler.retention import Clock, RetentionJob
 from scheduler.schedule import DailySchedule
 from service.db.engine import SessionMaker
+from service.db.figures_summary import FiguresSummary
 from service.db.job_runs import JobRunsRepository
 from service.db.plan import PlanRepository
 from service.db.recordings import RecordingsRepository
@@ -24,7 +26,9 @@ def build_plan_jobs(settings: Settings, sessions: SessionMaker) -> PlanJobs:
     schedule = DailySchedule(at=settings.plan.build_at, tz=settings.organisation.tz,
                              end_of_day=settings.plan.end_of_day)
     return PlanJobs(build_planner(settings, sessions), schedule, settings.plan.calendar(),
-                    JobRunsRepository(sessions), extra_jobs=(build_retention_job(settings, sessions),))
+                    JobRunsRepository(sessions),
+                    extra_jobs=(build_retention_job(settings, sessions),
+                                FiguresRefreshJob(FiguresSummary(sessions), settings.organisation.tz)))
 
 
 def build_retention_job(settings: Settings, sessions: SessionMaker,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, time
+from functools import reduce
+from operator import add, attrgetter
 
 from scheduler.builder_texts import plural
 from service.desk.wrapup import OUTCOME_LABELS
@@ -25,6 +27,7 @@ from service.figures.model import (
 )
 
 _SUMMED = tuple(f.name for f in fields(Totals) if f.name != "expert_days")
+_VALUES = attrgetter(*_SUMMED)
 NO_TOPIC = "без инфоповода"
 NO_WRAPUP = "без итога (карточка не заполнена)"
 CALL_IN_PROGRESS = "идёт сейчас"
@@ -49,13 +52,13 @@ class FigureTargets:
 
 def totals(aggregates: Iterable[DayAggregate]) -> Totals:
     """Sums over Experts and days; expert_days counts each Expert's working days once."""
-    sums: dict[str, float] = dict.fromkeys(_SUMMED, 0)
-    working: set[tuple[int, date]] = set()
-    for agg in aggregates:
-        for name in _SUMMED:
-            sums[name] += getattr(agg, name)
-        if agg.is_working_day:
-            working.add((agg.expert_id, agg.day))
+    aggs = list(aggregates)
+    # Column by column in C: a department's month is ~22,000 aggregates, summed again per Expert
+    # and per day, and attribute-by-attribute adding took longer than reading them. reduce(add)
+    # adds in the same order as a loop would, so the float sum is the same to the last bit.
+    columns = zip(*map(_VALUES, aggs)) if aggs else (() for _ in _SUMMED)
+    sums = {name: reduce(add, column, 0) for name, column in zip(_SUMMED, columns)}
+    working = {(agg.expert_id, agg.day) for agg in aggs if agg.is_working_day}
     ints = {name: int(value) for name, value in sums.items() if name != "productive_talk_s"}
     return Totals(expert_days=len(working), productive_talk_s=float(sums["productive_talk_s"]), **ints)
 

@@ -117,8 +117,10 @@ async def seed_figures(sessions: SessionMaker) -> None:
 
 
 def _call_row(i: int, c: C, now: datetime) -> dict[str, Any]:
+    """The row the ledger writes: its owner is whoever held the extension (999: nobody)."""
     ended = c.started + timedelta(seconds=c.talk_s + 10)
-    return {"id": i, "linkedid": c.linkedid, "direction": c.direction, "expert_ext": c.ext,
+    owner = next((e[0] for e in EXPERTS if e[4] == c.ext), None)
+    return {"id": i, "linkedid": c.linkedid, "direction": c.direction, "expert_ext": c.ext, "expert_id": owner,
             "client_number": "79115550001", "started_at": c.started, "ended_at": ended,
             "duration_s": c.talk_s + 10, "talk_s": c.talk_s, "outcome": c.outcome,
             "planned_call_id": c.planned, "client_id": "C-1", "quality": [],
