@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 def run(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every run of every job at INFO: the figures' minute job would fill the log.
+    # Failures still come at ERROR, and the plan jobs log their own results.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     try:
         asyncio.run(_serve(settings))
     except KeyboardInterrupt:
