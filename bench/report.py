@@ -48,7 +48,8 @@ from service.figures.compute import FigureTargets  # noqa: E402
 from service.figures.model import Period, PeriodKind, Scope, ScopeKind  # noqa: E402
 from service.figures.report import show_value  # noqa: E402
 from service.db.figures_queries import utc_range  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text, update  # noqa: E402
+from service.db.models import FiguresState  # noqa: E402
 
 MSK = ZoneInfo("Europe/Moscow")
 LAST_DAY = date(2026, 11, 27)  # a Friday: the data's last working day
@@ -217,7 +218,11 @@ async def bench_intraday(sessions: Any, repo: FiguresRepository, shape: Shape, n
     department = Scope(ScopeKind.DEPARTMENT)
     refresh, report = [], []
     clock = (datetime.combine(day, datetime.min.time(), MSK) + timedelta(hours=12)).astimezone(UTC)
-    await repo.summary.refresh(MSK, clock)  # the clock goes back to that noon: the day becomes today
+    # The clock goes back to that noon, so that the day is today. A refresh never moves its watermark
+    # back by itself (a late refresh must not undo an earlier one's day): set it by hand here.
+    async with sessions.begin() as session:
+        await session.execute(update(FiguresState).values(watermark=clock))
+    await repo.summary.refresh(MSK, clock)
     touched = 0
     try:
         for _ in range(runs):

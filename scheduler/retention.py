@@ -7,6 +7,7 @@ recordings directory — marks the calls (`recording_purged_at`) and writes the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,9 @@ class RetentionJob:
         self._store, self._runs, self._dir, self._to_local = store, runs, recordings_dir, to_local
         self._days, self._tz, self._clock = days, tz, clock
         self.last_error: str | None = None
+        # The start-up catch-up and the nightly run are two jobs: if the service starts just before
+        # 03:30 they could delete the same files at once (and report each other's as failed).
+        self._one_at_a_time = asyncio.Lock()
 
     def add_to(self, scheduler: AsyncIOScheduler) -> None:
         if self._days <= 0:
@@ -116,8 +120,9 @@ class RetentionJob:
                           replace_existing=True)
 
     async def _fire(self) -> None:
-        now = self._clock()
-        await self.run(now, fire_time=now)
+        async with self._one_at_a_time:
+            now = self._clock()
+            await self.run(now, fire_time=now)
 
     async def run(self, now: datetime, *, fire_time: datetime | None = None,
                   dry_run: bool = False) -> PurgeReport:

@@ -66,6 +66,10 @@ class FiguresSummary:
         async with self._sessions.begin() as session:
             dialect = await tuned(session)
             zone, watermark = await _lock(session, dialect, now)
+            if watermark is not None and watermark > now:
+                # A refresh with a later clock got the lock first (the minute job fired just before
+                # midnight, a report just after): going back would un-build the day it just built.
+                now = watermark
             if zone != tz.key:  # the days were another zone's: none of them is right any more
                 await _wipe(session)
                 watermark = None

@@ -286,3 +286,15 @@ async def test_today_is_reported_live_and_stored_once_it_is_over(repo: FiguresRe
         assert WED in set((await s.execute(select(FiguresBuiltDay.day))).scalars())
     assert await repo.summary.day_aggregates(DEPARTMENT, Period(PeriodKind.DAY, WED, WED)) == \
         await repo.day_aggregates(DEPARTMENT, Period(PeriodKind.DAY, WED, WED), MSK)
+
+
+async def test_a_refresh_with_an_older_clock_does_not_undo_a_newer_one(repo: FiguresRepository) -> None:
+    """Found in review: the minute job firing at 23:59:59 but locking after a 00:00:01 report
+    un-built the day that had just ended, and that report showed it empty."""
+    after_midnight = msk(THU, 0, 1)
+    await repo.summary.refresh(MSK, after_midnight, Period(PeriodKind.DAY, WED, WED))
+    await repo.summary.refresh(MSK, msk(WED, 23, 59))  # its clock was read before the lock
+    assert (await repo.summary.day_aggregates(DEPARTMENT, Period(PeriodKind.DAY, WED, WED))
+            == await repo.day_aggregates(DEPARTMENT, Period(PeriodKind.DAY, WED, WED), MSK))
+    async with repo.summary._sessions() as s:
+        assert WED in set((await s.execute(select(FiguresBuiltDay.day))).scalars())

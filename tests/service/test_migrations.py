@@ -105,3 +105,41 @@ def _run_downgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, revision)
+
+
+async def test_upgrading_a_database_with_calls_keeps_their_wrapups(db_url: str) -> None:
+    """Found in review: 0008 rebuilt `calls` on SQLite with foreign keys on, and the DROP TABLE's
+    ON DELETE CASCADE emptied wrapups, callbacks and the recording access log."""
+    await migrate(db_url, "0007")
+    statements = [
+        "INSERT INTO experts (id, login, full_name, role, extension, active)"
+        " VALUES (1, 'maria', 'Мария', 'expert', '101', true), (2, 'nina', 'Нина', 'expert', '102', true)",
+        "INSERT INTO calls (id, linkedid, direction, expert_ext, started_at, duration_s, talk_s, quality,"
+        " created_at, updated_at) VALUES (1, 'L-1', 'outbound', '102', '2026-03-02 09:00:00', 60, 50, '[]',"
+        " '2026-03-02 09:01:00', '2026-03-02 09:01:00')",
+        "INSERT INTO clients (id, external_id, name) VALUES (1, 'C-1', 'ООО «Ромашка»')",
+        "INSERT INTO client_contacts (id, client_id, full_name) VALUES (1, 1, 'Ольга')",
+        "INSERT INTO wrapups (id, call_id, expert_id, result, logged_in, productive, created_at, updated_at)"
+        " VALUES (1, 1, 1, 'callback', false, false, '2026-03-02 09:02:00', '2026-03-02 09:02:00')",
+        "INSERT INTO callbacks (contact_id, client_id, expert_id, at, done, wrapup_id)"
+        " VALUES (1, 1, 1, '2026-03-03 10:00:00', false, 1)",
+        "INSERT INTO recording_access (call_id, user_id, at, action) VALUES (1, 1, '2026-03-02 10:00:00', 'play')",
+    ]
+
+    def seed(connection: Connection) -> None:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(seed)
+    finally:
+        await engine.dispose()
+    await migrate(db_url)
+    counts = await _inspect(db_url, lambda c: [c.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
+                                               for t in ("calls", "wrapups", "callbacks", "recording_access")])
+    assert counts == [1, 1, 1, 1]
+    # The owner is who wrapped the call up (maria), not today's holder of its extension (nina).
+    owner = await _inspect(db_url, lambda c: c.exec_driver_sql("SELECT expert_id FROM calls").scalar())
+    assert owner == 1

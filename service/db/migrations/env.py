@@ -28,6 +28,8 @@ def _database_url() -> str:
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        _foreign_keys_off_for_batch(connection)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -38,6 +40,26 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            _check_foreign_keys(connection)
+
+
+def _foreign_keys_off_for_batch(connection: Connection) -> None:
+    """Batch mode rebuilds a table (copy, DROP, rename). With foreign keys on, SQLite's DROP
+    TABLE first deletes every row, and ON DELETE CASCADE empties the child tables: rebuilding
+    `calls` wiped every wrap-up. The pragma works only outside a transaction, so it must be the
+    connection's first statement (pysqlite begins a transaction only before a write)."""
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    if connection.exec_driver_sql("PRAGMA foreign_keys").scalar() != 0:
+        raise RuntimeError("SQLite foreign keys could not be switched off for the migration: "
+                           "it must run on a fresh connection")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """What the switched-off checks would have caught: a migration must leave no dangling reference."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
 
 
 def _render_item(kind: str, obj: object, autogen_context: object) -> str | Literal[False]:
