@@ -28,30 +28,18 @@ from service.db.figures_queries import (
     call_ids,
     calls_per_expert_day,
     counts_per_expert_day,
-    day_start_utc,
     expert_filter,
-    fixed_offset,
-    local_day,
     numbers,
     planned_per_expert_day,
     tuned,
-    utc_range,
 )
-from service.db.figures_summary import FiguresSummary
+from service.db.figures_summary import FiguresSummary, days_span
 from service.db.models import Expert, PlannedCall
 from service.figures.compute import FigureTargets
 from service.figures.errors import UnknownScope
 from service.figures.freshness import stored_and_live
-from service.figures.model import DayAggregate, ExpertInfo, Period, PeriodKind, Scope, ScopeKind
+from service.figures.model import DayAggregate, ExpertInfo, Period, Scope, ScopeKind
 from service.figures.report import FiguresReport, build_report
-
-__all__ = ["FiguresRepository", "day_start_utc", "fixed_offset", "local_day", "utc_range"]
-
-
-def _span(first: date, last: date) -> Period:
-    """Part of a report's period as a Period (the queries take one; its kind is never shown)."""
-    return Period(PeriodKind.DAY, first, last)
-
 
 class FiguresRepository:
     """Reads for the control figures; every method groups in SQL."""
@@ -89,18 +77,19 @@ class FiguresRepository:
 
     async def _stored_part(self, scope: Scope, days: tuple[date, date] | None, tz: ZoneInfo,
                            now: datetime) -> tuple[list[DayAggregate], dict[str | None, int], dict[str | None, int]]:
-        await self.summary.refresh(tz, now, _span(*days) if days else None)
-        if days is None:
+        span = days_span(*days) if days else None
+        await self.summary.refresh(tz, now, span)
+        if span is None:
             return [], {}, {}
         aggregates, (topics, outcomes) = await asyncio.gather(
-            self.summary.day_aggregates(scope, _span(*days)), self.summary.distributions(scope, _span(*days)))
+            self.summary.day_aggregates(scope, span), self.summary.distributions(scope, span))
         return aggregates, topics, outcomes
 
     async def _live_part(self, scope: Scope, days: tuple[date, date] | None,
                          tz: ZoneInfo) -> tuple[list[DayAggregate], dict[str | None, int], dict[str | None, int]]:
         if days is None:
             return [], {}, {}
-        span = _span(*days)
+        span = days_span(*days)
         ids = await self.call_ids(span, tz)
         aggregates, topics, outcomes = await asyncio.gather(
             self.day_aggregates(scope, span, tz, ids), self.topics(scope, span, tz, ids), self.outcomes(scope, span, tz))

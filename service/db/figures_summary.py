@@ -80,7 +80,7 @@ class FiguresSummary:
                        if since is not None else set())
             days = days_to_rebuild(period.days if period else [], await _built_days(session), touched, today)
             for first, last in runs(days):
-                await _rebuild(session, dialect, _span(first, last), tz, now)
+                await _rebuild(session, dialect, days_span(first, last), tz, now)
             await session.execute(update(_STATE).where(_STATE.c.id == 1).values(tz=tz.key, watermark=now))
         return days
 
@@ -115,8 +115,8 @@ class FiguresSummary:
         return out["topic"], out["outcome"]
 
 
-def _span(first: date, last: date) -> Period:
-    """Days to rebuild as a Period (the queries take one; its kind is never shown)."""
+def days_span(first: date, last: date) -> Period:
+    """Days [first, last] as a Period (the queries take one; its kind is never shown)."""
     return Period(PeriodKind.DAY, first, last)
 
 

@@ -149,13 +149,9 @@ async def _context(request: web.Request, user: SignedInUser, *, for_saving: bool
 
 
 def _check_wrapup_access(ctx: WrapUpContext, user: SignedInUser, *, for_saving: bool) -> None:
-    """The call's owner fills the wrap-up in; supervisors may read it.
-
-    The owner is who held the extension when the call was recorded; a wrap-up saved by someone
-    else stays theirs too.
-    """
-    own = ctx.expert_id == user.id and (ctx.saved is None or ctx.saved.expert_id == user.id)
-    if not own and (for_saving or not user.is_supervisor):
+    """The call's owner (who held the extension when it was recorded) fills the wrap-up in, so only
+    they ever save one; supervisors may read it."""
+    if ctx.expert_id != user.id and (for_saving or not user.is_supervisor):
         raise forbidden("Это звонок другого Эксперта")
 
 

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from dialer.simulator import Scenario
-from service.app import create_app
-from service.appkeys import DB_SESSIONS, PBX
+from service.appkeys import DB_SESSIONS, PBX, SETTINGS
 from service.db.models import Call
 from service.settings import Settings
 from service.web import live as live_web
@@ -25,7 +23,7 @@ from service.web.live import LIVE_HUB
 from tests.integration.test_live_channel import (
     PASSWORD,
     Desk,
-    add_users_and_a_client,
+    running_desk,
     until,
 )
 from tests.service.web_helpers import add_user
@@ -35,27 +33,9 @@ from tests.service.web_helpers import add_user
 async def desk(db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Desk]:
     """maria (101), anna (102), olga the supervisor on her own phone (201); the simulator PBX."""
     monkeypatch.setattr(live_web, "PING_INTERVAL_S", 0.2)
-    settings = db_settings.model_copy(update={
-        "pbx": db_settings.pbx.model_copy(update={"mode": "simulator"}),
-        "simulator": db_settings.simulator.model_copy(update={"demo_load": False, "speed": 10.0}),
-        "recordings": db_settings.recordings.model_copy(update={"dir": tmp_path / "rec"}),
-        "service": db_settings.service.model_copy(update={"secret_key_file": tmp_path / "secret.key"}),
-    })
-    app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    await app[PBX].connection.wait_connected(5)
-    await add_users_and_a_client(app)
-    await add_user(settings, "olga", role="supervisor", extension="201", password=PASSWORD)
-    desk = Desk(f"http://127.0.0.1:{runner.addresses[0][1]}", app)
-    try:
+    async with running_desk(db_settings, tmp_path) as desk:
+        await add_user(desk.app[SETTINGS], "olga", role="supervisor", extension="201", password=PASSWORD)
         yield desk
-    finally:
-        for session in desk.sessions:
-            await session.close()
-        await runner.cleanup()
 
 
 async def csrf_of(desk: Desk, session: aiohttp.ClientSession) -> str:

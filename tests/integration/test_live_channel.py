@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,9 +135,9 @@ async def add_users_and_a_client(app: web.Application) -> None:
                                                            phone_e164=KNOWN_CALLER))
 
 
-@pytest.fixture
-async def desk(db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Desk]:
-    monkeypatch.setattr(live_web, "PING_INTERVAL_S", 0.2)  # a closed browser is noticed quickly
+@asynccontextmanager
+async def running_desk(db_settings: Settings, tmp_path: Path) -> AsyncIterator[Desk]:
+    """The real app on a free port with the simulator PBX connected, the users and a client added."""
     settings = db_settings.model_copy(update={
         "pbx": db_settings.pbx.model_copy(update={"mode": "simulator"}),
         "simulator": db_settings.simulator.model_copy(update={"demo_load": False, "speed": 10.0}),
@@ -158,6 +159,13 @@ async def desk(db_settings: Settings, tmp_path: Path, monkeypatch: pytest.Monkey
         for session in desk.sessions:
             await session.close()
         await runner.cleanup()
+
+
+@pytest.fixture
+async def desk(db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Desk]:
+    monkeypatch.setattr(live_web, "PING_INTERVAL_S", 0.2)  # a closed browser is noticed quickly
+    async with running_desk(db_settings, tmp_path) as desk:
+        yield desk
 
 
 async def test_an_experts_call_reaches_them_in_order_and_not_another_expert(desk: Desk) -> None:

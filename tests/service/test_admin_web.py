@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,9 @@ from service.db.engine import SessionMaker
 from service.db.models import Expert, ScriptVersion
 from service.db.plan import PlanRepository
 from service.db.users import LastAdminError, UsersRepository
-from service.passwords import hash_password, use_hasher
+from service.passwords import use_hasher
 from service.settings import Settings
-from service.web.desk_context import desk_day
-from tests.service.planning import at, item, plan, seed_portfolio
+from tests.service.planning import at, item, plan
 from tests.service.web_helpers import (
     DEFAULT_PASSWORD,
     HTML_ACCEPT,
@@ -29,6 +28,7 @@ from tests.service.web_helpers import (
     add_user,
     csrf_header,
     sign_in,
+    seed_signed_in_portfolio,
     use_cheap_hashes,
 )
 
@@ -50,14 +50,8 @@ class Office:
 async def office(db_sessions: SessionMaker, migrated_db: str, tmp_path: Path) -> AsyncIterator[Office]:
     """ivanova (Expert 101) has K-3 «Обучение» today; smirnova supervises; root is the admin."""
     previous = use_cheap_hashes()
-    settings = Settings.model_validate({"database": {"url": migrated_db},
-                                        "recordings": {"dir": str(tmp_path / "rec")}})
-    await seed_portfolio(db_sessions)
-    users = UsersRepository(db_sessions)
-    for login in ("ivanova", "petrov", "smirnova"):
-        await users.set_password_hash(login, hash_password(DEFAULT_PASSWORD))
+    settings, day = await seed_signed_in_portfolio(db_sessions, migrated_db, tmp_path / "rec")
     await add_user(settings, "root", role="admin", extension=None, full_name="Админов Админ")
-    day = desk_day(settings, datetime.now(UTC)).day
     await PlanRepository(db_sessions).save_plan(plan(day, item("K-3", "C-2", at(day, 11, 0), topic="Обучение")))
     ids = {v.contact_external_id or "": v.public_id for v in await PlanRepository(db_sessions).list_plan(day)}
     yield Office(settings, db_sessions, day, ids)

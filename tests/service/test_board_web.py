@@ -23,21 +23,19 @@ from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
 from service.db.models import Expert, ExpertAbsence
 from service.db.plan import PlanRepository
-from service.db.users import UsersRepository
-from service.passwords import hash_password, use_hasher
+from service.passwords import use_hasher
 from service.settings import Settings
 from service.web.board import NO_OWN_EXTENSION, NO_PBX, UNKNOWN_MODE
-from service.web.desk_context import desk_day
 from service.web.live import LIVE_HUB
 from tests.service.builders import closed_call
-from tests.service.planning import at, item, plan, seed_portfolio
+from tests.service.planning import at, item, plan
 from tests.service.web_helpers import (
-    DEFAULT_PASSWORD,
     HTML_ACCEPT,
     JSON_ACCEPT,
     add_user,
     csrf_header,
     sign_in,
+    seed_signed_in_portfolio,
     use_cheap_hashes,
 )
 
@@ -52,13 +50,7 @@ class Board:
 async def board(db_sessions: SessionMaker, migrated_db: str, tmp_path: Path) -> AsyncIterator[Board]:
     """ivanova (101, K-1..K-3 planned) and petrov (102, K-6); smirnova supervises without an extension."""
     previous = use_cheap_hashes()
-    settings = Settings.model_validate({"database": {"url": migrated_db},
-                                        "recordings": {"dir": str(tmp_path / "rec")}})
-    await seed_portfolio(db_sessions)
-    users = UsersRepository(db_sessions)
-    for login in ("ivanova", "petrov", "smirnova"):
-        await users.set_password_hash(login, hash_password(DEFAULT_PASSWORD))
-    day = desk_day(settings, datetime.now(UTC)).day
+    settings, day = await seed_signed_in_portfolio(db_sessions, migrated_db, tmp_path / "rec")
     await PlanRepository(db_sessions).save_plan(plan(
         day, item("K-1", "C-1", at(day, 9, 30)), item("K-2", "C-1", at(day, 10, 0)),
         item("K-3", "C-2", at(day, 11, 0)), item("K-6", "C-4", at(day, 9, 0), expert="petrov")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,8 @@ from service.db.plan import PlanRepository
 from service.db.users import UsersRepository
 from service.passwords import hash_password
 from service.settings import Settings
-from service.web.desk_context import desk_day
 from tests.service.builders import closed_call
-from tests.service.planning import at, item, plan, seed_portfolio
+from tests.service.planning import at, item, plan
 from tests.service.web_helpers import (
     DEFAULT_PASSWORD,
     HTML_ACCEPT,
@@ -36,6 +35,7 @@ from tests.service.web_helpers import (
     csrf_header,
     csrf_token,
     sign_in,
+    seed_signed_in_portfolio,
     use_cheap_hashes,
 )
 
@@ -53,13 +53,7 @@ class Desk:
 async def desk(db_sessions: SessionMaker, migrated_db: str, tmp_path: Path) -> AsyncIterator[Desk]:
     """ivanova (101) has K-1, K-2, K-3 planned today; petrov (102) has K-6; smirnova supervises."""
     previous = use_cheap_hashes()
-    settings = Settings.model_validate({"database": {"url": migrated_db},
-                                        "recordings": {"dir": str(tmp_path / "rec")}})
-    await seed_portfolio(db_sessions)
-    users = UsersRepository(db_sessions)
-    for login in ("ivanova", "petrov", "smirnova"):
-        await users.set_password_hash(login, hash_password(DEFAULT_PASSWORD))
-    day = desk_day(settings, datetime.now(UTC)).day
+    settings, day = await seed_signed_in_portfolio(db_sessions, migrated_db, tmp_path / "rec")
     await PlanRepository(db_sessions).save_plan(plan(
         day,
         item("K-2", "C-1", at(day, 10, 0), previous_comment="просила прислать обзор"),

@@ -247,6 +247,6 @@ async def test_the_experts_import_reads_the_group(db_sessions: SessionMaker) -> 
 ])
 def test_a_fixed_offset_only_when_the_zone_keeps_it_over_the_period(zone: str, first: date, last: date,
                                                                     offset: str | None) -> None:
-    from service.db.figures import fixed_offset
+    from service.db.figures_queries import fixed_offset
 
     assert fixed_offset(Period(PeriodKind.MONTH, first, last), ZoneInfo(zone)) == offset

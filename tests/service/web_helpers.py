@@ -14,16 +14,20 @@ cookie jar keeps the session; send `Accept: text/html` (HTML_ACCEPT) to be treat
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 
-from service.db.engine import create_engine, create_sessionmaker
+from service.db.engine import SessionMaker, create_engine, create_sessionmaker
 from service.db.users import UserRow, UsersRepository
 from service.passwords import hash_password, use_hasher
 from service.settings import Settings
+from service.web.desk_context import desk_day
 from service.web.keys import CSRF_FIELD, CSRF_HEADER
+from tests.service.planning import seed_portfolio
 
 DEFAULT_PASSWORD = "correct horse"
 HTML_ACCEPT = {"Accept": "text/html,application/xhtml+xml"}
@@ -75,3 +79,15 @@ async def session_csrf_token(client: TestClient) -> str:
     assert response.status == 200, f"not signed in: {response.status}"
     token: str = (await response.json())["csrf_token"]
     return token
+
+
+async def seed_signed_in_portfolio(sessions: SessionMaker, database_url: str,
+                                   recordings_dir: Path) -> tuple[Settings, date]:
+    """tests/service/planning.py's portfolio, its three users able to sign in; the settings and the desk day."""
+    settings = Settings.model_validate({"database": {"url": database_url},
+                                        "recordings": {"dir": str(recordings_dir)}})
+    await seed_portfolio(sessions)
+    users = UsersRepository(sessions)
+    for login in ("ivanova", "petrov", "smirnova"):
+        await users.set_password_hash(login, hash_password(DEFAULT_PASSWORD))
+    return settings, desk_day(settings, datetime.now(UTC)).day
