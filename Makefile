@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test bench migrate install
+.PHONY: run test bench migrate install browser
 
 run: migrate
 	$(BIN)/dsdesk run
 
-test: migrate
+test: migrate browser
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: migrate
@@ -33,3 +33,20 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
 	touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (never `playwright install`). As root it is installed
+# through apt when missing; otherwise the run stops here, before any test, saying what to do.
+DSDESK_CHROMIUM ?= /usr/bin/chromium
+export DSDESK_CHROMIUM
+browser:
+	@if [ -x "$(DSDESK_CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Chromium is missing: installing Debian's chromium and chromium-driver"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	else \
+		echo "The browser tests need Debian's Chromium at $(DSDESK_CHROMIUM)." >&2; \
+		echo "Install it once as root:  sudo apt-get install -y chromium chromium-driver" >&2; \
+		echo "(or point DSDESK_CHROMIUM=/path/to/chromium at another build), then run make test again." >&2; \
+		exit 1; \
+	fi

@@ -135,9 +135,12 @@ class DsAmiClient(AMIClient):  # type: ignore[misc]  # untyped library
         self._thread.start()
 
     def _read_banner(self, sock: socket.socket) -> tuple[str, bytes]:
-        buf = b""
+        # One deadline for the whole line: a per-read timeout let a peer sending a byte now and
+        # then hold the connect (and a close() waiting for it) for minutes.
+        buf, deadline = b"", time.monotonic() + self._timeout
         while b"\r\n" not in buf and len(buf) < BANNER_LIMIT:
             try:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 chunk = sock.recv(BANNER_LIMIT)
             except TimeoutError as e:
                 raise AmiBannerError(f"no AMI banner from {self.where} within {self._timeout} s (got {buf!r})") from e
@@ -211,7 +214,7 @@ class DsAmiClient(AMIClient):  # type: ignore[misc]  # untyped library
             for batch, received_at in self._next_pack():
                 self._dispatch(batch, received_at)
         except OSError as e:
-            self._note_close(AmiConnectionError(f"AMI connection to {self.where} broke: {e}"), e)
+            self._note_close(AmiConnectionError(f"AMI connection to {self.where} broke{self._midway()}: {e}"), e)
         except Exception as e:  # a bug of ours: report it as a drop so the session reconnects
             log.exception("AMI reader for %s failed", self.where)
             self._note_close(AmiConnectionError(f"AMI reader for {self.where} failed: {e!r}"), e)
@@ -233,8 +236,12 @@ class DsAmiClient(AMIClient):  # type: ignore[misc]  # untyped library
                 return
             data = self._socket.recv(self._buffer_size)
             if not data:
-                self._note_close(AmiConnectionError(f"AMI server {self.where} closed the connection"))
+                self._note_close(AmiConnectionError(f"AMI server {self.where} closed the connection{self._midway()}"))
                 return
+
+    def _midway(self) -> str:
+        unfinished = self._splitter.unfinished_bytes
+        return f" in the middle of a frame ({unfinished} bytes of it dropped)" if unfinished else ""
 
     def _parse_chunk(self, data: bytes) -> list[Message]:
         batch: list[Message] = []

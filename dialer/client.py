@@ -291,18 +291,41 @@ class AmiConnection:
         await self._run_hook("on_disconnected", self.on_disconnected, error)
 
     async def _keepalive(self, link: _Link) -> None:
-        o = self.options
         while True:
-            await asyncio.sleep(o.ping_interval)
-            try:
-                await self._request(link, actions.ping(), o.ping_timeout)
-            except AmiActionTimeout as e:
-                if time.monotonic() - link.client.last_received_mono < o.ping_timeout:
-                    continue  # bytes keep arriving: the Pong is only queued behind a backlog of events
-                self._kill(link, caused(AmiConnectionError(f"no Pong within {o.ping_timeout} s: connection dead"), e))
+            await asyncio.sleep(self.options.ping_interval)
+            error = await self._ping(link)
+            if error is not None:
+                self._kill(link, error)  # `_serve` logs why and the supervisor reconnects
                 return
-            except DialerError:
-                return  # the link is already going down
+
+    async def _ping(self, link: _Link) -> DialerError | None:
+        """One keepalive Ping: None when its Pong came back, else why the link is dead.
+
+        A silent peer is dead after `ping_timeout`. While bytes keep arriving the Pong may be
+        queued behind a backlog of events, so it gets until `action_timeout`, and no longer:
+        a peer trickling bytes without ever answering is not a live PBX.
+        """
+        o = self.options
+        bound = max(o.ping_timeout, o.action_timeout)
+        ping = asyncio.ensure_future(self._request(link, actions.ping(), bound))
+        try:
+            while not ping.done():
+                await asyncio.wait({ping}, timeout=o.ping_timeout)
+                quiet = time.monotonic() - link.client.last_received_mono
+                if not ping.done() and quiet >= o.ping_timeout:
+                    late = AmiActionTimeout(f"AMI Ping got no response within {o.ping_timeout} s")
+                    return caused(AmiConnectionError(f"no Pong within {o.ping_timeout} s and nothing else "
+                                                     f"received for {quiet:.1f} s: connection dead"), late)
+            ping.result()
+        except AmiActionTimeout as e:
+            return caused(AmiConnectionError(f"no Pong within {bound} s although bytes kept arriving (the last "
+                                             f"{time.monotonic() - link.client.last_received_mono:.1f} s ago): "
+                                             "the peer is stalled or hostile; connection dead"), e)
+        except DialerError:
+            pass  # the link is already going down
+        finally:
+            ping.cancel()
+        return None
 
     async def _run_hook(self, name: str, hook: Callable[[Any], Awaitable[None]] | None, arg: object) -> None:
         if hook is None:

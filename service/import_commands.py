@@ -1,7 +1,8 @@
 """`dsdesk import KIND FILE` for every import kind, and `dsdesk experts absent|absences`.
 
 A file with bad rows, an unreadable file or an unknown Expert exits with status 2 and lists
-every problem on stderr (row, column, value, reason); nothing is written then.
+the problems on stderr in Russian (row, column, value, reason; the first 10,000, then how many
+more); nothing is written then.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from service.cli import command
 from service.errors import UnknownExpertError
 from service.imports import cells
 from service.imports.errors import FileFormatError, RowsRejected
+from service.imports.limits import show
 from service.imports.schemas import KINDS
 from service.settings import Settings
 
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
     from service.db.engine import SessionMaker
 
 USAGE_ERROR = 2
-MAX_LISTED_ERRORS = 10_000  # beyond this the list stops being read; the count is still given
 
 
 @asynccontextmanager
@@ -70,10 +71,10 @@ def _import_command(kind: str) -> Callable[[argparse.Namespace, Settings], Corou
 def _rejected(kind: str, path: Path, error: RowsRejected) -> int:
     out = sys.stderr
     print(f"dsdesk import {kind}: {path}: {error}", file=out)
-    for row_error in error.errors[:MAX_LISTED_ERRORS]:
+    for row_error in error.errors:  # the runner keeps the first MAX_KEPT_ERRORS and counts the rest
         print(f"  {row_error}", file=out)
-    if len(error.errors) > MAX_LISTED_ERRORS:
-        print(f"  … and {len(error.errors) - MAX_LISTED_ERRORS} more", file=out)
+    if error.total > len(error.errors):
+        print(f"  … и ещё {show(error.total - len(error.errors))}", file=out)
     return USAGE_ERROR
 
 

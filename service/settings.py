@@ -225,6 +225,9 @@ class ServiceSettings(_Section):
     secret_key_file: Path = Path("var/secret.key")
     secure_cookies: bool = False  # true when DS Desk is served over HTTPS
     session_hours: float = Field(default=12.0, gt=0)  # a sign-in lasts this long (a working day)
+    # A refused sign-in (429) is answered only after this many seconds: a flood of guesses then
+    # waits on its sockets instead of taking the CPU from the Experts' pages. 0: answer at once.
+    login_refusal_delay_s: float = Field(default=2.0, ge=0, le=30)
 
 
 DEFAULT_TOPICS = (

@@ -24,6 +24,8 @@ ANY_CONTACT = "contact"
 CONTACT_RESULTS = ("contact_made", "refused")
 YES_NO = {"yes": True, "no": False, "да": True, "нет": False, "1": True, "0": False}
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+# A day outside these years is a typo or a probe: 0001-01-01 in Moscow time is not even a UTC instant.
+YEARS = (2000, 2100)
 MAX_TEXT = 100
 _EXTENSION = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 _MINUTES = re.compile(r"^(\d{1,4})(?:[.,](\d{1,2}))?$")
@@ -153,12 +155,15 @@ def _day(name: str, value: str | None, today: date) -> date | FilterError | None
         return today
     if value.lower() in ("yesterday", "вчера"):
         return today - timedelta(days=1)
+    label = "«с»" if name == "from" else "«по»"
     for pattern in DATE_FORMATS:
         try:
-            return datetime.strptime(value, pattern).date()
+            day = datetime.strptime(value, pattern).date()
         except ValueError:
             continue
-    label = "«с»" if name == "from" else "«по»"
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            return FilterError(name, f"Дата {label}: нужна дата между {YEARS[0]} и {YEARS[1]} годом")
+        return day
     return FilterError(name, f"Дата {label}: нужна дата вида 25.12.2026 или 2026-12-25")
 
 

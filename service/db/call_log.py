@@ -12,7 +12,7 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -193,21 +193,44 @@ class CallLogRepository:
 
 
 # ---- cursor ------------------------------------------------------------------------------
+MAX_CURSOR_CHARS = 200
+MAX_POSITION = 10**9
+MAX_CALL_ID = 2**63 - 1  # BIGINT
+CURSOR_YEARS = (2000, 2100)
+
+
 def encode_cursor(position: int, started_at: datetime, call_id: int) -> str:
     raw = f"{position}|{started_at.isoformat()}|{call_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[int, tuple[datetime, int]]:
+    """The cursor's parts; BadCursor for anything encode_cursor could not have made.
+
+    A cursor comes from the URL, so every part is bounded before it reaches the database: a
+    23-digit id or a year-1 time with a +14:00 offset overflowed the drivers (500s).
+    """
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        position, moment, call_id = raw.split("|")
+        position_text, moment, call_id_text = raw.split("|")
+        position, call_id = _bounded_int(position_text, MAX_POSITION), _bounded_int(call_id_text, MAX_CALL_ID)
         started_at = datetime.fromisoformat(moment)
-        if started_at.tzinfo is None or int(position) < 0:
-            raise ValueError("naive time or negative position")
-        return int(position), (started_at, int(call_id))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
-        raise BadCursor(cursor) from e
+        if started_at.tzinfo is None or not CURSOR_YEARS[0] <= started_at.year <= CURSOR_YEARS[1]:
+            raise ValueError("naive time or a year no call was made in")
+        return position, (started_at.astimezone(UTC), call_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as e:
+        raise BadCursor(cursor[:100]) from e
+
+
+def _bounded_int(text: str, maximum: int) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)):
+        raise ValueError(f"not a number up to {maximum}")
+    value = int(text)
+    if value > maximum:
+        raise ValueError(f"over {maximum}")
+    return value
 
 
 # ---- the query ----------------------------------------------------------------------------

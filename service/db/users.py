@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
@@ -136,9 +136,15 @@ class UsersRepository:
         return await self._change_keeping_an_admin(
             user_id, full_name=full_name, role=role, extension=extension, group_name=group_name)
 
-    async def set_active(self, user_id: int, active: bool) -> bool:
-        """False when there is no such user; LastAdminError when it would deactivate the last admin."""
-        return await self._change_keeping_an_admin(user_id, active=active)
+    async def set_active(self, user_id: int, active: bool, now: datetime | None = None) -> bool:
+        """False when there is no such user; LastAdminError when it would deactivate the last admin.
+
+        Deactivating also signs the user out everywhere: reactivating them later must not bring
+        an old cookie back to life (a reactivated user signs in afresh).
+        """
+        if active:
+            return await self._change_keeping_an_admin(user_id, active=True)
+        return await self._change_keeping_an_admin(user_id, active=False, signed_out_at=now or datetime.now(UTC))
 
     async def _change_keeping_an_admin(self, user_id: int, **values: object) -> bool:
         """One transaction: the admins are locked (PostgreSQL) so two admins cannot demote each other at once."""

@@ -1,7 +1,8 @@
 """A figures report as an XLSX workbook: Russian headers, numbers as numbers, dates as dates. Pure.
 
 One sheet per table; the header row is frozen; off-target figures are filled the way the page
-colours them. Durations are Excel times shown as [m]:ss, shares as 0.0 %.
+colours them. Durations are Excel times shown as [m]:ss, shares as 0.0 %. Names come from the
+CRM import: every row goes through `_append`, so no text becomes a formula (exports_safety).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service.exports_safety import spreadsheet_row
 from service.figures.compute import ratio
 from service.figures.model import PERIOD_LABELS, STATUS_LABELS, FigureRow, Status, Totals
 from service.figures.report import FiguresReport, show_target
@@ -49,12 +51,12 @@ def xlsx_name(report: FiguresReport) -> str:
 
 
 def _sheet(sheet: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
-    sheet.append([header for header, _, _ in columns])
+    _append(sheet, [header for header, _, _ in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for values in rows:
-        sheet.append(list(values))
+        _append(sheet, values)
     for index, (_, number_format, width) in enumerate(columns, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = width
@@ -62,6 +64,18 @@ def _sheet(sheet: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence[
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = number_format
     sheet.freeze_panes = "A2"
+
+
+def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
+    """The one way a row gets into a sheet: formula-like text apostrophed, every text cell typed as text.
+
+    openpyxl makes any string starting with `=` a formula; after the apostrophe none does, and
+    the explicit type keeps it so should the rule in exports_safety ever change.
+    """
+    sheet.append(spreadsheet_row(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _value(row: FigureRow, value: float | None) -> float | None:

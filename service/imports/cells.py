@@ -1,7 +1,8 @@
 """One cell → one typed value, or CellError saying why not. Pure.
 
 A cell is what a reader gives: `str` from CSV; `str`, `int`, `float`, `bool`, `datetime`,
-`date` or `time` from XLSX. Empty cells never get here (the validator handles them).
+`date` or `time` from XLSX. Empty cells never get here (the validator handles them); every
+other cell passes `check_text` before its column's parser. The reasons are shown to the user.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.numbers import normalise_number
+from service.imports.limits import MAX_CELL_CHARS, show
 
 Parser = Callable[[object], Any]
 
@@ -26,6 +28,9 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE_SEPARATORS = re.compile(r"[,;]")
 _TRUE = frozenset({"1", "да", "true"})
 _FALSE = frozenset({"0", "нет", "false"})
+# C0 controls except tab, LF and CR (a cell may hold lines), DEL and the C1 controls: invisible,
+# never typed on purpose, and NUL cannot even be stored in PostgreSQL text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 5, 15  # an extension-like short number … E.164's limit
 
 
@@ -35,6 +40,18 @@ class CellError(ValueError):
 
 def is_empty(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def check_text(raw: object) -> None:
+    """Any text cell, whatever its column: at most MAX_CELL_CHARS, no control characters."""
+    if not isinstance(raw, str):
+        return
+    if len(raw) > MAX_CELL_CHARS:
+        raise CellError(f"длиннее {show(MAX_CELL_CHARS)} знаков (предел для ячейки)")
+    found = _CONTROL.search(raw)
+    if found:
+        raise CellError(f"недопустимый управляющий символ U+{ord(found[0]):04X} "
+                        f"(знак {show(found.start() + 1)}): уберите его из файла")
 
 
 def display(raw: object) -> str:
@@ -59,7 +76,7 @@ def bounded_text(limit: int) -> Parser:
     def parse(raw: object) -> str:
         value = text(raw)
         if len(value) > limit:
-            raise CellError(f"longer than {limit} characters")
+            raise CellError(f"длиннее {limit} знаков")
         return value
     return parse
 
@@ -69,7 +86,7 @@ def code(limit: int = 64) -> Parser:
     def parse(raw: object) -> str:
         value = bounded_text(limit)(raw)
         if any(ch.isspace() for ch in value):
-            raise CellError("must not contain spaces")
+            raise CellError("пробелов быть не должно")
         return value
     return parse
 
@@ -79,7 +96,7 @@ def choice(options: Mapping[str, str]) -> Parser:
     def parse(raw: object) -> str:
         found = options.get(text(raw).casefold())
         if found is None:
-            raise CellError(f"must be one of {', '.join(dict.fromkeys(options.values()))}")
+            raise CellError(f"допустимо одно из: {', '.join(dict.fromkeys(options.values()))}")
         return found
     return parse
 
@@ -98,8 +115,8 @@ def parse_date(raw: object) -> date:
         if ru:
             return date(int(ru[3]), int(ru[2]), int(ru[1]))
     except ValueError as e:
-        raise CellError("no such date") from e
-    raise CellError("not a date (YYYY-MM-DD or DD.MM.YYYY)")
+        raise CellError("нет такой даты") from e
+    raise CellError("не дата (ГГГГ-ММ-ДД или ДД.ММ.ГГГГ)")
 
 
 def parse_time(raw: object) -> time:
@@ -110,11 +127,11 @@ def parse_time(raw: object) -> time:
         return raw
     match = _TIME.fullmatch(text(raw))
     if match is None:
-        raise CellError("not a time (HH:MM)")
+        raise CellError("не время (ЧЧ:ММ)")
     try:
         return time(int(match[1]), int(match[2]), int(match[3] or 0))
     except ValueError as e:
-        raise CellError("no such time") from e
+        raise CellError("нет такого времени") from e
 
 
 def parse_bool(raw: object) -> bool:
@@ -126,46 +143,46 @@ def parse_bool(raw: object) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise CellError("not a yes/no value (1/0, да/нет, true/false)")
+    raise CellError("не «да/нет» (1/0, да/нет, true/false)")
 
 
 def integer(minimum: int | None = None, maximum: int | None = None) -> Parser:
     def parse(raw: object) -> int:
         value = _to_int(raw)
         if minimum is not None and value < minimum:
-            raise CellError(f"must be at least {minimum}")
+            raise CellError(f"должно быть не меньше {minimum}")
         if maximum is not None and value > maximum:
-            raise CellError(f"must be at most {maximum}")
+            raise CellError(f"должно быть не больше {maximum}")
         return value
     return parse
 
 
 def _to_int(raw: object) -> int:
     if isinstance(raw, bool):
-        raise CellError("not a whole number")
+        raise CellError("не целое число")
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
     value = _SPACES.sub("", text(raw))
     if not _INTEGER.fullmatch(value):
-        raise CellError("not a whole number")
+        raise CellError("не целое число")
     return int(value)
 
 
 def money(raw: object) -> Decimal:
     """Roubles with kopecks: «1 234,50», «1234.5», an XLSX number; rounded to kopecks."""
     if isinstance(raw, bool):
-        raise CellError("not a number")
+        raise CellError("не число")
     value = str(raw) if isinstance(raw, (int, float)) else _SPACES.sub("", text(raw))
     if "," in value and "." in value:
-        raise CellError("not a number (use one decimal separator, no thousands commas)")
+        raise CellError("не число (копейки — после одной запятой или точки, тысячи — через пробел)")
     try:
         number = Decimal(value.replace(",", "."))
     except InvalidOperation as e:
-        raise CellError("not a number") from e
+        raise CellError("не число") from e
     if not number.is_finite():
-        raise CellError("not a number")
+        raise CellError("не число")
     return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -175,7 +192,7 @@ def timezone(raw: object) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise CellError("unknown time zone (expected an IANA name such as Europe/Moscow)") from e
+        raise CellError("неизвестный часовой пояс (нужно имя IANA, например Europe/Moscow)") from e
     return value
 
 
@@ -185,14 +202,14 @@ def phone(raw: object) -> tuple[str, str]:
     first = next((p for p in _PHONE_SEPARATORS.split(given) if p.strip()), "")
     normalised = normalise_number(first)
     if normalised is None or not MIN_PHONE_DIGITS <= len(normalised) <= MAX_PHONE_DIGITS:
-        raise CellError("not a phone number")
+        raise CellError("не номер телефона")
     return given, normalised
 
 
 def email(raw: object) -> str:
     value = bounded_text(255)(raw)
     if not _EMAIL.fullmatch(value):
-        raise CellError("not an e-mail address")
+        raise CellError("не адрес электронной почты")
     return value
 
 
@@ -202,7 +219,7 @@ def inn(raw: object) -> str:
     if isinstance(raw, (int, float)) and len(value) in (9, 11):
         value = "0" + value  # a number cell drops the leading zero of regions 01–09
     if not value.isdigit() or len(value) not in (10, 12):
-        raise CellError("an INN has 10 or 12 digits")
+        raise CellError("в ИНН 10 или 12 цифр")
     return value
 
 
@@ -210,5 +227,5 @@ def extension(raw: object) -> str:
     """A PBX extension: 2 to 6 digits (what the Expert channel pattern recognises)."""
     value = text(raw)
     if not value.isdigit() or not 2 <= len(value) <= 6:
-        raise CellError("an extension has 2 to 6 digits")
+        raise CellError("во внутреннем номере от 2 до 6 цифр")
     return value

@@ -1,6 +1,10 @@
 """Files → a header and numbered rows. CSV (UTF-8 with or without BOM, or Windows-1251; `;` or
 `,`, both detected) and XLSX (openpyxl, read-only). Rows can be read more than once (the
 runner validates in one pass and writes in a second) without holding the file in memory.
+
+A file is untrusted: it is read within the budgets of limits.py (its size, its rows and
+columns, a CSV row's length; an XLSX is checked by xlsx_guard before openpyxl opens it), and
+whatever breaks one, or cannot be read at all, is a FileFormatError saying so in Russian.
 """
 
 from __future__ import annotations
@@ -8,22 +12,28 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Collection, Iterator
+import warnings
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol, TypeVar
 
 from service.imports import cells
-from service.imports.errors import FileFormatError
+from service.imports.errors import FileFormatError, quote
+from service.imports.limits import MAX_COLUMNS, MAX_FILE_BYTES, MAX_LINE_CHARS, MAX_ROWS, show, show_bytes
+from service.imports.xlsx_guard import scan_workbook
 
 Row = dict[str, object]
 NumberedRow = tuple[int, Row]  # (row number as the user sees it, header = 1; cells by column)
+T = TypeVar("T")
 
 _CHUNK = 1 << 20
 _SAMPLE = 64 * 1024
 _DELIMITERS = ";,"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (Excel 97–2003)
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # the UTF-32 ones start the same way
+_XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
 class Table(Protocol):
@@ -40,14 +50,19 @@ class Table(Protocol):
 def open_table(path: Path, known_columns: Collection[str], sheet: str | None = None) -> Table:
     """A CSV or XLSX table; `known_columns` helps pick the CSV delimiter, `sheet` the XLSX sheet."""
     try:
+        size = path.stat().st_size
         with path.open("rb") as file:
             head = file.read(_SAMPLE)
     except OSError as e:
-        raise FileFormatError(f"cannot read {path}: {e.strerror or e}") from e
+        raise FileFormatError(f"файл не читается: {e.strerror or e}") from e
+    if size > MAX_FILE_BYTES:
+        raise FileFormatError(f"файл больше {show_bytes(MAX_FILE_BYTES)} (предел импорта): разделите его на части")
     if head.startswith(_OLE_MAGIC):
-        raise FileFormatError("an old .xls workbook: save it as .xlsx or CSV")
+        raise FileFormatError("старая книга Excel (.xls): сохраните её как .xlsx или CSV")
     if head.startswith(_ZIP_MAGIC):
         return XlsxTable.open(path, sheet)
+    if path.suffix.lower() in _XLSX_SUFFIXES:
+        raise FileFormatError("файл назван .xlsx, но это не книга Excel (не ZIP-архив)")
     return CsvTable.open(path, head, known_columns)
 
 
@@ -60,22 +75,91 @@ class CsvTable:
 
     @classmethod
     def open(cls, path: Path, head: bytes, known_columns: Collection[str]) -> CsvTable:
-        encoding = detect_encoding(path)
+        encoding = detect_encoding(path, head)
         sample = head.decode(encoding, errors="ignore")  # a cut multibyte tail is harmless here
         if not sample.strip():
-            raise FileFormatError("the file is empty: the first row must name the columns")
+            raise FileFormatError("файл пуст: в первой строке должны быть названия столбцов")
         delimiter = detect_delimiter(sample, known_columns)
         first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
-        return cls(path, encoding, delimiter, clean_header(first))
+        return cls(path, encoding, delimiter, checked_header(clean_header(first)))
 
     def rows(self) -> Iterator[NumberedRow]:
         with self.path.open(encoding=self.encoding, newline="") as file:
-            reader = csv.reader(file, delimiter=self.delimiter)
-            next(reader, None)
-            # A record is a row as a spreadsheet shows it, even when a quoted cell spans lines.
-            for number, cells_ in enumerate(reader, start=2):
-                if any(cell.strip() for cell in cells_):
-                    yield number, dict(zip(self.header, cells_))
+            lines = _Lines(file)
+            reader = csv.reader(lines, delimiter=self.delimiter)
+            number = 1  # the header
+            try:
+                next(reader, None)
+                lines.record = []
+                # A record is a row as a spreadsheet shows it, even when a quoted cell spans lines.
+                for number, cells_ in enumerate(reader, start=2):
+                    lines.record = []
+                    if number > MAX_ROWS + 1:
+                        raise FileFormatError(too_many_rows())
+                    if any(cell.strip() for cell in cells_):
+                        yield number, dict(zip(self.header, cells_))
+            except csv.Error as e:  # a field over the csv module's own limit (131,072 characters)
+                raise FileFormatError(self._unreadable(number + 1, "".join(lines.record))) from e
+            except _RowTooLong as e:
+                raise FileFormatError(f"строка {number + 1} длиннее {show(MAX_LINE_CHARS)} знаков "
+                                      f"(предел импорта для одной строки)") from e
+
+    def _unreadable(self, number: int, record: str) -> str:
+        limit = csv.field_size_limit()
+        index = long_field(record, self.delimiter, limit)
+        column = self.header[index] if index < len(self.header) else f"№ {index + 1} (без названия)"
+        return (f"строка {number}, столбец {column}: ячейка длиннее {show(limit)} знаков "
+                f"(предел чтения CSV) — не закрыта кавычка? Дальше файл не читается")
+
+
+class _RowTooLong(Exception):
+    pass
+
+
+class _Lines:
+    """The file's lines for csv.reader, remembering those of the record being read.
+
+    `readline` with a size never reads more than the budget, so a file with no line ends is
+    refused after MAX_LINE_CHARS instead of being read into memory whole.
+    """
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+        self.record: list[str] = []
+        self._size = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if not self.record:
+            self._size = 0
+        line = self._file.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self._size += len(line)
+        if self._size > MAX_LINE_CHARS:
+            raise _RowTooLong
+        self.record.append(line)
+        return line
+
+
+def long_field(record: str, delimiter: str, limit: int) -> int:
+    """Index of the first field of a CSV record's text longer than `limit` (quotes followed as the
+    csv module does); the field the text ends in when none is."""
+    index, length, state = 0, 0, "start"
+    for char in record:
+        if state == "quoted":
+            state, length = ("closed", length) if char == '"' else (state, length + 1)
+        elif char == '"' and state in ("start", "closed"):
+            state, length = "quoted", length + (state == "closed")  # a doubled quote is one character
+        elif char == delimiter:
+            index, length, state = index + 1, 0, "start"
+        else:
+            state, length = "plain", length + 1
+        if length > limit:
+            break
+    return index
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,36 +167,81 @@ class XlsxTable:
     path: Path
     sheet: str
     header: tuple[str, ...]
+    last_row: int  # the last row holding a value: the sheet's claimed size is never trusted
 
     @classmethod
     def open(cls, path: Path, wanted: str | None) -> XlsxTable:
+        last_row = scan_workbook(path)
+        if last_row > MAX_ROWS + 1:
+            raise FileFormatError(too_many_rows())
         workbook = _load_workbook(path)
         try:
             names = workbook.sheetnames
+            if not names:
+                raise FileFormatError("в книге нет ни одного листа")
             sheet = wanted if wanted is not None and wanted in names else names[0]
-            first = next(workbook[sheet].iter_rows(max_row=1, values_only=True), ())
+            first = _read(lambda: next(workbook[sheet].iter_rows(
+                max_row=1, max_col=MAX_COLUMNS + 1, values_only=True), ()))
         finally:
             workbook.close()
-        return cls(path, sheet, clean_header([cells.text(v) for v in first]))
+        names_ = clean_header([cells.text(v) for v in first])
+        return cls(path, sheet, checked_header(names_[:_width(names_)]), last_row)
 
     def rows(self) -> Iterator[NumberedRow]:
+        if self.last_row < 2 or not self.header:
+            return
         workbook = _load_workbook(self.path)
         try:
-            values = workbook[self.sheet].iter_rows(min_row=2, values_only=True)
-            for number, row in enumerate(values, start=2):
+            # Bounded by the rows that hold values and the header's columns, not by the sheet's
+            # claimed dimension (Excel counts formatted empty rows, up to 1,048,576 of them).
+            values = _read(lambda: workbook[self.sheet].iter_rows(
+                min_row=2, max_row=self.last_row, max_col=len(self.header), values_only=True))
+            for number, row in enumerate(_guarded(values), start=2):
                 if any(not cells.is_empty(v) for v in row):
                     yield number, dict(zip(self.header, row))
         finally:
             workbook.close()
 
 
+def _width(names: tuple[str, ...]) -> int:
+    """Without the empty cells that end the header (the claimed dimension pads them)."""
+    width = len(names)
+    while width and not names[width - 1]:
+        width -= 1
+    return width
+
+
 def _load_workbook(path: Path):  # type: ignore[no-untyped-def]  # openpyxl has no stubs here
     from openpyxl import load_workbook  # imported on use: CSV imports never pay for it
 
+    with warnings.catch_warnings():  # "no default style", "extension not supported": not the user's concern
+        warnings.simplefilter("ignore", UserWarning)
+        return _read(lambda: load_workbook(path, read_only=True, data_only=True))
+
+
+def _read(step: Callable[[], T]) -> T:
+    """One openpyxl step; whatever it raises means the workbook cannot be read."""
     try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # zipfile/KeyError/InvalidFileException: all mean "not a workbook"
-        raise FileFormatError(f"not a readable XLSX workbook: {e}") from e
+        return step()
+    except FileFormatError:
+        raise
+    except Exception as e:  # zipfile, KeyError, XML and value errors: all mean "not a workbook we can read"
+        raise _unreadable_workbook(e) from e
+
+
+def _guarded(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as e:  # as in _read, but raised while the rows are read
+            raise _unreadable_workbook(e) from e
+        yield row
+
+
+def _unreadable_workbook(e: Exception) -> FileFormatError:
+    return FileFormatError(f"книга Excel не читается (openpyxl: {quote(f'{type(e).__name__}: {e}')})")
 
 
 def clean_header(names: list[str]) -> tuple[str, ...]:
@@ -120,12 +249,25 @@ def clean_header(names: list[str]) -> tuple[str, ...]:
     return tuple(name.strip().lstrip("\ufeff").strip() for name in names)
 
 
-def detect_encoding(path: Path) -> str:
+def checked_header(names: tuple[str, ...]) -> tuple[str, ...]:
+    if len(names) > MAX_COLUMNS:
+        raise FileFormatError(f"в первой строке больше {show(MAX_COLUMNS)} столбцов (предел импорта)")
+    return names
+
+
+def too_many_rows() -> str:
+    return f"в файле больше {show(MAX_ROWS)} строк (предел импорта): разделите его на части"
+
+
+def detect_encoding(path: Path, head: bytes = b"") -> str:
     """utf-8-sig (with or without a BOM) when the whole file is valid UTF-8, else cp1251."""
+    if head.startswith(_WIDE_BOMS) or head[:1024].count(0) * 4 > len(head[:1024]):
+        raise FileFormatError("файл в кодировке UTF-16 (так сохраняет «Текст в Юникоде»): "
+                              "сохраните его как «CSV UTF-8» или CSV в Windows-1251")
     for encoding in ("utf-8-sig", "cp1251"):
         if _decodes(path, encoding):
             return encoding
-    raise FileFormatError("the file is neither UTF-8 nor Windows-1251 text")
+    raise FileFormatError("файл не в UTF-8 и не в Windows-1251: сохраните его как «CSV UTF-8»")
 
 
 def _decodes(path: Path, encoding: str) -> bool:

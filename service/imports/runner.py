@@ -18,6 +18,7 @@ from service.db.bulk import chunks
 from service.db.engine import SessionMaker
 from service.db.records import Counts
 from service.imports.errors import ImportFailed, RowError, RowsRejected
+from service.imports.limits import MAX_KEPT_ERRORS
 from service.imports.readers import NumberedRow, open_table
 from service.imports.schemas import SCHEMAS, Schema
 from service.imports.validation import Validator, header_errors, parse_row
@@ -58,7 +59,7 @@ def _schema(kind: str) -> Schema:
     try:
         return SCHEMAS[kind]
     except KeyError as e:
-        raise ImportFailed(f"unknown import kind {kind!r} (one of {', '.join(SCHEMAS)})") from e
+        raise ImportFailed(f"неизвестный вид импорта {kind!r} (один из: {', '.join(SCHEMAS)})") from e
 
 
 async def _import(schema: Schema, header: tuple[str, ...], rows: Rows, sessions: SessionMaker,
@@ -67,12 +68,14 @@ async def _import(schema: Schema, header: tuple[str, ...], rows: Rows, sessions:
     if errors:
         raise RowsRejected(errors)
     validator = Validator(schema, await load_references(schema.kind, sessions))
-    count = 0
+    count = total = 0
     for number, row in rows():
         count += 1
-        errors += validator.check(number, row)[1]
-    if errors:
-        raise RowsRejected(errors)
+        found = validator.check(number, row)[1]
+        total += len(found)
+        errors += found[:MAX_KEPT_ERRORS - len(errors)]  # a file of bad rows must not fill the memory
+    if total:
+        raise RowsRejected(errors, total)
     counts = await _write(schema, rows, count, sessions, progress)
     return ImportReport(schema.kind, count, counts)
 

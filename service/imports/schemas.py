@@ -60,20 +60,20 @@ EXTERNAL_ID = c.code(32)
 
 def _extension_required(values: Values) -> list[Problem]:
     if values["role"] == "expert" and not values["extension"]:
-        return [("extension", "required for role expert (the Expert's PBX extension)")]
+        return [("extension", "обязателен для роли expert (внутренний номер Эксперта на АТС)")]
     return []
 
 
 def _window_ordered(values: Values) -> list[Problem]:
     start, end = values["call_from"], values["call_to"]
     if start is not None and end is not None and start >= end:
-        return [("call_to", f"must be later than call_from {start:%H:%M}")]
+        return [("call_to", f"должно быть позже call_from {start:%H:%M}")]
     return []
 
 
 def _range_ordered(values: Values) -> list[Problem]:
     if values["from"] > values["to"]:
-        return [("to", f"must not be before from {values['from']:%d.%m.%Y}")]
+        return [("to", f"не раньше from {values['from']:%d.%m.%Y}")]
     return []
 
 

@@ -1,8 +1,9 @@
 """Rows → typed records, or the list of what is wrong with them. Pure.
 
-Three levels: the header (every required column present, none twice), each cell (type,
-range, choice), and the file as a whole (a unique key seen twice, references to clients,
-contacts and Experts that neither the database nor the file knows).
+Three levels: the header (every required column present, none twice), each cell (length and
+control characters, then type, range, choice), and the file as a whole (a unique key seen
+twice, references to clients, contacts and Experts that neither the database nor the file
+knows).
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ class References:
 
 def header_errors(schema: Schema, header: tuple[str, ...]) -> list[RowError]:
     """Required columns that are missing and columns named twice (other names are ignored)."""
-    errors = [RowError(HEADER_ROW, col.name, "", "required column is missing")
+    errors = [RowError(HEADER_ROW, col.name, "", "нет обязательного столбца")
               for col in schema.columns if col.required and col.name not in header]
     known = set(schema.names)
     twice = sorted({name for name in header if name in known and header.count(name) > 1})
-    errors += [RowError(HEADER_ROW, name, name, "column appears more than once") for name in twice]
+    errors += [RowError(HEADER_ROW, name, name, "столбец повторяется") for name in twice]
     return errors
 
 
@@ -51,10 +52,11 @@ def parse_cells(schema: Schema, number: int, row: Mapping[str, object]) -> tuple
         raw = row.get(column.name)
         if cells.is_empty(raw):
             if column.required:
-                errors.append(RowError(number, column.name, "", "required, but empty"))
+                errors.append(RowError(number, column.name, "", "обязательная ячейка пуста"))
             values[column.name] = column.default
             continue
         try:
+            cells.check_text(raw)
             values[column.name] = column.parse(raw)
         except cells.CellError as e:
             errors.append(RowError(number, column.name, cells.display(raw), str(e)))
@@ -75,22 +77,23 @@ class Validator:
     def check(self, number: int, row: Mapping[str, object]) -> tuple[Any, list[RowError]]:
         """The record, or every problem of the row (cells, duplicate, references) in file order."""
         values, errors = parse_cells(self._schema, number, row)
-        errors += self._duplicate(number, row)
+        errors += self._duplicate(number, values)
         errors += reference_errors(self._schema.kind, values, number, self._refs)
         if errors:
             order = {name: position for position, name in enumerate(row)}
             return None, sorted(errors, key=lambda e: order.get(e.column, len(order)))
         return self._schema.build(values), []
 
-    def _duplicate(self, number: int, row: Mapping[str, object]) -> list[RowError]:
+    def _duplicate(self, number: int, values: Values) -> list[RowError]:
+        # Only a key that was read is remembered: a bad one has its own error, and may be huge.
         name = self._schema.unique
-        if name is None or cells.is_empty(row.get(name)):
+        key = values.get(name) if name is not None else None
+        if name is None or not key:
             return []
-        key = cells.text(row.get(name))
         first = self._first_row.setdefault(key, number)
         if first == number:
             return []
-        return [RowError(number, name, key, f"duplicate: the same {name} is in row {first}")]
+        return [RowError(number, name, key, f"повтор: такой же {name} в строке {first}")]
 
 
 def reference_errors(kind: str, values: Values, number: int, refs: References) -> list[RowError]:
@@ -103,12 +106,12 @@ def reference_errors(kind: str, values: Values, number: int, refs: References) -
         return [RowError(number, column, value, reason)] if value and value not in known else []
 
     if kind == "clients":
-        return unknown("expert_login", refs.experts, "no such Expert")
+        return unknown("expert_login", refs.experts, "нет такого Эксперта")
     if kind == "absences":
-        return unknown("login", refs.experts, "no such Expert")
+        return unknown("login", refs.experts, "нет такого Эксперта")
     if kind not in ("contacts", "history", "signals"):
         return []
-    errors = unknown("client_external_id", refs.clients, "no such client (import clients first)")
+    errors = unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
     if kind in ("history", "signals"):
         errors += _contact_errors(values, number, refs)
     return errors
@@ -120,9 +123,9 @@ def _contact_errors(values: Values, number: int, refs: References) -> list[RowEr
         return []
     owner = refs.contacts.get(contact)
     if owner is None:
-        reason = "no such contact (import contacts first)"
+        reason = "нет такого контакта (сначала импортируйте contacts)"
     elif client and owner != client:
-        reason = f"belongs to client {owner}, not {client}"
+        reason = f"это контакт клиента {owner}, а не {client}"
     else:
         return []
     return [RowError(number, "contact_external_id", contact, reason)]

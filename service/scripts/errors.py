@@ -14,7 +14,8 @@ from typing import Literal
 
 from service.errors import ServiceError
 
-ScriptErrorKind = Literal["syntax", "undefined", "security", "not_found", "too_long", "runtime"]
+ScriptErrorKind = Literal["syntax", "undefined", "security", "not_found", "too_long", "too_big",
+                          "forbidden_html", "runtime"]
 
 
 class CatalogError(ServiceError, ValueError):

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from service.scripts.catalog import ScriptEntry
 from service.scripts.errors import ScriptError, ScriptErrorKind
+from service.scripts.html_policy import forbidden_markup, sanitize
 from service.scripts.sandbox import (
     MAX_OUTPUT_CHARS,
     MAX_RENDER_SECONDS,
@@ -59,17 +60,22 @@ def default_environment() -> ScriptSandbox:
     return script_environment()
 
 
-def render_script(script: ScriptEntry | ScriptSource | str, variables: dict[str, Any], *,
-                  env: ScriptSandbox | None = None) -> RenderedScript:
-    """Render `script` with `variables` (see script_variables); a plain str is the source text."""
+def render_script(script: ScriptEntry | ScriptSource | jinja2.Template | str, variables: dict[str, Any], *,
+                  env: ScriptSandbox | None = None, keep_markup: bool = False) -> RenderedScript:
+    """Render `script` with `variables` (see script_variables); a plain str is the source text,
+    a jinja2.Template one compiled in `env` before (the render worker caches edited scripts).
+
+    The HTML is cut down to the allowlist of service/scripts/html_policy.py, unless `keep_markup`
+    (the editor's check, which names what would be cut).
+    """
     env = env or default_environment()
     source = ScriptSource(script) if isinstance(script, str) else script
-    name = source.file if isinstance(source, ScriptEntry) else source.name
+    name = _name(source)
     try:
-        template = _template(env, source)
+        template = source if isinstance(source, jinja2.Template) else _template(env, source)
         with time_budget(MAX_RENDER_SECONDS, lambda file: file.endswith(".j2") or file == name):
             html = _render_bounded(template, variables)
-        return RenderedScript(template=name, html=Markup(html))
+        return RenderedScript(template=name, html=Markup(html if keep_markup else sanitize(html)))
     except Exception as e:  # noqa: BLE001 — the whole point: any failure becomes a message
         return RenderedScript(template=name, error=describe_failure(e, name))
 
@@ -86,10 +92,32 @@ def check_script_source(source: str, *, today: date | None = None, name: str = E
     unplanned = sample_variables(today, item=None)
     sparse = sample_variables(today, client={"name": "ИП Петров"}, contact={"full_name": "Петров"}, item=None)
     for variables in (planned, unplanned, sparse):
-        result = render_script(ScriptSource(source, name), variables, env=env)
+        result = render_script(ScriptSource(source, name), variables, env=env, keep_markup=True)
         if result.error is not None:
             return result.error
+        assert result.html is not None
+        if forbidden := forbidden_markup(result.html):
+            return forbidden_html_error(forbidden, name)
     return None
+
+
+def forbidden_html_error(forbidden: list[str], name: str) -> ScriptError:
+    """The editor's message for markup a script may not contain (it would be removed on the desk)."""
+    listed = ", ".join(forbidden[:8]) + (" …" if len(forbidden) > 8 else "")
+    return ScriptError(
+        kind="forbidden_html",
+        message=f"В сценарии недопустимый HTML: {listed}. Разрешены только заголовки, абзацы, списки, "
+                "выделение и атрибуты class, title, data-*.",
+        detail=f"template {name}: markup outside the allowlist: {listed}",
+        template=name)
+
+
+def _name(source: ScriptEntry | ScriptSource | jinja2.Template) -> str:
+    if isinstance(source, ScriptEntry):
+        return source.file
+    if isinstance(source, ScriptSource):
+        return source.name
+    return source.name or EDITED_NAME
 
 
 def _template(env: ScriptSandbox, source: ScriptEntry | ScriptSource) -> jinja2.Template:
@@ -118,6 +146,7 @@ _MESSAGES: dict[ScriptErrorKind, str] = {
     "security": "Сценарий обращается к недоступным данным; такие конструкции запрещены.",
     "not_found": "Сценарий ссылается на файл, которого нет в templates/scripts/.",
     "too_long": "Сценарий получился слишком длинным или выполняется слишком долго: проверьте циклы.",
+    "too_big": "Сценарию не хватило памяти: он строит слишком длинные строки или списки.",
     "runtime": "Ошибка при выполнении сценария.",
 }
 
@@ -143,6 +172,8 @@ def _kind(error: Exception) -> ScriptErrorKind:
         return "security"
     if isinstance(error, ScriptTooLong):
         return "too_long"
+    if isinstance(error, MemoryError):
+        return "too_big"
     return "runtime"
 
 

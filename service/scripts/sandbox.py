@@ -28,8 +28,11 @@ from service.settings import REPO_ROOT
 SCRIPTS_DIR = REPO_ROOT / "templates" / "scripts"
 # Flat names only: no directories, no dots but the extension, so nothing outside SCRIPTS_DIR.
 SCRIPT_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]*\.j2")
-MAX_SEQUENCE_LEN = 10_000  # 'ab' * n and [x] * n in a script
+MAX_SEQUENCE_LEN = 10_000  # 'ab' * n and [x] * n in a script; also str.ljust(n) and friends
 MAX_EXPONENT = 64
+MAX_INT_BITS = 4_096  # ~1,200 digits: no script needs more; (10**64)**64 would take seconds in C
+# str methods whose first argument is the length of the result: one C call, no trace event inside.
+_WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 MAX_OUTPUT_CHARS = 200_000  # a long script is ~10k; anything near this is a runaway loop
 MAX_RENDER_SECONDS = 1.0  # a script renders in milliseconds; the event loop must not stall
 
@@ -77,24 +80,73 @@ class ScriptLoader(jinja2.FileSystemLoader):
 
 
 class ScriptSandbox(ImmutableSandboxedEnvironment):
-    """Immutable sandbox that also bounds `*` and `**`, the two cheap ways to exhaust memory/CPU."""
+    """Immutable sandbox that also bounds the cheap ways to exhaust memory or CPU in one C call.
+
+    These checks give the supervisor a clear message for the obvious cases (`*`, `**`, padding
+    methods, width filters); the worker process's hard limits (service/scripts/worker.py) catch
+    whatever they miss.
+    """
 
     intercepted_binops = frozenset({"*", "**"})
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
-            if isinstance(right, int) and abs(right) > MAX_EXPONENT:
-                raise SecurityError(f"exponent {right} is over the limit of {MAX_EXPONENT}")
+            _check_power(left, right)
             return left**right
         _check_repeat(left, right)
         _check_repeat(right, left)
+        _check_product(left, right)
         return left * right
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any,  # noqa: N805 — Jinja's signature
+             *args: Any, **kwargs: Any) -> Any:
+        _check_width_method(__obj, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
 
 
 def _check_repeat(sequence: Any, times: Any) -> None:
     if isinstance(sequence, str | list | tuple) and isinstance(times, int):
         if len(sequence) * times > MAX_SEQUENCE_LEN:
             raise SecurityError(f"repeating a sequence to over {MAX_SEQUENCE_LEN} items")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_power(base: Any, exponent: Any) -> None:
+    if not _is_int(exponent):
+        return
+    if abs(exponent) > MAX_EXPONENT:
+        raise SecurityError(f"exponent {exponent} is over the limit of {MAX_EXPONENT}")
+    if _is_int(base) and exponent > 0 and abs(base).bit_length() * exponent > MAX_INT_BITS:
+        raise SecurityError(f"a power over {MAX_INT_BITS} bits")
+
+
+def _check_product(left: Any, right: Any) -> None:
+    if _is_int(left) and _is_int(right) and abs(left).bit_length() + abs(right).bit_length() > MAX_INT_BITS:
+        raise SecurityError(f"a product over {MAX_INT_BITS} bits")
+
+
+def _check_width_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """`'x'.ljust(300000000)` allocates 300 MB in a single C call: bound the requested width."""
+    if not isinstance(getattr(method, "__self__", None), str) or getattr(method, "__name__", "") not in _WIDTH_METHODS:
+        return
+    for value in (*args, *kwargs.values()):
+        if _is_int(value) and value > MAX_SEQUENCE_LEN:
+            raise SecurityError(f"str.{method.__name__}({value}) is over the limit of {MAX_SEQUENCE_LEN}")
+
+
+def _bounded_width_filter(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """The built-in `center`/`indent`/`wordwrap` filters with their width argument bounded."""
+
+    def checked(value: Any, *args: Any, **kwargs: Any) -> Any:
+        for arg in (*args, *kwargs.values()):
+            if _is_int(arg) and arg > MAX_SEQUENCE_LEN:
+                raise SecurityError(f"filter {name}({arg}) is over the limit of {MAX_SEQUENCE_LEN}")
+        return original(value, *args, **kwargs)
+
+    return checked
 
 
 def finalize(value: Any) -> Any:
@@ -137,6 +189,10 @@ def script_environment(scripts_dir: Path = SCRIPTS_DIR) -> ScriptSandbox:
     )
     env.filters.update({"date_ru": date_ru, "ddmm": ddmm_or_blank, "rubles": rubles_or_blank,
                         "days": days_or_blank, "plural": plural})
+    for name in ("center", "indent", "wordwrap"):
+        env.filters[name] = _bounded_width_filter(name, env.filters[name])
+    # lipsum(40000) spends seconds generating nonsense; no script needs placeholder text.
+    env.globals.pop("lipsum", None)
     return env
 
 

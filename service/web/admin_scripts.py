@@ -24,13 +24,11 @@ from service.scripts import (
     ScriptEntry,
     ScriptError,
     ScriptSource,
-    check_script_source,
-    render_script,
     script_variables,
 )
 from service.web.auth import requires
 from service.web.desk_context import settings_of, signed_in, utc_now
-from service.web.script_panel import SCRIPT_CATALOG
+from service.web.script_panel import SCRIPT_CATALOG, SCRIPT_RENDERER
 
 MAX_SCRIPT_CHARS = 100_000
 CHOICES_LIMIT = 20
@@ -93,7 +91,8 @@ async def save_script(request: web.Request) -> web.StreamResponse:
     entry = _entry(request)
     form = await request.post()
     text = normalised_text(form.get("source"))
-    error = _text_problem(text) or check_script_source(text, today=_today(request), name=entry.file)
+    error = _text_problem(text) or await request.app[SCRIPT_RENDERER].check(
+        text, today=_today(request), name=entry.file)
     if error is not None:
         return await _editor(request, entry, text=text, error=error, status=422)
     repo = ScriptVersionsRepository(request.app[DB_SESSIONS])
@@ -124,7 +123,8 @@ async def preview_script(request: web.Request) -> web.StreamResponse:
         return _fragment(request, {"error": None, "html": None, "missing": "Выберите клиента из списка."}, 404)
     variables = _preview_variables(request, entry, brief, _field(form, "contact"), _field(form, "kind"))
     problem = _text_problem(text)
-    rendered = None if problem else render_script(ScriptSource(text, name=entry.file), variables)
+    rendered = None if problem else await request.app[SCRIPT_RENDERER].preview(
+        ScriptSource(text, name=entry.file), variables)
     error = problem or (rendered.error if rendered else None)
     context = {"error": error, "html": rendered.html if rendered else None, "missing": None,
                "client": brief.name, "contact": variables["contact"].full_name}

@@ -62,10 +62,10 @@ class AccountForm:
 def setup_admin_users(app: web.Application) -> None:
     app.router.add_get("/admin/users", users_page, name="admin_users")
     app.router.add_post("/admin/users", create_user)
-    app.router.add_get(r"/admin/users/{id:\d+}", user_page, name="admin_user")
-    app.router.add_post(r"/admin/users/{id:\d+}", update_user)
-    app.router.add_post(r"/admin/users/{id:\d+}/password", change_password)
-    app.router.add_post(r"/admin/users/{id:\d+}/active", change_active)
+    app.router.add_get(r"/admin/users/{id:[0-9]{1,18}}", user_page, name="admin_user")
+    app.router.add_post(r"/admin/users/{id:[0-9]{1,18}}", update_user)
+    app.router.add_post(r"/admin/users/{id:[0-9]{1,18}}/password", change_password)
+    app.router.add_post(r"/admin/users/{id:[0-9]{1,18}}/active", change_active)
 
 
 # ---- pure: reading and checking the forms ------------------------------------------------------

@@ -7,13 +7,12 @@ deactivating someone or changing their password ends their sessions at once.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hmac
 import json
 import time
 from datetime import UTC, datetime
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -27,7 +26,7 @@ from service.db.users import UserRow, UsersRepository
 from service.passwords import burn_a_verification, fingerprint, hash_password, needs_rehash, verify_password
 from service.web.csrf import CSRF_MESSAGE, ensure_token, request_is_trusted
 from service.web.keys import CSRF_KEY, ROLES, USER_KEY, Role, SignedInUser
-from service.web.login_guard import LOGIN_GUARD, LoginGuard, TooManyAttempts
+from service.web.login_guard import LOGIN_GUARD, LoginGuard, TooManyAttempts, login_flood_middleware
 from service.web.sessions import session_storage
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -56,11 +55,24 @@ def setup_auth(app: web.Application) -> None:
     too) already sees the user and the CSRF token.
     """
     app.middlewares[0:0] = [session_middleware(session_storage(app[SETTINGS].service)), auth_middleware]
-    app[LOGIN_GUARD] = LoginGuard()
+    app.cleanup_ctx.append(login_guard_ctx)
     app.router.add_get(LOGIN_PATH, login_page, name="login")
     app.router.add_post(LOGIN_PATH, login_submit)
     app.router.add_post("/logout", logout, name="logout")
     app.router.add_get(SESSION_PATH, session_info, name="session")
+
+
+def setup_login_flood_guard(app: web.Application) -> None:
+    """Ahead of every other middleware: a sign-in from a paused address costs nothing."""
+    app.middlewares.insert(0, login_flood_middleware(LOGIN_PATH))
+
+
+async def login_guard_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The throttle and the argon2 thread live as long as the app (tests may set their own guard)."""
+    guard = app.get(LOGIN_GUARD) or LoginGuard(app[SETTINGS].service.login_refusal_delay_s)
+    app[LOGIN_GUARD] = guard
+    yield
+    guard.close()
 
 
 def current_user(request: web.Request) -> SignedInUser:
@@ -122,17 +134,19 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     next_path = safe_next(_text(form.get("next")) or request.query.get("next"))
     guard, address, now = request.app[LOGIN_GUARD], request.remote or "", time.monotonic()
     try:
-        guard.check_allowed(login, address, now)
-        async with guard.checking():
-            row = await _check_credentials(request.app, login, _text(form.get("password")))
+        async with guard.attempt(login, address, now):
+            row = await _check_credentials(request.app, guard, login, _text(form.get("password")))
+            if row is None:
+                guard.failed(login, address, now)
+            else:
+                guard.succeeded(login)
     except TooManyAttempts as refused:
+        await guard.delay_refusal()
         response = await _login_form(request, next_path, login=login, error=refused.message, status=429)
         response.headers["Retry-After"] = str(refused.retry_after_s)
         return response
     if row is None:
-        guard.failed(login, address, now)
         return await _login_form(request, next_path, login=login, error=WRONG_CREDENTIALS, status=401)
-    guard.succeeded(login)
     await _start_session(request, row)
     raise web.HTTPFound(next_path)
 
@@ -230,26 +244,26 @@ def _same_password(row: UserRow, session_fingerprint: object) -> bool:
     return hmac.compare_digest(fingerprint(row.password_hash), session_fingerprint)
 
 
-async def _check_credentials(app: web.Application, login: str, password: str) -> UserRow | None:
+async def _check_credentials(app: web.Application, guard: LoginGuard, login: str,
+                             password: str) -> UserRow | None:
     """The user when login and password match an active user; the same slow path in every case."""
     users = UsersRepository(app[DB_SESSIONS])
     row = await users.by_login(login) if login else None
-    loop = asyncio.get_running_loop()
     if row is None or row.password_hash is None:
-        await loop.run_in_executor(None, burn_a_verification, password)
+        await guard.run(burn_a_verification, password)
         return None
-    if not await loop.run_in_executor(None, verify_password, row.password_hash, password):
+    if not await guard.run(verify_password, row.password_hash, password):
         return None
     if not row.active:
         return None
     if needs_rehash(row.password_hash):
-        return await _rehash(users, row, password)
+        return await _rehash(users, guard, row, password)
     return row
 
 
-async def _rehash(users: UsersRepository, row: UserRow, password: str) -> UserRow:
+async def _rehash(users: UsersRepository, guard: LoginGuard, row: UserRow, password: str) -> UserRow:
     """Store the hash with today's parameters (the old one was made with weaker or other ones)."""
-    new_hash = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
+    new_hash = await guard.run(hash_password, password)
     await users.set_password_hash(row.login, new_hash)
     return UserRow(row.id, row.login, row.full_name, row.role, row.extension, new_hash, row.active)
 

@@ -208,13 +208,15 @@ async def _fields(request: web.Request) -> dict[str, str]:
     """The form's or the JSON body's fields as text (a fetch() may send either)."""
     if request.content_type == "application/json":
         try:
-            body = await request.json()
-        except json.JSONDecodeError as e:
+            body = json.loads(await request.read())  # bytes: UTF-8/16/32 detected, never a bogus charset
+        except (ValueError, RecursionError) as e:  # deep nesting is a RecursionError in the parser
             raise ValueError("not JSON") from e
         if not isinstance(body, dict):
             raise ValueError("not an object")
+        if not all(v is None or isinstance(v, str | int | float) for v in body.values()):
+            raise ValueError("a field that is not text or a number")
         return {str(k): str(v) for k, v in body.items() if v is not None}
-    return {k: str(v) for k, v in (await request.post()).items()}
+    return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -6,7 +6,9 @@ file: one indexed lookup per rendered script, so an edit shows on every Expert's
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,18 +23,28 @@ from service.scripts import (
     ScriptCatalog,
     ScriptEntry,
     ScriptSource,
-    render_script,
     script_variables,
 )
+from service.scripts.worker import ScriptRenderer
 from service.web.desk_context import settings_of, utc_now
 
 log = logging.getLogger(__name__)
 SCRIPT_CATALOG = web.AppKey("script_catalog", ScriptCatalog)
+SCRIPT_RENDERER = web.AppKey("script_renderer", ScriptRenderer)
 
 
 def setup_scripts(app: web.Application) -> None:
     """The catalog is read once: a broken catalog.yaml stops the start with its reason."""
     app[SCRIPT_CATALOG] = ScriptCatalog.load()
+    app.cleanup_ctx.append(script_renderer_ctx)
+
+
+async def script_renderer_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The worker processes scripts render in (started at the first render, stopped at shutdown)."""
+    renderer = ScriptRenderer()
+    app[SCRIPT_RENDERER] = renderer
+    yield
+    await asyncio.get_running_loop().run_in_executor(None, renderer.close)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +76,10 @@ async def script_panel(request: web.Request, brief: ClientBrief | None, row: Que
 async def render_current(request: web.Request, entry: ScriptEntry, variables: dict[str, Any]) -> RenderedScript:
     """The latest stored version of the script if there is one (and it is not a reset), else the shipped file."""
     text = await ScriptVersionsRepository(request.app[DB_SESSIONS]).override_text(entry.file)
+    renderer = request.app[SCRIPT_RENDERER]
     if text is None:
-        return render_script(entry, variables)
-    return render_script(ScriptSource(text, name=entry.file), variables)
+        return await renderer.render(entry, variables)
+    return await renderer.render(ScriptSource(text, name=entry.file), variables)
 
 
 def _contact(brief: ClientBrief, row: QueueRow | None) -> Any:

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from service.web.admin_scripts import setup_admin_scripts
 from service.web.admin_users import setup_admin_users
-from service.web.auth import setup_auth
+from service.web.auth import setup_auth, setup_login_flood_guard
 from service.web.board import setup_board
 from service.web.call_log import add_routes as add_call_log_routes
 from service.web.desk import setup_desk
@@ -22,6 +22,7 @@ def setup_web(app: web.Application) -> None:
     setup_security_headers(app)
     setup_auth(app)
     setup_input_guard(app)  # after setup_auth: it puts itself ahead of the session and auth checks
+    setup_login_flood_guard(app)  # ahead of all: refusing a paused address must cost nothing
     setup_live(app)
     setup_desk(app)
     setup_board(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ami" / "asterisk-
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 USERNAME, SECRET = "desk", "s3cret"
 CHALLENGE = "840075213"
+ENDLESS_EVENT = b"Event: Newexten\r\nPrivilege: dialplan,all\r\nAppData: " + b"x" * 100_000
 
 
 def frame(*lines: str | bytes) -> bytes:
@@ -74,17 +76,45 @@ def parse_action(raw: bytes) -> FakeAction:
 
 @dataclass(eq=False)
 class FakeSession:
-    """One accepted connection; tests push bytes into it or drop it."""
+    """One accepted connection; tests push bytes into it, drop it, or make it trickle."""
 
     writer: asyncio.StreamWriter
     actions: list[FakeAction] = field(default_factory=list)
+    _backlog: bytearray = field(default_factory=bytearray)
+    _trickler: asyncio.Task[None] | None = None
 
     async def write(self, data: bytes) -> None:
+        if self._trickler is not None:
+            self._backlog += data  # queued behind what is still trickling out
+            return
         self.writer.write(data)
         await self.writer.drain()
 
+    def trickle(self, interval: float, first: bytes = b"") -> None:
+        """From now on send `first`, then everything written, one byte every `interval` s."""
+        self._backlog += first
+        self._trickler = asyncio.create_task(self._trickle(interval))
+
+    async def _trickle(self, interval: float) -> None:
+        with contextlib.suppress(ConnectionError):
+            while not self.writer.is_closing():
+                if self._backlog:
+                    self.writer.write(bytes(self._backlog[:1]))
+                    del self._backlog[:1]
+                    await self.writer.drain()
+                await asyncio.sleep(interval)
+
     def drop(self) -> None:
+        self.stop_trickle()
         self.writer.transport.abort()
+
+    def stop_trickle(self) -> None:
+        if self._trickler is not None:
+            self._trickler.cancel()
+
+    @property
+    def trickler(self) -> asyncio.Task[None] | None:
+        return self._trickler
 
 
 Handler = Callable[[FakeSession, FakeAction], Awaitable[bytes | None]]
@@ -94,13 +124,18 @@ class FakeAmi:
     """Greets, answers Login (plain/MD5), Ping, CoreStatus, CoreShowChannels, Originate, Hangup, Logoff.
 
     `silent` names actions never answered; `handlers` overrides an action's answer; `drop_first`
-    accepts and at once closes that many connections; `read_delay` stalls reading after the banner.
+    accepts and at once closes that many connections; `read_delay` stalls reading after the banner;
+    `trickle_first` sessions, once logged in, send an endless event and everything after it one
+    byte every `trickle_s` seconds (a stalled or hostile PBX: bytes arrive, answers never do);
+    `trickle_banner_s` sends the banner itself (and all after it) one byte every that many seconds.
     """
 
     def __init__(self, *, banner: bytes | None = BANNER, md5: bool = False, silent: set[str] | None = None,
-                 drop_first: int = 0, read_delay: float = 0.0) -> None:
+                 drop_first: int = 0, read_delay: float = 0.0, trickle_first: int = 0,
+                 trickle_s: float = 0.3, trickle_banner_s: float = 0.0) -> None:
         self.banner, self.md5, self.silent = banner, md5, silent or set()
         self.drop_first, self.read_delay = drop_first, read_delay
+        self.trickle_first, self.trickle_s, self.trickle_banner_s = trickle_first, trickle_s, trickle_banner_s
         self.handlers: dict[str, Handler] = {}
         self.sessions: list[FakeSession] = []
         self.accepted_at: list[float] = []
@@ -120,6 +155,7 @@ class FakeAmi:
             session.drop()
         if self._handlers:  # let every connection handler finish before the test's loop closes
             await asyncio.wait(self._handlers, timeout=2.0)
+        await asyncio.gather(*(s.trickler for s in self.sessions if s.trickler), return_exceptions=True)
         await self._server.wait_closed()
 
     def received(self, name: str) -> list[FakeAction]:
@@ -142,13 +178,16 @@ class FakeAmi:
         session = FakeSession(writer)
         self.sessions.append(session)
         try:
-            if self.banner:
+            if self.banner and self.trickle_banner_s:
+                session.trickle(self.trickle_banner_s, self.banner)
+            elif self.banner:
                 await session.write(self.banner)
             await asyncio.sleep(self.read_delay)
             await self._read_actions(reader, session)
         except ConnectionError:
             pass
         finally:
+            session.stop_trickle()
             writer.close()
 
     async def _read_actions(self, reader: asyncio.StreamReader, session: FakeSession) -> None:
@@ -164,6 +203,9 @@ class FakeAmi:
                 reply = await handler(session, action)
                 if reply:
                     await session.write(reply)
+                if action.name == "Login" and b"Authentication accepted" in (reply or b"") and self.trickle_first:
+                    self.trickle_first -= 1
+                    session.trickle(self.trickle_s, ENDLESS_EVENT)
                 if action.name == "Logoff":
                     return
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +84,30 @@ async def test_a_silent_peer_gets_a_banner_timeout() -> None:
         client = DsAmiClient("127.0.0.1", fake.port, connect_timeout=0.3)
         with pytest.raises(AmiBannerError, match="no AMI banner"):
             await asyncio.to_thread(client.connect)
+
+
+@pytest.mark.timeout(10)
+async def test_a_banner_trickled_byte_by_byte_gets_the_same_timeout() -> None:
+    """The timeout was per read: one byte every 0.1 s stretched a 0.5 s timeout to the whole banner."""
+    async with FakeAmi(trickle_banner_s=0.1) as fake:
+        client = DsAmiClient("127.0.0.1", fake.port, connect_timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(AmiBannerError, match=r"no AMI banner from .* within 0.5 s \(got b'Aster"):
+            await asyncio.to_thread(client.connect)
+        assert time.monotonic() - started < 1.5
+
+
+async def test_a_peer_that_closes_mid_frame_says_so(fake: FakeAmi) -> None:
+    sink = Sink()
+    client, session = await connected(fake, sink)
+    cut_short = b"Event: Hangup\r\nUniqueid: 1.1\r\nCau"
+    await session.write(event("Newchannel", 1) + cut_short)
+    await eventually(lambda: len(sink.events) == 1)
+    session.writer.close()
+    await eventually(lambda: len(sink.closed) == 1)
+    assert isinstance(sink.closed[0], AmiConnectionError)
+    assert f"in the middle of a frame ({len(cut_short)} bytes of it dropped)" in str(sink.closed[0])
+    await asyncio.to_thread(client.disconnect)
 
 
 async def test_a_peer_that_hangs_up_before_the_banner_is_a_connection_error() -> None:

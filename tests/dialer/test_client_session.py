@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 
 import pytest
 
@@ -45,13 +46,35 @@ async def test_keepalive_declares_a_silent_server_dead_and_reconnects(connect: C
 
 
 async def test_a_server_that_keeps_sending_is_alive_even_if_the_pong_is_late(connect: Connector, rec: Recorder) -> None:
+    """A Pong queued behind a backlog of events gets until the action timeout (here 3 s)."""
     async with FakeAmi(silent={"Ping"}) as fake:
-        conn = await connect(fake, ping_interval=0.1, ping_timeout=0.2)
+        conn = await connect(fake, ping_interval=0.1, ping_timeout=0.2, action_timeout=3.0)
         for n in range(20):  # 1 s of steady traffic, five times the ping timeout
             await fake.sessions[0].write(frame("Event: Newexten", f"Uniqueid: 1.{n}"))
             await asyncio.sleep(0.05)
         assert rec.disconnected == [] and conn.connected
         await eventually(lambda: rec.disconnected != [])  # traffic stopped: now the missing Pong counts
+        await conn.close()
+
+
+@pytest.mark.timeout(20)
+async def test_a_peer_trickling_bytes_without_a_pong_is_dead_within_the_action_timeout(
+    connect: Connector, rec: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10, F9: one byte every 0.3 s (more often than the ping timeout) kept the link up, Pings unanswered."""
+    async with FakeAmi(trickle_first=1, trickle_s=0.3) as fake:
+        conn = await connect(fake, ping_interval=0.2, ping_timeout=0.6, action_timeout=1.5)
+        trickling_since = time.monotonic()
+        await eventually(lambda: not conn.connected, timeout=10.0)
+        assert time.monotonic() - trickling_since < 0.2 + 1.5 + 1.0  # ping interval + action timeout + slack
+        assert fake.sessions[0].trickler is not None and len(fake.received("Ping")) >= 1
+        await eventually(lambda: rec.connected == [False, True] and conn.connected)  # the next session behaves
+        assert (await conn.action("Ping"))["Ping"] == "Pong"
+        error = rec.disconnected[0]
+        assert isinstance(error, AmiConnectionError) and isinstance(error.__cause__, AmiActionTimeout)
+        assert "no Pong within 1.5 s although bytes kept arriving" in str(error)
+        lost = [r for r in caplog.records if r.levelno == logging.WARNING and "no Pong within 1.5 s" in r.getMessage()]
+        assert lost and "connection dead" in lost[0].getMessage()
         await conn.close()
 
 

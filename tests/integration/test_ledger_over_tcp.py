@@ -6,9 +6,12 @@ Runs on SQLite and PostgreSQL (the `db_url` fixture). Truth is what the simulato
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,21 +40,32 @@ class Rig:
 
 @pytest.fixture
 async def rig(request: pytest.FixtureRequest, migrated_db: str, tmp_path) -> AsyncIterator[Rig]:
-    speed = getattr(request, "param", 40.0)
+    async with running_rig(migrated_db, tmp_path, speed=getattr(request, "param", 40.0)) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def running_rig(migrated_db: str, tmp_path: Path, *, speed: float = 40.0,
+                      via: Callable[[int], Awaitable[int]] | None = None, **options: Any) -> AsyncIterator[Rig]:
+    """Simulator PBX, Pbx and ledger, up and connected. `via(simulator port)` may put a peer of the
+    test's own in between and return the port DS Desk connects to; `options` override AmiOptions."""
     engine = create_engine(migrated_db, sqlite_busy_timeout_s=0.5)  # outages show up fast in tests
     ledger = LedgerRepository(create_sessionmaker(engine))
     sim = PbxSimulator(SimulatorConfig(speed=speed, seed=7, recordings_dir=tmp_path / "rec",
                                        dial_timeout_s=6, originate_timeout_s=5, restart_downtime_s=1.0))
     await sim.start()
-    options = AmiOptions(port=sim.port, username="dsdesk", secret="dsdesk", backoff_min=0.02, backoff_max=0.2,
-                         ping_interval=1.0, ping_timeout=3.0, action_timeout=5.0)
-    pbx = Pbx(options, ledger, originate=OriginateConfig(expert_channel="Local/{ext}@ds-agents", timeout_s=5))
+    port = sim.port if via is None else await via(sim.port)
+    fast = dict(backoff_min=0.02, backoff_max=0.2, ping_interval=1.0, ping_timeout=3.0, action_timeout=5.0)
+    pbx = Pbx(AmiOptions(port=port, username="dsdesk", secret="dsdesk", **{**fast, **options}), ledger,
+              originate=OriginateConfig(expert_channel="Local/{ext}@ds-agents", timeout_s=5))
     await pbx.start()
-    await pbx.connection.wait_connected(5)
-    yield Rig(sim, pbx, ledger)
-    await pbx.close()
-    await sim.stop()
-    await engine.dispose()
+    try:
+        await pbx.connection.wait_connected(5)
+        yield Rig(sim, pbx, ledger)
+    finally:
+        await pbx.close()
+        await sim.stop()
+        await engine.dispose()
 
 
 def plan_call(rng: random.Random, i: int) -> tuple[Scenario, str, str]:

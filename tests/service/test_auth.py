@@ -43,7 +43,8 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def settings(migrated_db: str, tmp_path: Path) -> Settings:
     return Settings.model_validate({"database": {"url": migrated_db},
-                                    "service": {"secret_key_file": str(tmp_path / "secret.key")}})
+                                    "service": {"secret_key_file": str(tmp_path / "secret.key"),
+                                                "login_refusal_delay_s": 0}})
 
 
 async def supervisors_only(request: web.Request) -> web.Response:
@@ -338,8 +339,8 @@ async def test_a_flood_of_sign_ins_is_bounded(client) -> None:  # type: ignore[n
     guard = client.app[LOGIN_GUARD]
     release = asyncio.Event()
     held = []
-    for _ in range(MAX_WAITING_CHECKS):  # checks already running or waiting
-        slot = guard.checking()
+    for i in range(MAX_WAITING_CHECKS):  # checks already running or waiting
+        slot = guard.attempt(f"someone{i}", "10.0.0.9", 0.0)
         held.append(slot)
     entered = [asyncio.ensure_future(_hold(slot, release)) for slot in held]
     await asyncio.sleep(0.05)

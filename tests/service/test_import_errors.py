@@ -46,38 +46,38 @@ def history(*rows: list[str]) -> tuple[list[str], Rows]:
 CASES = {
     "bad date": ("clients", clients(["C-601", "Альфа", "ДС", "", "", "31.02.2026"],
                                     ["C-602", "Бета", "ДС", "", "", "2026/03/01"]), [
-        RowError(2, "terms_end", "31.02.2026", "no such date"),
-        RowError(3, "terms_end", "2026/03/01", "not a date (YYYY-MM-DD or DD.MM.YYYY)")]),
+        RowError(2, "terms_end", "31.02.2026", "нет такой даты"),
+        RowError(3, "terms_end", "2026/03/01", "не дата (ГГГГ-ММ-ДД или ДД.ММ.ГГГГ)")]),
     "bad bool": ("contacts", contacts(["K-2001", "C-501", "Орлова", "", "может быть", "", ""]), [
-        RowError(2, "is_user", "может быть", "not a yes/no value (1/0, да/нет, true/false)")]),
+        RowError(2, "is_user", "может быть", "не «да/нет» (1/0, да/нет, true/false)")]),
     "bad number": ("clients", clients(["C-601", "Альфа", "ДС", "", "1,234.50", ""]), [
         RowError(2, "debt_rub", "1,234.50",
-                 "not a number (use one decimal separator, no thousands commas)")]),
+                 "не число (копейки — после одной запятой или точки, тысячи — через пробел)")]),
     "empty required cell and bad choice": ("clients", clients(["C-601", "", "DS2", "", "", ""]), [
-        RowError(2, "name", "", "required, but empty"),
-        RowError(2, "segment", "DS2", "must be one of ДС, КС, VIP")]),
+        RowError(2, "name", "", "обязательная ячейка пуста"),
+        RowError(2, "segment", "DS2", "допустимо одно из: ДС, КС, VIP")]),
     "unknown client": ("contacts", contacts(["K-2001", "C-999", "Орлова", "", "1", "", ""]), [
-        RowError(2, "client_external_id", "C-999", "no such client (import clients first)")]),
+        RowError(2, "client_external_id", "C-999", "нет такого клиента (сначала импортируйте clients)")]),
     "unknown expert": ("clients", clients(["C-601", "Альфа", "ДС", "sidorov", "", ""]), [
-        RowError(2, "expert_login", "sidorov", "no such Expert")]),
+        RowError(2, "expert_login", "sidorov", "нет такого Эксперта")]),
     "duplicate external id": ("clients", clients(["C-601", "Альфа", "ДС", "", "", ""],
                                                  ["C-602", "Бета", "ДС", "", "", ""],
                                                  ["C-601", "Гамма", "ДС", "", "", ""]), [
         # Row numbers here are before the good row is put on top; the reason names the shifted row.
-        RowError(4, "external_id", "C-601", "duplicate: the same external_id is in row 3")]),
+        RowError(4, "external_id", "C-601", "повтор: такой же external_id в строке 3")]),
     "contact of another client": ("history", history(["C-502", "K-1001", "2026-02-01", "contact_made"]), [
-        RowError(2, "contact_external_id", "K-1001", "belongs to client C-501, not C-502")]),
+        RowError(2, "contact_external_id", "K-1001", "это контакт клиента C-501, а не C-502")]),
     "unknown contact": ("history", history(["C-501", "K-9999", "2026-02-01", "contact_made"]), [
-        RowError(2, "contact_external_id", "K-9999", "no such contact (import contacts first)")]),
+        RowError(2, "contact_external_id", "K-9999", "нет такого контакта (сначала импортируйте contacts)")]),
     "bad phone and window": ("contacts", contacts(["K-2001", "C-501", "Орлова", "доб. 1", "", "", ""],
                                                   ["K-2002", "C-501", "Пахомова", "", "", "18:00", "09:00"]), [
-        RowError(2, "phone", "доб. 1", "not a phone number"),
-        RowError(3, "call_to", "09:00", "must be later than call_from 18:00")]),
+        RowError(2, "phone", "доб. 1", "не номер телефона"),
+        RowError(3, "call_to", "09:00", "должно быть позже call_from 18:00")]),
     "absence ends before it starts": ("absences", (["login", "from", "to"],
                                                    [["ivanova", "2026-03-12", "2026-03-10"]]), [
-        RowError(2, "to", "2026-03-10", "must not be before from 12.03.2026")]),
+        RowError(2, "to", "2026-03-10", "не раньше from 12.03.2026")]),
     "missing required column": ("history", (["client_external_id", "date"], [["C-501", "2026-02-01"]]), [
-        RowError(1, "result", "", "required column is missing")]),
+        RowError(1, "result", "", "нет обязательного столбца")]),
 }
 
 
@@ -121,10 +121,10 @@ async def test_every_bad_row_is_listed(department: SessionMaker, tmp_path: Path)
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"", "the file is empty"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest of an old workbook", "an old .xls workbook"),
-    (b"login,full_name\n\x98\x98\n", "neither UTF-8 nor Windows-1251"),
-    (b"PK\x03\x04not really a zip", "not a readable XLSX workbook"),
+    (b"", "файл пуст"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest of an old workbook", r"старая книга Excel \(\.xls\)"),
+    (b"login,full_name\n\x98\x98\n", "не в UTF-8 и не в Windows-1251"),
+    (b"PK\x03\x04not really a zip", r"не книга Excel \(\.xlsx\)"),
 ])
 def test_unreadable_files(tmp_path: Path, content: bytes, message: str) -> None:
     from service.imports.readers import open_table
@@ -143,9 +143,9 @@ async def test_cli_exit_code_and_messages(department: SessionMaker, migrated_db:
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"dsdesk import clients: {path}: 2 error(s); nothing was imported",
-        "  row 2, column expert_login, value 'sidorov': no such Expert",
-        "  row 2, column debt_rub, value '12,3,4': not a number",
+        f"dsdesk import clients: {path}: ошибок: 2; ничего не импортировано",
+        "  строка 2, столбец expert_login, значение «sidorov»: нет такого Эксперта",
+        "  строка 2, столбец debt_rub, значение «12,3,4»: не число",
     ]
 
 
