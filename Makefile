@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Reinstall only when pyproject.toml changes.
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?=
+# Three workers on two cores: many tests wait on sockets and simulated calls (-n 0: one process).
+PYTEST_ARGS ?= -n 3
 
 .PHONY: run test bench migrate install browser
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from scheduler.model import PlanState
 
 COMMENT_LIMIT = 4000
+MAX_NEXT_CONTACT_AHEAD = timedelta(days=366)  # a callback is planned within the year
 
 
 class WrapUpResult(StrEnum):
@@ -148,9 +149,15 @@ def _next_contact(raw: str, tz: ZoneInfo, now: datetime, errors: list[FieldError
     except ValueError:
         errors.append(FieldError("next_contact", f"Непонятная дата «{raw}»: нужен вид ГГГГ-ММ-ДД ЧЧ:ММ"))
         return None
+    if not now.year - 1 <= local.year <= now.year + 1:  # also keeps year 1 or 9999 away from UTC arithmetic
+        errors.append(FieldError("next_contact", "Следующий контакт — не дальше чем через год"))
+        return None
     if local.tzinfo is None:
         local = local.replace(tzinfo=tz)
     if local <= now:
         errors.append(FieldError("next_contact", "Следующий контакт должен быть в будущем"))
+        return None
+    if local > now + MAX_NEXT_CONTACT_AHEAD:
+        errors.append(FieldError("next_contact", "Следующий контакт — не дальше чем через год"))
         return None
     return local

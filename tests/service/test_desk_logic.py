@@ -55,6 +55,13 @@ def test_every_problem_is_listed_and_nothing_is_half_accepted() -> None:
     assert {e.field for e in errors} == {"result", "topic", "next_contact", "comment"}
 
 
+@pytest.mark.parametrize("raw", ["9999-12-31T23:59", "0001-01-01T00:00", "2027-06-01", "9999-12-31"])
+def test_a_next_contact_beyond_a_year_is_refused(raw: str) -> None:
+    """Found by the hostile probe's classes (issue 10): year 1 and 9999 reached UTC arithmetic."""
+    errors = parse(result="contact_made", next_contact=raw)
+    assert isinstance(errors, list) and [e.field for e in errors] == ["next_contact"]
+
+
 def test_past_next_contact_is_refused() -> None:
     errors = parse(result="contact_made", next_contact="2026-03-02T10:59")
     assert errors == [FieldError("next_contact", "Следующий контакт должен быть в будущем")]
