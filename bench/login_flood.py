@@ -95,6 +95,7 @@ def main() -> None:
     print(window_line("quiet", quiet, args.probe_timeout))
     print(window_line("flood", flood_window, args.probe_timeout))
     print(flood_line(flood))
+    print(where_slow(flood_window))
     q99, f99 = p99_ms(quiet), p99_ms(flood_window)
     ratio = f99 / q99 if q99 > 0 else float("inf")
     verdict = "PASS" if ratio <= TARGET_RATIO else "FAIL"
@@ -113,6 +114,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--probe-interval", type=float, default=0.05, help="seconds between /desk probes (~20/s)")
     p.add_argument("--probe-timeout", type=float, default=5.0,
                    help="a /desk probe slower than this fails and counts as this latency")
+    p.add_argument("--refusal-delay", type=float, default=None,
+                   help="service.login_refusal_delay_s for the server (default: the product's default)")
     p.add_argument("--keep", action="store_true", help=f"keep the work dir {WORK.relative_to(ROOT)}")
     args = p.parse_args()
     if args.flood_processes < 1 or args.flood_connections < args.flood_processes:
@@ -125,7 +128,7 @@ async def run(args: argparse.Namespace) -> tuple[Window, Window, FloodResult]:
     WORK.mkdir(parents=True)
     port = free_port()
     db_url = f"sqlite+aiosqlite:///{WORK / 'dsdesk.db'}"
-    env = {**os.environ, "DSDESK_CONFIG": str(write_config(WORK, db_url, port))}
+    env = {**os.environ, "DSDESK_CONFIG": str(write_config(WORK, db_url, port, args.refusal_delay))}
     subprocess.run([*DSDESK, "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
     log = (WORK / "service.log").open("w")
     server = subprocess.Popen([*DSDESK, "run"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -163,12 +166,15 @@ async def run(args: argparse.Namespace) -> tuple[Window, Window, FloodResult]:
     return prober.windows["quiet"], prober.windows["flood"], flood
 
 
-def write_config(work: Path, db_url: str, port: int) -> Path:
+def write_config(work: Path, db_url: str, port: int, refusal_delay: float | None) -> Path:
     """The demo department (the built-in simulator seeds it) without demo calls: no extension gets any."""
+    service: dict[str, object] = {"host": "127.0.0.1", "port": port, "secret_key_file": str(work / "secret.key")}
+    if refusal_delay is not None:
+        service["login_refusal_delay_s"] = refusal_delay
     config = {
         "database": {"url": db_url},
         "recordings": {"dir": str(work / "recordings")},
-        "service": {"host": "127.0.0.1", "port": port, "secret_key_file": str(work / "secret.key")},
+        "service": service,
         "simulator": {"demo_load": True, "experts": []},
     }
     path = work / "config.yaml"
@@ -266,6 +272,16 @@ async def read_message(worker: asyncio.subprocess.Process) -> dict[str, object]:
 # ---- figures ---------------------------------------------------------------------------------
 def p99_ms(window: Window) -> float:
     return 1000 * percentile(sorted(window.latencies), 0.99) if window.latencies else float("nan")
+
+
+def where_slow(window: Window, worst: int = 6) -> str:
+    """When in the flood the slowest probes went out (seconds from its start; probes are evenly spaced)."""
+    if not window.latencies:
+        return "[flood] no probes"
+    step = window.seconds / len(window.latencies)
+    ranked = sorted(range(len(window.latencies)), key=lambda i: window.latencies[i], reverse=True)[:worst]
+    places = ", ".join(f"{1000 * window.latencies[i]:.0f} ms at {i * step:.1f} s" for i in ranked)
+    return f"[flood] slowest /desk probes: {places}"
 
 
 def window_line(name: str, window: Window, timeout_s: float) -> str:

@@ -6,9 +6,9 @@ the cores from the Experts' pages. Three defences, cheapest first:
 
 - an address already paused is refused before anything else reads the request (no session, no
   form, no template), by `login_flood_middleware`;
-- every refusal (429) is answered only after `refusal_delay_s`: the connection waits without
-  using the CPU, so an attacker looping over a few hundred connections gets a few hundred
-  answers a second at most, not thousands;
+- every refusal (429) is answered only after `refusal_delay_s`, longer when many refusals
+  already wait (REFUSALS_PER_S): the connection waits without using the CPU, so a flood gets
+  about fifty answers a second however many connections it holds, not thousands;
 - argon2 runs on one lower-priority thread of its own (at most MAX_WAITING_CHECKS queued):
   the event loop's thread always wins the core.
 
@@ -39,7 +39,11 @@ WINDOW_S = 600.0
 CONCURRENT_CHECKS = 1  # one argon2 at a time (it spreads over its own threads); a core stays free
 MAX_WAITING_CHECKS = 16
 REFUSAL_DELAY_S = 2.0
-MAX_DELAYED_REFUSALS = 2_000  # beyond this many waiting refusals, answer at once: sockets are finite
+# The more refusals already wait, the longer the next one waits: answers go out at about this
+# rate whatever the number of connections a flood holds (the rate, not the count, costs CPU).
+REFUSALS_PER_S = 50.0
+MAX_REFUSAL_DELAY_S = 60.0
+MAX_DELAYED_REFUSALS = 10_000  # beyond this many waiting refusals, answer at once: sockets are finite
 ARGON2_NICE = 10  # the kernel gives the event loop's thread the core first
 
 T = TypeVar("T")
@@ -108,7 +112,7 @@ class LoginGuard:
             return
         self._delayed += 1
         try:
-            await asyncio.sleep(self.refusal_delay_s)
+            await asyncio.sleep(refusal_delay(self.refusal_delay_s, self._delayed))
         finally:
             self._delayed -= 1
 
@@ -152,6 +156,12 @@ def bare_refusal(refused: TooManyAttempts, login_path: str) -> web.Response:
             f'<p role="alert">{html.escape(refused.message)}</p><p><a href="{login_path}">Ко входу</a></p></html>')
     return web.Response(status=429, text=body, content_type="text/html",
                         headers={"Retry-After": str(refused.retry_after_s)})
+
+
+def refusal_delay(base_s: float, waiting: int) -> float:
+    """How long a refusal waits when `waiting` refusals (itself included) are held: at least
+    `base_s`, and long enough that they drain at REFUSALS_PER_S, up to MAX_REFUSAL_DELAY_S."""
+    return min(MAX_REFUSAL_DELAY_S, max(base_s, waiting / REFUSALS_PER_S))
 
 
 def _raise_if_waiting(wait: float) -> None:

@@ -80,3 +80,14 @@ async def test_argon2_runs_on_one_lower_priority_thread(office: Office) -> None:
         with open(f"/proc/{os.getpid()}/task/{thread.native_id}/stat") as stat:
             nice = int(stat.read().rsplit(")", 1)[1].split()[16])  # field 19 of proc(5)
         assert nice == ARGON2_NICE
+
+
+@pytest.mark.parametrize(("base", "waiting", "expected"), [
+    (2.0, 1, 2.0), (2.0, 100, 2.0), (2.0, 200, 4.0), (2.0, 1000, 20.0), (2.0, 100_000, 60.0), (0.5, 10, 0.5),
+])
+def test_refusals_drain_at_a_bounded_rate_whatever_the_connection_count(base: float, waiting: int,
+                                                                        expected: float) -> None:
+    """1,000 flood connections with a fixed 2 s delay still got 454 answers a second (bench/login_flood.py)."""
+    from service.web.login_guard import refusal_delay
+
+    assert refusal_delay(base, waiting) == pytest.approx(expected)
