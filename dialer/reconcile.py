@@ -257,13 +257,12 @@ def _is_expert_channel(tracker: CallTracker, call: CallState, channel: Message) 
 
 
 def _duration_s(value: str | None) -> float:
-    if not value:
+    """CoreShowChannel's `Duration` (HH:MM:SS); 0 for anything else, never an exception (a
+    hostile `1:1:…:1` of 200 parts overflowed float and aborted the whole reconcile)."""
+    parts = (value or "").split(":")
+    if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in parts):
         return 0.0
-    parts = value.split(":")
-    try:
-        return float(sum(int(p) * 60**i for i, p in enumerate(reversed(parts))))
-    except ValueError:
-        return 0.0
+    return float(sum(int(p) * 60**i for i, p in enumerate(reversed(parts))))
 
 
 def _clamp(value: float, low: float, high: float) -> float:

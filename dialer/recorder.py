@@ -128,8 +128,8 @@ class LedgerRecorder:
         for msg in batch:
             if msg.get("Event") == "FullyBooted":
                 self._booted = _uptime(msg)
-        stamp = batch[-1].get("Timestamp") if batch else None
-        self._pbx_last = float(stamp) if stamp else self._pbx_last
+        stamp = batch[-1].timestamp() if batch else None
+        self._pbx_last = stamp if stamp is not None else self._pbx_last
         self._wall_last = received_at
         self._apply(self.tracker.handle_many(batch, received_at), received_at)
 
@@ -166,9 +166,9 @@ class LedgerRecorder:
         self._pbx_last, self._wall_last = max(gap_end, self._pbx_last or gap_end), self._clock()
 
     def _pbx_now(self, pong: Message) -> float:
-        stamp = pong.get("Timestamp")
-        if stamp:
-            return float(stamp)
+        stamp = pong.timestamp()
+        if stamp is not None:
+            return stamp
         if self._pbx_last is None or self._wall_last is None:
             return self._clock()
         return self._pbx_last + (self._clock() - self._wall_last)  # no Timestamp: assume real time

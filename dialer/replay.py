@@ -60,9 +60,9 @@ class _ReplayClock:
         self._last = 0.0
 
     def now(self, msg: Message) -> float:
-        stamp = msg.get("Timestamp")
-        if stamp:
-            self._last = float(stamp)
+        stamp = msg.timestamp()
+        if stamp is not None:
+            self._last = stamp
         elif not self._last:
             self._last = _epoch_of_uniqueid(msg.get("Uniqueid"))
         return self._last

@@ -491,7 +491,8 @@ class CallTracker:
             self.set_state(call, LiveState.RINGING, at, effects)
 
     def _note_cause(self, call: CallState, leg: Leg, raw: str) -> None:
-        cause = int(raw) if raw.isdigit() else 0
+        # isascii: "²".isdigit() is true and int() refuses it; a cause is at most 3 digits.
+        cause = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
         if leg.is_expert:
             if self._is_bystander(call, leg) or call.expert_cause:
                 return
@@ -524,11 +525,11 @@ class CallTracker:
         return call
 
     def _time(self, ev: Message, now: float) -> float:
-        stamp = ev.get("Timestamp")
-        return float(stamp) if stamp else now
+        stamp = ev.timestamp()
+        return now if stamp is None else stamp
 
     def _mark_time_source(self, call: CallState, ev: Message) -> None:
-        if "Timestamp" not in ev:
+        if ev.timestamp() is None:  # missing, or not a number: the arrival time stands in
             call.quality.add(Q_NO_TIMESTAMPS)
 
     def _remember_orphan(self, ev: Message, now: float) -> None:

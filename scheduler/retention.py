@@ -8,6 +8,7 @@ recordings directory — marks the calls (`recording_purged_at`) and writes the 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -98,10 +99,11 @@ def _days(n: int) -> str:
 class RetentionJob:
     """`run(now)` is the job body (also `dsdesk recordings purge`); `add_to` schedules it nightly."""
 
-    def __init__(self, store: RecordingStore, runs: RunLog, recordings_dir: Path,
-                 to_local: Callable[[str], Path | None], days: int, tz: ZoneInfo,
-                 clock: Clock = lambda: datetime.now(UTC)) -> None:
-        self._store, self._runs, self._dir, self._to_local = store, runs, recordings_dir, to_local
+    def __init__(self, store: RecordingStore, runs: RunLog, inside: Callable[[str], Path | None], days: int,
+                 tz: ZoneInfo, clock: Clock = lambda: datetime.now(UTC)) -> None:
+        # `inside`: the real path of a PBX recording inside the recordings directory, or None;
+        # it never raises (a symlink loop or an overlong name is simply not ours to touch).
+        self._store, self._runs, self._inside = store, runs, inside
         self._days, self._tz, self._clock = days, tz, clock
         self.last_error: str | None = None
         # The start-up catch-up and the nightly run are two jobs: if the service starts just before
@@ -163,10 +165,10 @@ class RetentionJob:
         if path is None:
             report.outside += 1
             return True
-        if not path.is_file():
-            report.missing += 1
-            return True
         try:
+            if not _is_file(path):
+                report.missing += 1
+                return True
             size = path.stat().st_size
             if not report.dry_run:
                 path.unlink()
@@ -177,10 +179,13 @@ class RetentionJob:
         report.bytes += size
         return True
 
-    def _inside(self, pbx_path: str) -> Path | None:
-        """The file's real path if it lies inside the recordings directory (symlinks followed)."""
-        local = self._to_local(pbx_path)
-        if local is None:
-            return None
-        resolved = local.resolve()
-        return resolved if resolved.is_relative_to(self._dir.resolve()) else None
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, and False for a name too long to exist (raised, not answered, by is_file);
+    other errors (a permission) are raised: the file may be there and must not be marked purged."""
+    try:
+        return path.is_file()
+    except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:
+            return False
+        raise

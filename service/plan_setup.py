@@ -35,5 +35,5 @@ def build_retention_job(settings: Settings, sessions: SessionMaker,
                         clock: Clock = lambda: datetime.now(UTC)) -> RetentionJob:
     """Nightly deletion of recordings older than `recordings.retention_days` (0: never)."""
     recordings = settings.recordings
-    return RetentionJob(RecordingsRepository(sessions), JobRunsRepository(sessions), recordings.dir,
-                        recordings.local_path, recordings.retention_days, settings.organisation.tz, clock)
+    return RetentionJob(RecordingsRepository(sessions), JobRunsRepository(sessions), recordings.inside_path,
+                        recordings.retention_days, settings.organisation.tz, clock)

@@ -154,6 +154,35 @@ class RecordingsSettings(_Section):
             return self.dir / pbx_path[len(self.pbx_prefix):].lstrip("/")
         return None if Path(pbx_path).is_absolute() else self.dir / pbx_path
 
+    def inside_path(self, pbx_path: str) -> Path | None:
+        """The recording's real path (symlinks followed) when it lies inside `dir`; never raises.
+
+        None when the PBX path maps elsewhere or can be no file of ours: a symlink loop
+        (RuntimeError), a name or path too long (OSError), a NUL (ValueError). The player and
+        the retention job both go through here.
+        """
+        try:
+            local = self.local_path(pbx_path)
+            if local is None:
+                return None
+            resolved = local.resolve()
+            return resolved if resolved.is_relative_to(self.dir.resolve()) else None
+        except (OSError, RuntimeError, ValueError):
+            return None
+
+    def existing_file(self, pbx_path: str) -> Path | None:
+        """`inside_path` when it is a regular file there now; never raises."""
+        path = self.inside_path(pbx_path)
+        return path if path is not None and is_regular_file(path) else None
+
+
+def is_regular_file(path: Path) -> bool:
+    """Path.is_file that answers False instead of raising (ENAMETOOLONG, EACCES, …)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
 
 class SimulatorSettings(_Section):
     host: str = "127.0.0.1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 Encoding = Literal["utf-8", "cp1251"]
@@ -52,6 +53,15 @@ class Message(dict[str, str]):
     def name(self) -> str | None:
         """The event name, or None for a response."""
         return self.get("Event")
+
+    def timestamp(self) -> float | None:
+        """The `Timestamp` header as epoch seconds; None when missing or not a finite number
+        (a peer's garbage must neither raise where the event is handled nor poison a clock)."""
+        try:
+            value = float(self.get("Timestamp") or "nan")
+        except ValueError:
+            return None
+        return value if math.isfinite(value) else None
 
     @property
     def is_response(self) -> bool:

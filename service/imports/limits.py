@@ -9,6 +9,8 @@ holds at most 1,048,576 rows); docs/import.md lists them for people.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: the file as it is on disk, CSV or XLSX
 MAX_ROWS = 5_000_000  # rows after the header, blank ones included (they keep their numbers)
 MAX_COLUMNS = 256  # header cells; a CRM export has a few dozen, the import knows at most 16
@@ -24,6 +26,21 @@ MAX_XML_TOKEN_BYTES = 1 << 20  # one XML tag, attribute or comment (a cell's tex
 
 MAX_KEPT_ERRORS = 10_000  # bad cells listed; beyond this they are only counted
 MAX_QUOTED_CHARS = 60  # of a bad cell's value in a message (the rest is cut, its length given)
+
+
+@dataclass(frozen=True, slots=True)
+class XlsxLimits:
+    """The XLSX budgets above as one value: xlsx_guard takes it, so a test can lower them to kilobytes."""
+
+    parts: int = MAX_XLSX_PARTS
+    directory_bytes: int = MAX_XLSX_DIRECTORY_BYTES
+    sheet_bytes: int = MAX_XLSX_SHEET_BYTES
+    part_bytes: int = MAX_XLSX_PART_BYTES
+    row_bytes: int = MAX_XLSX_ROW_BYTES
+    token_bytes: int = MAX_XML_TOKEN_BYTES
+
+
+XLSX_LIMITS = XlsxLimits()
 
 
 def show(number: int) -> str:

@@ -13,15 +13,15 @@ import codecs
 import csv
 import io
 import warnings
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol, TypeVar
 
 from service.imports import cells
-from service.imports.errors import FileFormatError, quote
+from service.imports.errors import FileFormatError
 from service.imports.limits import MAX_COLUMNS, MAX_FILE_BYTES, MAX_LINE_CHARS, MAX_ROWS, show, show_bytes
-from service.imports.xlsx_guard import scan_workbook
+from service.imports.xlsx_guard import scan_workbook, unreadable
 
 Row = dict[str, object]
 NumberedRow = tuple[int, Row]  # (row number as the user sees it, header = 1; cells by column)
@@ -167,19 +167,20 @@ class XlsxTable:
     path: Path
     sheet: str
     header: tuple[str, ...]
-    last_row: int  # the last row holding a value: the sheet's claimed size is never trusted
+    last_row: int  # the last row holding a value in this sheet: its claimed size is never trusted
 
     @classmethod
     def open(cls, path: Path, wanted: str | None) -> XlsxTable:
-        last_row = scan_workbook(path)
-        if last_row > MAX_ROWS + 1:
-            raise FileFormatError(too_many_rows())
+        last_rows = scan_workbook(path)
         workbook = _load_workbook(path)
         try:
             names = workbook.sheetnames
             if not names:
                 raise FileFormatError("в книге нет ни одного листа")
             sheet = wanted if wanted is not None and wanted in names else names[0]
+            last_row = _last_row(workbook[sheet], last_rows)
+            if last_row > MAX_ROWS + 1:
+                raise FileFormatError(too_many_rows())
             first = _read(lambda: next(workbook[sheet].iter_rows(
                 max_row=1, max_col=MAX_COLUMNS + 1, values_only=True), ()))
         finally:
@@ -203,6 +204,14 @@ class XlsxTable:
             workbook.close()
 
 
+def _last_row(sheet: object, last_rows: Mapping[str, int]) -> int:
+    """This sheet's own last row with a value: another sheet's row 1,000,000 must not make openpyxl
+    walk this one's empty formatted rows. The part openpyxl streams the sheet from is the guard's key;
+    were it ever missing, the largest of all sheets is still a bound that loses no row."""
+    part = getattr(sheet, "_worksheet_path", None)  # openpyxl's ReadOnlyWorksheet (3.1)
+    return last_rows[part] if part in last_rows else max(last_rows.values(), default=0)
+
+
 def _width(names: tuple[str, ...]) -> int:
     """Without the empty cells that end the header (the claimed dimension pads them)."""
     width = len(names)
@@ -216,7 +225,8 @@ def _load_workbook(path: Path):  # type: ignore[no-untyped-def]  # openpyxl has 
 
     with warnings.catch_warnings():  # "no default style", "extension not supported": not the user's concern
         warnings.simplefilter("ignore", UserWarning)
-        return _read(lambda: load_workbook(path, read_only=True, data_only=True))
+        # External links (cached copies of other workbooks) and VBA are never needed: not read at all.
+        return _read(lambda: load_workbook(path, read_only=True, data_only=True, keep_links=False, keep_vba=False))
 
 
 def _read(step: Callable[[], T]) -> T:
@@ -226,7 +236,7 @@ def _read(step: Callable[[], T]) -> T:
     except FileFormatError:
         raise
     except Exception as e:  # zipfile, KeyError, XML and value errors: all mean "not a workbook we can read"
-        raise _unreadable_workbook(e) from e
+        raise unreadable(e) from e
 
 
 def _guarded(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
@@ -236,12 +246,8 @@ def _guarded(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]
         except StopIteration:
             return
         except Exception as e:  # as in _read, but raised while the rows are read
-            raise _unreadable_workbook(e) from e
+            raise unreadable(e) from e
         yield row
-
-
-def _unreadable_workbook(e: Exception) -> FileFormatError:
-    return FileFormatError(f"книга Excel не читается (openpyxl: {quote(f'{type(e).__name__}: {e}')})")
 
 
 def clean_header(names: list[str]) -> tuple[str, ...]:

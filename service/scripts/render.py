@@ -61,7 +61,8 @@ def default_environment() -> ScriptSandbox:
 
 
 def render_script(script: ScriptEntry | ScriptSource | jinja2.Template | str, variables: dict[str, Any], *,
-                  env: ScriptSandbox | None = None, keep_markup: bool = False) -> RenderedScript:
+                  env: ScriptSandbox | None = None, keep_markup: bool = False,
+                  budget_s: float = MAX_RENDER_SECONDS) -> RenderedScript:
     """Render `script` with `variables` (see script_variables); a plain str is the source text,
     a jinja2.Template one compiled in `env` before (the render worker caches edited scripts).
 
@@ -73,7 +74,7 @@ def render_script(script: ScriptEntry | ScriptSource | jinja2.Template | str, va
     name = _name(source)
     try:
         template = source if isinstance(source, jinja2.Template) else _template(env, source)
-        with time_budget(MAX_RENDER_SECONDS, lambda file: file.endswith(".j2") or file == name):
+        with time_budget(budget_s, lambda file: file.endswith(".j2") or file == name):
             html = _render_bounded(template, variables)
         return RenderedScript(template=name, html=Markup(html if keep_markup else sanitize(html)))
     except Exception as e:  # noqa: BLE001 — the whole point: any failure becomes a message
@@ -107,7 +108,7 @@ def forbidden_html_error(forbidden: list[str], name: str) -> ScriptError:
     return ScriptError(
         kind="forbidden_html",
         message=f"В сценарии недопустимый HTML: {listed}. Разрешены только заголовки, абзацы, списки, "
-                "выделение и атрибуты class, title, data-*.",
+                "выделение, классы say, hint, ask, alert, script-… и атрибуты title, data-mark.",
         detail=f"template {name}: markup outside the allowlist: {listed}",
         template=name)
 

@@ -34,7 +34,7 @@ MAX_INT_BITS = 4_096  # ~1,200 digits: no script needs more; (10**64)**64 would 
 # str methods whose first argument is the length of the result: one C call, no trace event inside.
 _WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 MAX_OUTPUT_CHARS = 200_000  # a long script is ~10k; anything near this is a runaway loop
-MAX_RENDER_SECONDS = 1.0  # a script renders in milliseconds; the event loop must not stall
+MAX_RENDER_SECONDS = 1.0  # a script renders in milliseconds; a worker must not be held long
 
 
 class ScriptTooLong(Exception):
@@ -45,8 +45,8 @@ class ScriptTooLong(Exception):
 def time_budget(seconds: float, is_script_code: Callable[[str], bool]) -> Iterator[None]:
     """Stop script code that runs longer than `seconds` (nested loops that print nothing).
 
-    Rendering runs on the event loop, so a slow script would stall every Expert's screen. Only
-    frames of compiled scripts are traced (by file name), each loop iteration is a line event;
+    It stops a slow script with a message naming its line; the worker's hard limit
+    (service/scripts/worker.py) is the backstop. Only frames of compiled scripts are traced (by file name), each loop iteration is a line event;
     the previous tracer (a debugger, coverage) is restored afterwards.
     """
     deadline = time.monotonic() + seconds

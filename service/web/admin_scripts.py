@@ -203,7 +203,8 @@ def _preview_variables(request: web.Request, entry: ScriptEntry, brief: ClientBr
 def _contact_at(brief: ClientBrief, index: str) -> Any:
     if not brief.contacts:
         return None
-    position = int(index) if index.isdigit() else 0
+    # isdigit() alone lets "²" through (int() then raises) and 5,000 digits (over int()'s limit).
+    position = int(index) if index.isascii() and index.isdigit() and len(index) <= 4 else 0
     return brief.contacts[position] if position < len(brief.contacts) else brief.contacts[0]
 
 

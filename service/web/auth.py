@@ -133,6 +133,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     login = _text(form.get("login")).strip()
     next_path = safe_next(_text(form.get("next")) or request.query.get("next"))
     guard, address, now = request.app[LOGIN_GUARD], request.remote or "", time.monotonic()
+    # The session starts when the user row is read, not after argon2: a deactivation landing
+    # during the check must still end it (and a later reactivation must not revive it).
+    started = time.time()
     try:
         async with guard.attempt(login, address, now):
             row = await _check_credentials(request.app, guard, login, _text(form.get("password")))
@@ -141,13 +144,13 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             else:
                 guard.succeeded(login)
     except TooManyAttempts as refused:
-        await guard.delay_refusal()
+        await guard.delay_refusal(request)
         response = await _login_form(request, next_path, login=login, error=refused.message, status=429)
         response.headers["Retry-After"] = str(refused.retry_after_s)
         return response
     if row is None:
         return await _login_form(request, next_path, login=login, error=WRONG_CREDENTIALS, status=401)
-    await _start_session(request, row)
+    await _start_session(request, row, started)
     raise web.HTTPFound(next_path)
 
 
@@ -268,13 +271,13 @@ async def _rehash(users: UsersRepository, guard: LoginGuard, row: UserRow, passw
     return UserRow(row.id, row.login, row.full_name, row.role, row.extension, new_hash, row.active)
 
 
-async def _start_session(request: web.Request, row: UserRow) -> None:
+async def _start_session(request: web.Request, row: UserRow, started: float) -> None:
     """A brand-new session (a new CSRF token too): nothing from before the sign-in carries over."""
     assert row.password_hash is not None
     session = await new_session(request)
     session[SESSION_USER] = row.id
     session[SESSION_FINGERPRINT] = fingerprint(row.password_hash)
-    session[SESSION_STARTED] = time.time()
+    session[SESSION_STARTED] = started
     ensure_token(session)
 
 

@@ -262,16 +262,4 @@ def download_name(ref: RecordingRef, path: Path, tz: ZoneInfo) -> str:
 
 def recording_path(settings: Settings, pbx_path: str) -> Path | None:
     """The file inside the recordings directory, or None (outside it, missing, or not a file)."""
-    try:
-        local = settings.recordings.local_path(pbx_path)
-        if local is None:
-            return None
-        base = settings.recordings.dir.resolve()
-        resolved = local.resolve()
-        if not resolved.is_relative_to(base) or not resolved.is_file():
-            return None
-    except (OSError, RuntimeError, ValueError):
-        # A symlink loop (RuntimeError), a name or path too long (OSError), a NUL (ValueError):
-        # the PBX reported a path no file of ours can have.
-        return None
-    return resolved
+    return settings.recordings.existing_file(pbx_path)

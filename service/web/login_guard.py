@@ -43,7 +43,7 @@ REFUSAL_DELAY_S = 2.0
 # rate whatever the number of connections a flood holds (the rate, not the count, costs CPU).
 REFUSALS_PER_S = 50.0
 MAX_REFUSAL_DELAY_S = 60.0
-MAX_DELAYED_REFUSALS = 10_000  # beyond this many waiting refusals, answer at once: sockets are finite
+MAX_DELAYED_REFUSALS = 10_000  # beyond this many waiting refusals, close the connection unanswered
 ARGON2_NICE = 10  # the kernel gives the event loop's thread the core first
 
 T = TypeVar("T")
@@ -106,9 +106,17 @@ class LoginGuard:
         """Run an argon2 call (hash, verify) on the guard's own low-priority thread."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
-    async def delay_refusal(self) -> None:
-        """Hold a refused attempt's answer a while (no CPU used); at once when too many are held."""
-        if self._delayed >= MAX_DELAYED_REFUSALS or self.refusal_delay_s <= 0:
+    async def delay_refusal(self, request: web.Request) -> None:
+        """Hold a refused attempt's answer a while (no CPU used).
+
+        When MAX_DELAYED_REFUSALS already wait, the connection is closed without an answer: a
+        flood opening a new connection per attempt must not get its answers at once instead.
+        """
+        if self.refusal_delay_s <= 0:
+            return
+        if self._delayed >= MAX_DELAYED_REFUSALS:
+            if request.transport is not None:
+                request.transport.close()
             return
         self._delayed += 1
         try:
@@ -143,7 +151,7 @@ def login_flood_middleware(login_path: str) -> Callable[[web.Request, Handler], 
         try:
             guard.check_address(request.remote or "", time.monotonic())
         except TooManyAttempts as refused:
-            await guard.delay_refusal()
+            await guard.delay_refusal(request)
             return bare_refusal(refused, login_path)
         return await handler(request)
 

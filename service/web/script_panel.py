@@ -43,6 +43,7 @@ async def script_renderer_ctx(app: web.Application) -> AsyncIterator[None]:
     """The worker processes scripts render in (started at the first render, stopped at shutdown)."""
     renderer = ScriptRenderer()
     app[SCRIPT_RENDERER] = renderer
+    await renderer.start()
     yield
     await asyncio.get_running_loop().run_in_executor(None, renderer.close)
 

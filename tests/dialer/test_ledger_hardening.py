@@ -267,7 +267,9 @@ def test_an_event_that_breaks_its_handler_is_skipped_and_the_rest_go_on(caplog: 
     tracker = CallTracker()
     events = answered_call(0)
     broken = events[4]  # Newstate of the Expert's phone
-    broken["Timestamp"] = "not-a-number"
+    # A value no parser makes: the handler trips over it. (A bad Timestamp used to serve here;
+    # since issue 10 the arrival time stands in for one, and every header is read defensively.)
+    broken["Uniqueid"] = ["not", "hashable"]  # type: ignore[assignment]
     with caplog.at_level(logging.ERROR, "dialer.tracker"):
         effects = tracker.handle_many(events, at(40.0))
     [record] = closed(effects)
@@ -331,3 +333,42 @@ def test_reconcile_keeps_a_gap_leg_listed_under_another_calls_linkedid() -> None
     effects = reconcile(tracker, ReconnectEvidence([core_show_channel(expert, 10, "Dial"),
                                                     core_show_channel(moved, 10, "AppDial")], at(3.0), at(10.0)))
     assert effects == [] and tracker.calls[expert.lid].live_legs == 2
+
+
+# ---- issue 10 review: values from the PBX that are not what they claim --------------------------
+@pytest.mark.parametrize("stamp", ["abc", "", "1e999999"])
+async def test_a_bad_timestamp_on_a_batchs_last_event_loses_none_of_its_events(stamp: str) -> None:
+    """float("abc") on the batch's last Timestamp raised before the tracker saw the batch."""
+    store = MemoryStore()
+    recorder = LedgerRecorder(CallTracker(), store)
+    events = answered_call(7)
+    events[-1] = Message({**events[-1], "Timestamp": stamp})
+    recorder.on_events(events, at(40.0))
+    assert await recorder._flush_once()
+    record = store.rows["dsd-7"]
+    assert record.outcome is Outcome.ANSWERED and record.ended_at is not None
+
+
+def test_a_hostile_channel_duration_does_not_abort_the_reconcile() -> None:
+    """A `Duration` of 200 `:`-parts overflowed float (OverflowError) and stopped the whole reconcile."""
+    from dialer.reconcile import ReconnectEvidence, reconcile
+
+    tracker, events = pjsip_click_to_call_answered()
+    feed(tracker, events[:-2])  # answered, still talking
+    expert = Chan("PJSIP/101-00000001", "dsd-a", "dsd-a", "101", "DS Desk", "ds-outbound", "79115550101")
+    item = core_show_channel(expert, 5, "Dial")
+    item["Duration"] = ":".join(["99"] * 200)
+    effects = reconcile(tracker, ReconnectEvidence([item], at(30.0), at(40.0)), only=set(tracker.calls))
+    assert "dsd-a" in tracker.calls and isinstance(effects, list)
+
+
+@pytest.mark.parametrize("cause", ["²", "٣", "9" * 5000, "-1", ""])
+def test_a_hostile_hangup_cause_still_ends_the_call(cause: str) -> None:
+    """"²".isdigit() is true and int("²") raises: the Hangup was skipped and the call never ended."""
+    tracker = CallTracker()
+    events = answered_call(8)
+    for msg in events:
+        if msg.get("Event") == "Hangup":
+            msg["Cause"] = cause
+    [record] = closed(tracker.handle_many(events, at(40.0)))
+    assert record.outcome is Outcome.ANSWERED and record.ended_at is not None

@@ -261,7 +261,8 @@ async def test_a_trickling_peer_is_dropped_within_the_bound_and_its_open_call_is
         before, trickling_since = rig.sim.clock.now(), time.monotonic()
         peer.current.trickle(0.3)  # the call's Hangup is now stuck behind the trickle
         await eventually(lambda: not rig.pbx.connection.connected, timeout=10.0)
-        assert time.monotonic() - trickling_since < 0.3 + 2.0 + 1.0  # ping interval + action timeout + slack
+        # ping interval + action timeout + slack for a loaded machine (the old code never dropped it)
+        assert time.monotonic() - trickling_since < 0.3 + 2.0 + 3.0
         await rig.pbx.connection.wait_connected(5)  # the next connection behaves
         gap = rig.sim.clock.now() - before
         assert len(peer.splices) == 2

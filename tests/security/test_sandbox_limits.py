@@ -9,7 +9,8 @@ and memory limit, and their HTML is cut to an allowlist. Every test here has a w
 from __future__ import annotations
 
 import asyncio
-import resource
+import os
+import signal
 import time
 from datetime import UTC, date, datetime
 
@@ -38,7 +39,23 @@ BOUND_S = 6.0  # the worker is killed after 3 s; a refused script answers in mil
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS since the last reset_peak_rss() (VmHWM), in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
+def reset_peak_rss() -> float:
+    """Start a new peak (Linux: writing 5 to clear_refs resets VmHWM) and return the current RSS.
+
+    ru_maxrss is the whole life's peak: once an earlier test had raised it (likely under xdist),
+    a difference of peaks showed nothing whatever this test spent.
+    """
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    return peak_rss_mb()
 
 
 async def csrf(client: TestClient) -> str:
@@ -59,7 +76,7 @@ async def test_a_hostile_preview_is_refused_quickly_and_the_desk_stays_quick(off
     olga = await office.client("smirnova")
     maria = await office.client("ivanova")
     await desk_latency(maria)  # warm: the desk's first render starts the worker processes
-    rss_before = peak_rss_mb()
+    rss_before = reset_peak_rss()
     started = time.monotonic()
     preview = asyncio.ensure_future(olga.post("/admin/scripts/general.j2/preview",
                                               data={"source": HOSTILE[name], "client": "C-1", "contact": "0"},
@@ -71,7 +88,7 @@ async def test_a_hostile_preview_is_refused_quickly_and_the_desk_stays_quick(off
     text = await response.text()
     assert response.status == 422, text
     assert elapsed < BOUND_S, f"{name}: {elapsed:.1f} s"
-    assert desk_s < 2.0, f"the desk waited {desk_s:.1f} s while {name} rendered"
+    assert desk_s < 2.5, f"the desk waited {desk_s:.1f} s while {name} rendered"
     assert any(word in text for word in ("слишком", "недоступным", "памяти", "неизвестная переменная")), text
     assert peak_rss_mb() - rss_before < 150, "the script's memory was spent in the service's own process"
 
@@ -100,9 +117,9 @@ async def test_a_hostile_script_saved_behind_a_branch_the_samples_skip_cannot_fr
 
 @pytest.mark.timeout(60)
 async def test_a_render_over_the_hard_limit_is_killed_and_the_next_one_works() -> None:
-    """The in-worker budget is 1 s; with a 0.3 s hard limit, a 0.8 s script is killed from outside."""
-    renderer = ScriptRenderer(workers=1, timeout_s=0.3)
-    busy = "{% for i in range(100000) %}{% for j in range(40) %}{% endfor %}{% endfor %}"
+    """With the in-worker budget out of reach (30 s), the 0.3 s hard limit kills the worker from outside."""
+    renderer = ScriptRenderer(workers=1, timeout_s=0.3, budget_s=30.0)
+    busy = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
     variables = sample_variables(date(2026, 12, 7))
     try:
         assert (await renderer.render(ScriptSource("<p>разогрев</p>"), variables)).ok
@@ -110,7 +127,7 @@ async def test_a_render_over_the_hard_limit_is_killed_and_the_next_one_works() -
         killed = await renderer.render(ScriptSource(busy), variables)
         assert killed.error is not None and killed.error.kind == "too_long", killed
         assert "worker killed" in killed.error.detail
-        assert time.monotonic() - started < 3.0
+        assert time.monotonic() - started < 5.0
         after = await renderer.render(ScriptSource("<p>{{ client.name }}</p>"), variables)
         assert after.ok and "Северный берег" in str(after.html)
     finally:
@@ -121,7 +138,7 @@ async def test_a_render_over_the_hard_limit_is_killed_and_the_next_one_works() -
 async def test_the_worker_memory_limit_holds_where_the_sandbox_checks_do_not_reach() -> None:
     renderer = ScriptRenderer(workers=1, memory_bytes=128 * 2**20)
     try:
-        before = peak_rss_mb()
+        before = reset_peak_rss()
         result = await renderer.render(ScriptSource("{{ '%200000000d'|format(1) }}"),
                                        sample_variables(date(2026, 12, 7)))
         assert result.error is not None and result.error.kind == "too_big"
@@ -161,3 +178,105 @@ async def test_navigation_markup_stored_before_the_fix_never_reaches_the_desk(of
     assert "Здравствуйте!" in page and "текст" in page
     for marker in ("http-equiv", "evil.example", "<iframe", "<form action=\"http", "onclick", "<base "):
         assert marker not in page, marker
+
+
+def render_workers() -> list[int]:
+    """Pids of this process's script workers: children of its fork server (read from /proc)."""
+    def parent(pid: str) -> int:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    servers = set()
+    for pid in pids:
+        try:
+            if parent(pid) == os.getpid() and b"forkserver" in open(f"/proc/{pid}/cmdline", "rb").read():
+                servers.add(int(pid))
+        except OSError:
+            continue
+    workers = []
+    for pid in pids:
+        try:
+            if parent(pid) in servers:
+                workers.append(int(pid))
+        except OSError:
+            continue
+    return workers
+
+
+@pytest.mark.timeout(60)
+async def test_a_worker_killed_from_outside_while_idle_does_not_stop_later_renders() -> None:
+    """Found in review: an idle worker killed (the OOM killer, an operator) left pebble's pool broken
+    and every later render raised, so every desk page answered 500 until a restart."""
+    renderer = ScriptRenderer(workers=1)
+    variables = sample_variables(date(2026, 12, 7))
+    try:
+        assert (await renderer.render(ScriptSource("<p>раз</p>"), variables)).ok
+        before = render_workers()
+        assert before
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        for attempt in range(3):
+            result = await renderer.render(ScriptSource(f"<p>{{{{ client.name }}}} {attempt}</p>"), variables)
+            assert result.ok, result.error
+        assert not set(before) & set(render_workers())
+    finally:
+        renderer.close()
+
+
+@pytest.mark.timeout(60)
+async def test_a_script_stopped_for_time_is_suspended_then_tried_again() -> None:
+    now = [1000.0]
+    renderer = ScriptRenderer(workers=1, clock=lambda: now[0])
+    slow = ScriptSource("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "x.j2")
+    variables = sample_variables(date(2026, 12, 7))
+    try:
+        first = await renderer.render(slow, variables)
+        assert first.error is not None and first.error.kind == "too_long"
+        started = time.monotonic()
+        again = await renderer.render(slow, variables)
+        assert time.monotonic() - started < 0.1  # not run: shown at once
+        assert again.error is not None and "приостановлен на 10 минут" in again.error.message
+        fixed = await renderer.render(ScriptSource("<p>исправлено</p>", "x.j2"), variables)
+        assert fixed.ok  # a new text is a new script
+        now[0] += 601
+        started = time.monotonic()
+        assert (await renderer.render(slow, variables)).error is not None
+        assert time.monotonic() - started >= 0.9  # run again after the pause
+    finally:
+        renderer.close()
+
+
+def test_a_script_cannot_dress_an_element_up_as_a_desk_control() -> None:
+    """Found in review: `<div class="call-contact" data-contact="X">` made any click in the script
+    panel dial X through the desk's delegated handler; fake `.queue .row`s broke «next»."""
+    from service.scripts.html_policy import forbidden_markup, sanitize
+
+    hostile = ('<div class="call-contact" data-contact="C-9">Нажмите</div>'
+               '<ul class="queue"><li class="row" data-item="PC-1">x</li></ul>'
+               '<p class="say script-note" data-mark="m">Здравствуйте</p>')
+    clean = sanitize(hostile)
+    assert "call-contact" not in clean and "data-contact" not in clean and "data-item" not in clean
+    assert 'class="queue"' not in clean and 'class="row"' not in clean
+    assert '<p class="say script-note" data-mark="m">Здравствуйте</p>' in clean
+    assert forbidden_markup(hostile)[:2] == ['class="call-contact"', "data-contact="]
+
+
+@pytest.mark.timeout(60)
+async def test_a_render_waiting_too_long_for_a_worker_says_so_rather_than_hang() -> None:
+    renderer = ScriptRenderer(workers=1, timeout_s=2.0, wait_s=0.5, budget_s=30.0)
+    busy = ScriptSource("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "busy.j2")
+    variables = sample_variables(date(2026, 12, 7))
+    try:
+        assert (await renderer.render(ScriptSource("<p>разогрев</p>"), variables)).ok
+        holding = asyncio.ensure_future(renderer.render(busy, variables))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        waiting = await renderer.render(ScriptSource("<p>после</p>"), variables)
+        assert time.monotonic() - started < 1.5
+        assert waiting.error is not None and "занят" in waiting.error.message
+        held = await holding  # it too ran past wait_s (queue and run together): an error, never a hang
+        assert held.error is not None
+    finally:
+        renderer.close()

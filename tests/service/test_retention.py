@@ -94,6 +94,22 @@ async def test_the_job_deletes_old_files_inside_the_directory_only(
     assert (again.deleted, again.missing, again.outside) == (0, 0, 0)  # nothing is done twice
 
 
+async def test_paths_no_file_can_have_do_not_stop_the_purge(db_sessions: SessionMaker, migrated_db: str,
+                                                             old_and_new: Path) -> None:
+    """Found in review (issue 10): a symlink loop or an overlong name raised, and the night's purge
+    failed on the same row every night for good."""
+    (old_and_new / "loop.wav").symlink_to("loop.wav")
+    await LedgerRepository(db_sessions).upsert_calls([
+        closed_call("R-loop", started_at=NOW - timedelta(days=41), recording=PBX_DIR + "loop.wav"),
+        closed_call("R-long", started_at=NOW - timedelta(days=42), recording=PBX_DIR + "x" * 5000 + ".wav"),
+        closed_call("R-deep", started_at=NOW - timedelta(days=43), recording=PBX_DIR + "a/" * 3000 + "b.wav"),
+    ])
+    report = await build_retention_job(settings_for(migrated_db, old_and_new, 30), db_sessions).run(NOW)
+    assert report.deleted == 2 and report.failed == []
+    marks = await purged(db_sessions)
+    assert all(marks[linkedid] is not None for linkedid in ("R-loop", "R-long", "R-deep", "R-old-1", "R-old-2"))
+
+
 async def test_a_dry_run_touches_nothing(db_sessions: SessionMaker, migrated_db: str, old_and_new: Path) -> None:
     report = await build_retention_job(settings_for(migrated_db, old_and_new, 30), db_sessions).run(
         NOW, dry_run=True)
