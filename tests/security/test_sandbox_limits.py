@@ -264,19 +264,17 @@ def test_a_script_cannot_dress_an_element_up_as_a_desk_control() -> None:
 
 
 @pytest.mark.timeout(60)
-async def test_a_render_waiting_too_long_for_a_worker_says_so_rather_than_hang() -> None:
-    renderer = ScriptRenderer(workers=1, timeout_s=2.0, wait_s=0.5, budget_s=30.0)
+async def test_no_render_waits_longer_than_its_bound() -> None:
+    """Queueing and running together are bounded by wait_s: a page shows an error, never hangs."""
+    renderer = ScriptRenderer(workers=1, timeout_s=30.0, wait_s=0.5, budget_s=30.0)
     busy = ScriptSource("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "busy.j2")
     variables = sample_variables(date(2026, 12, 7))
     try:
         assert (await renderer.render(ScriptSource("<p>разогрев</p>"), variables)).ok
-        holding = asyncio.ensure_future(renderer.render(busy, variables))
-        await asyncio.sleep(0.1)
         started = time.monotonic()
-        waiting = await renderer.render(ScriptSource("<p>после</p>"), variables)
-        assert time.monotonic() - started < 1.5
-        assert waiting.error is not None and "занят" in waiting.error.message
-        held = await holding  # it too ran past wait_s (queue and run together): an error, never a hang
-        assert held.error is not None
+        held = await renderer.render(busy, variables)
+        assert time.monotonic() - started < 2.0
+        assert held.error is not None and "занят" in held.error.message
+        assert (await renderer.render(ScriptSource("<p>после</p>"), variables)).ok  # the worker was replaced
     finally:
         renderer.close()
