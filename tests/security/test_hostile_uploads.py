@@ -287,7 +287,8 @@ WORKBOOKS = {
     "shared strings of 100 KB": "«xl/sharedStrings.xml» распаковывается больше чем в 65 536 байт",
     # What a part is comes from [Content_Types].xml and the relationships, as openpyxl finds it, never its name:
     "shared strings in xl/strings.bin": "ячейка B2: текст длиннее 32 767 знаков",
-    "shared strings of 100 KB in xl/worksheets/": "«xl/worksheets/sharedStrings.xml» распаковывается больше чем в 65 536 байт",
+    "shared strings of 100 KB in xl/worksheets/":
+        "«xl/worksheets/sharedStrings.xml» распаковывается больше чем в 65 536 байт",
     "sheet in xl/worksheets/sheet1.bin": "ячейка B3: текст длиннее 32 767 знаков",
     "sheet in a part called an image": "ячейка B3: текст длиннее 32 767 знаков",
     "sheet of 100 KB a drawing also links to": "«xl/worksheets/sheet1.xml» распаковывается больше чем в 65 536 байт",
