@@ -10,7 +10,13 @@
      └── AmiActionError           the PBX answered `Response: Error` (carries the response)
           └── AmiListCancelled    a list action ended with `EventList: cancelled`
 
+    StoreError                    raised by a CallStore (the ledger's database), never by the dialer
+     ├── StoreUnavailable         the store cannot be reached now (down, restarting): retry later
+     └── RecordsRefused           the store refused the data itself (a value too long, a constraint):
+                                  retrying the same records cannot help
+
 Callers catch `DialerError` for "the PBX side failed", `AmiConnectionError` for "retry later".
+A store maps its driver's errors to StoreError, so the dialer never knows which database it is.
 """
 
 from __future__ import annotations
@@ -58,3 +64,15 @@ class AmiActionError(DialerError):
 
 class AmiListCancelled(AmiActionError):
     """A list action's items stopped with `EventList: cancelled` instead of `Complete`."""
+
+
+class StoreError(Exception):
+    """A CallStore failed to write or read call records."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached now (down, restarting, timing out): the same write may succeed later."""
+
+
+class RecordsRefused(StoreError):
+    """The store refused the records themselves (a value too long, a constraint): retrying cannot help."""

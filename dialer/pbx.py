@@ -11,7 +11,9 @@ from dialer.ami.message import Message
 from dialer.client import AmiConnection, AmiOptions
 from dialer.errors import AmiActionError, AmiActionTimeout, AmiDisconnected
 from dialer.numbers import normalise_number
-from dialer.recorder import CallStore, LedgerRecorder
+from dialer.recorder import LedgerRecorder, LiveListener
+from dialer.records import CallRecord
+from dialer.store import CallStore
 from dialer.tracker import CallTracker, ExpectedOriginate, TrackerConfig
 
 log = logging.getLogger(__name__)
@@ -25,37 +27,92 @@ class OriginateConfig:
     caller_id: str = "DS Desk <{ext}>"
 
 
+@dataclass(frozen=True, slots=True)
+class PbxStats:
+    """Counters for the health page and the tests: what is waiting, and for what."""
+
+    pending_writes: int  # call records waiting for the store
+    held_events: int  # live events waiting for their record's commit
+    expected_originates: int  # click-to-calls sent that have not become calls yet
+    ignored_calls: int  # DS Desk's own ChanSpy sessions, not taken for calls
+    committed: int  # records written since start
+    rejected: int  # records the store refused (set aside)
+
+
 class Pbx:
-    """Records every call by itself and places calls for Experts and supervisors."""
+    """Records every call by itself and places calls for Experts and supervisors.
+
+    The web side talks to it only through the intent methods below; the recorder and the call
+    tracker behind them are its own business.
+    """
 
     def __init__(self, options: AmiOptions, store: CallStore, *, tracker_config: TrackerConfig | None = None,
                  originate: OriginateConfig | None = None) -> None:
-        self.recorder = LedgerRecorder(CallTracker(tracker_config), store)
+        self._tracker = CallTracker(tracker_config)
+        self._recorder = LedgerRecorder(self._tracker, store)
         self._originate = originate or OriginateConfig()
         self.connection = AmiConnection(
             options,
-            on_events=self.recorder.on_events,
+            on_events=self._recorder.on_events,
             on_connected=self._on_connected,
             on_disconnected=self._on_disconnected,
         )
 
     async def start(self) -> None:
-        await self.recorder.start()
+        await self._recorder.start()
         await self.connection.start()
 
     async def close(self) -> None:
         await self.connection.close()
-        await self.recorder.stop()
+        await self._recorder.stop()
 
-    async def click_to_call(self, expert_ext: str, client_number: str, *, planned_call_id: str | None = None,
-                            client_id: str | None = None) -> str:
-        """Ring the Expert's phone, then the client's; returns the call's Linkedid."""
+    # ---- what is going on ----------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """An AMI session is up."""
+        return self.connection.connected
+
+    @property
+    def ledger_error(self) -> str | None:
+        """Why the last write of call records failed (None: the last one succeeded)."""
+        return self._recorder.last_error
+
+    def stats(self) -> PbxStats:
+        recorder, tracker = self._recorder, self._tracker
+        return PbxStats(recorder.pending_count, recorder.held_count, tracker.expected_count,
+                        tracker.ignored_count, recorder.committed, recorder.rejected_count)
+
+    def subscribe(self, listener: LiveListener) -> None:
+        """`listener(change, received_at)` for every live state change, once its record is committed."""
+        self._recorder.add_listener(listener)
+
+    def extension_busy(self, expert_ext: str) -> bool:
+        """The Expert has a call up, or a click-to-call on its way (checked and expected in one step)."""
+        return self._tracker.extension_busy(expert_ext)
+
+    def pending_originates(self) -> list[ExpectedOriginate]:
+        """Click-to-calls sent that have not become calls yet."""
+        return self._tracker.expected_originates()
+
+    def open_calls(self) -> list[CallRecord]:
+        """The calls up right now, as records."""
+        return self._tracker.open_records()
+
+    def current_call(self, linkedid: str) -> CallRecord | None:
+        """A call that is up, as its record now (None when it is not up)."""
+        call = self._tracker.calls.get(linkedid)
+        return None if call is None or not call.opened else call.record(None)
+
+    # ---- actions -------------------------------------------------------------------------
+    async def originate(self, expert_ext: str, client_number: str, *, planned_call_id: str | None = None,
+                        client_id: str | None = None) -> str:
+        """Click-to-call: ring the Expert's phone, then the client's; returns the call's Linkedid."""
         number = normalise_number(client_number)
         if not number:
             raise ValueError(f"not a phone number: {client_number!r}")
         linkedid = f"dsd-{uuid.uuid4().hex}"
         action_id = f"c2c-{linkedid}"
-        tracker = self.recorder.tracker
+        tracker = self._tracker
         tracker.expect_originate(ExpectedOriginate(action_id, linkedid, expert_ext, number, planned_call_id, client_id))
         spec = actions.originate_call(
             expert_channel=self._originate.expert_channel.format(ext=expert_ext),
@@ -78,7 +135,7 @@ class Pbx:
             raise
         return linkedid
 
-    async def listen_in(self, supervisor_ext: str, expert_ext: str, mode: actions.SpyMode) -> None:
+    async def spy(self, supervisor_ext: str, expert_ext: str, mode: actions.SpyMode) -> None:
         """A supervisor listens, whispers or barges in on an Expert's call (ChanSpy).
 
         The supervisor's channel gets a Linkedid chosen here, which the tracker ignores: a
@@ -91,7 +148,7 @@ class Pbx:
             mode=mode,
         )
         channel_id = f"dsd-spy-{uuid.uuid4().hex}"
-        tracker = self.recorder.tracker
+        tracker = self._tracker
         tracker.ignore_linkedid(channel_id)
         try:
             await self.connection.perform(spec._replace(headers={**spec.headers, "ChannelId": channel_id}))
@@ -111,7 +168,7 @@ class Pbx:
         a Local channel's two halves both look like the Expert's, and the second Hangup would race
         the first and fail with "No such channel".
         """
-        call = self.recorder.tracker.calls.get(linkedid)
+        call = self._tracker.calls.get(linkedid)
         if call is None or call.expert_ext != expert_ext:
             return False
         legs = [leg for leg in call.legs.values() if leg.alive]
@@ -122,8 +179,8 @@ class Pbx:
             await self.hangup(target.channel)
         except AmiActionError:
             # Hung up on the phone at the same moment: the call is over either way.
-            if linkedid in self.recorder.tracker.calls and any(
-                    leg.alive for leg in self.recorder.tracker.calls[linkedid].legs.values()):
+            still = self._tracker.calls.get(linkedid)
+            if still is not None and any(leg.alive for leg in still.legs.values()):
                 raise
         return True
 
@@ -141,12 +198,12 @@ class Pbx:
 
     async def _on_connected(self, is_reconnect: bool) -> None:
         log.info("AMI %s", "reconnected" if is_reconnect else "connected")
-        await self.recorder.on_connected(self, is_reconnect)
+        await self._recorder.on_connected(self, is_reconnect)
 
     async def _on_disconnected(self, error: BaseException | None) -> None:
         if error is not None:
             log.warning("AMI connection lost: %s", error)
-        self.recorder.on_disconnected()
+        self._recorder.on_disconnected()
 
 
 def _spy_prefix(channel: str) -> str:

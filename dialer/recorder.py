@@ -1,10 +1,15 @@
 """The ledger shell: AMI event batches → tracker → persisted call records, with reconcile on reconnect.
 
-I/O lives here (the store, the AMI actions); the decisions live in the pure tracker and
-reconcile modules. Writes are buffered per Linkedid (latest state wins) and retried while
-the database is unreachable, so a database restart loses nothing and duplicates nothing. A
-record the database itself refuses (a value too long, a constraint) is set aside with an error
-naming its call, and the others are written: one bad record never blocks the ledger.
+I/O lives here (the store, the AMI actions); the decisions live in the pure tracker, reconcile
+and durable modules. Every state change of a call is written; writes are buffered per Linkedid
+(latest state wins) and retried while the store is unreachable, so a database restart loses
+nothing and duplicates nothing. A record the store itself refuses (a value too long, a
+constraint) is set aside with an error naming its call, and the others are written: one bad
+record never blocks the ledger.
+
+Live listeners hear of a state change only once the record describing it has been committed
+(dialer/durable.py): commit, then publish. Should the store stay away longer than
+`publish_wait_s`, the events go out anyway, marked unsaved, so no screen freezes.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
-
 from dialer.ami.message import Message
+from dialer.durable import DurableEvents, Release
+from dialer.errors import RecordsRefused, StoreUnavailable
 from dialer.reconcile import ReconnectEvidence, reconcile, restore
-from dialer.records import CallClosed, CallOpened, CallRecord, CallStateChanged, Effect
+from dialer.records import CallRecord, CallStateChanged, Effect
+from dialer.store import CallStore, StoredCall
 from dialer.tracker import CallTracker
 
 log = logging.getLogger(__name__)
@@ -32,41 +38,8 @@ LiveListener = Callable[[CallStateChanged, float], None]
 PENDING_WARN = 100_000  # records waiting for the database: past this, say so loudly
 PENDING_MAX = 1_000_000  # and past this, drop the oldest rather than exhaust memory
 REJECTED_KEPT = 1_000  # records the database refused, kept for the health page / a support engineer
-
-
-def rejected_by_database(error: BaseException) -> bool:
-    """The database refused the data itself (a value too long, a constraint): retrying cannot help.
-
-    A connection that is down, restarting or timing out is not this: those are retried.
-    """
-    if isinstance(error, (DataError, IntegrityError)):
-        return True
-    if not isinstance(error, StatementError):
-        return False
-    if not isinstance(error, DBAPIError):
-        return True  # raised while preparing the parameters, before the database saw them
-    # Drivers that do not map SQLSTATEs to DBAPI classes (asyncpg: a value too long is a bare
-    # `Error`): class 22 is "data exception", 23 "integrity constraint violation".
-    for cause in _causes(error.orig):
-        state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-        if isinstance(state, str) and state[:2] in ("22", "23"):
-            return True
-        if type(cause).__name__ == "DataError" and type(cause).__module__.startswith("asyncpg"):
-            return True  # asyncpg refused to encode a parameter (it calls that an InterfaceError)
-    return False
-
-
-def _causes(error: BaseException | None) -> list[BaseException]:
-    chain: list[BaseException] = []
-    while error is not None and error not in chain and len(chain) < 8:
-        chain.append(error)
-        error = error.__cause__ or error.__context__
-    return chain
-
-
-class CallStore(Protocol):
-    async def upsert_calls(self, records: Sequence[CallRecord]) -> int: ...
-    async def open_calls(self) -> list[CallRecord]: ...
+FLUSH_INTERVAL_S = 0.02  # a batch gathers this long: live events wait for the commit, keep it short
+PUBLISH_WAIT_S = 2.0  # with the store away this long, live events go out unsaved rather than freeze
 
 
 class PbxActions(Protocol):
@@ -81,14 +54,17 @@ class LedgerRecorder:
     """Owns the tracker; persists its effects; pushes live state to listeners."""
 
     def __init__(self, tracker: CallTracker, store: CallStore, *, clock: Callable[[], float] = time.time,
-                 flush_interval_s: float = 0.05, max_retry_s: float = 5.0,
-                 pending_warn: int = PENDING_WARN, pending_max: int = PENDING_MAX) -> None:
+                 flush_interval_s: float = FLUSH_INTERVAL_S, max_retry_s: float = 5.0,
+                 pending_warn: int = PENDING_WARN, pending_max: int = PENDING_MAX,
+                 publish_wait_s: float = PUBLISH_WAIT_S) -> None:
         self.tracker = tracker
         self._store = store
         self._clock = clock
         self._flush_interval = flush_interval_s
         self._max_retry = max_retry_s
-        self._pending: dict[str, CallRecord] = {}
+        self._publish_wait = publish_wait_s
+        self._pending: dict[str, tuple[CallRecord, int]] = {}  # linkedid → (latest record, its version)
+        self._durable = DurableEvents()
         self._pending_warn, self._pending_max = pending_warn, max(pending_max, 1)
         self._pending_warned = False
         self.dropped = 0  # records lost because the database stayed away past `pending_max`
@@ -182,13 +158,18 @@ class LedgerRecorder:
     def _apply(self, effects: list[Effect], received_at: float) -> None:
         if not effects:
             return
+        now = self._clock()
         for effect in effects:
+            version = self._put(effect.record)
             if isinstance(effect, CallStateChanged):
-                self._notify(effect, received_at)
-            elif isinstance(effect, (CallOpened, CallClosed)):
-                self._pending[effect.record.linkedid] = effect.record
+                self._durable.hold(effect, received_at, version, now)  # goes out once `version` is committed
         self._check_pending()
         self._wakeup.set()
+
+    def _put(self, record: CallRecord) -> int:
+        version = self._durable.next_version(record.linkedid)
+        self._pending[record.linkedid] = (record, version)
+        return version
 
     def _check_pending(self) -> None:
         size = len(self._pending)
@@ -202,16 +183,18 @@ class LedgerRecorder:
             excess = size - self._pending_max
             for linkedid in list(self._pending)[:excess]:
                 del self._pending[linkedid]
+                self._publish(self._durable.give_up(linkedid))
             self.dropped += excess
             log.error("LEDGER BACKLOG FULL: dropped the %d oldest unwritten call records (%d in all)",
                       excess, self.dropped)
 
-    def _notify(self, change: CallStateChanged, received_at: float) -> None:
-        for listener in self._listeners:
-            try:
-                listener(change, received_at)
-            except Exception:  # a broken screen must never stop the ledger
-                log.exception("live listener failed")
+    def _publish(self, releases: list[Release]) -> None:
+        for release in releases:
+            for listener in self._listeners:
+                try:
+                    listener(release.change, release.received_at)
+                except Exception:  # a broken screen must never stop the ledger
+                    log.exception("live listener failed")
 
     async def _flush_loop(self) -> None:
         delay = self._flush_interval
@@ -223,70 +206,79 @@ class LedgerRecorder:
                 delay = self._flush_interval
                 continue
             self._wakeup.set()  # keep the pending records; try again after a pause
+            self._publish(self._durable.overdue(self._clock(), self._publish_wait))
             delay = min(max(delay * 2, 0.1), self._max_retry)
             await asyncio.sleep(delay)
 
     async def _flush_once(self) -> bool:
         if not self._pending:
             return True
-        batch = dict(self._pending)
+        batch = [self._to_write(linkedid, record, version) for linkedid, (record, version) in self._pending.items()]
         try:
             # The store links inbound calls to a client by the caller's number (in its transaction).
-            await self._store.upsert_calls(list(batch.values()))
-        except Exception as e:
-            if not rejected_by_database(e):  # the database is down or restarting: keep everything, retry
-                self._failed(e, len(batch))
-                return False
-            log.warning("the database refused a batch of %d call records (%s); finding the bad ones",
-                        len(batch), _reason(e))
+            stored = await self._store.upsert_calls([record for record, _ in batch])
+        except StoreUnavailable as e:  # down or restarting: keep everything, retry
+            self._failed(e, len(batch))
+            return False
+        except RecordsRefused as e:
+            log.warning("the database refused a batch of %d call records (%s); finding the bad ones", len(batch), e)
             if len(batch) == 1:
-                [record] = batch.values()
-                self._set_aside(record, _reason(e))
-            elif not await self._write_apart(list(batch.values())):
+                self._set_aside(*batch[0], str(e))
+            elif not await self._write_apart(batch):
                 return False
         else:
-            self._written(batch.values())
+            self._written(batch, stored)
         self.last_error = None
         return True
 
-    async def _write_apart(self, records: list[CallRecord]) -> bool:
+    def _to_write(self, linkedid: str, record: CallRecord, version: int) -> tuple[CallRecord, int]:
+        """The freshest record of a call still up (facts that changed no state, such as the
+        caller's number, arrived meanwhile), with what the store added to its earlier records."""
+        call = self.tracker.calls.get(linkedid) if record.is_open else None
+        fresh = call.record(None) if call is not None and call.opened else record
+        return self._durable.with_stored(fresh), version
+
+    async def _write_apart(self, batch: list[tuple[CallRecord, int]]) -> bool:
         """Write what the database accepts of a refused batch; set aside the single records it refuses.
 
         Halving, so a backlog of thousands with one bad record costs a few dozen statements, not
         thousands. False: the database went away meanwhile (what is left stays pending).
         """
-        half = len(records) // 2
-        for part in (records[:half], records[half:]):
+        half = len(batch) // 2
+        for part in (batch[:half], batch[half:]):
             try:
-                await self._store.upsert_calls(part)
-            except Exception as e:
-                if not rejected_by_database(e):
-                    self._failed(e, len(self._pending))
-                    return False
+                stored = await self._store.upsert_calls([record for record, _ in part])
+            except StoreUnavailable as e:
+                self._failed(e, len(self._pending))
+                return False
+            except RecordsRefused as e:
                 if len(part) == 1:
-                    self._set_aside(part[0], _reason(e))
+                    self._set_aside(*part[0], str(e))
                 elif not await self._write_apart(part):
                     return False
             else:
-                self._written(part)
+                self._written(part, stored)
         return True
 
-    def _written(self, records: Iterable[CallRecord]) -> None:
+    def _written(self, batch: Iterable[tuple[CallRecord, int]], stored: Mapping[str, StoredCall]) -> None:
         count = 0
-        for record in records:
+        for record, version in batch:
             count += 1
-            if self._pending.get(record.linkedid) is record:
-                del self._pending[record.linkedid]
+            linkedid = record.linkedid
+            if self._pending.get(linkedid, (None, -1))[1] == version:
+                del self._pending[linkedid]
+            self._publish(self._durable.committed(linkedid, version, stored.get(linkedid), record))
         self.committed += count
 
     def _failed(self, error: BaseException, count: int) -> None:
         self.last_error = f"{type(error).__name__}: {error}"
         log.warning("could not write %d call records, will retry: %s", count, self.last_error)
 
-    def _set_aside(self, record: CallRecord, reason: str) -> None:
+    def _set_aside(self, record: CallRecord, version: int, reason: str) -> None:
         log.error("call %s: the database refused its record, set aside (not retried): %s", record.linkedid, reason)
-        if self._pending.get(record.linkedid) is record:
+        if self._pending.get(record.linkedid, (None, -1))[1] == version:
             del self._pending[record.linkedid]
+        self._publish(self._durable.give_up(record.linkedid))
         self.rejected[record.linkedid] = (record, reason)
         self.rejected.move_to_end(record.linkedid)
         if len(self.rejected) > REJECTED_KEPT:
@@ -297,14 +289,9 @@ class LedgerRecorder:
     def pending_count(self) -> int:
         return len(self._pending)
 
-
-def _reason(error: BaseException) -> str:
-    """The database's own message, on one line (a DBAPIError's text also carries the SQL and data)."""
-    chain = _causes(getattr(error, "orig", None) or error)
-    origin = chain[-1]  # the driver's own exception
-    state = next((getattr(c, "sqlstate", None) for c in chain if getattr(c, "sqlstate", None)), None)
-    text = " ".join(str(origin).split())[:300]
-    return f"{type(origin).__name__}{f' (SQLSTATE {state})' if state else ''}: {text}"
+    @property
+    def held_count(self) -> int:
+        return self._durable.held_count()
 
 
 def _uptime(msg: Message) -> float | None:

@@ -68,6 +68,9 @@ class CallRecord:
     client_name: str | None = None
     ringing_at: datetime | None = None
     hangup_by: str | None = None  # "expert" | "client" | None when unknown
+    # Set by the ledger's answer (live events), not by the PBX: who held `expert_ext` when it
+    # recorded the call. Not part of a record's identity.
+    owner_id: int | None = field(default=None, compare=False)
 
     @property
     def is_open(self) -> bool:
@@ -80,9 +83,9 @@ class CallRecord:
             "direction": str(self.direction),
             "expert_ext": self.expert_ext,
             "client_number": self.client_number,
-            "started_at": _iso(self.started_at),
-            "answered_at": _iso(self.answered_at),
-            "ended_at": _iso(self.ended_at),
+            "started_at": iso_ms(self.started_at),
+            "answered_at": iso_ms(self.answered_at),
+            "ended_at": iso_ms(self.ended_at),
             "duration_s": self.duration_s,
             "talk_s": self.talk_s,
             "outcome": None if self.outcome is None else str(self.outcome),
@@ -110,6 +113,9 @@ class CallStateChanged:
     state: LiveState
     at: datetime
     record: CallRecord = field(compare=False)
+    # False: published before its record could be committed (the ledger's database is away);
+    # the ledger still writes it later.
+    saved: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,5 +128,6 @@ class CallClosed:
 Effect = CallOpened | CallStateChanged | CallClosed
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_ms(value: datetime | None) -> str | None:
+    """An aware time as JSON carries it (records, live events): ISO 8601 to the millisecond."""
     return None if value is None else value.isoformat(timespec="milliseconds")

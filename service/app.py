@@ -101,8 +101,8 @@ async def healthz(request: web.Request) -> web.Response:
     body: dict[str, object] = {"status": "ok"}
     if PBX in request.app:
         pbx = request.app[PBX]
-        body["ami_connected"] = pbx.connection.connected
-        body["ledger_write_error"] = pbx.recorder.last_error
+        body["ami_connected"] = pbx.connected
+        body["ledger_write_error"] = pbx.ledger_error
     if PLAN_JOBS in request.app:
         body["plan_job_error"] = request.app[PLAN_JOBS].last_error
     return web.json_response(body)

@@ -4,20 +4,19 @@ No aiohttp here: `service/web/live.py` turns subscriptions into Server-Sent Even
 subscription is a bounded queue, so a slow browser costs at most `queue_size` events of memory
 (the oldest are dropped and counted). Events are serialised to JSON once, whoever reads them.
 
-An inbound call whose caller the PBX did not name (no CLIENT_ID) is matched to a client by the
-caller's number before its first event goes out, so the Expert's screen can open the client's
-brief at once. The lookup runs in a task of its own: other calls' events are not delayed, and
-this call's later events wait behind the first one, so each call's order is kept.
+The hub publishes what the PBX side hands it, as it comes: the recorder hands over a state
+change only once the record describing it is committed (dialer/durable.py), with what the
+ledger added (the inbound caller's client, matched by number; the call's owner). So a screen
+told `ended` finds the closed call in the ledger at once, and nobody looks a caller up twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,14 +25,9 @@ from dialer.records import CallRecord, CallStateChanged, Direction, LiveState
 
 log = logging.getLogger(__name__)
 
-Client = tuple[str, str]  # (external_id, name)
-ClientLookup = Callable[[str], Awaitable[Client | None]]
-ClientPeek = Callable[[str], tuple[bool, Client | None]]  # (known without waiting?, the client)
-OnClientFound = Callable[[str, str, str], None]  # (linkedid, external_id, name)
 Payload = dict[str, Any]
 
 QUEUE_SIZE = 256  # events a subscriber may fall behind before the oldest are dropped
-LOOKUP_TIMEOUT_S = 2.0  # a slow database must not hold a call's events for long
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,24 +81,14 @@ class LiveHub:
     """Publishes CallStateChanged effects to subscriptions by Expert extension (or to all)."""
 
     def __init__(self, *, open_records: Callable[[], Iterable[CallRecord]] = tuple,
-                 current_record: Callable[[str], CallRecord | None] | None = None,
-                 lookup: ClientLookup | None = None, peek: ClientPeek | None = None,
-                 on_client_found: OnClientFound | None = None, queue_size: int = QUEUE_SIZE, lookup_timeout_s: float = LOOKUP_TIMEOUT_S) -> None:
+                 queue_size: int = QUEUE_SIZE) -> None:
         self._open_records = open_records
-        self._current_record = current_record
-        self._lookup = lookup
-        self._peek = peek
-        self._on_client_found = on_client_found
         self._queue_size = queue_size
-        self._lookup_timeout = lookup_timeout_s
         self._by_ext: dict[str, set[Subscription]] = {}
         self._everyone: set[Subscription] = set()
         self._ids = itertools.count(1)
         self.last_id = 0
         self._live: dict[str, Payload] = {}  # linkedid → latest payload of a call that is up
-        self._clients: dict[str, Client | None] = {}  # linkedid → the inbound caller's client, once looked up
-        self._held: dict[str, list[tuple[CallStateChanged, float]]] = {}  # calls whose lookup is running
-        self._tasks: set[asyncio.Task[None]] = set()
         self.published = 0
 
     # ---- subscribers ----------------------------------------------------------------
@@ -175,95 +159,11 @@ class LiveHub:
 
     # ---- input ----------------------------------------------------------------------
     def publish(self, change: CallStateChanged, received_at: float) -> None:
-        """Called synchronously by the recorder; never blocks, never raises for a reader's sake."""
+        """Called synchronously by the PBX side; never blocks, never raises for a reader's sake."""
         linkedid = change.linkedid
-        change = self._with_caller(change)
-        held = self._held.get(linkedid)
-        if held is not None:
-            held.append((change, received_at))  # behind the call's first event, still being looked up
-        elif self._needs_lookup(change):
-            number = change.record.client_number or ""
-            known, client = self._peek(number) if self._peek is not None else (False, None)
-            if known:  # cached: no task, no wait for the next turn of a busy loop
-                self._found(linkedid, client)
-                self._dispatch(change, received_at)
-                return
-            self._held[linkedid] = [(change, received_at)]
-            self._start_lookup(linkedid, number)
-        else:
-            self._dispatch(change, received_at)
-
-    async def close(self) -> None:
-        """Ends every stream and cancels lookups still running (at shutdown)."""
-        for subscription in [*self._everyone, *itertools.chain.from_iterable(self._by_ext.values())]:
-            self.unsubscribe(subscription)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    # ---- internals ------------------------------------------------------------------
-    def _with_caller(self, change: CallStateChanged) -> CallStateChanged:
-        """An inbound call opens (rings) on the Expert's channel, before the event naming the caller.
-
-        Listeners run after the whole AMI batch was handled, so the tracker usually knows the
-        caller by now: take the number (and caller-ID name) from its current record.
-        """
-        record = change.record
-        if (self._current_record is None or record.direction is not Direction.INBOUND
-                or record.client_number or change.state is LiveState.ENDED):
-            return change
-        current = self._current_record(change.linkedid)
-        if current is None or not current.client_number:
-            return change
-        fresher = dataclasses.replace(record, client_number=current.client_number,
-                                      client_name=record.client_name or current.client_name)
-        return dataclasses.replace(change, record=fresher)
-
-    def _needs_lookup(self, change: CallStateChanged) -> bool:
-        record = change.record
-        return (self._lookup is not None and record.direction is Direction.INBOUND
-                and record.client_id is None and bool(record.client_number)
-                and change.linkedid not in self._clients and change.state is not LiveState.ENDED)
-
-    def _start_lookup(self, linkedid: str, number: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._resolve(linkedid, number), name=f"live-lookup-{linkedid}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _resolve(self, linkedid: str, number: str) -> None:
-        assert self._lookup is not None
-        query = asyncio.ensure_future(self._lookup(number))
-        self._tasks.add(query)
-        query.add_done_callback(_quietly_done)
-        query.add_done_callback(self._tasks.discard)
-        client: Client | None = None
-        try:
-            # Shielded: a query cut off mid-way would waste its connection; let it finish and fill the cache.
-            client = await asyncio.wait_for(asyncio.shield(query), self._lookup_timeout)
-        except Exception as e:  # the screen then shows the number only; the ledger still matches it
-            log.warning("live: could not look up the caller of %s: %s: %s", linkedid, type(e).__name__, e)
-        finally:
-            self._release(linkedid, client)
-
-    def _release(self, linkedid: str, client: Client | None) -> None:
-        self._found(linkedid, client)
-        for change, received_at in self._held.pop(linkedid, []):
-            self._dispatch(change, received_at)
-
-    def _found(self, linkedid: str, client: Client | None) -> None:
-        self._clients[linkedid] = client
-        if client is not None and self._on_client_found is not None:
-            try:
-                self._on_client_found(linkedid, *client)
-            except Exception:
-                log.exception("live: on_client_found failed for %s", linkedid)
-
-    def _dispatch(self, change: CallStateChanged, received_at: float) -> None:
-        linkedid = change.linkedid
-        payload = call_payload(change.record, change.state, change.at, received_at, self._clients.get(linkedid))
+        payload = call_payload(change.record, change.state, change.at, received_at, saved=change.saved)
         if change.state is LiveState.ENDED:
             self._live.pop(linkedid, None)
-            self._clients.pop(linkedid, None)
         else:
             self._live[linkedid] = payload
         self.last_id = next(self._ids)
@@ -272,6 +172,12 @@ class LiveHub:
         for subscription in self._readers(change.expert_ext):
             subscription.offer(event)
 
+    async def close(self) -> None:
+        """Ends every stream (at shutdown)."""
+        for subscription in [*self._everyone, *itertools.chain.from_iterable(self._by_ext.values())]:
+            self.unsubscribe(subscription)
+
+    # ---- internals ------------------------------------------------------------------
     def _readers(self, expert_ext: str | None) -> Iterable[Subscription]:
         own = self._by_ext.get(expert_ext) if expert_ext is not None else None
         return itertools.chain(own or (), self._everyone)
@@ -280,33 +186,25 @@ class LiveHub:
         published = self._live.get(record.linkedid)
         if published is not None:
             return published
-        # Up, but nothing published yet (restored after a restart, or its lookup is running).
+        # Up, but nothing published yet (restored after a restart, or its first record not committed yet).
         state = state_of(record)
-        return call_payload(record, state, _state_time(record, state), None, self._clients.get(record.linkedid))
+        return call_payload(record, state, _state_time(record, state), None)
 
 
 # ---- pure helpers -------------------------------------------------------------------
-def _quietly_done(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()  # already logged by whoever waited for it (or moot after its timeout)
-
-
 def call_payload(record: CallRecord, state: LiveState, at: datetime, received_at: float | None,
-                 client: Client | None = None) -> Payload:
+                 *, saved: bool = True) -> Payload:
     """The JSON-ready event for one state change (see docs/live.md)."""
-    client_id, client_name = record.client_id, record.client_name
-    if client is not None and client_id in (None, client[0]):
-        # The organisation's name, not the caller ID's (also once the tracker carries the id).
-        client_id, client_name = client
     return {
         "linkedid": record.linkedid,
         "state": str(state),
         "at": _iso(at),
         "expert_ext": record.expert_ext,
+        "owner_id": record.owner_id,
         "direction": str(record.direction),
         "client_number": record.client_number,
-        "client_id": client_id,
-        "client_name": client_name,
+        "client_id": record.client_id,
+        "client_name": record.client_name,
         "planned_call_id": record.planned_call_id,
         "started_at": _iso(record.started_at),
         "answered_at": _iso(record.answered_at),
@@ -315,6 +213,7 @@ def call_payload(record: CallRecord, state: LiveState, at: datetime, received_at
         "duration_s": record.duration_s,
         "talk_s": record.talk_s,
         "received_at": received_at,
+        "saved": saved,  # False: the ledger's database was away; the call is written when it is back
     }
 
 

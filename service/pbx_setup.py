@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from dialer.client import AmiOptions
 from dialer.pbx import OriginateConfig, Pbx
-from dialer.recorder import CallStore
+from dialer.store import CallStore
 from dialer.simulator import PbxSimulator, SimulatorConfig
 from dialer.simulator.config import Scenario
 from service.settings import Settings

@@ -1,8 +1,7 @@
-"""Reads for the live board: the Experts on it, who is absent today, whose latest call still needs a wrap-up."""
+"""Reads for the live board: who is absent today, whose latest call still needs a wrap-up."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,21 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from service.db.desk_queue import day_bounds
 from service.db.engine import SessionMaker
-from service.db.models import Call, Expert, ExpertAbsence, WrapUp
+from service.db.models import Call, ExpertAbsence, WrapUp
+from service.days import day_bounds
 
-LEDGER_WAIT_S = 3.0  # the recorder writes a closed call within ~50 ms; allow a slow database
-LEDGER_POLL_S = 0.1
-
-
-@dataclass(frozen=True, slots=True)
-class BoardExpert:
-    id: int
-    login: str
-    full_name: str
-    extension: str | None
-    daily_target: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +31,6 @@ class LatestCall:
 class BoardRepository:
     def __init__(self, sessions: SessionMaker) -> None:
         self._sessions = sessions
-
-    async def experts(self, extension: str | None = None) -> list[BoardExpert]:
-        """Active Experts (role expert) by name; one extension's only when it is given."""
-        query = select(Expert.id, Expert.login, Expert.full_name, Expert.extension, Expert.daily_target).where(
-            Expert.role == "expert", Expert.active)
-        if extension is not None:
-            query = query.where(Expert.extension == extension)
-        async with self._sessions() as session:
-            rows = (await session.execute(query.order_by(Expert.full_name, Expert.login))).all()
-        return [BoardExpert(*row) for row in rows]
 
     async def absent_ids(self, day: date) -> set[int]:
         """Experts with an absence covering `day` (both ends inclusive)."""
@@ -75,20 +53,6 @@ class BoardRepository:
         # Later rows overwrite earlier ones: a day is a few dozen calls per Expert.
         return {ext: LatestCall(linkedid, ended_at is not None, wrapup_id is not None)
                 for ext, linkedid, ended_at, wrapup_id in rows}
-
-    async def wait_closed(self, linkedid: str, timeout_s: float = LEDGER_WAIT_S) -> bool:
-        """Wait (bounded) until the ledger has the call closed: the board asks right at its `ended` event."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while True:
-            async with self._sessions() as session:
-                ended_at = (await session.execute(
-                    select(Call.ended_at).where(Call.linkedid == linkedid))).first()
-            if ended_at is not None and ended_at[0] is not None:
-                return True
-            if loop.time() >= deadline:
-                return False
-            await asyncio.sleep(LEDGER_POLL_S)
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select
@@ -12,9 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from dialer.records import CallRecord, Direction, Outcome
+from dialer.store import StoredCall
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, Expert
+from service.db.store_errors import store_error
 from service.db.upsert import dialect_name, insert_for
+from service.days import day_bounds
 from dialer.numbers import normalise_number
 
 _CALLS = cast(Table, Call.__table__)
@@ -29,29 +32,42 @@ class LedgerRepository:
     def __init__(self, sessions: SessionMaker) -> None:
         self._sessions = sessions
 
-    async def upsert_calls(self, records: Sequence[CallRecord]) -> int:
-        """Insert or update by linkedid in one transaction; returns the rows written.
+    async def upsert_calls(self, records: Sequence[CallRecord]) -> dict[str, StoredCall]:
+        """Insert or update by linkedid in one transaction: linkedid → what the committed row adds.
 
         Idempotent: the same records twice leave the same rows. A closed row is never
-        reopened: an open record arriving after the close is ignored (not counted).
-        Inbound calls without a client get one by matching the caller's number.
+        reopened: an open record arriving after the close is ignored (and not in the answer).
+        Inbound calls without a client get one by matching the caller's number; every call
+        gets the owner of its extension. Errors: StoreUnavailable or RecordsRefused (the
+        CallStore contract, dialer/store.py), never the driver's own.
         """
         batch = _latest_per_call(records)
         if not batch:
-            return 0
+            return {}
+        try:
+            return await self._upsert(batch)
+        except Exception as e:  # noqa: BLE001 — mapped, whatever the driver raised
+            raise store_error(e) from e
+
+    async def _upsert(self, batch: list[CallRecord]) -> dict[str, StoredCall]:
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            batch = await _with_client_names(session, await _with_inbound_clients(session, batch))
+            batch, matched = await _with_inbound_clients(session, batch)
+            batch = await _with_client_names(session, batch)
             owners = await _extension_holders(session, {r.expert_ext for r in batch if r.expert_ext})
             statement = _upsert_statement(dialect_name(session))
             rows = [record_to_row(r, now, owners.get(r.expert_ext or "")) for r in batch]
             result = await session.execute(statement, rows)
-            return len(result.all())
+            return {linkedid: StoredCall(client_id, matched.get(linkedid), owner_id)
+                    for linkedid, client_id, owner_id in result.all()}
 
     async def open_calls(self) -> list[CallRecord]:
         """Calls not yet closed, oldest first (a restarted service resumes them)."""
         query = select(Call).where(Call.ended_at.is_(None)).order_by(Call.started_at, Call.id)
-        return await self._records(query)
+        try:
+            return await self._records(query)
+        except Exception as e:  # noqa: BLE001 — the CallStore contract: StoreError only
+            raise store_error(e) from e
 
     async def get_call(self, linkedid: str) -> CallRecord | None:
         rows = await self._records(select(Call).where(Call.linkedid == linkedid))
@@ -85,13 +101,6 @@ class LedgerRepository:
     async def _records(self, query: Select[Call]) -> list[CallRecord]:
         async with self._sessions() as session:
             return [row_to_record(row) for row in await session.scalars(query)]
-
-
-def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    """[start, end) of a calendar day in `tz`, as aware datetimes (DST days included)."""
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def record_to_row(record: CallRecord, now: datetime, expert_id: int | None = None) -> dict[str, Any]:
@@ -181,7 +190,7 @@ def _upsert_statement(dialect: str) -> ReturningInsert[Any]:
     reopen_guard = or_(_CALLS.c.ended_at.is_(None), excluded.ended_at.is_not(None))
     return insert.on_conflict_do_update(
         index_elements=[_CALLS.c.linkedid], set_=updates, where=reopen_guard
-    ).returning(_CALLS.c.linkedid)
+    ).returning(_CALLS.c.linkedid, _CALLS.c.client_id, _CALLS.c.expert_id)
 
 
 def _owner_update(excluded: Any) -> ColumnElement[Any]:
@@ -201,14 +210,18 @@ async def _extension_holders(session: AsyncSession, extensions: set[str]) -> dic
     return {extension: expert_id for extension, expert_id in rows}
 
 
-async def _with_inbound_clients(session: AsyncSession,
-                                records: list[CallRecord]) -> list[CallRecord]:
+async def _with_inbound_clients(session: AsyncSession, records: list[CallRecord]
+                                ) -> tuple[list[CallRecord], dict[str, str]]:
+    """Inbound records with the client matched by the caller's number; linkedid → the
+    organisation's name, for the calls matched here (the live screens show it)."""
     wanted = [r.client_number for r in records if _needs_phone_match(r) and r.client_number]
     if not wanted:
-        return records
+        return records, {}
     found = await _clients_by_phone(session, wanted)
+    matched = {r.linkedid: found[r.client_number][1] for r in records
+               if _needs_phone_match(r) and r.client_number in found}
     return [_with_client(r, found.get(r.client_number or "")) if _needs_phone_match(r) else r
-            for r in records]
+            for r in records], matched
 
 
 def _needs_phone_match(record: CallRecord) -> bool:

@@ -27,19 +27,20 @@ from dialer.errors import (
 )
 from service.appkeys import DB_SESSIONS, PBX
 from service.board import (
-    MODE_LABELS,
     DayProgress,
     ExpertBoardState,
     board_state,
     calls_by_extension,
     day_progress,
 )
-from service.db.board import BoardExpert, BoardRepository, LatestCall, local_day
+from service.db.board import BoardRepository, LatestCall, local_day
 from service.db.desk_queue import DeskQueueRepository
+from service.db.experts import ExpertProfile, ExpertsRepository
 from service.web.auth import requires
 from service.web.desk_context import desk_day, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from service.web.live import LIVE_HUB
+from texts.labels import SPY_MODE_LABELS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -65,7 +66,7 @@ def setup_board(app: web.Application) -> None:
 # ---- the board's data --------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class BoardCard:
-    expert: BoardExpert
+    expert: ExpertProfile
     state: ExpertBoardState
     progress: DayProgress
     present: bool
@@ -84,30 +85,32 @@ class BoardCard:
 
 
 async def board_cards(request: web.Request, extension: str | None = None) -> list[BoardCard]:
-    """One card per active Expert (or the one with `extension`), from the hub, the ledger and the plan."""
+    """One card per active Expert (or the one with `extension`), from the hub, the ledger and the plan.
+
+    A bounded number of statements whatever the number of Experts (tests/service/test_page_queries.py).
+    """
     settings = settings_of(request)
     sessions = request.app[DB_SESSIONS]
     now = utc_now()
     tz = settings.organisation.tz
     plan_day = desk_day(settings, now)
     repo = BoardRepository(sessions)
-    experts = await repo.experts(extension)
+    experts = await ExpertsRepository(sessions).active_experts(extension)
     hub = request.app[LIVE_HUB]
     live = calls_by_extension(hub.snapshot(None)["calls"])
     present = hub.present_extensions()
     absent = await repo.absent_ids(local_day(now, tz))
     latest = await repo.latest_calls([e.extension for e in experts if e.extension], local_day(now, tz), tz)
-    queues = DeskQueueRepository(sessions)
+    queues = await DeskQueueRepository(sessions).queues([e.id for e in experts], plan_day.day, tz)
     cards = []
     for expert in experts:
-        rows = await queues.queue(expert.id, plan_day.day, tz)
         target = expert.daily_target or settings.plan.target_min
-        cards.append(_card(expert, live, present, absent, latest,
-                           day_progress(rows, target, now, tz, is_today=plan_day.is_today)))
+        progress = day_progress(queues[expert.id], target, now, tz, is_today=plan_day.is_today)
+        cards.append(_card(expert, live, present, absent, latest, progress))
     return cards
 
 
-def _card(expert: BoardExpert, live: dict[str, list[Any]], present: frozenset[str], absent: set[int],
+def _card(expert: ExpertProfile, live: dict[str, list[Any]], present: frozenset[str], absent: set[int],
           latest: dict[str, LatestCall], progress: DayProgress) -> BoardCard:
     ext = expert.extension or ""
     call = latest.get(ext)
@@ -125,16 +128,14 @@ async def board_page(request: web.Request) -> dict[str, Any]:
     now = utc_now()
     user = signed_in(request)
     return {"cards": await board_cards(request), "now": now, "day": desk_day(settings, now),
-            "modes": MODE_LABELS, "tz": settings.organisation.tz.key, "own_extension": user.extension}
+            "modes": SPY_MODE_LABELS, "tz": settings.organisation.tz.key, "own_extension": user.extension}
 
 
 @requires("supervisor", "admin")
 async def board_state_json(request: web.Request) -> web.Response:
-    """Every card, or one Expert's (`?ext=`); with `&linkedid=` it first waits for the ledger to close that call."""
+    """Every card, or one Expert's (`?ext=`). No waiting: an `ended` event goes out only once the
+    ledger has committed the closed call, so the board asking at that event finds it."""
     extension = request.query.get("ext", "").strip() or None
-    linkedid = request.query.get("linkedid", "").strip()
-    if linkedid:
-        await BoardRepository(request.app[DB_SESSIONS]).wait_closed(linkedid)
     now = utc_now()
     cards = await board_cards(request, extension)
     return web.json_response({"experts": [c.as_json(now) for c in cards], "at": now.isoformat()})
@@ -152,7 +153,7 @@ async def listen_in(request: web.Request) -> web.Response:
     problem = _listen_problem(user, mode, extension)
     if problem is not None:
         return _error(400, problem)
-    experts = await BoardRepository(request.app[DB_SESSIONS]).experts(extension)
+    experts = await ExpertsRepository(request.app[DB_SESSIONS]).active_experts(extension)
     if not experts:
         return _error(404, f"Нет Эксперта с добавочным номером {extension}")
     expert = experts[0]
@@ -161,7 +162,7 @@ async def listen_in(request: web.Request) -> web.Response:
         return _error(503, NO_PBX)
     if not _is_talking(request, extension):
         return _error(409, f"{expert.full_name} сейчас не разговаривает: слушать нечего")
-    failure = await _send_listen_in(pbx.listen_in(user.extension or "", extension, _spy_mode(mode)))
+    failure = await _send_listen_in(pbx.spy(user.extension or "", extension, _spy_mode(mode)))
     if failure is not None:
         return failure
     return web.json_response({"ok": True, "message": (

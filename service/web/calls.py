@@ -10,17 +10,14 @@ from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import select, update
 
 from dialer.errors import DialerError
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
-from service.db.models import Client, ClientContact, PlannedCall
+from service.db.call_targets import CallTarget, CallTargetsRepository
 from service.db.recordings import RecordingRef, RecordingsRepository
 from service.db.wrapups import CallStillUp, WrapUpContext, WrapUpRepository
 from service.desk.wrapup import (
-    OUTCOME_LABELS,
-    RESULT_LABELS,
     FieldError,
     WrapUpInput,
     WrapUpResult,
@@ -30,10 +27,10 @@ from service.desk.wrapup import (
 from service.settings import Settings
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
+from texts.labels import OUTCOME_LABELS, RESULT_LABELS
 
-LEDGER_WAIT_S = 3.0
 EMPTY_FORM: dict[str, Any] = {"result": "", "topic": "", "logged_in": False, "productive": False,
-                              "comment": "", "next_contact": ""}  # the recorder writes a closed call within ~50 ms; allow a slow database
+                              "comment": "", "next_contact": ""}
 
 
 def add_routes(app: web.Application) -> None:
@@ -60,55 +57,34 @@ async def originate(request: web.Request) -> web.Response:
     target = await _call_target(request, user, str(form.get("item", "")), str(form.get("contact", "")))
     if isinstance(target, web.Response):
         return target
-    public_id, client_id, phone = target
     pbx = request.app[PBX]
-    # No await between this check and click_to_call's expectation: a double click gets a 409.
-    if pbx.recorder.tracker.extension_busy(user.extension):
+    # No await between this check and originate's expectation: a double click gets a 409.
+    if pbx.extension_busy(user.extension):
         return _json_error(409, "У вас уже идёт звонок: завершите его")
     try:
-        linkedid = await pbx.click_to_call(user.extension, phone, planned_call_id=public_id,
-                                           client_id=client_id)
+        linkedid = await pbx.originate(user.extension, target.phone or "", planned_call_id=target.planned_call_id,
+                                       client_id=target.client_id)
     except ValueError:
-        return _json_error(400, f"Номер {phone} нельзя набрать")
+        return _json_error(400, f"Номер {target.phone} нельзя набрать")
     except (DialerError, OSError, asyncio.TimeoutError):
         return _json_error(503, "АТС не ответила: звонок не начат, попробуйте ещё раз")
-    if public_id is not None:
-        await _mark_in_progress(request, public_id)
+    if target.planned_call_id is not None:
+        await CallTargetsRepository(request.app[DB_SESSIONS]).mark_started(target.planned_call_id, utc_now())
     return web.json_response({"linkedid": linkedid})
 
 
 async def _call_target(request: web.Request, user: SignedInUser, item: str,
-                       contact: str) -> tuple[str | None, str, str] | web.Response:
-    """(planned item, client external id, phone) after the access checks."""
-    async with request.app[DB_SESSIONS]() as session:
-        if item:
-            row = (await session.execute(
-                select(PlannedCall.expert_id, Client.external_id, ClientContact.phone_e164)
-                .join(Client, Client.id == PlannedCall.client_id)
-                .join(ClientContact, ClientContact.id == PlannedCall.contact_id)
-                .where(PlannedCall.public_id == item))).first()
-            public_id: str | None = item
-        else:
-            row = (await session.execute(
-                select(Client.expert_id, Client.external_id, ClientContact.phone_e164)
-                .join(Client, Client.id == ClientContact.client_id)
-                .where(ClientContact.external_id == contact))).first()
-            public_id = None
-    if row is None:
+                       contact: str) -> CallTarget | web.Response:
+    """The planned item or contact to dial, after the access checks."""
+    targets = CallTargetsRepository(request.app[DB_SESSIONS])
+    target = await targets.planned_item(item) if item else await targets.contact(contact)
+    if target is None:
         return _json_error(404, "Нет такого звонка или контакта")
-    expert_id, client_id, phone = row
-    if expert_id != user.id and not user.is_supervisor:
+    if target.owner_id != user.id and not user.is_supervisor:
         return _json_error(403, "Это клиент другого Эксперта")
-    if not phone:
+    if not target.phone:
         return _json_error(400, "У контакта нет телефона")
-    return public_id, client_id, phone
-
-
-async def _mark_in_progress(request: web.Request, public_id: str) -> None:
-    async with request.app[DB_SESSIONS].begin() as session:
-        await session.execute(
-            update(PlannedCall).where(PlannedCall.public_id == public_id, PlannedCall.state == "planned")
-            .values(state="in_progress", updated_at=utc_now()))
+    return target
 
 
 async def hang_up(request: web.Request) -> web.Response:
@@ -126,26 +102,19 @@ async def hang_up(request: web.Request) -> web.Response:
 
 # ---- wrap-up ---------------------------------------------------------------------------
 async def _context(request: web.Request, user: SignedInUser, *, for_saving: bool) -> WrapUpContext:
-    """The call's wrap-up context once the ledger has closed the call; checks who may see it.
+    """The call's wrap-up context; checks who may see it.
 
-    Access is checked before any waiting, so someone else's call is refused at once.
+    No waiting: the screen asks when it is told the call ended, and that event goes out only
+    once the ledger has committed the closed call (commit, then publish: dialer/durable.py).
     """
     linkedid = request.match_info["linkedid"]
-    if not is_linkedid(linkedid):
+    ctx = await WrapUpRepository(request.app[DB_SESSIONS]).context(linkedid) if is_linkedid(linkedid) else None
+    if ctx is None:
         raise web.HTTPNotFound(text="Звонок не найден в журнале")
-    repo = WrapUpRepository(request.app[DB_SESSIONS])
-    deadline = asyncio.get_running_loop().time() + LEDGER_WAIT_S
-    while True:
-        ctx = await repo.context(linkedid)
-        if ctx is not None:
-            _check_wrapup_access(ctx, user, for_saving=for_saving)
-            if not ctx.is_open:
-                return ctx
-        if asyncio.get_running_loop().time() >= deadline:
-            if ctx is None:
-                raise web.HTTPNotFound(text="Звонок не найден в журнале")
-            raise web.HTTPConflict(text="Звонок ещё идёт: итог — после его окончания")
-        await asyncio.sleep(0.1)
+    _check_wrapup_access(ctx, user, for_saving=for_saving)
+    if ctx.is_open:
+        raise web.HTTPConflict(text="Звонок ещё идёт: итог — после его окончания")
+    return ctx
 
 
 def _check_wrapup_access(ctx: WrapUpContext, user: SignedInUser, *, for_saving: bool) -> None:

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
-from dialer.pbx import Pbx
-from dialer.records import CallRecord
-from dialer.tracker import CallTracker
-from service.appkeys import DB_SESSIONS, LEDGER, PBX
-from service.db.live_lookup import CachedClientLookup
+from service.appkeys import PBX
 from service.live import LiveEvent, LiveHub, Subscription
 from service.web.keys import USER_KEY, SignedInUser
 
@@ -40,38 +36,19 @@ def setup_live(app: web.Application) -> None:
 
 
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The hub; listens to the PBX's recorder when there is one (`with_pbx=False`: nothing publishes)."""
+    """The hub; hears the PBX's committed state changes when there is a PBX (`with_pbx=False`: none)."""
     pbx = app.get(PBX)
-    lookup = CachedClientLookup.from_ledger(app[LEDGER], app[DB_SESSIONS])
-    if pbx is None:
-        hub = LiveHub(lookup=lookup)
-    else:
-        tracker = pbx.recorder.tracker
-        hub = LiveHub(open_records=tracker.open_records, current_record=_current_record(tracker), lookup=lookup,
-                      peek=lookup.peek, on_client_found=tracker.link_client)
-        lookup.start()
-        _listen(pbx, hub)
+    hub = LiveHub() if pbx is None else LiveHub(open_records=pbx.open_calls)
+    if pbx is not None:
+        pbx.subscribe(hub.publish)
     app[LIVE_HUB] = hub
     yield
     await hub.close()
-    await lookup.stop()
 
 
 async def end_streams(app: web.Application) -> None:
     if LIVE_HUB in app:
         await app[LIVE_HUB].close()
-
-
-def _current_record(tracker: CallTracker) -> Callable[[str], CallRecord | None]:
-    def current(linkedid: str) -> CallRecord | None:
-        call = tracker.calls.get(linkedid)
-        return None if call is None else call.record(None)
-    return current
-
-
-def _listen(pbx: Pbx, hub: LiveHub) -> None:
-    """Publish each state change with the receipt time of the AMI batch that caused it."""
-    pbx.recorder.add_listener(hub.publish)
 
 
 async def live_stream(request: web.Request) -> web.StreamResponse:

@@ -6,13 +6,14 @@ import logging
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy.exc import DataError, OperationalError
 
 from dialer.ami.message import Message
 from dialer.errors import AmiActionTimeout, AmiNotConnected
 from dialer.pbx import Pbx
 from dialer.client import AmiOptions
-from dialer.recorder import LedgerRecorder, rejected_by_database
+from dialer.errors import RecordsRefused, StoreUnavailable
+from dialer.recorder import LedgerRecorder
+from dialer.store import StoredCall
 from dialer.records import CallRecord, Direction, LiveState, Outcome, Q_END_INFERRED
 from dialer.tracker import CallTracker, ExpectedOriginate, TrackerConfig
 from tests.dialer.test_tracker_review import (
@@ -55,13 +56,13 @@ class PickyStore(MemoryStore):
         super().__init__()
         self.refused, self.down, self.calls = refused, down, 0
 
-    async def upsert_calls(self, records: Sequence[CallRecord]) -> int:
+    async def upsert_calls(self, records: Sequence[CallRecord]) -> dict[str, StoredCall]:
         self.calls += 1
         if self.down:
-            raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+            raise StoreUnavailable("OperationalError: connection refused")
         bad = [r.linkedid for r in records if r.linkedid in self.refused]
         if bad:
-            raise DataError("INSERT", {}, ValueError(f"value too long in {bad[0]}"))
+            raise RecordsRefused(f"DataError: value too long in {bad[0]}")
         return await super().upsert_calls(records)
 
 
@@ -121,20 +122,6 @@ async def test_a_large_batch_with_one_bad_record_takes_few_statements() -> None:
     assert len(store.rows) == 199 and list(recorder.rejected) == ["dsd-37"] and store.calls <= 20
 
 
-def test_which_errors_mean_the_data_was_refused() -> None:
-    class PgError(Exception):
-        sqlstate = "22001"
-
-    from sqlalchemy.exc import DBAPIError, InterfaceError, StatementError
-
-    assert rejected_by_database(DataError("x", {}, ValueError()))
-    assert rejected_by_database(StatementError("bad parameter", "x", {}, TypeError()))
-    assert rejected_by_database(DBAPIError("x", {}, PgError("value too long")))
-    assert not rejected_by_database(OperationalError("x", {}, OSError()))
-    assert not rejected_by_database(InterfaceError("x", {}, ConnectionResetError()))
-    assert not rejected_by_database(TimeoutError())
-
-
 async def test_the_backlog_is_capped_and_said_loudly(caplog: pytest.LogCaptureFixture) -> None:
     recorder = LedgerRecorder(CallTracker(), PickyStore(set(), down=True), pending_warn=3, pending_max=5)
     for n in range(7):
@@ -162,11 +149,11 @@ def test_an_expectation_goes_with_its_call_or_after_a_timeout() -> None:
     events = [m for m in events if m.get("Event") != "OriginateResponse"]  # lost in a gap, say
     [record] = closed(feed(tracker, events))
     assert record.planned_call_id == "PC-1"
-    assert set(tracker._expected) == {"c2c-x"}  # the call's own went when it closed
+    assert tracker.expected_actions == {"c2c-x"}  # the call's own went when it closed
     tracker.handle_many([], at(30.0))
-    assert set(tracker._expected) == {"c2c-x"}
+    assert tracker.expected_actions == {"c2c-x"}
     tracker.handle_many([], at(100.0))  # no OriginateResponse within the TTL
-    assert tracker._expected == {} and tracker._expected_by_linkedid == {}
+    assert tracker.expected_actions == frozenset() and tracker.extension_busy("101") is False
 
 
 def test_a_late_originate_response_of_a_finished_click_is_not_pinned_on_another_call() -> None:
@@ -194,8 +181,8 @@ async def test_click_to_call_timing_out_keeps_its_expectation_for_the_late_respo
 
     pbx.connection.perform = timing_out  # type: ignore[method-assign]
     with pytest.raises(AmiActionTimeout):
-        await pbx.click_to_call("101", "79115550101", planned_call_id="PC-1")
-    [expected] = pbx.recorder.tracker._expected.values()
+        await pbx.originate("101", "79115550101", planned_call_id="PC-1")
+    [expected] = pbx.pending_originates()
     assert expected.planned_call_id == "PC-1"
 
 
@@ -211,10 +198,10 @@ async def test_listen_in_that_cannot_be_sent_leaves_nothing_ignored() -> None:
     pbx = Pbx(AmiOptions(port=1), MemoryStore())
     try:
         with pytest.raises(AmiNotConnected):
-            await pbx.listen_in("201", "101", "listen")
+            await pbx.spy("201", "101", "listen")
     finally:
         await pbx.close()
-    assert not pbx.recorder.tracker._ignored
+    assert pbx.stats().ignored_calls == 0
 
 
 async def test_listen_in_sends_a_channel_id_the_tracker_ignores() -> None:
@@ -226,10 +213,10 @@ async def test_listen_in_sends_a_channel_id_the_tracker_ignores() -> None:
         return Message({"Response": "Success"})
 
     pbx.connection.perform = perform  # type: ignore[method-assign]
-    await pbx.listen_in("201", "101", "listen")
+    await pbx.spy("201", "101", "listen")
     [spec] = sent
     channel_id = spec.headers["ChannelId"]  # type: ignore[attr-defined]
-    assert channel_id.startswith("dsd-spy-") and pbx.recorder.tracker.is_ignored(channel_id)
+    assert channel_id.startswith("dsd-spy-") and pbx._tracker.is_ignored(channel_id)  # the Pbx's own tracker
 
 
 def test_an_expert_dialling_a_client_by_hand_is_recorded_from_the_dial() -> None:
@@ -313,6 +300,7 @@ async def test_a_failed_reconcile_keeps_the_gap_for_the_next_reconnect() -> None
     recorder.on_events([newchannel(25.0, other, "4")], at(25.0))
     pbx.now = at(30.0)
     await recorder.on_connected(pbx, is_reconnect=True)
+    assert await recorder._flush_once()  # commit, then publish
     [record] = ended
     assert record.linkedid == expert.lid and Q_END_INFERRED in record.quality
     assert record.ended_at.timestamp() == pytest.approx((at(3.001) + at(30.0)) / 2, abs=0.01)

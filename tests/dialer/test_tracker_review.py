@@ -19,6 +19,7 @@ from dialer.errors import AmiNotConnected
 from dialer.pbx import Pbx
 from dialer.reconcile import ReconnectEvidence, reconcile
 from dialer.recorder import LedgerRecorder
+from dialer.store import StoredCall
 from dialer.records import CallClosed, CallRecord, CallStateChanged, Direction, Effect, LiveState, Outcome
 from dialer.tracker import CallTracker, ExpectedOriginate
 from service.db.ledger import LedgerRepository
@@ -411,9 +412,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self.rows: dict[str, CallRecord] = {}
 
-    async def upsert_calls(self, records: Sequence[CallRecord]) -> int:
+    async def upsert_calls(self, records: Sequence[CallRecord]) -> dict[str, StoredCall]:
         self.rows.update({r.linkedid: r for r in records})
-        return len(records)
+        return {r.linkedid: StoredCall(client_id=r.client_id) for r in records}
 
     async def open_calls(self) -> list[CallRecord]:
         return [r for r in self.rows.values() if r.is_open]
@@ -447,6 +448,7 @@ async def test_call_started_in_the_gap_with_events_during_reconcile_is_recorded(
     await recorder.on_connected(pbx, is_reconnect=True)
     recorder.on_events([newstate(24.0, client, "6"), dial_end(24.001, expert, client, "ANSWER"),
                         hangup(60.0, client, "16"), hangup(60.001, expert, "16")], at(60.1))
+    assert await recorder._flush_once()  # commit, then publish
     [record] = ended
     assert (record.direction, record.expert_ext, record.outcome) == (Direction.OUTBOUND, "101", Outcome.ANSWERED)
 
@@ -457,10 +459,10 @@ async def test_click_to_call_while_disconnected_leaves_no_expectation_behind() -
     try:
         for i in range(3):
             with pytest.raises(AmiNotConnected):
-                await pbx.click_to_call("101", f"7911555{i:04d}", planned_call_id=f"PC-{i}")
+                await pbx.originate("101", f"7911555{i:04d}", planned_call_id=f"PC-{i}")
     finally:
         await pbx.close()
-    assert pbx.recorder.tracker._expected == {}  # one entry per failed click, kept for ever
+    assert pbx.pending_originates() == []  # one entry per failed click, kept for ever
 
 
 @pytest.mark.pg

@@ -75,8 +75,8 @@ async def test_a_supervisor_listens_silently_to_an_expert_in_a_call(desk: Desk) 
         409, {"error": "Anna сейчас не разговаривает: слушать нечего"})
 
     await desk.sim.wait_idle(20)
-    await until(lambda: not desk.app[PBX].recorder.tracker.calls, what="the tracker to close every call")
-    await until(lambda: not desk.app[PBX].recorder.pending_count, what="the ledger writes")
+    await until(lambda: not desk.app[PBX].open_calls(), what="the tracker to close every call")
+    await until(lambda: not desk.app[PBX].stats().pending_writes, what="the ledger writes")
     await asyncio.sleep(0.5)  # anything the spy session might have left would be written by now
     assert await ledger_calls(desk) == [("101", "answered")]  # the ChanSpy call is no call
 

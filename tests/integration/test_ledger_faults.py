@@ -43,15 +43,15 @@ async def test_database_outage_loses_nothing_and_duplicates_nothing(rig: Rig, mi
         rig.sim.start_outbound(f"10{i}", f"7911555020{i}", scenario="answered", ring_s=1, talk_s=2)
     await rig.sim.wait_idle()
     for _ in range(300):
-        if rig.pbx.recorder.last_error is not None:
+        if rig.pbx.ledger_error is not None:
             break
         await asyncio.sleep(0.05)
-    assert rig.pbx.recorder.last_error is not None, "the outage did not happen"
+    assert rig.pbx.ledger_error is not None, "the outage did not happen"
     await blocker.stop()
     records = await settled_records(rig, 5)
     assert set(records) == set(rig.sim.truth)
     assert await rig.ledger.count_calls() == 5
-    assert rig.pbx.recorder.last_error is None
+    assert rig.pbx.ledger_error is None
 
 
 class _DatabaseOutage:

@@ -86,7 +86,7 @@ async def place(rig: Rig, scenario: Scenario, ext: str, number: str, i: int, rng
     rig.sim.script(number, scenario, expert_ring_s=rng.uniform(0.5, 2), **durations)
     for _ in range(100):  # like an Expert pressing "call" again while the link is down
         try:
-            await rig.pbx.click_to_call(ext, number, planned_call_id=f"PC-{i}", client_id=f"C-{i}")
+            await rig.pbx.originate(ext, number, planned_call_id=f"PC-{i}", client_id=f"C-{i}")
             return
         except DialerError:
             await asyncio.sleep(0.05)
@@ -107,7 +107,7 @@ async def settled_records(rig: Rig, expected: int) -> dict[str, CallRecord]:
         await asyncio.sleep(0.05)
         records = await rig.ledger.list_calls(None, limit=100_000)
         closed = {r.linkedid: r for r in records if not r.is_open}
-        if len(closed) >= expected and rig.pbx.recorder.pending_count == 0:
+        if len(closed) >= expected and rig.pbx.stats().pending_writes == 0:
             return {r.linkedid: r for r in records}
     missing = {k: v.scenario for k, v in rig.sim.truth.items() if k not in closed}
     open_ = [r for r in records if r.is_open]
@@ -193,9 +193,9 @@ async def test_inbound_call_from_a_known_contact_is_linked_to_the_client(rig: Ri
 async def test_listen_in_sends_chanspy_originate(rig: Rig) -> None:
     rig.sim.start_outbound("101", "79115550101", scenario=Scenario.ANSWERED, ring_s=1, talk_s=30)
     await asyncio.sleep(0.2)
-    await rig.pbx.listen_in("150", "101", "listen")
-    await rig.pbx.listen_in("150", "101", "whisper")
-    await rig.pbx.listen_in("150", "101", "barge")
+    await rig.pbx.spy("150", "101", "listen")
+    await rig.pbx.spy("150", "101", "whisper")
+    await rig.pbx.spy("150", "101", "barge")
     for _ in range(100):
         if len(rig.sim.chanspy_log) == 3:
             break
@@ -203,3 +203,40 @@ async def test_listen_in_sends_chanspy_originate(rig: Rig) -> None:
     assert [r.data for r in rig.sim.chanspy_log] == [
         "Local/101@ds-agents,qE", "Local/101@ds-agents,qwE", "Local/101@ds-agents,qBE"]
     assert all(r.channel == "Local/150@ds-agents" for r in rig.sim.chanspy_log)
+
+
+# ---- issue 11: commit, then publish ------------------------------------------------------------
+async def test_a_calls_events_never_precede_its_committed_row(rig: Rig) -> None:
+    """Subscribe, and at each event read the row in the same step: `ended` finds the call closed,
+    every earlier event finds it written; an inbound caller's client and the owner come with it."""
+    from dialer.records import CallStateChanged, LiveState
+
+    received: asyncio.Queue[CallStateChanged] = asyncio.Queue()
+    rig.pbx.subscribe(lambda change, _at: received.put_nowait(change))
+    async with rig.ledger._sessions.begin() as session:  # a known inbound caller
+        from sqlalchemy import insert
+
+        from service.db.models import Client, ClientContact, Expert
+        client_id = await session.scalar(insert(Client).values(external_id="C-777", name="ООО «Семь»")
+                                          .returning(Client.id))
+        await session.execute(insert(ClientContact).values(client_id=client_id, full_name="Семёнов",
+                                                           phone_e164="79115550777"))
+        owner = await session.scalar(insert(Expert).values(login="maria", full_name="Мария", extension="101",
+                                                           role="expert", active=True).returning(Expert.id))
+    rig.sim.script("79115550101", Scenario.ANSWERED, expert_ring_s=0.5, ring_s=1, talk_s=2)
+    await rig.pbx.originate("101", "79115550101", planned_call_id="PC-1", client_id="C-1")
+    rig.sim.start_inbound("79115550777", "Семёнов", "101", scenario=Scenario.INBOUND_ANSWERED, ring_s=1, talk_s=2)
+    ended: set[str] = set()
+    seen: list[CallStateChanged] = []
+    while len(ended) < 2:
+        change = await asyncio.wait_for(received.get(), 30)
+        row = await rig.ledger.get_call(change.linkedid)  # the same step: nothing else ran between
+        assert row is not None, f"{change.state} published before the call was written"
+        if change.state is LiveState.ENDED:
+            assert not row.is_open, "ended published before the closed row was committed"
+            ended.add(change.linkedid)
+        assert change.saved and change.record.owner_id == owner
+        seen.append(change)
+    inbound = [c for c in seen if c.record.direction.value == "inbound"]
+    assert inbound and all(c.record.client_id == "C-777" and c.record.client_name == "ООО «Семь»" for c in inbound)
+    assert inbound[0].state is LiveState.RINGING  # the first event already names the client

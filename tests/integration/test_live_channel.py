@@ -172,7 +172,7 @@ async def test_an_experts_call_reaches_them_in_order_and_not_another_expert(desk
     maria, anna, boss = await desk.stream("maria"), await desk.stream("anna"), await desk.stream("boss")
     assert [name for name, _ in maria.events] == ["snapshot"] and maria.events[0][1]["calls"] == []
     desk.sim.script("79115550101", Scenario.ANSWERED, expert_ring_s=1, ring_s=2, talk_s=3)
-    linkedid = await desk.app[PBX].click_to_call("101", "79115550101", planned_call_id="PC-1001",
+    linkedid = await desk.app[PBX].originate("101", "79115550101", planned_call_id="PC-1001",
                                                  client_id="C-1001")
     await until(lambda: "ended" in maria.states(linkedid), what="the end of maria's call")
     assert maria.states(linkedid) == ["dialling", "ringing", "talking", "ended"]
@@ -197,7 +197,7 @@ async def test_an_experts_call_reaches_them_in_order_and_not_another_expert(desk
 
 async def test_a_page_opened_mid_call_starts_from_the_snapshot(desk: Desk) -> None:
     desk.sim.script("79115550102", Scenario.ANSWERED, expert_ring_s=1, ring_s=1, talk_s=60)
-    linkedid = await desk.app[PBX].click_to_call("101", "79115550102")
+    linkedid = await desk.app[PBX].originate("101", "79115550102")
     hub = desk.app[LIVE_HUB]
     await until(lambda: any(c["state"] == "talking" for c in hub.snapshot("101")["calls"]), what="talking")
     maria, anna = await desk.stream("maria"), await desk.stream("anna")

@@ -176,7 +176,7 @@ async def rig_behind(peer: HostilePeer, migrated_db: str, tmp_path: Path, **kwar
 
 async def wait_answered(rig: Rig) -> None:
     """Until the desk has seen a call answered (the simulator's clock runs on its own)."""
-    await eventually(lambda: any(c.answered_at is not None for c in rig.pbx.recorder.tracker.calls.values()))
+    await eventually(lambda: any(c.answered_at is not None for c in rig.pbx.open_calls()))
 
 
 def warnings_saying(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:

@@ -24,5 +24,5 @@ async def test_the_database_is_wired(aiohttp_client: AiohttpClient, db_settings:
     app = client.app
     assert app is not None and app[SETTINGS] is db_settings
     assert app[DB_ENGINE].dialect.name in ("sqlite", "postgresql")
-    assert await app[LEDGER].upsert_calls([closed_call()]) == 1
+    assert len(await app[LEDGER].upsert_calls([closed_call()])) == 1
     assert (await app[LEDGER].get_call(closed_call().linkedid)) == closed_call()

@@ -242,8 +242,7 @@ async def test_recordings_play_with_range_only_for_their_expert(aiohttp_client: 
     assert (await supervisor.get("/calls/L-5/recording")).status == 200
 
 
-async def test_an_open_call_has_no_wrapup_yet(aiohttp_client: Any, desk: Desk, monkeypatch: Any) -> None:
-    monkeypatch.setattr("service.web.calls.LEDGER_WAIT_S", 0.2)
+async def test_an_open_call_has_no_wrapup_yet(aiohttp_client: Any, desk: Desk) -> None:
     await add_call(desk, "L-8", ended_at=None, outcome=None)
     client, token = await client_for(aiohttp_client, desk, "ivanova")
     assert (await page(client, "/calls/L-8/wrapup"))[0] == 409

@@ -1,4 +1,7 @@
-"""The live hub without a web server: fan-out, bounds, snapshots and the inbound client lookup."""
+"""The live hub without a web server: fan-out, bounds, snapshots, presence.
+
+The inbound caller's client now comes with the committed record (tests/dialer/test_durable.py,
+tests/integration/test_ledger_over_tcp.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +10,9 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
 
 from dialer.records import CallRecord, CallStateChanged, Direction, LiveState, Outcome
-from service.db.live_lookup import CachedClientLookup
-from service.live import LiveEvent, LiveHub, Subscription, call_payload, state_of
+from service.live import LiveEvent, LiveHub, Subscription, state_of
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -63,6 +64,7 @@ async def test_payload_fields() -> None:
         "planned_call_id": "PC-1001", "started_at": "2026-11-27T09:00:00.000+00:00",
         "answered_at": "2026-11-27T09:00:05.000+00:00", "ended_at": "2026-11-27T09:01:05.000+00:00",
         "outcome": "answered", "duration_s": 65.0, "talk_s": 60.0, "received_at": 1234.5,
+        "owner_id": None, "saved": True,
     }
 
 
@@ -116,181 +118,6 @@ def test_state_of_a_record_without_a_change() -> None:
     assert state_of(record("a", ended_at=T0)) is LiveState.ENDED
 
 
-def test_a_matched_client_fills_an_unlinked_call_only() -> None:
-    inbound = record("i", direction=Direction.INBOUND, client_id=None, client_name="Иван")
-    payload = call_payload(inbound, LiveState.RINGING, T0, 1.0, ("C-7", "ООО Вектор"))
-    assert (payload["client_id"], payload["client_name"]) == ("C-7", "ООО Вектор")
-    linked = call_payload(record("o"), LiveState.RINGING, T0, 1.0, ("C-7", "ООО Вектор"))
-    assert linked["client_id"] == "C-1001"
-
-
-class SlowDirectory:
-    """A phone book whose answers the test releases, to see what waits for them and what does not."""
-
-    def __init__(self, known: dict[str, tuple[str, str]]) -> None:
-        self.known = known
-        self.release = asyncio.Event()
-        self.asked: list[str] = []
-
-    async def __call__(self, number: str) -> tuple[str, str] | None:
-        self.asked.append(number)
-        await self.release.wait()
-        return self.known.get(number)
-
-
-async def test_an_inbound_caller_is_looked_up_without_delaying_other_calls_or_reordering_its_own() -> None:
-    directory = SlowDirectory({"79115550199": ("C-1042", "ООО Ромашка")})
-    linked: list[tuple[str, str, str]] = []
-    hub = LiveHub(lookup=directory, on_client_found=lambda *args: linked.append(args))
-    board = hub.subscribe(None)
-    inbound = record("in", "103", direction=Direction.INBOUND, client_id=None, number="79115550199")
-    hub.publish(change(inbound, LiveState.RINGING), 1.0)
-    hub.publish(change(record("out", "101"), LiveState.DIALLING), 1.1)
-    hub.publish(change(inbound, LiveState.TALKING, 4), 1.2)
-    assert [e["linkedid"] for e in drain(board)] == ["out"]  # the other call was not held up
-    directory.release.set()
-    await asyncio.sleep(0.01)
-    events = drain(board)
-    assert [(e["state"], e["client_id"], e["client_name"]) for e in events] == [
-        ("ringing", "C-1042", "ООО Ромашка"), ("talking", "C-1042", "ООО Ромашка")]
-    assert linked == [("in", "C-1042", "ООО Ромашка")] and directory.asked == ["79115550199"]
-    hub.publish(change(inbound, LiveState.ENDED, 9), 2.0)
-    assert drain(board)[0]["client_id"] == "C-1042"  # later events keep the client, with no new lookup
-    assert directory.asked == ["79115550199"]
-
-
-async def test_an_unknown_caller_or_a_failed_lookup_still_gets_through() -> None:
-    async def broken(number: str) -> tuple[str, str] | None:
-        raise OSError("database down")
-
-    hub = LiveHub(lookup=broken)
-    board = hub.subscribe(None)
-    hub.publish(change(record("i", direction=Direction.INBOUND, client_id=None), LiveState.RINGING), 1.0)
-    await asyncio.sleep(0.01)
-    assert [(e["linkedid"], e["client_id"]) for e in drain(board)] == [("i", None)]
-
-
-async def test_a_stuck_lookup_gives_up_after_its_timeout() -> None:
-    directory = SlowDirectory({})
-    hub = LiveHub(lookup=directory, lookup_timeout_s=0.05)
-    board = hub.subscribe(None)
-    hub.publish(change(record("i", direction=Direction.INBOUND, client_id=None), LiveState.RINGING), 1.0)
-    await asyncio.sleep(0.2)
-    assert [e["state"] for e in drain(board)] == ["ringing"]
-    await hub.close()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def test_the_lookup_cache_shares_queries_and_expires() -> None:
-    calls: list[str] = []
-
-    async def source(number: str) -> tuple[str, str] | None:
-        calls.append(number)
-        await asyncio.sleep(0.01)
-        return ("C-1", "Org") if number == "1" else None
-
-    clock = Clock()
-    lookup = CachedClientLookup(source, ttl_s=10, size=2, clock=clock)
-    assert await asyncio.gather(lookup("1"), lookup("1"), lookup("2")) == [("C-1", "Org"), ("C-1", "Org"), None]
-    assert calls == ["1", "2"]
-    assert await lookup("2") is None and calls == ["1", "2"]  # misses are cached too
-    clock.now = 11
-    assert await lookup("1") == ("C-1", "Org") and calls == ["1", "2", "1"]
-    await lookup("3")
-    await lookup("4")  # size 2: "1" is the least recently used and goes
-    await lookup("1")
-    assert calls[-1] == "1" and lookup.queries == 6
-
-
-async def test_a_failed_lookup_is_not_cached() -> None:
-    attempts = 0
-
-    async def flaky(number: str) -> tuple[str, str] | None:
-        nonlocal attempts
-        attempts += 1
-        if attempts == 1:
-            raise OSError("down")
-        return ("C-1", "Org")
-
-    lookup = CachedClientLookup(flaky)
-    with pytest.raises(OSError):
-        await lookup("1")
-    assert await lookup("1") == ("C-1", "Org")
-
-
-async def test_an_inbound_call_ringing_before_its_caller_is_named_takes_the_number_from_the_tracker() -> None:
-    # The tracker opens an inbound call on the Expert's channel; the caller's number comes with the
-    # DialBegin of the same batch, which the tracker has handled by the time listeners run.
-    directory = SlowDirectory({"79115550199": ("C-1042", "ООО Ромашка")})
-    directory.release.set()
-    bare = record("in", "103", direction=Direction.INBOUND, client_id=None, number=None)
-    known = dataclasses.replace(bare, client_number="79115550199", client_name="Иван")
-    hub = LiveHub(lookup=directory, current_record={"in": known}.get)
-    board = hub.subscribe("103")
-    hub.publish(change(bare, LiveState.RINGING), 1.0)
-    await asyncio.sleep(0.01)
-    [ringing] = drain(board)
-    assert (ringing["client_number"], ringing["client_id"], ringing["client_name"]) == (
-        "79115550199", "C-1042", "ООО Ромашка")
-
-
-async def test_the_phone_book_answers_known_callers_without_queries() -> None:
-    queried: list[str] = []
-    book = {"1": ("C-1", "Org")}
-
-    async def source(number: str) -> tuple[str, str] | None:
-        queried.append(number)
-        return book.get(number)
-
-    async def load(limit: int) -> dict[str, tuple[str, str]]:
-        return dict(list(book.items())[:limit])
-
-    clock = Clock()
-    lookup = CachedClientLookup(source, book=load, ttl_s=100, miss_ttl_s=10, clock=clock)
-    await lookup.reload()
-    assert await lookup("1") == ("C-1", "Org") and queried == []
-    assert await lookup("2") is None and queried == ["2"]  # not in the book: asked, and the miss cached
-    book["2"] = ("C-2", "Imported")
-    assert await lookup("2") is None and queried == ["2"]
-    await lookup.reload()  # the next load knows better than the cached miss
-    assert await lookup("2") == ("C-2", "Imported") and queried == ["2"]
-    book["3"] = ("C-3", "Later")
-    assert await lookup("3") == ("C-3", "Later")  # imported since the last load: found by its query
-
-
-async def test_a_miss_is_forgotten_sooner_than_a_match() -> None:
-    book: dict[str, tuple[str, str]] = {}
-
-    async def source(number: str) -> tuple[str, str] | None:
-        return book.get(number)
-
-    clock = Clock()
-    lookup = CachedClientLookup(source, ttl_s=100, miss_ttl_s=10, clock=clock)
-    assert await lookup("9") is None
-    book["9"] = ("C-9", "New")
-    clock.now = 11
-    assert await lookup("9") == ("C-9", "New")
-
-
-async def test_a_cached_caller_goes_out_at_once() -> None:
-    async def never(number: str) -> tuple[str, str] | None:
-        raise AssertionError("not asked: the cache knew")
-
-    hub = LiveHub(lookup=never, peek=lambda number: (True, ("C-5", "Кэш")))
-    board = hub.subscribe(None)
-    hub.publish(change(record("i", direction=Direction.INBOUND, client_id=None), LiveState.RINGING), 1.0)
-    [event] = drain(board)  # synchronously: no task, no turn of the loop
-    assert (event["client_id"], event["client_name"]) == ("C-5", "Кэш")
-
-
-# ---- presence (the board's «нет на месте») ------------------------------------------
 def names_and_data(subscription: Subscription) -> list[tuple[str, dict[str, object]]]:
     events: list[LiveEvent] = []
     while (event := subscription.get_nowait()) is not None:

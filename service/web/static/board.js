@@ -7,7 +7,7 @@
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const link = document.getElementById("board-link");
   const message = document.getElementById("board-message");
-  const LABELS = { available: "свободен", ringing: "вызов", talking: "разговор", wrapup: "итоги звонка", away: "нет на месте" };
+  const LABELS = JSON.parse(board.dataset.stateLabels);  // texts/labels.py BOARD_STATE_LABELS
   const experts = new Map();  // extension → {card, calls: Map(linkedid → payload), present, absent, needsWrapup}
 
   for (const card of board.querySelectorAll(".board-card")) {
@@ -66,9 +66,9 @@
   }
 
   // After a call ends or is wrapped up: the ledger's word on the wrap-up, and the new progress.
-  async function refresh(ext, linkedid) {
+  // An `ended` event comes only once the ledger has committed the call, so it is there to read.
+  async function refresh(ext) {
     const query = new URLSearchParams(ext ? { ext } : {});
-    if (linkedid) query.set("linkedid", linkedid);
     try {
       const response = await fetch("/board/state?" + query, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!response.ok) return;
@@ -92,7 +92,7 @@
       expert.calls.delete(call.linkedid);
       expert.needsWrapup = true;  // every call is wrapped up; the ledger confirms in refresh()
       render(expert);
-      refresh(call.expert_ext, call.linkedid);
+      refresh(call.expert_ext);
       return;
     }
     expert.calls.set(call.linkedid, call);
@@ -109,7 +109,7 @@
     }
     experts.forEach(render);
     // A reconnect may have missed an `ended` or `wrapup`: ask the ledger once (the page itself is fresh).
-    if (snapshots > 1) refresh("", null);
+    if (snapshots > 1) refresh("");
   }
   function connect() {
     if (!window.EventSource) return;
@@ -123,7 +123,7 @@
     });
     source.addEventListener("wrapup", (m) => {
       const data = JSON.parse(m.data);
-      if (experts.has(data.expert_ext)) refresh(data.expert_ext, null);
+      if (experts.has(data.expert_ext)) refresh(data.expert_ext);
     });
     source.onopen = () => { link.textContent = "в реальном времени"; link.dataset.state = "live"; };
     source.onerror = () => { link.textContent = "связь с сервером восстанавливается…"; link.dataset.state = "reconnecting"; };
