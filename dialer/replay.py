@@ -1,7 +1,8 @@
-"""`dsdesk replay FILE`: run a raw AMI capture through the tracker and return its call records."""
+"""`python -m dialer replay FILE`, `dsdesk replay FILE`: a raw AMI capture through the tracker, call records out."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -49,8 +50,14 @@ def replay_messages(messages: Iterable[Message], config: TrackerConfig | None = 
     return records + tracker.open_records()
 
 
-def replay_file(path: str | Path, settings: object | None = None) -> list[CallRecord]:
-    return replay_messages(iter_messages(read_chunks(Path(path))), _tracker_config(settings))
+def replay_file(path: str | Path, config: TrackerConfig | None = None) -> list[CallRecord]:
+    return replay_messages(iter_messages(read_chunks(Path(path))), config)
+
+
+def replay_lines(records: Iterable[CallRecord]) -> Iterator[str]:
+    """One JSON line per record, the keys in REPLAY_KEYS order (Cyrillic kept as it is)."""
+    for record in records:
+        yield json.dumps(record.replay_dict(), ensure_ascii=False)
 
 
 class _ReplayClock:
@@ -73,10 +80,3 @@ def _epoch_of_uniqueid(uniqueid: str | None) -> float:
         return 0.0
     head = uniqueid.rsplit("-", 1)[-1].split(".", 1)[0]
     return float(head) if head.isdigit() else 0.0
-
-
-def _tracker_config(settings: object | None) -> TrackerConfig:
-    if settings is None:
-        return TrackerConfig()
-    tracker_config = getattr(settings, "tracker_config", None)
-    return tracker_config() if callable(tracker_config) else TrackerConfig()

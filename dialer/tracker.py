@@ -73,10 +73,6 @@ class CallTracker(EventHandlers):
         )
         self._expected.expect(expected, now)
 
-    def forget_originate(self, action_id: str) -> None:
-        """The click-to-call is settled (sent and answered, failed to send, its call ended, or expired)."""
-        self._expected.forget(action_id)
-
     @property
     def expected_count(self) -> int:
         """Click-to-calls sent that have not become calls yet (for the health page and tests)."""

@@ -51,6 +51,10 @@ class TrackerCore:
         # reconcile may adopt their call from a channel list read just before these arrived.
         self.orphan_hangups: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
+    def forget_originate(self, action_id: str) -> None:
+        """The click-to-call is settled (sent and answered, failed to send, its call ended, or expired)."""
+        self._expected.forget(action_id)
+
     def expert_ext_of(self, channel: str) -> str | None:
         match = self._expert_re.match(channel)
         return match.group("ext") if match else None

@@ -4,68 +4,45 @@ No I/O and no clock: the shell loads the inputs (history already condensed into 
 `ContactSummary` per contact) and persists the result. The same inputs give the same plan
 whatever their order, because everything is indexed and sorted by external ids first
 (`builder_index`); the rules live in `builder_reasons`, the choice in `builder_pick`, time in
-`builder_slots` and the Russian words in `builder_texts`.
+`builder_slots`; the Russian words are in `texts.plan`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from scheduler import builder_texts as txt
 from scheduler.builder_index import PortfolioIndex, build_index
 from scheduler.builder_pick import Candidate, ExpertDay, Picked
 from scheduler.builder_reasons import TOPIC_ORDER, Scope
 from scheduler.builder_slots import SlotBook, zone
 from scheduler.calendar import WorkCalendar
-from scheduler.model import (
-    Callback,
-    Client,
-    Contact,
-    ContactSummary,
-    ExistingItem,
-    Expert,
-    ExpertPlan,
-    Plan,
-    PlanItem,
-    Reason,
-    ReasonCode,
-    Signal,
-)
+from scheduler.inputs import Expert, PlanInputs
+from scheduler.model import ExpertPlan, Plan, PlanItem, Reason, ReasonCode
 from scheduler.rules import PlanRules
+from texts import plan as txt
+from texts.words import short_name
 
 _REASON_ORDER = {code: n for n, code in enumerate(ReasonCode)}
 _TOPIC_RANK = {code: n for n, code in enumerate(TOPIC_ORDER)}
 _DUTY_SEARCH_DAYS = 400  # an absence longer than a year is not a roll-over target
 
 
-def build_plan(
-    day: date,
-    experts: Iterable[Expert],
-    clients: Iterable[Client],
-    contacts: Iterable[Contact],
-    summaries: Iterable[ContactSummary],
-    signals: Iterable[Signal],
-    callbacks: Iterable[Callback],
-    existing: Iterable[ExistingItem],
-    calendar: WorkCalendar,
-    rules: PlanRules,
-    now: datetime,
-) -> Plan:
-    """Each Expert's new calls for `day`; `existing` items of the day are kept and topped up.
+def build_plan(inputs: PlanInputs, calendar: WorkCalendar, rules: PlanRules, now: datetime) -> Plan:
+    """Each Expert's new calls for `inputs.day`; the day's `existing` items are kept and topped up.
 
-    `now` (aware) hides slots already past when the day is today; `callbacks` are the open
-    promises; `existing` holds the day's items (any state) and ROLLED_OVER items of earlier days.
+    `now` (aware) hides slots already past when the day is today; `inputs.callbacks` are the open
+    promises; `inputs.existing` holds the day's items (any state) and ROLLED_OVER items of earlier days.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
+    day = inputs.day
     if not calendar.is_working_day(day):
-        logins = sorted({e.login for e in experts})
+        logins = sorted({e.login for e in inputs.experts})
         return Plan(
             day=day, experts=tuple(ExpertPlan(login, day, (), (txt.NOTE_DAY_OFF,)) for login in logins)
         )
-    index = build_index(day, experts, clients, contacts, summaries, signals, callbacks, existing)
+    index = build_index(inputs)
     build = _Build(day, index, calendar, rules, SlotBook(day), now)
     return Plan(day=day, experts=tuple(build.expert_plan(expert) for expert in index.experts))
 
@@ -157,7 +134,7 @@ def _reasons(candidate: Candidate, index: PortfolioIndex) -> tuple[Reason, ...]:
     for hit in sorted(candidate.hits, key=lambda h: _REASON_ORDER[h.code]):
         text = hit.text
         if hit.subject and hit.subject != own and hit.subject in index.contact_by_id:
-            text = f"{text} ({txt.short_name(index.contact_by_id[hit.subject].full_name)})"
+            text = f"{text} ({short_name(index.contact_by_id[hit.subject].full_name)})"
         if (hit.code, text) not in seen:
             seen.add((hit.code, text))
             reasons.append(Reason(hit.code, text))

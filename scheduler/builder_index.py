@@ -13,16 +13,8 @@ from datetime import date
 from typing import TypeVar
 
 from scheduler.builder_slots import zone
-from scheduler.model import (
-    Callback,
-    Client,
-    Contact,
-    ContactSummary,
-    ExistingItem,
-    Expert,
-    PlanState,
-    Signal,
-)
+from scheduler.inputs import Callback, Client, Contact, ContactSummary, ExistingItem, Expert, PlanInputs, Signal
+from scheduler.model import PlanState
 
 _EMPTY_SUMMARY = ContactSummary(contact_external_id="")
 T = TypeVar("T")
@@ -47,24 +39,15 @@ class PortfolioIndex:
         return self.summary_by_contact.get(contact_id, _EMPTY_SUMMARY)
 
 
-def build_index(
-    day: date,
-    experts: Iterable[Expert],
-    clients: Iterable[Client],
-    contacts: Iterable[Contact],
-    summaries: Iterable[ContactSummary],
-    signals: Iterable[Signal],
-    callbacks: Iterable[Callback],
-    existing: Iterable[ExistingItem],
-) -> PortfolioIndex:
-    experts_sorted = sorted(experts, key=lambda e: e.login)
+def build_index(inputs: PlanInputs) -> PortfolioIndex:
+    experts_sorted = sorted(inputs.experts, key=lambda e: e.login)
     expert_by_login = {e.login: e for e in experts_sorted}
-    clients_sorted = sorted(clients, key=lambda c: c.external_id)
+    clients_sorted = sorted(inputs.clients, key=lambda c: c.external_id)
     client_by_id = {c.external_id: c for c in clients_sorted}
-    contacts_by_client = _contacts_by_client(contacts, client_by_id)
+    contacts_by_client = _contacts_by_client(inputs.contacts, client_by_id)
     contact_by_id = {k.external_id: k for group in contacts_by_client.values() for k in group}
-    summary_by_contact = _summaries(summaries)
-    today, rolled = _split_existing(day, existing, expert_by_login, contact_by_id)
+    summary_by_contact = _summaries(inputs.summaries)
+    today, rolled = _split_existing(inputs.day, inputs.existing, expert_by_login, contact_by_id)
     busy_contacts = frozenset(item.contact_external_id for items in today.values() for item in items)
     return PortfolioIndex(
         experts=experts_sorted,
@@ -73,9 +56,9 @@ def build_index(
         contact_by_id=contact_by_id,
         summary_by_contact=summary_by_contact,
         org_last_contact=_org_last_contact(summary_by_contact, contact_by_id),
-        signals_by_client=_group(sorted(signals, key=_signal_key), lambda s: s.client_external_id),
+        signals_by_client=_group(sorted(inputs.signals, key=_signal_key), lambda s: s.client_external_id),
         callbacks_by_client=_group(
-            sorted(callbacks, key=lambda b: (b.at, b.contact_external_id, b.expert_login)),
+            sorted(inputs.callbacks, key=lambda b: (b.at, b.contact_external_id, b.expert_login)),
             lambda b: b.client_external_id,
         ),
         existing_by_expert=today,

@@ -14,7 +14,8 @@ from datetime import date, datetime
 
 from scheduler.builder_reasons import ClientHits, Hit, Scope, client_hits, fill_hit
 from scheduler.builder_slots import DayGrid, SlotBook, SlotMatcher, free_grid, spread
-from scheduler.model import Client, Contact, Expert, PlanState
+from scheduler.inputs import Client, Contact, Expert
+from scheduler.model import PlanState
 
 _NOT_COUNTED = frozenset({PlanState.CANCELLED, PlanState.ROLLED_OVER})
 

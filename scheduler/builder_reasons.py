@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler import builder_texts as txt
 from scheduler.builder_index import PortfolioIndex
 from scheduler.calendar import WorkCalendar
-from scheduler.model import Client, ContactSummary, ReasonCode, Version
+from scheduler.inputs import Client, ContactSummary
+from scheduler.model import ReasonCode, Version
 from scheduler.rules import PlanRules
+from texts import plan as txt
 
 # Order of taking when more is owed than fits: callbacks, rolled over, signals, retries, due, fill.
 TIER: dict[ReasonCode, int] = {

@@ -8,21 +8,32 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from scheduler.builder import build_plan
 from scheduler.calendar import WorkCalendar
-from scheduler.model import ExistingItem, Plan
+from scheduler.inputs import ExistingItem, PlanInputs
+from scheduler.model import Plan
 from scheduler.rules import PlanRules
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    created: tuple[str, ...]  # public ids of the items inserted, oldest id first
+    kept: int  # items skipped: the contact already had an item that day
+    notes_added: int
+
+
 class PlanStore(Protocol):
+    """Where plans live (service/db/plan.py: PlanRepository)."""
+
     async def roll_over(self, day: date, now: datetime | None = None) -> list[ExistingItem]: ...
-    async def load_plan_inputs(self, day: date, tz: ZoneInfo, expert_logins: Collection[str] | None = None) -> Any: ...
-    async def save_plan(self, plan: Plan, now: datetime | None = None) -> Any: ...
+    async def load_plan_inputs(self, day: date, tz: ZoneInfo,
+                               expert_logins: Collection[str] | None = None) -> PlanInputs: ...
+    async def save_plan(self, plan: Plan, now: datetime | None = None) -> SaveResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +82,7 @@ class Planner:
         await self._store.roll_over(day, now)
         with cyclic_gc_paused():
             inputs = await self._store.load_plan_inputs(day, self._tz, expert_logins)
-            plan = build_plan(day, inputs.experts, inputs.clients, inputs.contacts, inputs.summaries,
-                              inputs.signals, inputs.callbacks, inputs.existing, self._calendar,
-                              self._rules, now)
+            plan = build_plan(inputs, self._calendar, self._rules, now)
             saved = await self._store.save_plan(plan, now)
         report = BuildReport(
             day=day, created=len(saved.created), kept=saved.kept,

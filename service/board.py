@@ -20,6 +20,7 @@ from scheduler.model import PlanState
 from service.desk.queue import QueueRow, progress
 from service.figures.compute import pacing
 from service.figures.model import Pacing
+from texts.labels import BOARD_STATE_LABELS
 
 Payload = Mapping[str, Any]  # one call's live payload (docs/live.md)
 
@@ -32,14 +33,6 @@ class BoardState(StrEnum):
     AWAY = "away"
 
 
-STATE_LABELS: dict[BoardState, str] = {
-    BoardState.AVAILABLE: "свободен",
-    BoardState.RINGING: "вызов",
-    BoardState.TALKING: "разговор",
-    BoardState.WRAPUP: "итоги звонка",
-    BoardState.AWAY: "нет на месте",
-}
-MODE_LABELS: dict[str, str] = {"listen": "Слушать", "whisper": "Подсказывать", "barge": "Вмешаться"}
 _RINGING_LIVE_STATES = frozenset({"dialling", "ringing"})
 
 
@@ -55,7 +48,7 @@ class ExpertBoardState:
 
     @property
     def label(self) -> str:
-        return STATE_LABELS[self.state]
+        return BOARD_STATE_LABELS[self.state]
 
     def elapsed_s(self, now: datetime) -> float | None:
         """Seconds in this state (talking only: the timer), never negative on a skewed clock."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from dialer.records import CallRecord, CallStateChanged, Direction, LiveState
+from dialer.records import CallRecord, CallStateChanged, Direction, LiveState, iso_ms
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class LiveHub:
     def _presence_changed(self, expert_ext: str, present: bool) -> None:
         if expert_ext:
             self.announce("presence", {"expert_ext": expert_ext, "present": present,
-                                       "at": _iso(datetime.now(UTC))})
+                                       "at": iso_ms(datetime.now(UTC))})
 
     @property
     def subscriber_count(self) -> int:
@@ -150,8 +150,8 @@ class LiveHub:
         calls = [self._current(record) for record in self._open_records()
                  if expert_ext is None or record.expert_ext == expert_ext]
         if expert_ext is None:  # the board's: who is at their desk, too (the `presence` events follow)
-            return {"calls": calls, "present": sorted(self.present_extensions()), "at": _iso(datetime.now(UTC))}
-        return {"calls": calls, "at": _iso(datetime.now(UTC))}
+            return {"calls": calls, "present": sorted(self.present_extensions()), "at": iso_ms(datetime.now(UTC))}
+        return {"calls": calls, "at": iso_ms(datetime.now(UTC))}
 
     def snapshot_event(self, expert_ext: str | None) -> LiveEvent:
         """The snapshot as the stream's first event; its id is the last call event's it includes."""
@@ -198,7 +198,7 @@ def call_payload(record: CallRecord, state: LiveState, at: datetime, received_at
     return {
         "linkedid": record.linkedid,
         "state": str(state),
-        "at": _iso(at),
+        "at": iso_ms(at),
         "expert_ext": record.expert_ext,
         "owner_id": record.owner_id,
         "direction": str(record.direction),
@@ -206,9 +206,9 @@ def call_payload(record: CallRecord, state: LiveState, at: datetime, received_at
         "client_id": record.client_id,
         "client_name": record.client_name,
         "planned_call_id": record.planned_call_id,
-        "started_at": _iso(record.started_at),
-        "answered_at": _iso(record.answered_at),
-        "ended_at": _iso(record.ended_at),
+        "started_at": iso_ms(record.started_at),
+        "answered_at": iso_ms(record.answered_at),
+        "ended_at": iso_ms(record.ended_at),
         "outcome": None if record.outcome is None else str(record.outcome),
         "duration_s": record.duration_s,
         "talk_s": record.talk_s,
@@ -233,9 +233,6 @@ def _state_time(record: CallRecord, state: LiveState) -> datetime:
                 LiveState.ENDED: record.ended_at}
     return by_state.get(state) or record.started_at
 
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="milliseconds")
 
 
 def _json(payload: Payload) -> str:

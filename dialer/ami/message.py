@@ -24,7 +24,7 @@ class Message(dict[str, str]):
     __slots__ = ("multi", "encoding")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.multi: dict[str, list[str]] = {}
         self.encoding: Encoding = "utf-8"
 

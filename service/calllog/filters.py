@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from service.days import day_bounds
 
 OUTCOMES = ("answered", "no_answer", "rejected", "busy", "congestion", "cancelled", "expert_no_answer",
             "missed")
@@ -123,11 +125,8 @@ def to_query(filters: CallFilters) -> dict[str, str]:
 
 def utc_bounds(filters: CallFilters, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     """[start, end) in UTC for the organisation-local days `date_from`..`date_to`."""
-    start = end = None
-    if filters.date_from is not None:
-        start = datetime.combine(filters.date_from, time(0), tz)
-    if filters.date_to is not None:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time(0), tz)
+    start = None if filters.date_from is None else day_bounds(filters.date_from, tz)[0]
+    end = None if filters.date_to is None else day_bounds(filters.date_to, tz)[1]
     return start, end
 
 

@@ -11,17 +11,8 @@ from sqlalchemy import func, select, union_all
 
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, ClientSignal, Expert, HistoryEntry, PlannedCall, WrapUp
-from service.scripts.variables import VERSION_LABELS
 
 LAST_CONTACTS = 10
-SIGNAL_KIND_LABELS = {
-    "hotline_request": "Обращение на Горячую линию",
-    "consultation_request": "Вопрос в Линию консультаций",
-    "problem": "Проблема",
-    "task": "Задание",
-    "new_user": "Новый пользователь",
-    "seminar_invite": "Приглашение на семинар",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +34,6 @@ class SignalLine:
     occurred_on: date
     note: str | None
     contact_name: str | None
-
-    @property
-    def label(self) -> str:
-        return SIGNAL_KIND_LABELS.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +82,6 @@ class ClientBrief:
     signals: list[SignalLine]
     history: list[HistoryLine]
     calls: list[CallLine]
-
-    @property
-    def version_label(self) -> str:
-        return VERSION_LABELS.get(self.version, self.version)
 
 
 class BriefRepository:

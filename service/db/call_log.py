@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.calllog.filters import ANY_CONTACT, CONTACT_RESULTS, NO_WRAPUP, CallFilters, utc_bounds
-from service.calllog.labels import HANGUP_BY_LABELS
 from service.calllog.search import NameSearch, NumberSearch, classify_search, number_search
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, Expert, PlannedCall, RecordingAccess, WrapUp
@@ -70,17 +69,11 @@ class CallPage:
     rows: list[CallRow]
     first: int  # the 1-based position of rows[0] in the whole filtered log
     next_cursor: str | None  # None: this is the last page
-    notice: str | None = None  # e.g. the search was too vague
+    vague_search: str | None = None  # the name searched for matched over MAX_NAME_MATCHES clients
 
     @property
     def last(self) -> int:
         return self.first + len(self.rows) - 1
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineStep:
-    label: str
-    at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +122,6 @@ class CallDetail:
     planned: PlannedView | None
     access: list[AccessEntry]
 
-    @property
-    def timeline(self) -> list[TimelineStep]:
-        ringing = "Звонит у клиента" if self.row.direction == "outbound" else "Звонит у Эксперта"
-        end = "Конец"
-        if self.hangup_by in HANGUP_BY_LABELS:
-            end += f": трубку положил {HANGUP_BY_LABELS[self.hangup_by]}"
-        steps = [TimelineStep("Начало", self.row.started_at), TimelineStep(ringing, self.ringing_at),
-                 TimelineStep("Ответ", self.answered_at), TimelineStep(end, self.ended_at)]
-        return [s for s in steps if s.at is not None]
-
 
 class CallLogRepository:
     def __init__(self, sessions: SessionMaker, tz: ZoneInfo = ZoneInfo("Europe/Moscow")) -> None:
@@ -151,7 +134,7 @@ class CallLogRepository:
         limit = max(1, min(limit, MAX_LIMIT))
         position, after = decode_cursor(cursor) if cursor else (0, None)
         async with self._sessions() as session:
-            conditions, notice = await self._conditions(session, filters)
+            conditions, vague = await self._conditions(session, filters)
             if only_expert is not None:
                 conditions.append(Call.expert_id == only_expert)
             if after is not None:
@@ -164,7 +147,7 @@ class CallLogRepository:
         if len(found) > limit:
             last = found[limit - 1]
             next_cursor = encode_cursor(position + limit, last.started_at, last.id)
-        return CallPage(rows, position + 1, next_cursor, notice)
+        return CallPage(rows, position + 1, next_cursor, vague)
 
     async def call(self, linkedid: str) -> CallDetail | None:
         """The call with everything known about it; None when the ledger has no such call."""
@@ -184,12 +167,13 @@ class CallLogRepository:
 
     async def _conditions(self, session: AsyncSession,
                           filters: CallFilters) -> tuple[list[ColumnElement[bool]], str | None]:
+        """Every filter as a condition, and the name searched for when it matches too many clients."""
         conditions = _plain_conditions(filters, self._tz)
-        notice = None
+        vague = None
         if filters.search:
-            condition, notice = await _search_condition(session, filters.search)
+            condition, vague = await _search_condition(session, filters.search)
             conditions.append(condition)
-        return conditions, notice
+        return conditions, vague
 
 
 # ---- cursor ------------------------------------------------------------------------------
@@ -271,11 +255,12 @@ def _plain_conditions(f: CallFilters, tz: ZoneInfo) -> list[ColumnElement[bool]]
 
 
 async def _search_condition(session: AsyncSession, text: str) -> tuple[ColumnElement[bool], str | None]:
+    """The search as a condition, and the name when it matches too many clients to search by."""
     wanted = classify_search(text)
     if isinstance(wanted, NameSearch):
         ids = await _client_ids_by_name(session, wanted.text)
         if len(ids) > MAX_NAME_MATCHES:
-            return false(), f"Под «{wanted.text}» подходит больше {MAX_NAME_MATCHES} клиентов: уточните поиск"
+            return false(), wanted.text
         return (Call.client_id.in_(ids) if ids else false()), None
     return await _number_condition(session, wanted), None
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.numbers import normalise_number
@@ -20,6 +20,29 @@ from service.errors import UnknownClientError, UnknownExpertError
 _CLIENTS = cast(Table, Client.__table__)
 _CONTACTS = cast(Table, ClientContact.__table__)
 _EXPERTS = cast(Table, Expert.__table__)
+SEARCH_CHARS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ContactChoice:
+    index: int  # position in the brief's contact list (demo contacts have no CRM id)
+    full_name: str
+    position: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientChoice:
+    """A client the script preview may be rendered for, with its contacts in the brief's order."""
+
+    external_id: str
+    name: str
+    expert_name: str | None
+    contacts: list[ContactChoice]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"external_id": self.external_id, "name": self.name, "expert_name": self.expert_name,
+                "contacts": [{"index": c.index, "full_name": c.full_name, "position": c.position}
+                             for c in self.contacts]}
 
 
 class ClientsRepository:
@@ -68,6 +91,22 @@ class ClientsRepository:
         async with session_scope(self._sessions, session) as s:
             return {cast(str, contact): client for contact, client in await s.execute(query)}
 
+    async def preview_choices(self, text: str, limit: int) -> list[ClientChoice]:
+        """Up to `limit` clients by name whose name or external id contains `text` (every client when empty)."""
+        async with self._sessions() as session:
+            clients = (await session.execute(_clients_matching(text, limit))).all()
+            contacts = (await session.execute(
+                select(ClientContact.client_id, ClientContact.full_name, ClientContact.position)
+                .where(ClientContact.client_id.in_([row.id for row in clients]))
+                # The brief's order, so an index picks the same person there.
+                .order_by(ClientContact.client_id, ClientContact.is_user.desc(), ClientContact.full_name))).all()
+        by_client: dict[int, list[ContactChoice]] = {}
+        for client_id, full_name, position in contacts:
+            people = by_client.setdefault(client_id, [])
+            people.append(ContactChoice(len(people), full_name, position))
+        return [ClientChoice(external_id, name, expert_name, by_client.get(client_id, []))
+                for client_id, external_id, name, expert_name in clients]
+
     async def upsert_client(self, external_id: str, name: str) -> int:
         """Create the client or rename it; returns its database id."""
         async with self._sessions.begin() as session:
@@ -94,6 +133,18 @@ class ClientsRepository:
             session.add(contact)
             await session.flush()
             return contact.id
+
+
+def _clients_matching(text: str, limit: int) -> Any:
+    """SQLite's LIKE folds only Latin case, so the text goes in its common cases."""
+    text = " ".join(text.split())[:SEARCH_CHARS]
+    query = (select(Client.id, Client.external_id, Client.name, Expert.full_name)
+             .outerjoin(Expert, Expert.id == Client.expert_id).order_by(Client.name).limit(limit))
+    if not text:
+        return query
+    variants = {text, text.lower(), text.upper(), text.capitalize()}
+    return query.where(or_(*(column.icontains(variant, autoescape=True)
+                             for variant in variants for column in (Client.name, Client.external_id))))
 
 
 async def _client_id(session: AsyncSession, external_id: str) -> int:

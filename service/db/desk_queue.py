@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Collection
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,13 +11,8 @@ from sqlalchemy import and_, select
 
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, PlannedCall, WrapUp
+from service.days import day_bounds
 from service.desk.queue import QueueRow
-
-
-def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The organisation-time day as an aware [start, end) interval (SPEC-NOTES: day of a call)."""
-    start = datetime.combine(day, time(0), tzinfo=tz)
-    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
 
 
 class DeskQueueRepository:
@@ -26,12 +21,22 @@ class DeskQueueRepository:
 
     async def queue(self, expert_id: int, day: date, tz: ZoneInfo) -> list[QueueRow]:
         """The Expert's planned items for `day` and their unplanned calls that day (unordered)."""
+        return (await self.queues([expert_id], day, tz))[expert_id]
+
+    async def queues(self, expert_ids: Collection[int], day: date, tz: ZoneInfo) -> dict[int, list[QueueRow]]:
+        """Each Expert's queue for `day`, as `queue`; three statements whatever the number of Experts."""
+        queues: dict[int, list[QueueRow]] = {expert_id: [] for expert_id in expert_ids}
+        if not queues:
+            return queues
         async with self._sessions() as session:
-            planned = (await session.execute(_planned_items(expert_id, day))).all()
-            calls = await _calls_of_items(session, [row.public_id for row in planned])
-            unplanned = (await session.execute(_unplanned_calls(expert_id, *day_bounds(day, tz)))).all()
-        return [_planned_row(row, calls.get(row.public_id)) for row in planned] + [
-            _unplanned_row(row) for row in unplanned]
+            planned = (await session.execute(_planned_items(queues.keys(), day))).all()
+            calls = await _calls_of_items(session, queues.keys(), day) if planned else {}
+            unplanned = (await session.execute(_unplanned_calls(queues.keys(), *day_bounds(day, tz)))).all()
+        for row in planned:
+            queues[row.expert_id].append(_planned_row(row, calls.get(row.public_id)))
+        for row in unplanned:
+            queues[row.expert_id].append(_unplanned_row(row))
+        return queues
 
     async def item_owner(self, public_id: str) -> tuple[int, str, str, str | None] | None:
         """(expert id, client external id, contact external id, dialled phone) of a planned item."""
@@ -45,16 +50,16 @@ class DeskQueueRepository:
         return None if row is None else (row[0], row[1], row[2], row[3])
 
 
-def _planned_items(expert_id: int, day: date) -> Any:
+def _planned_items(expert_ids: Collection[int], day: date) -> Any:
     return (
-        select(PlannedCall.public_id, PlannedCall.slot, PlannedCall.state, PlannedCall.reasons,
-               PlannedCall.topic, PlannedCall.comment, Client.external_id.label("client_id"),
+        select(PlannedCall.expert_id, PlannedCall.public_id, PlannedCall.slot, PlannedCall.state,
+               PlannedCall.reasons, PlannedCall.topic, PlannedCall.comment, Client.external_id.label("client_id"),
                Client.name.label("client_name"), ClientContact.external_id.label("contact_id"),
                ClientContact.full_name.label("contact_name"),
                ClientContact.phone_e164.label("phone_e164"), ClientContact.phone.label("phone"))
         .join(Client, Client.id == PlannedCall.client_id)
         .join(ClientContact, ClientContact.id == PlannedCall.contact_id)
-        .where(PlannedCall.expert_id == expert_id, PlannedCall.plan_date == day)
+        .where(PlannedCall.expert_id.in_(list(expert_ids)), PlannedCall.plan_date == day)
     )
 
 
@@ -62,25 +67,24 @@ _CALL_COLUMNS = (Call.linkedid, Call.direction, Call.outcome, Call.started_at, C
                  WrapUp.result.label("wrapup_result"), WrapUp.productive)
 
 
-async def _calls_of_items(session: Any, public_ids: Sequence[str]) -> dict[str, Any]:
-    """The latest call of each planned item (a retry the same day replaces the earlier one)."""
-    if not public_ids:
-        return {}
+async def _calls_of_items(session: Any, expert_ids: Collection[int], day: date) -> dict[str, Any]:
+    """The latest call of each of the Experts' planned items for `day` (a retry replaces the earlier one)."""
     rows = (await session.execute(
         select(Call.planned_call_id, *_CALL_COLUMNS)
+        .join(PlannedCall, PlannedCall.public_id == Call.planned_call_id)
         .outerjoin(WrapUp, WrapUp.call_id == Call.id)
-        .where(Call.planned_call_id.in_(public_ids))
+        .where(PlannedCall.expert_id.in_(list(expert_ids)), PlannedCall.plan_date == day)
         .order_by(Call.started_at))).all()
     return {row.planned_call_id: row for row in rows}  # later rows overwrite earlier ones
 
 
-def _unplanned_calls(expert_id: int, start: datetime, end: datetime) -> Any:
+def _unplanned_calls(expert_ids: Collection[int], start: datetime, end: datetime) -> Any:
     return (
-        select(*_CALL_COLUMNS, Call.client_id, Call.client_number, Call.client_name,
+        select(Call.expert_id, *_CALL_COLUMNS, Call.client_id, Call.client_number, Call.client_name,
                Client.name.label("directory_name"))
         .outerjoin(WrapUp, WrapUp.call_id == Call.id)
         .outerjoin(Client, Client.external_id == Call.client_id)
-        .where(and_(Call.expert_id == expert_id, Call.planned_call_id.is_(None),
+        .where(and_(Call.expert_id.in_(list(expert_ids)), Call.planned_call_id.is_(None),
                     Call.started_at >= start, Call.started_at < end))
     )
 

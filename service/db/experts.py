@@ -1,9 +1,9 @@
-"""Experts and their absences: upserts by login, absences added once, listed by login."""
+"""Experts and their absences: upserts by login, absences added once, listed by login; who is on the desk."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import cast
 
@@ -19,6 +19,20 @@ from service.errors import UnknownExpertError
 
 _EXPERTS = cast(Table, Expert.__table__)
 _ABSENCES = cast(Table, ExpertAbsence.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertProfile:
+    """An Expert as the desk, the team page and the board show them."""
+
+    id: int
+    login: str
+    full_name: str
+    extension: str | None
+    daily_target: int | None
+
+
+_PROFILE = (Expert.id, Expert.login, Expert.full_name, Expert.extension, Expert.daily_target)
 
 
 class ExpertsRepository:
@@ -41,6 +55,34 @@ class ExpertsRepository:
         async with session_scope(self._sessions, session) as s:
             return {login: expert_id for login, expert_id
                     in await s.execute(select(Expert.login, Expert.id))}
+
+    async def active_experts(self, extension: str | None = None) -> list[ExpertProfile]:
+        """Active Experts (role expert) by name; one extension's only when it is given."""
+        query = select(*_PROFILE).where(Expert.role == "expert", Expert.active)
+        if extension is not None:
+            query = query.where(Expert.extension == extension)
+        async with self._sessions() as session:
+            rows = await session.execute(query.order_by(Expert.full_name, Expert.login))
+            return [ExpertProfile(*row) for row in rows]
+
+    async def profile(self, login: str) -> ExpertProfile | None:
+        """Anyone's profile by login (a supervisor opening an Expert's desk)."""
+        async with self._sessions() as session:
+            row = (await session.execute(select(*_PROFILE).where(Expert.login == login))).first()
+        return None if row is None else ExpertProfile(*row)
+
+    async def daily_target(self, expert_id: int) -> int | None:
+        """The Expert's own daily target; None: the configured one (or no such Expert)."""
+        async with self._sessions() as session:
+            target: int | None = await session.scalar(select(Expert.daily_target).where(Expert.id == expert_id))
+            return target
+
+    async def extension_choices(self) -> list[tuple[str, str]]:
+        """(extension, name) of every active user with an extension, by name: the call log's Expert filter."""
+        query = (select(Expert.extension, Expert.full_name)
+                 .where(Expert.extension.is_not(None), Expert.active).order_by(Expert.full_name))
+        async with self._sessions() as session:
+            return [(cast(str, ext), name) for ext, name in await session.execute(query)]
 
     async def add_absence(self, login: str, from_date: date, to_date: date) -> bool:
         """Record an absence; False when exactly this one was already there."""

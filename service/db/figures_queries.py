@@ -14,7 +14,7 @@ and the date is picked by a CASE over them (right for any zone, DST included).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from sqlalchemy.sql import ColumnElement
 
 from scheduler.model import FINISHED_STATES, PlanState
 from service.db.models import Call, Expert, PlannedCall, WrapUp
+from service.days import day_bounds
 from service.figures.model import Period, Scope, ScopeKind
 
 CallIds = tuple[int, int]
@@ -35,13 +36,8 @@ FINISHED = sorted(s.value for s in FINISHED_STATES)
 REPORT_WORK_MEM = "64MB"
 
 
-def day_start_utc(day: date, tz: ZoneInfo) -> datetime:
-    """UTC instant at which the organisation-time `day` begins."""
-    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
-
-
 def utc_range(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    return day_start_utc(period.first, tz), day_start_utc(period.last + timedelta(days=1), tz)
+    return day_bounds(period.first, tz)[0], day_bounds(period.last, tz)[1]
 
 
 def local_day(dialect: str, column: Any, period: Period, tz: ZoneInfo) -> ColumnElement[Any]:
@@ -54,7 +50,7 @@ def local_day(dialect: str, column: Any, period: Period, tz: ZoneInfo) -> Column
         zone = literal_column(f"INTERVAL '{offset}'" if offset else _quoted(tz.key))
         return cast(func.timezone(zone, column), Date)
     days = period.days
-    whens = [(column < day_start_utc(d + timedelta(days=1), tz), d.isoformat()) for d in days[:-1]]
+    whens = [(column < day_bounds(d, tz)[1], d.isoformat()) for d in days[:-1]]
     return case(*whens, else_=days[-1].isoformat()) if whens else literal_column(_quoted(days[0].isoformat()))
 
 

@@ -15,7 +15,7 @@ refreshes at once just run one after the other.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,7 @@ from service.db.models import (
     WrapUp,
 )
 from service.db.upsert import insert_for
+from service.days import day_bounds
 from service.figures.freshness import changes_since, days_of_hours, days_to_rebuild, runs
 from service.figures.model import DayAggregate, Period, PeriodKind, Scope
 
@@ -166,7 +167,7 @@ async def _touched_days(session: AsyncSession, dialect: str, since: datetime, tz
     """Days before `today` of the calls, wrap-ups and planned items written after `since` (indexes on
     updated_at). Today's own writes, nearly all of them during the day, are not even looked at."""
     # An hour can straddle local midnight (days_of_hours): look from an hour before today begins.
-    before = datetime.combine(today, time.min, tzinfo=tz).astimezone(UTC) + timedelta(hours=1)
+    before = day_bounds(today, tz)[0] + timedelta(hours=1)
     call_hours = (select(_hour(dialect, Call.started_at))
                   .where(Call.updated_at > since, Call.started_at < before).distinct())
     wrapup_hours = (select(_hour(dialect, Call.started_at)).select_from(WrapUp)

@@ -13,12 +13,13 @@ from sqlalchemy import ColumnElement, String, Table, and_, func, literal_column,
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.model import ExistingItem, Plan, PlanItem, PlanState, Reason
+from scheduler.inputs import ExistingItem, PlanInputs
+from scheduler.model import Plan, PlanItem, PlanState, Reason
+from scheduler.planning import SaveResult
 from service.db import models as m
 from service.db.bulk import chunks, ids_by, session_scope
 from service.db.engine import SessionMaker
 from service.db.plan_inputs import (
-    PlanInputs,
     existing_item,
     existing_items_query,
     load_plan_inputs,
@@ -52,13 +53,6 @@ class PlannedCallView:
     comment: str | None  # the previous contact's comment
     result_comment: str | None
     rolled_from: str | None  # public id of the item this one continues
-
-
-@dataclass(frozen=True, slots=True)
-class SaveResult:
-    created: tuple[str, ...]  # public ids of the items inserted, oldest id first
-    kept: int  # items skipped: the contact already had an item that day
-    notes_added: int
 
 
 class PlanRepository:

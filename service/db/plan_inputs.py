@@ -1,4 +1,4 @@
-"""What the pure plan builder needs for one day, loaded set-based: one query per input kind."""
+"""The pure plan builder's inputs for one day (scheduler.inputs), loaded set-based: one query per input kind."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from operator import attrgetter
 from typing import Any, TypeVar, Unpack, cast
 from zoneinfo import ZoneInfo
@@ -14,23 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, Select, Table, and_, exists, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.model import (
-    Callback,
-    Client,
-    Contact,
-    ContactSummary,
-    ExistingItem,
-    Expert,
-    PlanState,
-    Reason,
-    ReasonCode,
-    Segment,
-    Signal,
-    SignalKind,
-    Version,
-)
+from scheduler.inputs import Callback, Client, Contact, ContactSummary, ExistingItem, Expert, PlanInputs, Signal
+from scheduler.model import PlanState, Reason, ReasonCode, Segment, SignalKind, Version
 from service.db import models as m
 from service.db.summaries import summaries_query, to_summaries
+from service.days import day_bounds
 
 _HISTORY = cast(Table, m.HistoryEntry.__table__)
 _PLANNED = cast(Table, m.PlannedCall.__table__)
@@ -38,20 +26,6 @@ WORK_MEM = "64MB"
 T = TypeVar("T")
 _SEGMENTS = {s.value: s for s in Segment}
 _VERSIONS = {v.value: v for v in Version}
-
-
-@dataclass(frozen=True, slots=True)
-class PlanInputs:
-    """Everything `build_plan` needs for `day`, as scheduler.model values."""
-
-    day: date
-    experts: tuple[Expert, ...]
-    clients: tuple[Client, ...]
-    contacts: tuple[Contact, ...]
-    summaries: tuple[ContactSummary, ...]  # one per contact in `contacts`; both by external id
-    signals: tuple[Signal, ...]  # only those newer than the last contact made
-    callbacks: tuple[Callback, ...]  # not done, due by the end of `day`
-    existing: tuple[ExistingItem, ...]  # the day's items + earlier rolled-over ones not re-planned
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +195,7 @@ def _made_since(column: Any, owner: Any) -> Any:
 async def load_callbacks(session: AsyncSession, scope: Scope, day: date,
                          tz: ZoneInfo) -> tuple[Callback, ...]:
     """Callbacks not done whose time is on or before the end of `day` (overdue ones included)."""
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    end = day_bounds(day, tz)[1]
     cb = m.CallbackPromise
     query = (
         select(m.ClientContact.external_id, m.Client.external_id, m.Expert.login,

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 
-from scheduler.model import ContactSummary
+from scheduler.inputs import ContactSummary
 from service.db.models import Call, ClientContact, HistoryEntry, PlannedCall
 from service.db.types import UTCDateTime
 

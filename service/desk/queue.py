@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scheduler.model import FINISHED_STATES, PlanState
-from service.desk.wrapup import OUTCOME_LABELS, RESULT_LABELS, WrapUpResult
+from texts.labels import queue_state_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,22 +48,7 @@ class QueueRow:
 
     @property
     def state_label(self) -> str:
-        if self.wrapup_result is not None:
-            return RESULT_LABELS[WrapUpResult(self.wrapup_result)]
-        if self.outcome is not None:
-            return f"звонок: {OUTCOME_LABELS.get(self.outcome, self.outcome)}, без итога"
-        return STATE_LABELS.get(self.state or "", self.state or "")
-
-
-STATE_LABELS: dict[str, str] = {
-    PlanState.PLANNED: "запланирован",
-    PlanState.IN_PROGRESS: "идёт звонок",
-    PlanState.CONTACT_MADE: "контакт состоялся",
-    PlanState.NOT_REACHED: "не дозвонились",
-    PlanState.CALLBACK: "перезвонить",
-    PlanState.CANCELLED: "отменён",
-    PlanState.ROLLED_OVER: "перенесён",
-}
+        return queue_state_label(self.state, self.outcome, self.wrapup_result)
 
 
 @dataclass(frozen=True, slots=True)

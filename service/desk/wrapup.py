@@ -14,6 +14,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from scheduler.model import PlanState
+from texts.labels import RESULT_LABELS
 
 COMMENT_LIMIT = 4000
 MAX_NEXT_CONTACT_AHEAD = timedelta(days=366)  # a callback is planned within the year
@@ -41,29 +42,12 @@ class WrapUpResult(StrEnum):
         return _PLAN_STATES[self]
 
 
-RESULT_LABELS: dict[WrapUpResult, str] = {
-    WrapUpResult.CONTACT_MADE: "Контакт состоялся",
-    WrapUpResult.NOT_REACHED: "Не дозвонились",
-    WrapUpResult.CALLBACK: "Просили перезвонить",
-    WrapUpResult.WRONG_NUMBER: "Неверный номер",
-    WrapUpResult.REFUSED: "Отказ от разговора",
-}
 _PLAN_STATES: dict[WrapUpResult, PlanState] = {
     WrapUpResult.CONTACT_MADE: PlanState.CONTACT_MADE,
     WrapUpResult.REFUSED: PlanState.CONTACT_MADE,
     WrapUpResult.NOT_REACHED: PlanState.NOT_REACHED,
     WrapUpResult.WRONG_NUMBER: PlanState.NOT_REACHED,
     WrapUpResult.CALLBACK: PlanState.CALLBACK,
-}
-OUTCOME_LABELS: dict[str, str] = {
-    "answered": "состоялся",
-    "no_answer": "нет ответа",
-    "rejected": "отклонён",
-    "busy": "занято",
-    "congestion": "сеть недоступна",
-    "cancelled": "отменён",
-    "expert_no_answer": "Эксперт не снял трубку",
-    "missed": "пропущен",
 }
 REACHED_OUTCOMES = frozenset({"answered"})
 

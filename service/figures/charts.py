@@ -8,7 +8,7 @@ from datetime import date
 
 from service.figures.compute import FigureTargets, per_day
 from service.figures.model import Share, Totals
-from service.figures.report import decimal
+from texts.words import decimal
 
 ROW_H = 22
 LABEL_W = 300

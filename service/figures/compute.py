@@ -12,8 +12,6 @@ from datetime import date, time
 from functools import reduce
 from operator import add, attrgetter
 
-from scheduler.builder_texts import plural
-from service.desk.wrapup import OUTCOME_LABELS
 from service.figures.model import (
     DayAggregate,
     ExpertFigures,
@@ -25,6 +23,8 @@ from service.figures.model import (
     Target,
     Totals,
 )
+from texts.labels import OUTCOME_LABELS
+from texts.words import plural
 
 _SUMMED = tuple(f.name for f in fields(Totals) if f.name != "expert_days")
 _VALUES = attrgetter(*_SUMMED)

@@ -19,8 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service.exports_safety import spreadsheet_row
 from service.figures.compute import ratio
-from service.figures.model import PERIOD_LABELS, STATUS_LABELS, FigureRow, Status, Totals
+from service.figures.model import FigureRow, Status, Totals
 from service.figures.report import FiguresReport, show_target
+from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS
 
 INT, DECIMAL, PERCENT, MINUTES, DATE = "0", "0.0", "0.0%", "[m]:ss", "DD.MM.YYYY"
 SECONDS_PER_DAY = 86400
@@ -93,7 +94,7 @@ def _figures_sheet(sheet: Worksheet, report: FiguresReport) -> None:
     sheet.title = "Показатели"
     columns: list[Column] = [("Показатель", None, 40), ("За период", None, 14),
                              ("В день на Эксперта", DECIMAL, 14), ("Цель", None, 16), ("Оценка", None, 14)]
-    rows = [[r.label, _value(r, r.total), r.per_day, show_target(r.target, r.kind), STATUS_LABELS[r.status]]
+    rows = [[r.label, _value(r, r.total), r.per_day, show_target(r.target, r.kind), FIGURE_STATUS_LABELS[r.status]]
             for r in report.rows]
     _sheet(sheet, columns, rows)
     for index, row in enumerate(report.rows, start=2):

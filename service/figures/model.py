@@ -14,19 +14,10 @@ class Status(StrEnum):
     NONE = "none"  # no target, or nothing to compare (no productive call: no average)
 
 
-STATUS_LABELS: dict[Status, str] = {
-    Status.OK: "в норме", Status.LOW: "ниже цели", Status.HIGH: "выше цели", Status.NONE: "",
-}
-
-
 class PeriodKind(StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
-
-
-PERIOD_LABELS: dict[PeriodKind, str] = {PeriodKind.DAY: "день", PeriodKind.WEEK: "неделя",
-                                        PeriodKind.MONTH: "месяц"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from service.figures.model import (
     Target,
     Totals,
 )
+from texts.words import decimal, minutes_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +90,6 @@ def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
         outcomes=outcome_distribution(outcomes, drill),
         pacing=overall, pacing_lines=lines,
     )
-
-
-def decimal(value: float, places: int = 1) -> str:
-    """2,3 — a Russian decimal comma; whole numbers without a fraction."""
-    if float(value).is_integer():
-        return f"{int(value)}"
-    return f"{value:.{places}f}".replace(".", ",")
-
-
-def minutes_seconds(seconds: float) -> str:
-    whole = int(round(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def show_value(value: float | None, kind: str) -> str:

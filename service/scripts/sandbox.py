@@ -22,8 +22,8 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from scheduler.builder_texts import ddmm, days, plural, rubles
 from service.settings import REPO_ROOT
+from texts.words import ddmm, days, dmy, plural, rubles
 
 SCRIPTS_DIR = REPO_ROOT / "templates" / "scripts"
 # Flat names only: no directories, no dots but the extension, so nothing outside SCRIPTS_DIR.
@@ -154,7 +154,7 @@ def finalize(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return f"{value.day:02}.{value.month:02}.{value.year}"
+        return dmy(value)
     return value
 
 

@@ -13,13 +13,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from scheduler.builder_texts import grammatical_gender
+from texts.labels import VERSION_LABELS
+from texts.words import grammatical_gender
 
-VERSION_LABELS = {
-    "online": "онлайн-версия",
-    "internet_update": "интернет-пополнение",
-    "other": "локальная версия",
-}
 # Defaults match PlanSettings (not_logged_in_days, terms_ending_days); the desk passes the configured ones.
 NOT_LOGGED_IN_DAYS = 14
 TERMS_ENDING_DAYS = 30

@@ -7,17 +7,15 @@ variables, sandbox violations): a failing check stores nothing and shows the mes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import or_, select
 
 from service.appkeys import DB_SESSIONS
 from service.db.brief import BriefRepository, ClientBrief
-from service.db.models import Client, ClientContact, Expert
+from service.db.clients import ClientChoice, ClientsRepository
 from service.db.script_versions import ScriptVersionRow, ScriptVersionsRepository
 from service.scripts import (
     SCRIPTS_DIR,
@@ -49,26 +47,6 @@ def setup_admin_scripts(app: web.Application) -> None:
     app.router.add_post("/admin/scripts/{file}", save_script)
     app.router.add_post("/admin/scripts/{file}/preview", preview_script)
     app.router.add_post("/admin/scripts/{file}/reset", reset_script)
-
-
-@dataclass(frozen=True, slots=True)
-class ContactChoice:
-    index: int  # position in the brief's contact list (demo contacts have no CRM id)
-    full_name: str
-    position: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ClientChoice:
-    external_id: str
-    name: str
-    expert_name: str | None
-    contacts: list[ContactChoice]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"external_id": self.external_id, "name": self.name, "expert_name": self.expert_name,
-                "contacts": [{"index": c.index, "full_name": c.full_name, "position": c.position}
-                             for c in self.contacts]}
 
 
 @requires("supervisor", "admin")
@@ -209,28 +187,8 @@ def _contact_at(brief: ClientBrief, index: str) -> Any:
 
 
 async def find_clients(request: web.Request, query: str, limit: int = CHOICES_LIMIT) -> list[ClientChoice]:
-    """Up to `limit` clients by name; SQLite's LIKE folds only Latin case, so the query goes in its common cases."""
-    query = " ".join(query.split())[:100]
-    select_clients = (select(Client.id, Client.external_id, Client.name, Expert.full_name)
-                      .outerjoin(Expert, Expert.id == Client.expert_id).order_by(Client.name).limit(limit))
-    if query:
-        variants = {query, query.lower(), query.upper(), query.capitalize()}
-        select_clients = select_clients.where(or_(*(
-            column.icontains(variant, autoescape=True)
-            for variant in variants for column in (Client.name, Client.external_id))))
-    async with request.app[DB_SESSIONS]() as session:
-        clients = (await session.execute(select_clients)).all()
-        contacts = (await session.execute(
-            select(ClientContact.client_id, ClientContact.full_name, ClientContact.position)
-            .where(ClientContact.client_id.in_([row.id for row in clients]))
-            # The brief's order, so an index picks the same person there.
-            .order_by(ClientContact.client_id, ClientContact.is_user.desc(), ClientContact.full_name))).all()
-    by_client: dict[int, list[ContactChoice]] = {}
-    for client_id, full_name, position in contacts:
-        people = by_client.setdefault(client_id, [])
-        people.append(ContactChoice(len(people), full_name, position))
-    return [ClientChoice(external_id, name, expert_name, by_client.get(client_id, []))
-            for client_id, external_id, name, expert_name in clients]
+    """Up to `limit` clients for the preview, by name or external id (all of them for an empty query)."""
+    return await ClientsRepository(request.app[DB_SESSIONS]).preview_choices(query, limit)
 
 
 def _fragment(request: web.Request, context: dict[str, Any], status: int) -> web.Response:

@@ -22,9 +22,10 @@ from service.db.users import (
     UsersRepository,
 )
 from service.passwords import MIN_PASSWORD_LENGTH, hash_password
-from service.web.auth import ROLE_NAMES, requires
+from service.web.auth import requires
 from service.web.desk_context import signed_in
 from service.web.keys import ROLES
+from texts.labels import ROLE_LABELS
 
 LOGIN_PATTERN = re.compile(r"[\w.@-]{1,64}")
 EXTENSION_PATTERN = re.compile(r"\d{2,6}")
@@ -224,13 +225,13 @@ async def _hash(password: str) -> str:
 
 
 def _roles() -> list[tuple[str, str]]:
-    return [(role, ROLE_NAMES[role]) for role in ROLES]
+    return [(role, ROLE_LABELS[role]) for role in ROLES]
 
 
 async def _users_page(request: web.Request, new: AccountForm, *, notice: str | None = None,
                       status: int = 200) -> web.Response:
     accounts = await UsersRepository(request.app[DB_SESSIONS]).list_accounts()
-    context = {"accounts": accounts, "new": new, "notice": notice, "roles": _roles(), "role_names": ROLE_NAMES,
+    context = {"accounts": accounts, "new": new, "notice": notice, "roles": _roles(), "role_names": ROLE_LABELS,
                "min_password": MIN_PASSWORD_LENGTH}
     return aiohttp_jinja2.render_template("admin/users.html", request, context, status=status)
 
@@ -241,6 +242,6 @@ async def _user_page(request: web.Request, account: AccountRow, *, profile: Acco
     shown = profile or AccountForm(login=account.login, full_name=account.full_name, role=account.role,
                                    extension=account.extension, group_name=account.group_name)
     context = {"account": account, "form": shown, "password_error": password_error, "active_error": active_error,
-               "notice": notice, "roles": _roles(), "role_names": ROLE_NAMES, "min_password": MIN_PASSWORD_LENGTH,
+               "notice": notice, "roles": _roles(), "role_names": ROLE_LABELS, "min_password": MIN_PASSWORD_LENGTH,
                "is_self": account.id == signed_in(request).id}
     return aiohttp_jinja2.render_template("admin/user_edit.html", request, context, status=status)

@@ -28,6 +28,7 @@ from service.web.csrf import CSRF_MESSAGE, ensure_token, request_is_trusted
 from service.web.keys import CSRF_KEY, ROLES, USER_KEY, Role, SignedInUser
 from service.web.login_guard import LOGIN_GUARD, LoginGuard, TooManyAttempts, login_flood_middleware
 from service.web.sessions import session_storage
+from texts.labels import ROLE_LABELS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -44,8 +45,6 @@ WRONG_CREDENTIALS = "Неверный логин или пароль"
 SIGN_IN_NEEDED = "Нужно войти в DS Desk"
 NO_ACCESS = "Нет доступа"
 FORM_EXPIRED = "Форма устарела"
-ROLE_NAMES: dict[str, str] = {"expert": "эксперт", "supervisor": "руководитель группы",
-                              "admin": "администратор"}
 
 
 def setup_auth(app: web.Application) -> None:
@@ -97,7 +96,7 @@ def requires(*roles: Role) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
             if current_user(request).role not in roles:
-                allowed = " или ".join(f"«{ROLE_NAMES[r]}»" for r in roles)
+                allowed = " или ".join(f"«{ROLE_LABELS[r]}»" for r in roles)
                 return await refuse(request, NO_ACCESS, f"Эта страница доступна только для роли {allowed}.")
             return await handler(request)
         return guarded

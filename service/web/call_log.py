@@ -6,12 +6,12 @@ and gets 403 on another Expert's call. The filters' query names are a contract (
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import select
 
 from service.appkeys import DB_SESSIONS
 from service.calllog.filters import (
@@ -26,13 +26,21 @@ from service.calllog.filters import (
     parse_filters,
     to_query,
 )
-from service.calllog.labels import DIRECTION_LABELS, HANGUP_BY_LABELS, hangup_cause_label, quality_label
-from service.db.call_log import BadCursor, CallLogRepository, CallPage
-from service.db.models import Expert
-from service.desk.queue import STATE_LABELS
-from service.desk.wrapup import OUTCOME_LABELS, RESULT_LABELS
+from service.db.call_log import MAX_NAME_MATCHES, BadCursor, CallDetail, CallLogRepository, CallPage
+from service.db.experts import ExpertsRepository
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
+from texts.labels import (
+    DIRECTION_LABELS,
+    HANGUP_BY_LABELS,
+    OUTCOME_LABELS,
+    PLAN_STATE_LABELS,
+    RESULT_LABELS,
+    call_timeline,
+    hangup_cause_label,
+    quality_label,
+    too_vague_search,
+)
 
 PAGE_SIZE = 50
 STALE_CURSOR = "Ссылка на страницу устарела: показана первая страница"
@@ -62,7 +70,8 @@ async def call_log(request: web.Request) -> web.Response:
         context.update(errors=_by_field(parsed), page=None, next_url=None, first_url=None)
         return aiohttp_jinja2.render_template("calllog/log.html", request, context, status=400)
     page, notice = await _page(request, user, parsed, request.query.get("after"))
-    context.update(errors={}, page=page, notices=[n for n in (notice, page.notice) if n],
+    vague = too_vague_search(page.vague_search, MAX_NAME_MATCHES) if page.vague_search else None
+    context.update(errors={}, page=page, notices=[n for n in (notice, vague) if n],
                    next_url=_url(parsed, page.next_cursor) if page.next_cursor else None,
                    first_url=_url(parsed, None) if page.first > 1 else None)
     return aiohttp_jinja2.render_template("calllog/log.html", request, context)
@@ -100,18 +109,14 @@ async def _form_context(request: web.Request, user: SignedInUser, query: dict[st
 def labels() -> dict[str, Any]:
     return {"outcome_labels": OUTCOME_LABELS, "result_labels": RESULT_LABELS,
             "direction_labels": DIRECTION_LABELS, "hangup_by_labels": HANGUP_BY_LABELS,
-            "state_labels": STATE_LABELS}
+            "state_labels": PLAN_STATE_LABELS}
 
 
 async def _experts(request: web.Request, user: SignedInUser) -> list[tuple[str, str]]:
     """(extension, name) for the Expert filter: everyone for a supervisor, oneself for an Expert."""
     if not user.is_supervisor:
         return [(user.extension, user.full_name)] if user.extension else []
-    async with request.app[DB_SESSIONS]() as session:
-        rows = await session.execute(select(Expert.extension, Expert.full_name)
-                                     .where(Expert.extension.is_not(None), Expert.active)
-                                     .order_by(Expert.full_name))
-        return [(ext, name) for ext, name in rows]
+    return await ExpertsRepository(request.app[DB_SESSIONS]).extension_choices()
 
 
 async def call_page(request: web.Request) -> web.Response:
@@ -125,7 +130,13 @@ async def call_page(request: web.Request) -> web.Response:
     settings = settings_of(request)
     context = {"call": detail, "tz": settings.organisation.timezone, **labels(),
                "quality": [(code, quality_label(code)) for code in detail.quality],
-               "hangup_cause": hangup_cause_label(detail.hangup_cause),
+               "hangup_cause": hangup_cause_label(detail.hangup_cause), "timeline": _timeline(detail),
                "show_access": user.is_supervisor,
                "own": detail.row.expert_id == user.id}
     return aiohttp_jinja2.render_template("calllog/call.html", request, context)
+
+
+def _timeline(detail: CallDetail) -> list[tuple[str, datetime]]:
+    moments = {"started_at": detail.row.started_at, "ringing_at": detail.ringing_at,
+               "answered_at": detail.answered_at, "ended_at": detail.ended_at}
+    return call_timeline(detail.row.direction, detail.hangup_by, moments)

@@ -9,10 +9,10 @@ from aiohttp import web
 
 from service.appkeys import DB_SESSIONS
 from service.db.brief import BriefRepository, ClientBrief
-from service.desk.wrapup import OUTCOME_LABELS, RESULT_LABELS
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from service.web.script_panel import script_panel
+from texts.labels import OUTCOME_LABELS, RESULT_LABELS
 
 
 def add_routes(app: web.Application) -> None:

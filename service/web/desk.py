@@ -6,12 +6,11 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import select
 
 from service.appkeys import DB_SESSIONS
 from service.db.brief import BriefRepository
 from service.db.desk_queue import DeskQueueRepository
-from service.db.models import Expert
+from service.db.experts import ExpertsRepository
 from service.desk.queue import QueueRow, next_row, ordered, progress
 from service.web import calls as call_views
 from service.web import clients as client_views
@@ -80,12 +79,9 @@ async def team(request: web.Request) -> dict[str, Any]:
     """Supervisors: every Expert's progress today, each a link to their desk (read-only)."""
     settings = settings_of(request)
     day = desk_day(settings, utc_now())
-    async with request.app[DB_SESSIONS]() as session:
-        experts = (await session.execute(
-            select(Expert).where(Expert.role == "expert", Expert.active).order_by(Expert.full_name))).scalars().all()
-    repo = DeskQueueRepository(request.app[DB_SESSIONS])
-    lines = []
-    for expert in experts:
-        rows = await repo.queue(expert.id, day.day, settings.organisation.tz)
-        lines.append((expert, progress(rows, expert.daily_target or settings.plan.target_min)))
+    experts = await ExpertsRepository(request.app[DB_SESSIONS]).active_experts()
+    queues = await DeskQueueRepository(request.app[DB_SESSIONS]).queues(
+        [e.id for e in experts], day.day, settings.organisation.tz)
+    lines = [(expert, progress(queues[expert.id], expert.daily_target or settings.plan.target_min))
+             for expert in experts]
     return {"day": day, "lines": lines}

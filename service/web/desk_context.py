@@ -7,10 +7,9 @@ from typing import Any
 from datetime import UTC, date, datetime
 
 from aiohttp import web
-from sqlalchemy import select
 
 from service.appkeys import DB_SESSIONS, SETTINGS
-from service.db.models import Expert
+from service.db.experts import ExpertProfile, ExpertsRepository
 from service.settings import Settings
 from service.web.auth import NO_ACCESS, refuse
 from service.web.keys import USER_KEY, SignedInUser
@@ -42,30 +41,19 @@ def signed_in(request: web.Request) -> SignedInUser:
     return user
 
 
-@dataclass(frozen=True, slots=True)
-class ShownExpert:
-    id: int
-    login: str
-    full_name: str
-    extension: str | None
-    daily_target: int | None
-
-
-async def shown_expert(request: web.Request, user: SignedInUser) -> ShownExpert:
+async def shown_expert(request: web.Request, user: SignedInUser) -> ExpertProfile:
     """The Expert whose desk is shown: oneself; a supervisor may look at anyone's (`?expert=`)."""
+    experts = ExpertsRepository(request.app[DB_SESSIONS])
     login = request.query.get("expert")
     if login and login != user.login:
         if not user.is_supervisor:
             raise forbidden("Можно смотреть только свой список звонков")
-        async with request.app[DB_SESSIONS]() as session:
-            row = (await session.execute(select(Expert).where(Expert.login == login))).scalar_one_or_none()
-        if row is None:
+        shown = await experts.profile(login)
+        if shown is None:
             raise web.HTTPNotFound(text=f"Нет Эксперта с логином {login}")
-        return ShownExpert(row.id, row.login, row.full_name, row.extension, row.daily_target)
-    async with request.app[DB_SESSIONS]() as session:
-        target = (await session.execute(
-            select(Expert.daily_target).where(Expert.id == user.id))).scalar_one_or_none()
-    return ShownExpert(user.id, user.login, user.full_name, user.extension, target)
+        return shown
+    target = await experts.daily_target(user.id)
+    return ExpertProfile(user.id, user.login, user.full_name, user.extension, target)
 
 
 class AccessDenied(Exception):

@@ -15,11 +15,13 @@ from service.figures.charts import daily_columns, horizontal_bars
 from service.figures.compute import FigureTargets
 from service.figures.errors import FiguresError, UnknownScope
 from service.figures.export import report_xlsx, xlsx_name
-from service.figures.model import PERIOD_LABELS, STATUS_LABELS, Period, PeriodKind, Scope, ScopeKind
+from service.figures.model import Period, PeriodKind, Scope, ScopeKind
 from service.figures.params import FiguresQuery, call_log_url, parse_query
-from service.figures.report import FiguresReport, decimal, show_target, show_value
+from service.figures.report import FiguresReport, show_target, show_value
 from service.web.auth import requires
 from service.web.desk_context import settings_of, utc_now
+from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS
+from texts.words import decimal
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -94,7 +96,7 @@ def _page_helpers(query: FiguresQuery, report: FiguresReport, request: web.Reque
 
     return {
         "calls_link": calls_link, "show_value": show_value, "show_target": show_target,
-        "status_labels": STATUS_LABELS, "xlsx_url": "/figures.xlsx?" + urlencode(query.params()),
+        "status_labels": FIGURE_STATUS_LABELS, "xlsx_url": "/figures.xlsx?" + urlencode(query.params()),
         "topic_chart": horizontal_bars(report.topics, lambda s: calls_link(s.drill)),
         "outcome_chart": horizontal_bars(report.outcomes, lambda s: calls_link(s.drill)),
         "daily_chart": daily_columns(report.daily, targets) if len(report.daily) > 1 else None,

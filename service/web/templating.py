@@ -14,6 +14,8 @@ from aiohttp import web
 
 from service.settings import REPO_ROOT
 from service.web.keys import CSRF_FIELD, CSRF_KEY, USER_KEY
+from texts.labels import BOARD_STATE_LABELS, signal_kind_label, version_label
+from texts.words import minutes_seconds
 
 TEMPLATES_DIR = REPO_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -31,6 +33,9 @@ def setup_templating(app: web.Application) -> None:
     env.filters["local_time"] = local_time
     env.filters["local_datetime"] = local_datetime
     env.filters["rub"] = rub
+    env.filters["signal_kind_label"] = signal_kind_label
+    env.filters["version_label"] = version_label
+    env.globals["board_state_labels"] = BOARD_STATE_LABELS  # board.js relabels the cards it is pushed
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
 
 
@@ -45,10 +50,7 @@ async def _page_context(request: web.Request) -> dict[str, Any]:
 
 def ru_minutes(seconds: float | None) -> str:
     """`12:05` for 725 s: minutes and seconds as the Experts say them."""
-    if seconds is None:
-        return "—"
-    whole = int(round(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
+    return "—" if seconds is None else minutes_seconds(seconds)
 
 
 def local_time(moment: datetime | None, zone: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from dialer.replay import iter_messages, read_chunks, replay_file, replay_messages
 from dialer.records import REPLAY_KEYS
+from tests.dialer.captures import scrubbed
 from tests.dialer.cdr_truth import cdr_truth_by_linkedid
 
 CAPTURES = Path(__file__).parent.parent / "fixtures" / "ami" / "asterisk-22"
@@ -93,7 +94,7 @@ def replay_dicts(path: Path, drop_events: frozenset[str] = frozenset()) -> list[
 @pytest.mark.parametrize("variant", ["raw", "scrubbed", "no_cdr_cel"])
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_capture_gives_expected_records(name: str, variant: str) -> None:
-    path = CAPTURES / "scrubbed" / name if variant == "scrubbed" else CAPTURES / name
+    path = scrubbed(name) if variant == "scrubbed" else CAPTURES / name
     dropped = frozenset({"Cdr", "CEL"}) if variant == "no_cdr_cel" else frozenset()
     assert replay_dicts(path, dropped) == EXPECTED[name]
 
@@ -140,6 +141,19 @@ def test_replay_cli_prints_exact_keys() -> None:
     [line] = out.splitlines()
     assert tuple(json.loads(line)) == REPLAY_KEYS
     assert json.loads(line) == EXPECTED["answered.ami"][0]
+
+
+def test_the_dialers_replay_needs_no_settings() -> None:
+    """`python -m dialer` runs on the tracker's defaults; the Expert channel pattern is an option."""
+    def replay(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dialer", "-q", "replay", *args], capture_output=True,
+                              text=True, env={**os.environ, "DSDESK_CONFIG": "/no/such/config.yaml"})
+
+    assert replay("--expert-channel-pattern", r"^PJSIP/(?P<ext>\d+)-", str(CAPTURES / "answered.ami")).stdout == ""
+    missing = replay("/no/such/capture.ami")
+    assert missing.returncode == 1 and "no such file" in missing.stderr
+    bad = replay("--expert-channel-pattern", "(", str(CAPTURES / "answered.ami"))
+    assert bad.returncode == 2 and "regular expression" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_replay_file_matches_streaming() -> None:

@@ -8,17 +8,8 @@ import sys
 import time as clock
 from datetime import datetime, time, timedelta
 
-from scheduler.model import (
-    Callback,
-    Client,
-    Contact,
-    ContactSummary,
-    Expert,
-    Segment,
-    Signal,
-    SignalKind,
-    Version,
-)
+from scheduler.inputs import Callback, Client, Contact, ContactSummary, Expert, Signal
+from scheduler.model import Segment, SignalKind, Version
 from tests.scheduler.world import DAY, MSK, NOW, World, ago
 
 ZONES = ("Europe/Moscow",) * 8 + ("Asia/Yekaterinburg", "Asia/Vladivostok")

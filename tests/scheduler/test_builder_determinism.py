@@ -8,7 +8,8 @@ from typing import TypeVar
 
 import pytest
 
-from scheduler.model import ExistingItem, PlanState, Reason, ReasonCode
+from scheduler.inputs import ExistingItem
+from scheduler.model import PlanState, Reason, ReasonCode
 from tests.scheduler.generate import department
 from tests.scheduler.world import World, ago, at
 

@@ -6,10 +6,10 @@ from datetime import date, datetime, time
 
 import pytest
 
-from scheduler.builder_texts import NOTE_ABSENT, NOTE_DAY_OFF
 from scheduler.calendar import WorkCalendar
 from scheduler.model import ReasonCode
 from tests.scheduler.world import CALENDAR, MSK, World, expert, item_for, only, summary
+from texts.plan import NOTE_ABSENT, NOTE_DAY_OFF
 
 ABSENT = ((date(2026, 12, 7), date(2026, 12, 11)),)
 

@@ -13,16 +13,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.model import (
-    Callback,
-    ExistingItem,
-    PlanState,
-    Reason,
-    ReasonCode,
-    Signal,
-    SignalKind,
-    Version,
-)
+from scheduler.inputs import Callback, ExistingItem, Signal
+from scheduler.model import PlanState, Reason, ReasonCode, SignalKind, Version
 from tests.scheduler.world import DAY, World, ago, at, codes, item_for, only, summary, texts
 
 R = ReasonCode

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.model import Callback, ReasonCode
+from scheduler.inputs import Callback
+from scheduler.model import ReasonCode
 from tests.scheduler.world import DAY, MSK, World, ago, at, client, contact, expert, item_for, only, summary
 
 SOMEWHERE = {

@@ -9,15 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from scheduler.model import (
-    Callback,
-    ExistingItem,
-    ExpertPlan,
-    PlanState,
-    ReasonCode,
-    Signal,
-    SignalKind,
-)
+from scheduler.inputs import Callback, ExistingItem, Signal
+from scheduler.model import ExpertPlan, PlanState, ReasonCode, SignalKind
 from tests.scheduler.world import DAY, World, ago, at, expert, item_for, only, summary
 
 R = ReasonCode

@@ -10,21 +10,8 @@ from zoneinfo import ZoneInfo
 
 from scheduler.builder import build_plan
 from scheduler.calendar import WorkCalendar
-from scheduler.model import (
-    Callback,
-    Client,
-    Contact,
-    ContactSummary,
-    ExistingItem,
-    Expert,
-    ExpertPlan,
-    Plan,
-    PlanItem,
-    ReasonCode,
-    Segment,
-    Signal,
-    Version,
-)
+from scheduler.inputs import Callback, Client, Contact, ContactSummary, ExistingItem, Expert, PlanInputs, Signal
+from scheduler.model import ExpertPlan, Plan, PlanItem, ReasonCode, Segment, Version
 from scheduler.rules import PlanRules
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -62,7 +49,7 @@ def summary(kid: str, **changes: Any) -> ContactSummary:
 
 @dataclass
 class World:
-    """Everything `build_plan` takes besides day, calendar, rules and now."""
+    """The `PlanInputs` of a test, but for the day, as lists to append to."""
 
     experts: list[Expert] = field(default_factory=lambda: [expert()])
     clients: list[Client] = field(default_factory=list)
@@ -101,19 +88,11 @@ class World:
         rules: PlanRules = RULES,
         calendar: WorkCalendar = CALENDAR,
     ) -> Plan:
-        return build_plan(
-            day,
-            self.experts,
-            self.clients,
-            self.contacts,
-            self.summaries,
-            self.signals,
-            self.callbacks,
-            self.existing,
-            calendar,
-            rules,
-            now,
-        )
+        return build_plan(self.inputs(day), calendar, rules, now)
+
+    def inputs(self, day: date = DAY) -> PlanInputs:
+        return PlanInputs(day, tuple(self.experts), tuple(self.clients), tuple(self.contacts),
+                          tuple(self.summaries), tuple(self.signals), tuple(self.callbacks), tuple(self.existing))
 
 
 def only(plan: Plan, login: str = "maria") -> ExpertPlan:

@@ -16,6 +16,7 @@ from service.db.ledger import LedgerRepository
 from service.db.models import Call, Client, ClientContact, Expert, PlannedCall, RecordingAccess, WrapUp
 from tests.service.builders import T0, closed_call
 from tests.service.planning import seed_portfolio
+from texts.labels import call_timeline
 
 DAY = timedelta(days=1)
 
@@ -174,7 +175,9 @@ async def test_a_forged_cursor_is_refused(log: CallLogRepository) -> None:
 async def test_one_call_in_full(log: CallLogRepository) -> None:
     detail = await log.call("L-1")
     assert detail is not None
-    assert [s.label for s in detail.timeline] == [
+    moments = {"started_at": detail.row.started_at, "ringing_at": detail.ringing_at,
+               "answered_at": detail.answered_at, "ended_at": detail.ended_at}
+    assert [label for label, _ in call_timeline(detail.row.direction, detail.hangup_by, moments)] == [
         "Начало", "Звонит у клиента", "Ответ", "Конец: трубку положил клиент"]
     assert detail.hangup_by == "client" and detail.hangup_cause == 16
     assert detail.quality == [Q_END_INFERRED]

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.model import ExistingItem, PlanState, Reason, ReasonCode
+from scheduler.inputs import ExistingItem
+from scheduler.model import PlanState, Reason, ReasonCode
 from service.db import models as m
 from service.db.engine import SessionMaker
 from service.db.plan import PlanRepository

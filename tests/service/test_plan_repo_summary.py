@@ -7,20 +7,11 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from dialer.records import Outcome
-from scheduler.model import (
-    Callback,
-    Contact,
-    ContactSummary,
-    Expert,
-    PlanState,
-    Segment,
-    Signal,
-    SignalKind,
-    Version,
-)
+from scheduler.inputs import Callback, Contact, ContactSummary, Expert, PlanInputs, Signal
+from scheduler.model import PlanState, Segment, SignalKind, Version
 from service.db.engine import SessionMaker
 from service.db.plan import PlanRepository
-from service.db.plan_inputs import PlanInputs, load_plan_inputs
+from service.db.plan_inputs import load_plan_inputs
 from service.imports.runner import import_rows
 from tests.service.planning import MSK, at, history_row, item, plan, record_calls, seed_portfolio
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from scheduler.builder_texts import SIGNAL_TOPICS, TOPIC_CALLBACK, TOPIC_DEBT, TOPIC_REVIEW, TOPIC_TERMS, TOPIC_TRAINING
 from service.db.models import Client, ClientContact, Expert, PlannedCall
 from service.scripts import (
     SCRIPTS_DIR,
@@ -26,6 +25,7 @@ from service.scripts import (
     split_full_name,
 )
 from service.settings import DEFAULT_TOPICS, REPO_ROOT, DeskSettings, load_settings
+from texts.plan import SIGNAL_TOPICS, TOPIC_CALLBACK, TOPIC_DEBT, TOPIC_REVIEW, TOPIC_TERMS, TOPIC_TRAINING
 
 TODAY = date(2026, 12, 1)
 # Topics that deliberately have no script of their own and use the default one. Empty today:

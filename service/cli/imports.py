@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.cli import command
+from service.cli.registry import command
 from service.errors import UnknownExpertError
 from service.imports import cells
 from service.imports.errors import FileFormatError, RowsRejected

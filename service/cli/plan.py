@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, date, datetime
 
-from service.cli import command
-from service.commands import print_json_lines
+from service.cli.output import print_json_lines
+from service.cli.registry import command
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.job_runs import JobRunsRepository
 from service.db.plan import PlannedCallView, PlanRepository

@@ -1,14 +1,15 @@
-"""The Russian words of the plan: reason texts, suggested topics (инфоповоды) and notes.
+"""The Russian words of the daily plan: reason texts, suggested topics (инфоповоды) and notes. Pure.
 
 Kept apart from the rules so the wording can be reviewed by the department in one place; the
-tone follows Мария's list in JOURNEYS.md («обращалась на Горячую линию 12.11»).
+tone follows Мария's list in JOURNEYS.md («обращалась на Горячую линию 12.11»). Keyed by the
+codes' values (scheduler.model.SignalKind): this package imports nothing from DS Desk.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from scheduler.model import SignalKind
+from texts.words import ddmm, days, grammatical_gender, hhmm, plural, rubles
 
 TOPIC_REVIEW = "Обзор новостей и изменений"
 TOPIC_TERMS = "Продление финансовых условий"
@@ -16,89 +17,43 @@ TOPIC_TRAINING = "Обучение"
 TOPIC_DEBT = "Задолженность"
 TOPIC_CALLBACK = "Обратный звонок"
 
-SIGNAL_TOPICS: dict[SignalKind, str] = {
-    SignalKind.HOTLINE_REQUEST: "Ответ на обращение на ГЛ",
-    SignalKind.CONSULTATION_REQUEST: "Ответ на вопрос в Линию консультаций",
-    SignalKind.PROBLEM: "Решение проблемы",
-    SignalKind.TASK: "Выполнение задания",
-    SignalKind.NEW_USER: "Обучение нового пользователя",
-    SignalKind.SEMINAR_INVITE: "Приглашение на семинар",
+SIGNAL_TOPICS: dict[str, str] = {
+    "hotline_request": "Ответ на обращение на ГЛ",
+    "consultation_request": "Ответ на вопрос в Линию консультаций",
+    "problem": "Решение проблемы",
+    "task": "Выполнение задания",
+    "new_user": "Обучение нового пользователя",
+    "seminar_invite": "Приглашение на семинар",
 }
 
 # (a person did it: feminine, masculine, unknown) — the unknown form names the event instead.
-_SIGNAL_PHRASES: dict[SignalKind, tuple[str, str, str]] = {
-    SignalKind.HOTLINE_REQUEST: (
+_SIGNAL_PHRASES: dict[str, tuple[str, str, str]] = {
+    "hotline_request": (
         "обращалась на Горячую линию",
         "обращался на Горячую линию",
         "обращение на Горячую линию",
     ),
-    SignalKind.CONSULTATION_REQUEST: (
+    "consultation_request": (
         "задала вопрос Линии консультаций",
         "задал вопрос Линии консультаций",
         "вопрос Линии консультаций",
     ),
-    SignalKind.PROBLEM: ("зарегистрирована проблема",) * 3,
-    SignalKind.TASK: ("поставлено задание",) * 3,
-    SignalKind.NEW_USER: ("новый пользователь с",) * 3,
-    SignalKind.SEMINAR_INVITE: ("приглашение на семинар",) * 3,
+    "problem": ("зарегистрирована проблема",) * 3,
+    "task": ("поставлено задание",) * 3,
+    "new_user": ("новый пользователь с",) * 3,
+    "seminar_invite": ("приглашение на семинар",) * 3,
 }
+_NOTE_KINDS = frozenset({"problem", "task", "seminar_invite"})  # their note says what it is about
 _NOTE_LIMIT = 80  # a reason is one line on Мария's list; the full note is in the client's brief
 
 
-def ddmm(d: date) -> str:
-    return f"{d.day:02}.{d.month:02}"  # not strftime: it is slow on aware datetimes
-
-
-def hhmm(moment: datetime) -> str:
-    return f"{moment.hour:02}:{moment.minute:02}"
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """Russian plural form for `n`: 1 день, 2 дня, 5 дней, 11 дней, 21 день."""
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
-def days(n: int) -> str:
-    return f"{n} {plural(n, 'день', 'дня', 'дней')}"
-
-
-def rubles(amount: float) -> str:
-    """12500.0 -> «12 500 ₽» (whole rubles: kopecks do not change the reason to call)."""
-    return f"{round(amount):,}".replace(",", " ") + " ₽"
-
-
-def grammatical_gender(full_name: str) -> str | None:
-    """'f', 'm' or None, from the patronymic (the last word of «Фамилия Имя Отчество»)."""
-    words = full_name.split()
-    if len(words) < 3:
-        return None
-    patronymic = words[-1].lower()
-    if patronymic.endswith(("вна", "чна", "кызы")):
-        return "f"
-    if patronymic.endswith(("вич", "ич", "оглы")):
-        return "m"
-    return None
-
-
-def short_name(full_name: str) -> str:
-    """«Иванова Ольга Петровна» -> «Иванова О. П.», to say whom a merged reason is about."""
-    words = full_name.split()
-    if len(words) < 2:
-        return full_name.strip()
-    return " ".join([words[0], *(w[0] + "." for w in words[1:3])])
-
-
-def signal_text(kind: SignalKind, occurred_on: date, note: str, person: str | None) -> str:
+def signal_text(kind: str, occurred_on: date, note: str, person: str | None) -> str:
     feminine, masculine, neutral = _SIGNAL_PHRASES[kind]
     gender = grammatical_gender(person) if person else None
     phrase = feminine if gender == "f" else masculine if gender == "m" else neutral
     text = f"{phrase} {ddmm(occurred_on)}"
     note = " ".join(note.split())
-    if note and kind in (SignalKind.PROBLEM, SignalKind.TASK, SignalKind.SEMINAR_INVITE):
+    if note and kind in _NOTE_KINDS:
         text += ": " + (note if len(note) <= _NOTE_LIMIT else note[: _NOTE_LIMIT - 1] + "…")
     return text
 

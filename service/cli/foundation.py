@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
-import sys
-from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialer.records import CallRecord
-from service.cli import command
+from service.cli.output import print_json_lines, print_lines, table_header, table_line
+from service.cli.registry import command
 from service.errors import CommandError
 from service.settings import Settings, mask_url
+from texts.words import minutes_seconds
 
 TABLE_COLUMNS = (
     ("started", 19), ("dir", 3), ("expert", 6), ("client number", 13), ("client", 24),
@@ -64,43 +61,29 @@ async def calls_list(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("replay", "print the call records of a raw AMI capture as JSON lines",
          configure=lambda p: p.add_argument("file", help="AMI capture, bytes as received"))
-def replay(args: argparse.Namespace, settings: Settings) -> Any:
-    replay_file = _lazy("dialer.replay", "replay_file")
+def replay(args: argparse.Namespace, settings: Settings) -> int:
+    """As `python -m dialer replay FILE`, with the tracker configured from config.yaml."""
+    from dialer.replay import replay_file, replay_lines
+
     try:
-        records = replay_file(args.file, settings)
+        records = replay_file(args.file, settings.tracker_config())
     except FileNotFoundError as e:
         raise CommandError(f"no such file: {args.file}") from e
-    if hasattr(records, "__await__"):
-        return _print_awaited(records)
-    print_json_lines(r.replay_dict() for r in records)
-    return 0
-
-
-async def _print_awaited(pending: Any) -> int:
-    print_json_lines(r.replay_dict() for r in await pending)
+    print_lines(replay_lines(records))
     return 0
 
 
 @command("run", "run the service (web app, PBX connection, scheduler)")
-def run(args: argparse.Namespace, settings: Settings) -> Any:
-    # May return a coroutine; the CLI runs it on a fresh event loop.
-    return _lazy("service.runner", "run")(settings)
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from service.runner import run as run_service  # on use: the web app and the PBX client load only here
 
-
-def print_json_lines(items: Iterable[dict[str, Any]]) -> None:
-    out = _utf8_stdout()
-    for item in items:
-        out.write(json.dumps(item, ensure_ascii=False) + "\n")
-    out.flush()
+    return run_service(settings)
 
 
 def print_table(records: list[CallRecord], tz: ZoneInfo) -> None:
-    out = _utf8_stdout()
-    out.write(_table_line([name for name, _ in TABLE_COLUMNS]) + "\n")
-    for record in records:
-        out.write(_table_line(_table_cells(record, tz)) + "\n")
-    out.write(f"{len(records)} call(s); times in {tz.key}\n")
-    out.flush()
+    lines = [table_header(TABLE_COLUMNS), *(table_line(_table_cells(r, tz), TABLE_COLUMNS) for r in records),
+             f"{len(records)} call(s); times in {tz.key}"]
+    print_lines(lines)
 
 
 def _table_cells(record: CallRecord, tz: ZoneInfo) -> list[str]:
@@ -112,33 +95,7 @@ def _table_cells(record: CallRecord, tz: ZoneInfo) -> list[str]:
         record.client_number or "-",
         client or "-",
         "(in progress)" if record.outcome is None else str(record.outcome),
-        _minutes(record.talk_s),
-        _minutes(record.duration_s),
+        minutes_seconds(record.talk_s),
+        minutes_seconds(record.duration_s),
         record.linkedid,
     ]
-
-
-def _table_line(cells: list[str]) -> str:
-    return "  ".join(cell[:width].ljust(width) for cell, (_, width) in zip(cells, TABLE_COLUMNS)).rstrip()
-
-
-def _minutes(seconds: float) -> str:
-    whole = int(round(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
-def _lazy(module: str, attribute: str) -> Any:
-    """Import on use: the module may belong to a part of DS Desk that is not built yet."""
-    try:
-        return getattr(importlib.import_module(module), attribute)
-    except ModuleNotFoundError as e:
-        if e.name != module:
-            raise  # a missing dependency inside the module is a real error
-        raise CommandError(f"{module} is not available yet") from e
-
-
-def _utf8_stdout() -> Any:
-    # Client names are Cyrillic; a C/ASCII locale must not turn them into an error.
-    if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
-        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
-    return sys.stdout

@@ -7,8 +7,6 @@ that registers them in COMMAND_MODULES.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 import argparse
 import asyncio
 import importlib
@@ -19,6 +17,8 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+
 from service.errors import CommandError, SettingsError
 from service.settings import Settings, load_settings, mask_url
 
@@ -27,9 +27,8 @@ Configure = Callable[[argparse.ArgumentParser], object]  # adds the command's ar
 H = TypeVar("H", bound=Handler)
 
 # Importing each of these registers its commands.
-COMMAND_MODULES: list[str] = ["service.commands", "service.import_commands", "service.plan_commands",
-                              "service.user_commands",
-                              "service.recording_commands"]
+COMMAND_MODULES: list[str] = ["service.cli.foundation", "service.cli.imports", "service.cli.plan",
+                              "service.cli.users", "service.cli.recordings"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ import getpass
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TextIO
 
-from service.cli import command
+from service.cli.output import print_lines, table_header, table_line
+from service.cli.registry import command
 from service.db.users import DuplicateLoginError, LastAdminError, UserRow, UsersRepository
 from service.errors import CommandError
 from service.passwords import hash_password, password_problem
@@ -79,12 +79,8 @@ async def users_passwd(args: argparse.Namespace, settings: Settings) -> int:
 async def users_list(args: argparse.Namespace, settings: Settings) -> int:
     async with _users(settings) as users:
         rows = await users.list_users()
-    out = _utf8_stdout()  # names are Cyrillic; a C/ASCII locale must not make that an error
-    out.write(_line([name for name, _ in LIST_COLUMNS]) + "\n")
-    for row in rows:
-        out.write(_line([row.login, row.role, row.extension or "-", _sign_in_state(row), row.full_name]) + "\n")
-    out.write(f"{len(rows)} user(s)\n")
-    out.flush()
+    cells = ([row.login, row.role, row.extension or "-", _sign_in_state(row), row.full_name] for row in rows)
+    print_lines([table_header(LIST_COLUMNS), *(table_line(c, LIST_COLUMNS) for c in cells), f"{len(rows)} user(s)"])
     return 0
 
 
@@ -139,16 +135,6 @@ def _sign_in_state(row: UserRow) -> str:
     if not row.active:
         return "deactivated"
     return "yes" if row.password_hash is not None else "no password"
-
-
-def _line(cells: list[str]) -> str:
-    return "  ".join(cell[:width].ljust(width) for cell, (_, width) in zip(cells, LIST_COLUMNS)).rstrip()
-
-
-def _utf8_stdout() -> TextIO:
-    if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
-        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
-    return sys.stdout
 
 
 @asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from service.cli import command
+from service.cli.registry import command
 from service.db.engine import create_engine, create_sessionmaker
 from service.errors import CommandError
 from service.plan_setup import build_retention_job
