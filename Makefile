@@ -7,13 +7,19 @@ STAMP := $(VENV)/.installed
 # Three workers on two cores: many tests wait on sockets and simulated calls (-n 0: one process).
 PYTEST_ARGS ?= -n 3
 
-.PHONY: run test bench migrate install browser
+.PHONY: run test lint bench migrate install browser
 
 run: migrate
 	$(BIN)/dsdesk run
 
-test: migrate browser
+# Lint and types first: a failure stops the run with the tool's own message, before any test.
+test: lint migrate browser
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# ruff (lint rules only, never the formatter) and mypy; both read their settings from pyproject.toml.
+lint: install
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 bench: migrate
 	@set -e; found=0; \

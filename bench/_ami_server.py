@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from multiprocessing.connection import Connection
 
 from _stream import StreamPlan
@@ -100,7 +101,7 @@ class _Prebuilt:
 
     def blocks(self) -> Iterator[memoryview]:
         view = memoryview(self.blob)
-        for a, b in zip(self._cuts, self._cuts[1:]):
+        for a, b in pairwise(self._cuts):
             yield view[a:b]
 
 

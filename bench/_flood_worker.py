@@ -74,7 +74,7 @@ class Attacker:
                 if self.token is None:
                     await self.refresh_token()
                 await self.attempt()
-            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as error:
+            except (TimeoutError, aiohttp.ClientError, RuntimeError) as error:
                 if self.tally.frozen:
                     return
                 self.tally.statuses["error"] += 1

@@ -16,8 +16,8 @@ import json
 import random
 import sqlite3
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,7 +117,7 @@ class Department:
 
     def history(self) -> Iterator[tuple[Any, ...]]:
         rnd, day, row_id = random.Random(SEED + 4), self.day, 0
-        for contact, (org, count) in enumerate(zip(self.contact_org, self.history_per_contact), 1):
+        for contact, (org, count) in enumerate(zip(self.contact_org, self.history_per_contact, strict=True), 1):
             for back in sorted((rnd.randint(1, HISTORY_DAYS) for _ in range(count)), reverse=True):
                 row_id += 1
                 made = rnd.random() < 0.8
@@ -264,7 +264,7 @@ def load_sqlite(path: str, dept: Department, progress: Callable[[str], None]) ->
 
 
 async def load_postgres(dsn: str, dept: Department, progress: Callable[[str], None]) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     connection = await asyncpg.connect(dsn)
     try:

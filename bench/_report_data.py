@@ -85,7 +85,8 @@ def statements(shape: Shape) -> list[tuple[str, str]]:
                          ((ex - 1) * {PLANNED_PER_DAY} + s) % {CONTACTS} + 1 AS contact,
                          (b.d + time '06:00' + s * interval '25 minutes') AT TIME ZONE 'UTC' AS slot,
                          ((((b.i::bigint * {e} + ex - 1) * {PLANNED_PER_DAY} + s + 1) * 2654435761) % 100) AS h
-                  FROM bench_days b, generate_series(1, {e}) AS ex, generate_series(0, {PLANNED_PER_DAY - 1}) AS s) q"""),
+                  FROM bench_days b, generate_series(1, {e}) AS ex,
+                       generate_series(0, {PLANNED_PER_DAY - 1}) AS s) q"""),
         ("calls", f"""
             INSERT INTO calls (id, linkedid, direction, expert_ext, expert_id, client_number, started_at, answered_at,
                                ended_at, duration_s, talk_s, outcome, hangup_cause, planned_call_id, client_id,

@@ -26,10 +26,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from pathlib import Path
+from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]  # only to create and drop the throwaway database
+import asyncpg  # only to create and drop the throwaway database
 from asterisk.ami import AMIClient
 from sqlalchemy import func, select
 
@@ -274,6 +274,7 @@ class Results:
 def compare(args: argparse.Namespace) -> Results:
     server = AmiStreamServer(args.calls, prebuilt=True)
     facts = server.start()
+    assert facts.bytes is not None  # prebuilt: the size is known before the first byte is sent
     print(f"stream: {facts.calls} calls, {facts.events} events, {facts.bytes / 1e6:.0f} MB "
           f"(built in {facts.build_s:.1f} s, served from a separate process)")
     timeout = 120 + facts.events / 5000

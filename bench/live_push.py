@@ -239,7 +239,8 @@ def table(results: list[Result]) -> str:
     rows = ["| PBX | Experts (streams) | messages | msg/s | p50 ms | p99 ms | max ms | server CPU s | % of one core |"
             " same calls, no streams | clients' CPU s |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    rows += [f"| {r.mode} | {r.experts} | {r.messages} | {r.rate:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} "
+    rows += [f"| {r.mode} | {r.experts} | {r.messages} | {r.rate:.0f} "
+             f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} "
              f"| {r.cpu_s:.1f} | {r.cpu_share:.0f}% | {r.idle_cpu_share:.0f}% | {r.client_cpu_s:.1f} |"
              for r in results]
     return "\n".join(rows)

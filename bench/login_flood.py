@@ -39,6 +39,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, insert, select
@@ -185,9 +186,10 @@ def write_config(work: Path, db_url: str, port: int, refusal_delay: float | None
 async def add_experts(db_url: str) -> list[str]:
     """BENCH_EXPERTS more Experts, each with its own argon2 hash at the default (production) cost."""
     hasher = PasswordHasher()
-    rows = [{"login": f"flood{i:02d}", "full_name": f"Эксперт {i}", "role": "expert", "extension": str(3000 + i),
-             "password_hash": hasher.hash(f"bench-password-{i}"), "active": True}
-            for i in range(1, BENCH_EXPERTS + 1)]
+    rows: list[dict[str, Any]] = [
+        {"login": f"flood{i:02d}", "full_name": f"Эксперт {i}", "role": "expert", "extension": str(3000 + i),
+         "password_hash": hasher.hash(f"bench-password-{i}"), "active": True}
+        for i in range(1, BENCH_EXPERTS + 1)]
     engine = create_engine(db_url)
     try:
         async with create_sessionmaker(engine).begin() as session:
@@ -260,12 +262,12 @@ async def run_flood(args: argparse.Namespace, base: str, server_pid: int, logins
         peak_tree_rss_kb=watch.peak_tree_rss_kb, hwm_kb=status_kb(server_pid, "VmHWM"))
 
 
-async def read_message(worker: asyncio.subprocess.Process) -> dict[str, object]:
+async def read_message(worker: asyncio.subprocess.Process) -> dict[str, Any]:
     assert worker.stdout is not None
     raw = await worker.stdout.readline()
     if not raw:
         raise RuntimeError(f"a flood worker ended without answering (exit {await worker.wait()})")
-    message: dict[str, object] = json.loads(raw)
+    message: dict[str, Any] = json.loads(raw)
     return message
 
 

@@ -105,7 +105,7 @@ async def ensure_sqlite(k: int, fresh: bool) -> None:
 
 
 async def ensure_postgres(k: int, fresh: bool) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     admin = await asyncpg.connect(f"postgresql://{PG_HOST}/postgres")
     try:
@@ -211,7 +211,7 @@ async def measure(db: str, k: int, profile: bool) -> dict[str, Any]:
     engine = create_engine(url)
     sessions = create_sessionmaker(engine)
     store = TimedStore(PlanRepository(sessions))
-    planner = Planner(store, WorkCalendar(), PlanRules(), MSK)  # type: ignore[arg-type]
+    planner = Planner(store, WorkCalendar(), PlanRules(), MSK)
     gc.collect()
     before = rss_mb()
     profiler = cProfile.Profile() if profile else None
@@ -257,7 +257,8 @@ def size_label(k: int) -> str:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| DB | size | build_day s (median) | roll over s | load inputs s | build s | save s | RSS before MB | peak RSS MB | items created |",
+    lines = ["| DB | size | build_day s (median) | roll over s | load inputs s | build s | save s "
+             "| RSS before MB | peak RSS MB | items created |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(f"| {r['db']} | {size_label(r['k'])} | {r['wall_s']:.2f} | {r['roll_over_s']:.2f} | "
@@ -320,8 +321,8 @@ def main() -> None:
             r = dict(runs[len(runs) // 2])  # the median run, with its split
             r["walls"] = [round(x["wall_s"], 2) for x in runs]
             r["peak_rss_mb"] = max(x["peak_rss_mb"] for x in runs)
-            log(f"{db} {k}×: median {r['wall_s']:.2f} s of {r['walls']}, peak RSS {r['peak_rss_mb']:.0f} MB, inputs {r['inputs']}, "
-                f"{r['created']} created, {r['deferred']} deferred")
+            log(f"{db} {k}×: median {r['wall_s']:.2f} s of {r['walls']}, peak RSS {r['peak_rss_mb']:.0f} MB, "
+                f"inputs {r['inputs']}, {r['created']} created, {r['deferred']} deferred")
             results.append(r)
     print(f"plan_build — {time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, day {DAY}")

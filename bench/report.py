@@ -13,7 +13,8 @@ summary equals the from-scratch compute for the month; then, in a fresh engine (
 nothing prepared: "cold"), the report with the summary up to date, median of 5; then a working
 day in progress: the clock at noon of the last day (so it is today: computed live, not stored),
 every call, wrap-up and planned item of that day written again (20,000 calls at 10M) before each
-refresh alone and each report of that month (refresh included); the stamps are put back afterwards. Finally `CallLogRepository.page(CallFilters(…), cursor=None)`.
+refresh alone and each report of that month (refresh included); the stamps are put back afterwards.
+Finally `CallLogRepository.page(CallFilters(…), cursor=None)`.
 
 Data (bench/_report_data.py) is generated server-side once and cached in the PostgreSQL database
 `dsdesk_bench_report_<calls>` (reused while its call count matches; `--fresh` regenerates); it is
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import statistics
@@ -40,16 +42,17 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
+from sqlalchemy import text, update  # noqa: E402
+
 from _report_data import FIRST_EXTENSION, Shape, generate  # noqa: E402
 from service.db.engine import create_engine, create_sessionmaker  # noqa: E402
 from service.db.figures import FiguresRepository  # noqa: E402
+from service.db.figures_queries import utc_range  # noqa: E402
 from service.db.migrate import migrate  # noqa: E402
+from service.db.models import FiguresState  # noqa: E402
 from service.figures.compute import FigureTargets  # noqa: E402
 from service.figures.model import Period, PeriodKind, Scope, ScopeKind  # noqa: E402
 from service.figures.report import show_value  # noqa: E402
-from service.db.figures_queries import utc_range  # noqa: E402
-from sqlalchemy import text, update  # noqa: E402
-from service.db.models import FiguresState  # noqa: E402
 
 MSK = ZoneInfo("Europe/Moscow")
 LAST_DAY = date(2026, 11, 27)  # a Friday: the data's last working day
@@ -71,7 +74,7 @@ def url(calls: int) -> str:
 
 async def ensure_database(shape: Shape, fresh: bool) -> None:
     """The cached database when its call count matches, else generated anew (into a temp name first)."""
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     name, tmp = db_name(shape.calls), f"{db_name(shape.calls)}_tmp"
     admin = await asyncpg.connect(f"postgresql://{PG_HOST}/postgres")
@@ -216,7 +219,8 @@ async def bench_intraday(sessions: Any, repo: FiguresRepository, shape: Shape, n
     day = shape.last_day
     current = Period.around(PeriodKind.MONTH, day)
     department = Scope(ScopeKind.DEPARTMENT)
-    refresh, report = [], []
+    refresh: list[float] = []
+    report: list[float] = []
     clock = (datetime.combine(day, datetime.min.time(), MSK) + timedelta(hours=12)).astimezone(UTC)
     # The clock goes back to that noon, so that the day is today. A refresh never moves its watermark
     # back by itself (a late refresh must not undo an earlier one's day): set it by hand here.
@@ -264,7 +268,7 @@ async def bench_call_log(sessions: Any, month: Period, runs: int) -> dict[str, t
     }
     out: dict[str, tuple[float, list[float]]] = {}
     for name, filters in cases.items():
-        cold, warm, _ = await timed(lambda f=filters: repo.page(f, None, 50), runs)
+        cold, warm, _ = await timed(functools.partial(repo.page, filters, None, 50), runs)
         out[name] = (cold, warm)
     return out
 
@@ -291,8 +295,8 @@ def print_result(r: dict[str, Any]) -> None:
         print(f"  {name}: median {ms(statistics.median(times))}")
     intraday = r["intraday"]
     print(f"a working day in progress: at noon of {shape.last_day:%d.%m}, after its {intraday['calls']:,} calls "
-          f"(with their wrap-ups and plan) written again: refresh median {ms(statistics.median(intraday['refresh']))}, the month's report "
-          f"(refresh included) median {ms(statistics.median(intraday['report']))}")
+          f"(with their wrap-ups and plan) written again: refresh median {ms(statistics.median(intraday['refresh']))}, "
+          f"the month's report (refresh included) median {ms(statistics.median(intraday['report']))}")
     print_figures(r["report"])
     if isinstance(r["call_log"], str):
         print(f"call log: {r['call_log']}")

@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG} replay: no such file: {args.file}", file=sys.stderr)
         return 1
     if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
-        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]  # names are Cyrillic
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]  # TextIO has no reconfigure; stdout does
     for line in replay_lines(records):
         sys.stdout.write(line + "\n")
     return 0

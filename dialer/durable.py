@@ -140,5 +140,5 @@ def _enriched(change: CallStateChanged, written: CallRecord, facts: StoredCall |
             updates["owner_id"] = facts.owner_id
     if not updates:
         return change
-    return dataclasses.replace(change, record=dataclasses.replace(record, **updates))  # type: ignore[arg-type]
+    return dataclasses.replace(change, record=dataclasses.replace(record, **updates))  # type: ignore[arg-type]  # CallRecord fields, their own types
 

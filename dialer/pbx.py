@@ -193,7 +193,7 @@ class Pbx:
 
     async def core_show_channels(self) -> list[Message]:
         spec = actions.core_show_channels()
-        _, items = await self.connection.list_action(spec.name, **dict(spec.headers))  # type: ignore[arg-type]
+        _, items = await self.connection.list_action(spec.name, **dict(spec.headers))  # type: ignore[arg-type]  # AMI headers only
         return [item for item in items if item.get("Event") == "CoreShowChannel"]
 
     async def _on_connected(self, is_reconnect: bool) -> None:

@@ -2,10 +2,10 @@
 
 I/O lives here (the store, the AMI actions); the decisions live in the pure tracker, reconcile
 and durable modules. Every state change of a call is written; writes are buffered per Linkedid
-(latest state wins) and retried while the store is unreachable, so a database restart loses
-nothing and duplicates nothing. A record the store itself refuses (a value too long, a
-constraint) is set aside with an error naming its call, and the others are written: one bad
-record never blocks the ledger.
+(latest state wins; batches gather longer the busier the ledger is: gather_time) and retried
+while the store is unreachable, so a database restart loses nothing and duplicates nothing. A
+record the store itself refuses (a value too long, a constraint) is set aside with an error
+naming its call, and the others are written: one bad record never blocks the ledger.
 
 Live listeners hear of a state change only once the record describing it has been committed
 (dialer/durable.py): commit, then publish. Should the store stay away longer than
@@ -38,7 +38,8 @@ LiveListener = Callable[[CallStateChanged, float], None]
 PENDING_WARN = 100_000  # records waiting for the database: past this, say so loudly
 PENDING_MAX = 1_000_000  # and past this, drop the oldest rather than exhaust memory
 REJECTED_KEPT = 1_000  # records the database refused, kept for the health page / a support engineer
-FLUSH_INTERVAL_S = 0.02  # a batch gathers this long: live events wait for the commit, keep it short
+FLUSH_INTERVAL_S = 0.05  # the longest a batch gathers (under a heavy stream); see gather_time
+GATHER_PER_RECORD_S = 0.002  # a quiet ledger writes at once; a busy one gathers longer batches
 PUBLISH_WAIT_S = 2.0  # with the store away this long, live events go out unsaved rather than freeze
 
 
@@ -64,6 +65,7 @@ class LedgerRecorder:
         self._max_retry = max_retry_s
         self._publish_wait = publish_wait_s
         self._pending: dict[str, tuple[CallRecord, int]] = {}  # linkedid → (latest record, its version)
+        self._last_batch = 0  # records in the last flush: how busy the ledger is
         self._durable = DurableEvents()
         self._pending_warn, self._pending_max = pending_warn, max(pending_max, 1)
         self._pending_warned = False
@@ -200,8 +202,9 @@ class LedgerRecorder:
         delay = self._flush_interval
         while True:
             await self._wakeup.wait()
-            await asyncio.sleep(self._flush_interval)  # gather a batch
+            await asyncio.sleep(gather_time(self._last_batch, self._flush_interval))
             self._wakeup.clear()
+            self._last_batch = len(self._pending)
             if await self._flush_once():
                 delay = self._flush_interval
                 continue
@@ -292,6 +295,14 @@ class LedgerRecorder:
     @property
     def held_count(self) -> int:
         return self._durable.held_count()
+
+
+def gather_time(last_batch: int, longest_s: float) -> float:
+    """How long the next batch gathers: live events wait for the commit, so a quiet ledger writes
+    at once (a call's event goes out a few ms after it happened), while a heavy stream gathers
+    up to `longest_s`: a flush has a fixed cost (a transaction, thread hops), so batches of one
+    record would halve the ledger's throughput. The last batch's size says which case this is."""
+    return min(longest_s, last_batch * GATHER_PER_RECORD_S)
 
 
 def _uptime(msg: Message) -> float | None:

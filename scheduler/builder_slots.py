@@ -119,7 +119,7 @@ class SlotBook:
         if span == 0:
             return None  # «с 10:00 до 10:00» is a typo in the CRM, not a reason never to call
         noon = datetime.combine(self._day, time(12), zone(expert_zone))
-        ahead = noon.astimezone(zone(client_zone)).utcoffset() - noon.utcoffset()  # type: ignore[operator]
+        ahead = noon.astimezone(zone(client_zone)).utcoffset() - noon.utcoffset()  # type: ignore[operator]  # aware: never None
         return ((start - int(ahead.total_seconds())) % _DAY_S, span)
 
 

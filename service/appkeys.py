@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dialer.pbx import Pbx
+from dialer.simulator import PbxSimulator
+from scheduler.jobs import PlanJobs
 from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
-from dialer.pbx import Pbx
-from scheduler.jobs import PlanJobs
-from dialer.simulator import PbxSimulator
 from service.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)

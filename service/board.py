@@ -114,7 +114,8 @@ class DayProgress:
                 "due": self.pacing.due}
 
 
-def day_progress(rows: Sequence[QueueRow], target: int, now: datetime, tz: ZoneInfo, *, is_today: bool = True) -> DayProgress:
+def day_progress(rows: Sequence[QueueRow], target: int, now: datetime, tz: ZoneInfo, *,
+                 is_today: bool = True) -> DayProgress:
     """Progress as on the Expert's screen; pacing = items whose slot has come vs. items finished.
 
     On a day off the board shows the next working day's plan: nothing is due yet.

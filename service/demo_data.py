@@ -48,7 +48,7 @@ async def ensure_demo_logins(sessions: SessionMaker, user_rows: Sequence[Mapping
     # argon2 is slow by design: hash in threads, side by side, off the event loop.
     hashes = await asyncio.gather(*(asyncio.to_thread(hash_password, DEMO_PASSWORDS[login])
                                     for login in passwordless))
-    for login, password_hash in zip(passwordless, hashes):
+    for login, password_hash in zip(passwordless, hashes, strict=True):
         await users.set_password_hash(login, password_hash)
     if passwordless:
         log.info("demo logins ready: %s", ", ".join(passwordless))

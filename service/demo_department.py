@@ -79,7 +79,8 @@ def demo_phone(index: int) -> str:
 def _client(rng: random.Random, i: int, client_id: str, today: date) -> dict[str, str]:
     form = ORG_FORMS[i % len(ORG_FORMS)]
     word = ORG_WORDS[i % len(ORG_WORDS)]
-    name = f"ИП {rng.choice(SURNAMES)} {word[0]}. В." if form == "ИП" else f"{form} «{word}{'' if i < 30 else f'-{i // 30}'}»"
+    suffix = "" if i < 30 else f"-{i // 30}"
+    name = f"ИП {rng.choice(SURNAMES)} {word[0]}. В." if form == "ИП" else f"{form} «{word}{suffix}»"
     online = rng.random() < 0.81
     return {
         "external_id": client_id, "name": name, "inn": f"{7700000000 + i * 7919:010d}", "segment": "ДС",
@@ -110,7 +111,7 @@ def _contact(rng: random.Random, client_id: str, contact_id: str, index: int) ->
 
 
 def _history(rng: random.Random, client_id: str, contact_id: str, today: date) -> list[dict[str, str]]:
-    rows = []
+    rows: list[dict[str, str]] = []
     day = today - timedelta(days=rng.randint(60, 120))
     while True:
         day += timedelta(days=rng.randint(7, 30))

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from dialer.client import AmiOptions
 from dialer.pbx import OriginateConfig, Pbx
-from dialer.store import CallStore
 from dialer.simulator import PbxSimulator, SimulatorConfig
 from dialer.simulator.config import Scenario
+from dialer.store import CallStore
 from service.settings import Settings
 
 SIMULATOR_USER = "dsdesk"
@@ -32,15 +32,13 @@ def simulator_config(settings: Settings, demo_clients: Sequence[tuple[str, str, 
 
 def ami_options(settings: Settings, simulator: PbxSimulator | None) -> AmiOptions:
     ami = settings.ami
-    common = dict(
-        action_timeout=ami.action_timeout_s, ping_interval=ami.keepalive_s,
-        backoff_min=ami.reconnect.min_s, backoff_max=ami.reconnect.max_s,
-    )
     if simulator is not None:
-        return AmiOptions(host=simulator.host, port=simulator.port, username=SIMULATOR_USER,
-                          secret=SIMULATOR_SECRET, **common)
-    return AmiOptions(host=ami.host, port=ami.port, username=ami.username,
-                      secret=ami.secret.get_secret_value(), **common)
+        host, port, username, secret = simulator.host, simulator.port, SIMULATOR_USER, SIMULATOR_SECRET
+    else:
+        host, port, username, secret = ami.host, ami.port, ami.username, ami.secret.get_secret_value()
+    return AmiOptions(host=host, port=port, username=username, secret=secret,
+                      action_timeout=ami.action_timeout_s, ping_interval=ami.keepalive_s,
+                      backoff_min=ami.reconnect.min_s, backoff_max=ami.reconnect.max_s)
 
 
 def build_pbx(settings: Settings, store: CallStore, simulator: PbxSimulator | None) -> Pbx:

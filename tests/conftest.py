@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs; used only to create/drop databases
+import asyncpg  # used only to create/drop databases
 import pytest
 
 from service.db.clients import ClientsRepository
@@ -95,10 +95,10 @@ def db_settings(migrated_db: str) -> Settings:
     return Settings.model_validate({"database": {"url": migrated_db}})
 
 
-def _in_thread(job: Callable[[], Awaitable[T]]) -> T:
+def _in_thread(job: Callable[[], Coroutine[Any, Any, T]]) -> T:
     # A thread of its own so this event loop never meets pytest-asyncio's.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(job())).result()  # type: ignore[arg-type]
+        return pool.submit(lambda: asyncio.run(job())).result()
 
 
 async def _pg_connect(url: str) -> asyncpg.Connection:

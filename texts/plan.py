@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from texts.words import ddmm, days, grammatical_gender, hhmm, plural, rubles
+from texts.words import days, ddmm, grammatical_gender, hhmm, plural, rubles
 
 TOPIC_REVIEW = "Обзор новостей и изменений"
 TOPIC_TERMS = "Продление финансовых условий"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import contextlib
+import csv
 import logging
 import signal
 from datetime import datetime

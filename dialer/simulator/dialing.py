@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dialer.records import Direction
-
 import math
 import random
 import re
 from dataclasses import dataclass
 
 from dialer.ami.message import Message
+from dialer.records import Direction
 from dialer.simulator.config import CallPlan, CallScript, Scenario, SimulatorConfig
 
 _CALLER_ID_RE = re.compile(r'^\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^<]*?))\s*<(?P<num>[^>]*)>\s*$')

@@ -138,11 +138,11 @@ class CallRenderer:
         if kind == "ovar_value":
             return self._override[1]
         if kind == "at":
-            return format_seconds(times(float(slot.arg)))  # type: ignore[arg-type]
+            return format_seconds(times(float(slot.arg)))  # type: ignore[arg-type]  # timed slots carry args
         if kind == "span":
-            return str(max(0, int(times(float(slot.arg2)) - times(float(slot.arg)))))  # type: ignore[arg-type]
+            return str(max(0, int(times(float(slot.arg2)) - times(float(slot.arg)))))  # type: ignore[arg-type]  # timed slots carry args
         if kind == "elapsed":
-            millis = max(0, int((ts - times(float(slot.arg2))) * 1000))  # type: ignore[arg-type]
+            millis = max(0, int((ts - times(float(slot.arg2))) * 1000))  # type: ignore[arg-type]  # timed slots carry args
             return str(millis if slot.arg == "ms" else millis // 1000)
         raise ValueError(f"unknown template slot {kind!r}")
 

@@ -13,7 +13,7 @@ Columns = Sequence[tuple[str, int]]  # (header, width)
 def utf8_stdout() -> TextIO:
     """stdout, made UTF-8: names are Cyrillic, and a C/ASCII locale must not turn them into an error."""
     if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
-        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]  # TextIO has no reconfigure; stdout does
     return sys.stdout
 
 
@@ -30,7 +30,7 @@ def print_lines(lines: Iterable[str]) -> None:
 
 def table_line(cells: Sequence[str], columns: Columns) -> str:
     """The cells cut and padded to the columns' widths, two spaces apart."""
-    return "  ".join(cell[:width].ljust(width) for cell, (_, width) in zip(cells, columns)).rstrip()
+    return "  ".join(cell[:width].ljust(width) for cell, (_, width) in zip(cells, columns, strict=True)).rstrip()
 
 
 def table_header(columns: Columns) -> str:

@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from service.days import day_bounds
 from service.db.engine import SessionMaker
 from service.db.models import Call, ExpertAbsence, WrapUp
-from service.days import day_bounds
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,8 @@ class BoardRepository:
             rows = (await session.execute(query)).all()
         # Later rows overwrite earlier ones: a day is a few dozen calls per Expert.
         return {ext: LatestCall(linkedid, ended_at is not None, wrapup_id is not None)
-                for ext, linkedid, ended_at, wrapup_id in rows}
+                for ext, linkedid, ended_at, wrapup_id in rows
+                if ext is not None}  # never false (IN above): it narrows the type
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date:

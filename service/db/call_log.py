@@ -27,6 +27,7 @@ from service.db.models import Call, Client, ClientContact, Expert, PlannedCall, 
 from service.db.upsert import dialect_name
 
 MAX_LIMIT = 200
+MOSCOW = ZoneInfo("Europe/Moscow")
 MAX_NAME_MATCHES = 500  # a name that matches more clients than this is too vague to search by
 MAX_PHONE_MATCHES = 500
 
@@ -124,7 +125,7 @@ class CallDetail:
 
 
 class CallLogRepository:
-    def __init__(self, sessions: SessionMaker, tz: ZoneInfo = ZoneInfo("Europe/Moscow")) -> None:
+    def __init__(self, sessions: SessionMaker, tz: ZoneInfo = MOSCOW) -> None:
         self._sessions = sessions
         self._tz = tz
 
@@ -218,7 +219,7 @@ def _bounded_int(text: str, maximum: int) -> int:
 
 
 # ---- the query ----------------------------------------------------------------------------
-def _page_query() -> Select[Any]:
+def _page_query() -> Select[*tuple[Any, ...]]:
     return (select(Call.id, Call.linkedid, Call.started_at, Call.direction, Call.expert_ext, Call.expert_id,
                    Call.client_id, Call.client_name, Call.client_number, Call.outcome, Call.talk_s,
                    Call.duration_s, Call.planned_call_id, Call.recording, Call.recording_purged_at,
@@ -326,10 +327,11 @@ async def _named_rows(session: AsyncSession, found: Sequence[Any]) -> list[CallR
             select(Expert.id, Expert.full_name).where(Expert.id.in_(owner_ids)))}
     experts: dict[str, str] = {}
     if extensions:
-        for ext, name, active in (await session.execute(
-                select(Expert.extension, Expert.full_name, Expert.active)
-                .where(Expert.extension.in_(extensions)).order_by(Expert.active, Expert.id))):
-            experts[ext] = name  # an active Expert's name wins over a former holder of the extension
+        holders = await session.execute(
+            select(Expert.extension, Expert.full_name, Expert.active)
+            .where(Expert.extension.in_(extensions)).order_by(Expert.active, Expert.id))
+        # Later rows win: an active Expert's name over a former holder of the extension.
+        experts = {ext: name for ext, name, _active in holders if ext is not None}  # IN: never None
     clients: dict[str, str] = {}
     if client_ids:
         found_names = await session.execute(

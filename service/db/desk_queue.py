@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 
+from service.days import day_bounds
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, PlannedCall, WrapUp
-from service.days import day_bounds
 from service.desk.queue import QueueRow
 
 
@@ -38,7 +38,7 @@ class DeskQueueRepository:
             queues[row.expert_id].append(_unplanned_row(row))
         return queues
 
-    async def item_owner(self, public_id: str) -> tuple[int, str, str, str | None] | None:
+    async def item_owner(self, public_id: str) -> tuple[int, str, str | None, str | None] | None:
         """(expert id, client external id, contact external id, dialled phone) of a planned item."""
         async with self._sessions() as session:
             row = (await session.execute(

@@ -41,6 +41,7 @@ from service.figures.freshness import stored_and_live
 from service.figures.model import DayAggregate, ExpertInfo, Period, Scope, ScopeKind
 from service.figures.report import FiguresReport, build_report
 
+
 class FiguresRepository:
     """Reads for the control figures; every method groups in SQL."""
 
@@ -92,7 +93,8 @@ class FiguresRepository:
         span = days_span(*days)
         ids = await self.call_ids(span, tz)
         aggregates, topics, outcomes = await asyncio.gather(
-            self.day_aggregates(scope, span, tz, ids), self.topics(scope, span, tz, ids), self.outcomes(scope, span, tz))
+            self.day_aggregates(scope, span, tz, ids), self.topics(scope, span, tz, ids),
+            self.outcomes(scope, span, tz))
         return aggregates, topics, outcomes
 
     async def _pacing_if_today(self, scope: Scope, period: Period, today: date,
@@ -121,7 +123,7 @@ class FiguresRepository:
             rows = await session.execute(
                 select(Expert.group_name).where(Expert.role == "expert", Expert.group_name.is_not(None))
                 .distinct().order_by(Expert.group_name))
-        return [name for (name,) in rows]
+        return [name for (name,) in rows if name is not None]  # never false (the WHERE): it narrows the type
 
     async def call_ids(self, period: Period, tz: ZoneInfo) -> CallIds:
         """The lowest and highest id of the period's calls (see figures_queries.call_ids)."""

@@ -15,7 +15,7 @@ and the date is picked by a CASE over them (right for any zone, DST included).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Select, and_, case, cast, func, literal_column, select, text, true
@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from scheduler.model import FINISHED_STATES, PlanState
-from service.db.models import Call, Expert, PlannedCall, WrapUp
 from service.days import day_bounds
+from service.db.models import Call, Expert, PlannedCall, WrapUp
 from service.figures.model import Period, Scope, ScopeKind
 
 CallIds = tuple[int, int]
@@ -47,7 +47,7 @@ def local_day(dialect: str, column: Any, period: Period, tz: ZoneInfo) -> Column
         # A fixed offset is much cheaper per row than a zone name; it is used only when the zone's
         # offset does not change within the period (no DST change: Moscow, always since 2014).
         offset = fixed_offset(period, tz)
-        zone = literal_column(f"INTERVAL '{offset}'" if offset else _quoted(tz.key))
+        zone: ColumnElement[Any] = literal_column(f"INTERVAL '{offset}'" if offset else _quoted(tz.key))
         return cast(func.timezone(zone, column), Date)
     days = period.days
     whens = [(column < day_bounds(d, tz)[1], d.isoformat()) for d in days[:-1]]
@@ -107,7 +107,10 @@ async def call_ids(session: AsyncSession, period: Period, tz: ZoneInfo) -> CallI
     return (lo, hi) if lo is not None else (0, -1)
 
 
-def expert_filter(query: Select[Any], scope: Scope) -> Select[Any]:
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
+def expert_filter(query: _Query, scope: Scope) -> _Query:
     """`query` (which joins Expert) narrowed to the scope's Experts (role expert)."""
     if scope.kind is ScopeKind.EXPERT:
         return query.where(Expert.login == scope.name)

@@ -24,6 +24,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from service.days import day_bounds
 from service.db.engine import SessionMaker
 from service.db.figures_queries import (
     CALL_FIELDS,
@@ -47,7 +48,6 @@ from service.db.models import (
     WrapUp,
 )
 from service.db.upsert import insert_for
-from service.days import day_bounds
 from service.figures.freshness import changes_since, days_of_hours, days_to_rebuild, runs
 from service.figures.model import DayAggregate, Period, PeriodKind, Scope
 
@@ -184,7 +184,8 @@ async def _rebuild(session: AsyncSession, dialect: str, span: Period, tz: ZoneIn
     for model in (FiguresDaily, FiguresCount):
         await session.execute(delete(model).where(model.day >= span.first, model.day <= span.last))
     ids = await call_ids(session, span, tz)
-    await session.execute(insert(FiguresDaily).from_select(["day", "expert_id", *_FIELDS], _daily(dialect, span, tz, ids)))
+    await session.execute(insert(FiguresDaily).from_select(["day", "expert_id", *_FIELDS],
+                                                           _daily(dialect, span, tz, ids)))
     for kind in COUNT_KINDS:
         counts = counts_per_expert_day(dialect, kind, span, tz, ids).subquery()
         await session.execute(insert(FiguresCount).from_select(
@@ -202,7 +203,8 @@ def _daily(dialect: str, span: Period, tz: ZoneInfo, ids: tuple[int, int]) -> An
 
     def zero(name: str) -> ColumnElement[Any]:
         # Inlined: a bind parameter in a UNION's select list leaves PostgreSQL guessing its type.
-        return (sql_cast(literal_column("0"), Float) if name == "productive_talk_s" else literal_column("0")).label(name)
+        value = sql_cast(literal_column("0"), Float) if name == "productive_talk_s" else literal_column("0")
+        return value.label(name)
 
     both = union_all(
         select(calls.c.expert_id, calls.c.day, *[zero(f) if f in PLAN_FIELDS else calls.c[f] for f in _FIELDS]),

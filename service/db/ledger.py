@@ -11,14 +11,14 @@ from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
+from dialer.numbers import normalise_number
 from dialer.records import CallRecord, Direction, Outcome
 from dialer.store import StoredCall
+from service.days import day_bounds
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, Expert
 from service.db.store_errors import store_error
 from service.db.upsert import dialect_name, insert_for
-from service.days import day_bounds
-from dialer.numbers import normalise_number
 
 _CALLS = cast(Table, Call.__table__)
 # Linkage fields: a later record that lacks them must not erase what an earlier one knew.
@@ -207,7 +207,8 @@ async def _extension_holders(session: AsyncSession, extensions: set[str]) -> dic
     rows = await session.execute(
         select(Expert.extension, func.min(Expert.id))
         .where(Expert.extension.in_(extensions), Expert.active).group_by(Expert.extension))
-    return {extension: expert_id for extension, expert_id in rows}
+    return {extension: expert_id for extension, expert_id in rows
+            if extension is not None}  # never false (IN above): it narrows the type
 
 
 async def _with_inbound_clients(session: AsyncSession, records: list[CallRecord]

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from operator import attrgetter
-from typing import Any, TypeVar, Unpack, cast
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, Table, and_, exists, false, func, or_, select, text
@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.inputs import Callback, Client, Contact, ContactSummary, ExistingItem, Expert, PlanInputs, Signal
 from scheduler.model import PlanState, Reason, ReasonCode, Segment, SignalKind, Version
+from service.days import day_bounds
 from service.db import models as m
 from service.db.summaries import summaries_query, to_summaries
-from service.days import day_bounds
 
 _HISTORY = cast(Table, m.HistoryEntry.__table__)
 _PLANNED = cast(Table, m.PlannedCall.__table__)
@@ -247,7 +247,7 @@ def reason(stored: dict[str, str]) -> Reason:
     return Reason(ReasonCode(stored["code"]), stored["text"])
 
 
-async def _rows(session: AsyncSession, query: Any) -> Sequence[Row[Unpack[tuple[Any, ...]]]]:
+async def _rows(session: AsyncSession, query: Any) -> Sequence[Row[*tuple[Any, ...]]]:
     # Core execution on the session's connection (no ORM row processing for plain columns),
     # fetched in one go: row-by-row fetching costs more than building the dataclasses.
     connection = await session.connection()

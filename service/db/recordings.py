@@ -68,7 +68,8 @@ class RecordingsRepository:
             query = query.where(tuple_(Call.started_at, Call.id) > tuple_(*after))
         async with self._sessions() as s:
             rows = await s.execute(query)
-            return [DueRecording(call_id, started_at, recording) for call_id, started_at, recording in rows]
+            return [DueRecording(call_id, started_at, recording) for call_id, started_at, recording in rows
+                    if recording is not None]  # never false (the WHERE above): it narrows the type
 
     async def mark_purged(self, call_ids: list[int], now: datetime) -> None:
         if not call_ids:

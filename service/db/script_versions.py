@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias, cast
 
 from sqlalchemy import Select, func, select
 
@@ -31,10 +32,15 @@ class ScriptVersionRow:
         return self.source is None
 
 
-def _rows() -> Select[tuple[int, str, str | None, datetime, str | None, str | None]]:
-    return (select(ScriptVersion.id, ScriptVersion.file, ScriptVersion.source, ScriptVersion.created_at,
-                   Expert.login, Expert.full_name)
-            .outerjoin(Expert, Expert.id == ScriptVersion.author_id))
+_VersionQuery: TypeAlias = Select[int, str, str | None, datetime, str | None, str | None]
+
+
+def _rows() -> _VersionQuery:
+    query = (select(ScriptVersion.id, ScriptVersion.file, ScriptVersion.source, ScriptVersion.created_at,
+                    Expert.login, Expert.full_name)
+             .outerjoin(Expert, Expert.id == ScriptVersion.author_id))
+    # The outer join makes the author's columns nullable, which SQLAlchemy's column types cannot say.
+    return cast(_VersionQuery, query)
 
 
 class ScriptVersionsRepository:
@@ -85,8 +91,7 @@ class ScriptVersionsRepository:
                 _rows().where(ScriptVersion.file == file).order_by(ScriptVersion.id.desc()).limit(limit))).all()
         return [ScriptVersionRow(*row) for row in rows]
 
-    async def _first(self, query: Select[tuple[int, str, str | None, datetime, str | None, str | None]],
-                     ) -> ScriptVersionRow | None:
+    async def _first(self, query: _VersionQuery) -> ScriptVersionRow | None:
         async with self._sessions() as session:
             row = (await session.execute(query)).first()
         return None if row is None else ScriptVersionRow(*row)

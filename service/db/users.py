@@ -167,7 +167,7 @@ class UsersRepository:
                 update(Expert).where(Expert.login == login).values(**values).returning(Expert.id))
             return result.first() is not None
 
-    async def _one(self, query: Select[Any]) -> UserRow | None:
+    async def _one(self, query: Select[*tuple[Any, ...]]) -> UserRow | None:
         async with self._sessions() as session:
             row = (await session.execute(query)).first()
             return None if row is None else UserRow(*row)

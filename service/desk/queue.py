@@ -80,7 +80,7 @@ def next_row(rows: Sequence[QueueRow]) -> QueueRow | None:
     """The call to make now: one in progress, else the earliest still planned, by slot."""
     planned = sorted((r for r in rows if r.is_planned and r.is_open), key=_slot_order)
     in_progress = [r for r in planned if r.state == PlanState.IN_PROGRESS]
-    return (in_progress or planned or [None])[0]
+    return (in_progress or planned)[0] if planned else None
 
 
 def ordered(rows: Sequence[QueueRow]) -> list[QueueRow]:

@@ -56,8 +56,8 @@ def totals(aggregates: Iterable[DayAggregate]) -> Totals:
     # Column by column in C: a department's month is ~22,000 aggregates, summed again per Expert
     # and per day, and attribute-by-attribute adding took longer than reading them. reduce(add)
     # adds in the same order as a loop would, so the float sum is the same to the last bit.
-    columns = zip(*map(_VALUES, aggs)) if aggs else (() for _ in _SUMMED)
-    sums = {name: reduce(add, column, 0) for name, column in zip(_SUMMED, columns)}
+    columns = zip(*map(_VALUES, aggs), strict=True) if aggs else (() for _ in _SUMMED)
+    sums = {name: reduce(add, column, 0) for name, column in zip(_SUMMED, columns, strict=True)}
     working = {(agg.expert_id, agg.day) for agg in aggs if agg.is_working_day}
     ints = {name: int(value) for name, value in sums.items() if name != "productive_talk_s"}
     return Totals(expert_days=len(working), productive_talk_s=float(sums["productive_talk_s"]), **ints)

@@ -33,7 +33,9 @@ Column = tuple[str, str | None, int]  # header, number format (None: text), widt
 def report_xlsx(report: FiguresReport, generated_at: datetime) -> bytes:
     """The workbook's bytes; `generated_at` is shown in the organisation's time (naive: Excel has no zones)."""
     book = Workbook()
-    _figures_sheet(book.active, report)
+    first = book.active
+    assert isinstance(first, Worksheet)  # a new workbook opens on the worksheet it starts with
+    _figures_sheet(first, report)
     _experts_sheet(book.create_sheet("По экспертам"), report)
     _daily_sheet(book.create_sheet("По дням"), report)
     _shares_sheet(book.create_sheet("Инфоповоды"), "Инфоповод", report.topics)

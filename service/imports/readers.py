@@ -16,12 +16,15 @@ import warnings
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
 from service.imports import cells
 from service.imports.errors import FileFormatError
 from service.imports.limits import MAX_COLUMNS, MAX_FILE_BYTES, MAX_LINE_CHARS, MAX_ROWS, show, show_bytes
 from service.imports.xlsx_guard import scan_workbook, unreadable
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 Row = dict[str, object]
 NumberedRow = tuple[int, Row]  # (row number as the user sees it, header = 1; cells by column)
@@ -97,7 +100,7 @@ class CsvTable:
                     if number > MAX_ROWS + 1:
                         raise FileFormatError(too_many_rows())
                     if any(cell.strip() for cell in cells_):
-                        yield number, dict(zip(self.header, cells_))
+                        yield number, dict(zip(self.header, cells_, strict=False))  # rows may be ragged
             except csv.Error as e:  # a field over the csv module's own limit (131,072 characters)
                 raise FileFormatError(self._unreadable(number + 1, "".join(lines.record))) from e
             except _RowTooLong as e:
@@ -199,7 +202,7 @@ class XlsxTable:
                 min_row=2, max_row=self.last_row, max_col=len(self.header), values_only=True))
             for number, row in enumerate(_guarded(values), start=2):
                 if any(not cells.is_empty(v) for v in row):
-                    yield number, dict(zip(self.header, row))
+                    yield number, dict(zip(self.header, row, strict=False))
         finally:
             workbook.close()
 
@@ -209,7 +212,7 @@ def _last_row(sheet: object, last_rows: Mapping[str, int]) -> int:
     walk this one's empty formatted rows. The part openpyxl streams the sheet from is the guard's key;
     were it ever missing, the largest of all sheets is still a bound that loses no row."""
     part = getattr(sheet, "_worksheet_path", None)  # openpyxl's ReadOnlyWorksheet (3.1)
-    return last_rows[part] if part in last_rows else max(last_rows.values(), default=0)
+    return last_rows[part] if isinstance(part, str) and part in last_rows else max(last_rows.values(), default=0)
 
 
 def _width(names: tuple[str, ...]) -> int:
@@ -220,7 +223,7 @@ def _width(names: tuple[str, ...]) -> int:
     return width
 
 
-def _load_workbook(path: Path):  # type: ignore[no-untyped-def]  # openpyxl has no stubs here
+def _load_workbook(path: Path) -> Workbook:
     from openpyxl import load_workbook  # imported on use: CSV imports never pay for it
 
     with warnings.catch_warnings():  # "no default style", "extension not supported": not the user's concern

@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from pyexpat import ExpatError, ParserCreate
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from service.imports.errors import FileFormatError, quote
 from service.imports.limits import MAX_CELL_CHARS, XLSX_LIMITS, XlsxLimits, show, show_bytes
@@ -129,13 +129,16 @@ class _Scan:
         """The parts that say what the others are, scanned first, then read by openpyxl's own code."""
         from openpyxl.packaging.manifest import Manifest
         from openpyxl.packaging.relationship import get_rels_path
-        from openpyxl.reader.excel import _find_workbook_part
+        from openpyxl.reader.excel import _find_workbook_part  # type: ignore[attr-defined]  # private: not in the stubs
         from openpyxl.reader.workbook import WorkbookParser
         from openpyxl.xml.constants import SHARED_STRINGS
         from openpyxl.xml.functions import fromstring
 
         self._part(self._info(_CONTENT_TYPES), xml=True)
-        manifest = _openpyxl(lambda: Manifest.from_tree(fromstring(self.archive.read(_CONTENT_TYPES))))
+        tree = _openpyxl(lambda: fromstring(self.archive.read(_CONTENT_TYPES)))
+        # types-openpyxl: from_tree takes a protocol that ElementTree's Element (what openpyxl itself passes)
+        # does not meet, and may return None, which Serialisable.from_tree never does.
+        manifest = cast(Manifest, _openpyxl(lambda: Manifest.from_tree(tree)))  # type: ignore[arg-type]
         workbook = _openpyxl(lambda: _find_workbook_part(manifest).PartName[1:])
         workbook_rels = get_rels_path(workbook)
         linked: set[str] = set()  # parts a relationship points to, but for the workbook's own ones

@@ -93,9 +93,10 @@ def _read_entries(path: Path) -> list[Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise CatalogError(f"{path}: cannot read: {e}") from e
-    if not isinstance(data, dict) or not isinstance(data.get("scripts"), list) or not data["scripts"]:
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    if not isinstance(scripts, list) or not scripts:
         raise CatalogError(f"{path}: expected a mapping with a non-empty list `scripts`")
-    return data["scripts"]
+    return scripts
 
 
 def _parse_entry(raw: Any, number: int, path: Path) -> ScriptEntry:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
 from service.scripts.catalog import ScriptEntry

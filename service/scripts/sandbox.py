@@ -14,16 +14,20 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from types import FrameType
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from service.settings import REPO_ROOT
-from texts.words import ddmm, days, dmy, plural, rubles
+from texts.words import days, ddmm, dmy, plural, rubles
+
+if TYPE_CHECKING:
+    from _typeshed import TraceFunction
 
 SCRIPTS_DIR = REPO_ROOT / "templates" / "scripts"
 # Flat names only: no directories, no dots but the extension, so nothing outside SCRIPTS_DIR.
@@ -46,17 +50,17 @@ def time_budget(seconds: float, is_script_code: Callable[[str], bool]) -> Iterat
     """Stop script code that runs longer than `seconds` (nested loops that print nothing).
 
     It stops a slow script with a message naming its line; the worker's hard limit
-    (service/scripts/worker.py) is the backstop. Only frames of compiled scripts are traced (by file name), each loop iteration is a line event;
-    the previous tracer (a debugger, coverage) is restored afterwards.
+    (service/scripts/worker.py) is the backstop. Only frames of compiled scripts are traced (by file
+    name), each loop iteration is a line event; the previous tracer (a debugger, coverage) is restored afterwards.
     """
     deadline = time.monotonic() + seconds
 
-    def in_script(frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
+    def in_script(frame: FrameType, event: str, arg: object) -> TraceFunction | None:
         if time.monotonic() > deadline:
             raise ScriptTooLong(f"rendering took over {seconds} s")
         return in_script
 
-    def on_call(frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
+    def on_call(frame: FrameType, event: str, arg: object) -> TraceFunction | None:
         return in_script if is_script_code(frame.f_code.co_filename) else None
 
     previous = sys.gettrace()

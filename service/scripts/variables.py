@@ -247,7 +247,8 @@ def sample_variables(today: date, **overrides: Any) -> dict[str, Any]:
     contact = {"full_name": "Иванова Ольга Петровна", "position": "главный бухгалтер", "is_user": True,
                "email": "olga@example.ru", "phone": "+7 811 200-00-01"}
     expert = {"full_name": "Смирнова Мария Андреевна"}
-    item = {"public_id": "PC-1001", "topic": "Обзор новостей и изменений", "comment": "просила напомнить про отчётность",
+    item = {"public_id": "PC-1001", "topic": "Обзор новостей и изменений",
+            "comment": "просила напомнить про отчётность",
             "reasons": [{"code": "not_logged_in", "text": "не заходили в онлайн-версию 20 дней"},
                         {"code": "debt", "text": "задолженность 12 500 ₽"}]}
     parts = {"client": client, "contact": contact, "expert": expert, "item": item, **overrides}

@@ -38,6 +38,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from service.scripts.catalog import ScriptEntry
 from service.scripts.errors import ScriptError, ScriptErrorKind
+from service.scripts.html_policy import forbidden_markup, sanitize
 from service.scripts.render import (
     RenderedScript,
     ScriptSource,
@@ -46,7 +47,6 @@ from service.scripts.render import (
     forbidden_html_error,
     render_script,
 )
-from service.scripts.html_policy import forbidden_markup, sanitize
 from service.scripts.sandbox import MAX_RENDER_SECONDS
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,10 @@ T = TypeVar("T")
 
 _TIMED_OUT: tuple[str, ScriptErrorKind] = (
     "Сценарий выполняется слишком долго и был остановлен: проверьте циклы и вычисления.", "too_long")
-_DIED: tuple[str, ScriptErrorKind] = ("Сценарий не удалось показать: обработчик сценариев остановился. Сообщите руководителю группы.",
-         "runtime")
-_BUSY: tuple[str, ScriptErrorKind] = ("Сценарий не успел подготовиться: обработчик сценариев занят. Обновите страницу через минуту.",
-         "runtime")
+_DIED: tuple[str, ScriptErrorKind] = (
+    "Сценарий не удалось показать: обработчик сценариев остановился. Сообщите руководителю группы.", "runtime")
+_BUSY: tuple[str, ScriptErrorKind] = (
+    "Сценарий не успел подготовиться: обработчик сценариев занят. Обновите страницу через минуту.", "runtime")
 SUSPENDED_NOTE = "Показ этого текста приостановлен на 10 минут: руководителю группы нужно его исправить."
 
 

@@ -169,7 +169,7 @@ def _current_of(history: list[ScriptVersionRow]) -> str | None:
 def _preview_variables(request: web.Request, entry: ScriptEntry, brief: ClientBrief, contact: str,
                        kind: str) -> dict[str, Any]:
     settings = settings_of(request)
-    item = None if kind == "unplanned" else {
+    item: dict[str, Any] | None = None if kind == "unplanned" else {
         "public_id": PREVIEW_PUBLIC_ID, "topic": entry.topics[0] if entry.topics else None,
         "comment": next((line.comment for line in brief.history if line.comment), None), "reasons": []}
     expert = {"full_name": brief.expert_name or signed_in(request).full_name}

@@ -97,7 +97,7 @@ def read_new_account(form: Any) -> AccountForm:
     """A new user: the profile plus a login and an initial password."""
     profile = read_profile(form)
     login = _text(form, "login")
-    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    password = _password(form)
     errors = dict(profile.errors)
     if not LOGIN_PATTERN.fullmatch(login):
         errors["login"] = "Логин — от 1 до 64 букв, цифр и знаков . _ - @, без пробелов."
@@ -119,6 +119,12 @@ def password_message(password: str) -> str | None:
 def _text(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def _password(form: Any) -> str:
+    """The password as typed (not stripped, unlike the other fields)."""
+    value = form.get("password")
+    return value if isinstance(value, str) else ""
 
 
 # ---- pages ---------------------------------------------------------------------------------------
@@ -172,7 +178,7 @@ async def update_user(request: web.Request) -> web.StreamResponse:
 async def change_password(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
     form = await request.post()
-    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    password = _password(form)
     problem = password_message(password) or (
         None if password == form.get("password2") else "Пароли не совпадают: введите один и тот же дважды.")
     if problem:

@@ -11,8 +11,8 @@ import functools
 import hmac
 import json
 import time
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 

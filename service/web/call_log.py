@@ -101,7 +101,8 @@ async def _form_context(request: web.Request, user: SignedInUser, query: dict[st
     settings = settings_of(request)
     return {
         "values": query, "experts": await _experts(request, user), "topics": settings.desk.topics,
-        "outcomes": OUTCOMES, "directions": DIRECTIONS, "results": RESULTS, "no_wrapup": NO_WRAPUP, "any_contact": ANY_CONTACT,
+        "outcomes": OUTCOMES, "directions": DIRECTIONS, "results": RESULTS,
+        "no_wrapup": NO_WRAPUP, "any_contact": ANY_CONTACT,
         "notices": [], **labels(), "tz": settings.organisation.timezone,
     }
 

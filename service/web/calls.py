@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -66,7 +65,7 @@ async def originate(request: web.Request) -> web.Response:
                                        client_id=target.client_id)
     except ValueError:
         return _json_error(400, f"Номер {target.phone} нельзя набрать")
-    except (DialerError, OSError, asyncio.TimeoutError):
+    except (TimeoutError, DialerError, OSError):
         return _json_error(503, "АТС не ответила: звонок не начат, попробуйте ещё раз")
     if target.planned_call_id is not None:
         await CallTargetsRepository(request.app[DB_SESSIONS]).mark_started(target.planned_call_id, utc_now())
@@ -93,7 +92,7 @@ async def hang_up(request: web.Request) -> web.Response:
         return _json_error(409, "Нет звонка, который можно завершить")
     try:
         done = await request.app[PBX].hang_up_call(request.match_info["linkedid"], user.extension)
-    except (DialerError, OSError, asyncio.TimeoutError):
+    except (TimeoutError, DialerError, OSError):
         return _json_error(503, "АТС не ответила: положите трубку на телефоне")
     if not done:
         return _json_error(409, "Этот звонок уже завершён или не ваш")
@@ -171,8 +170,8 @@ async def save_wrapup(request: web.Request) -> web.Response:
     day = ctx.started_at.astimezone(settings.organisation.tz).date()
     try:
         await WrapUpRepository(request.app[DB_SESSIONS]).save(ctx.linkedid, user.id, parsed, day, now)
-    except CallStillUp:
-        raise web.HTTPConflict(text="Звонок ещё идёт: итог — после его окончания")
+    except CallStillUp as e:
+        raise web.HTTPConflict(text="Звонок ещё идёт: итог — после его окончания") from e
     if "application/json" in request.headers.get("Accept", ""):
         return web.json_response({"ok": True, "next": "/desk"})
     raise web.HTTPSeeOther("/desk")

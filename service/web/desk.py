@@ -14,8 +14,8 @@ from service.db.experts import ExpertsRepository
 from service.desk.queue import QueueRow, next_row, ordered, progress
 from service.web import calls as call_views
 from service.web import clients as client_views
-from service.web.clients import brief_extras
 from service.web.auth import requires
+from service.web.clients import brief_extras
 from service.web.desk_context import (
     access_denied_middleware,
     desk_day,

@@ -46,7 +46,7 @@ async def control_characters_middleware(request: web.Request, handler: Handler) 
     return await handler(request)
 
 
-async def _readable_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+async def _readable_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
     try:
         return await request.post()
     except web.HTTPException:  # 413: the body is over client_max_size

@@ -30,6 +30,7 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from service.login_throttle import LoginThrottle
 
@@ -139,7 +140,7 @@ LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def login_flood_middleware(login_path: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def login_flood_middleware(login_path: str) -> Middleware:
     """First in line: a sign-in from a paused address is refused before the session, the form
     and the templates cost anything (the answer still waits `refusal_delay_s`)."""
 

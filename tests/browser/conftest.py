@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from dialer.simulator import PbxSimulator
 from service.app import create_app
@@ -30,7 +30,7 @@ CHROMIUM = os.environ.get("DSDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-OFFICE_SCREEN = {"width": 1366, "height": 768}
+OFFICE_SCREEN: ViewportSize = {"width": 1366, "height": 768}
 
 
 @dataclass

@@ -87,7 +87,8 @@ async def test_the_board_follows_calls_live_and_a_supervisor_listens_in(
     # Listening to someone not in a call is refused with a reason (the buttons are hidden; a stale page may try).
     status, error = await page.evaluate("""async () => {
         const csrf = document.querySelector('meta[name="csrf-token"]').content;
-        const r = await fetch('/board/listen', {method: 'POST', body: new URLSearchParams({expert: '103', mode: 'listen'}),
+        const r = await fetch('/board/listen', {method: 'POST',
+                                               body: new URLSearchParams({expert: '103', mode: 'listen'}),
                                                headers: {'X-CSRF-Token': csrf, 'Accept': 'application/json'}});
         return [r.status, (await r.json()).error];
     }""")

@@ -22,7 +22,9 @@ async def client_of(desk: LiveDesk, login: str) -> tuple[str, str]:
             select(Client.external_id, ClientContact.phone_e164)
             .join(Expert, Expert.id == Client.expert_id).join(ClientContact, ClientContact.client_id == Client.id)
             .where(Expert.login == login, ClientContact.phone_e164.is_not(None)).limit(1))).one()
-    return found[0], found[1]
+    client_id, phone = found
+    assert phone is not None  # the WHERE above
+    return client_id, phone
 
 
 async def closed_call(desk: LiveDesk, ext: str, login: str) -> str:

@@ -46,7 +46,7 @@ async def test_the_supervisor_opens_the_figures_and_downloads_the_xlsx(
     planned = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "Плановые звонки")
     assert planned[1].value == int(planned_on_page) and planned[3].value == "15–17 в день"
     experts = [row[1] for row in book["По экспертам"].iter_rows(min_row=2, values_only=True)]
-    assert sorted(experts) == ["anna", "maria", "pavel"]
+    assert sorted(experts, key=str) == ["anna", "maria", "pavel"]
     assert book["Параметры"]["B2"].value == "Группа 1"
 
 

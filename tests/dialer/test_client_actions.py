@@ -56,7 +56,7 @@ def test_chanspy_originates_to_the_supervisor_with_the_mode_options(mode: action
 
 def test_chanspy_rejects_unknown_modes_and_option_injection() -> None:
     with pytest.raises(ValueError, match="mode"):
-        actions.chanspy("PJSIP/200", "PJSIP/101-", "shout")  # type: ignore[arg-type]
+        actions.chanspy("PJSIP/200", "PJSIP/101-", "shout")  # type: ignore[arg-type]  # an unknown mode, on purpose
     with pytest.raises(ValueError, match="comma"):
         actions.chanspy("PJSIP/200", "PJSIP/101-,B", "listen")
 

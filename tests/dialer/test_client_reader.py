@@ -122,7 +122,7 @@ async def test_raising_listeners_do_not_stop_the_reader(fake: FakeAmi) -> None:
     seen: list[str] = []
 
     def explode(event: object, source: object) -> None:
-        seen.append(event.name)  # type: ignore[attr-defined]
+        seen.append(event.name)  # type: ignore[attr-defined]  # the library's Event or Response
         raise RuntimeError("listener bug")
 
     client.add_event_listener(explode)

@@ -16,9 +16,6 @@ from tests.dialer.fake_ami import SECRET, USERNAME, FakeAmi, eventually, frame
 from tests.dialer.fake_ami_consumer import Connector, Recorder, options
 
 
-
-
-
 async def test_actions_before_connecting_raise_not_connected(fake: FakeAmi) -> None:
     conn = AmiConnection(options(fake))
     with pytest.raises(AmiNotConnected):
@@ -86,7 +83,7 @@ async def test_reconnects_after_a_drop_and_reports_the_gap(fake: FakeAmi, connec
     await eventually(lambda: rec.connected == [False, True])
     assert len(rec.disconnected) == 1 and isinstance(rec.disconnected[0], AmiConnectionError)
     times = [first_connected_at, conn.last_alive_at, conn.disconnected_at, conn.connected_at]
-    assert None not in times and times == sorted(times)  # type: ignore[type-var]
+    assert None not in times and times == sorted(times)  # type: ignore[type-var]  # no None: checked first
     assert len(fake.received("Login")) == 2
     await conn.close()
 

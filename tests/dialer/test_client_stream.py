@@ -24,9 +24,6 @@ from tests.dialer.fake_ami import (
 from tests.dialer.fake_ami_consumer import Connector, Recorder, options
 
 
-
-
-
 async def test_action_resolves_with_its_response(fake: FakeAmi, connect: Connector) -> None:
     conn = await connect(fake)
     pong = await conn.action("Ping")

@@ -16,7 +16,7 @@ def record(linkedid: str = "L-1", **changes: object) -> CallRecord:
     base = CallRecord(linkedid=linkedid, direction=Direction.INBOUND, expert_ext="101", client_number=None,
                       started_at=T0, answered_at=None, ended_at=None, duration_s=0.0, talk_s=0.0, outcome=None,
                       hangup_cause=None, recording=None, planned_call_id=None, client_id=None, client_name="Иван")
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]  # CallRecord fields
 
 
 def change(rec: CallRecord, state: LiveState, seconds: float = 0.0) -> CallStateChanged:

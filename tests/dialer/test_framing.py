@@ -63,7 +63,8 @@ def test_every_single_cut_gives_the_same_frames() -> None:
 
 
 def test_every_pair_of_cuts_around_the_oversized_frames_terminators() -> None:
-    """The reported defect: `\\r\\n` + `\\r\\n` (or `\\r\\n\\r` + `\\n`, …) after an oversized frame ate the next one."""
+    """The reported defect: `\\r\\n` + `\\r\\n` (or `\\r\\n\\r` + `\\n`, …) after an oversized frame
+    ate the next one."""
     data, expected = stream()
     ends = [i for i in range(len(data)) if data.startswith(FRAME_END, i)]
     near = sorted({p for e in ends for p in range(e - 2, e + 7) if 0 <= p <= len(data)})

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dialer.replay import iter_messages, read_chunks, replay_file, replay_messages
 from dialer.records import REPLAY_KEYS
+from dialer.replay import iter_messages, read_chunks, replay_file, replay_messages
 from tests.dialer.captures import scrubbed
 from tests.dialer.cdr_truth import cdr_truth_by_linkedid
 

@@ -35,6 +35,8 @@ def live_channels_at(msgs: list[Message], t: float) -> list[Message]:
         if float(m["Timestamp"]) > t:
             break
         uid = m.get("Uniqueid")
+        if uid is None:
+            continue  # not a channel's event
         if m["Event"] == "Newchannel" or (uid in live and m["Event"] != "Hangup"):
             age = t - float(live[uid]["_born"]) if uid in live else 0.0
             ch = Message({k: v for k, v in m.items() if k != "Event"})
@@ -87,6 +89,7 @@ def test_gap_anywhere_loses_nothing(name: str, fraction: float, gap: float) -> N
     [got] = records
     tolerance = (gap + 1.0) if Q_END_INFERRED in got.quality else 1.0
     assert got.linkedid == expected.linkedid
+    assert got.ended_at is not None and expected.ended_at is not None
     assert abs((got.ended_at - expected.ended_at).total_seconds()) <= tolerance
     assert abs(got.duration_s - expected.duration_s) <= tolerance
     assert abs(got.talk_s - expected.talk_s) <= tolerance + 1.0
@@ -100,6 +103,7 @@ def test_pbx_restart_closes_open_calls_flagged(name: str) -> None:
     t0 = float(msgs[0]["Timestamp"])
     [got] = run_with_gap(msgs, t0 + 5.0, t0 + 6.0, restarted=True)
     assert {Q_END_INFERRED, Q_PBX_RESTARTED} <= set(got.quality)
+    assert got.ended_at is not None
     assert abs(got.ended_at.timestamp() - (t0 + 5.1)) < 0.01
 
 
@@ -166,6 +170,7 @@ def test_hangups_seen_before_adoption_close_the_adopted_call() -> None:
             tracker.handle(m, 0)
     effects = reconcile(tracker, ReconnectEvidence(stale_list, t_end - 3, t_end - 0.4))
     [closed] = [e.record for e in effects if isinstance(e, CallClosed)]
+    assert closed.ended_at is not None
     assert closed.ended_at.timestamp() == pytest.approx(t_end, abs=0.01)
     assert tracker.calls == {}
 

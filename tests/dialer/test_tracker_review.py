@@ -19,8 +19,8 @@ from dialer.errors import AmiNotConnected
 from dialer.pbx import Pbx
 from dialer.reconcile import ReconnectEvidence, reconcile
 from dialer.recorder import LedgerRecorder
-from dialer.store import StoredCall
 from dialer.records import CallClosed, CallRecord, CallStateChanged, Direction, Effect, LiveState, Outcome
+from dialer.store import StoredCall
 from dialer.tracker import CallTracker, ExpectedOriginate
 from service.db.ledger import LedgerRepository
 
@@ -440,7 +440,8 @@ class ReconnectingPbx:
 async def test_call_started_in_the_gap_with_events_during_reconcile_is_recorded() -> None:
     recorder = LedgerRecorder(CallTracker(), MemoryStore(), clock=lambda: at(20.3))
     ended: list[CallRecord] = []
-    recorder.add_listener(lambda change, _received_at: ended.append(change.record) if change.state is LiveState.ENDED else None)
+    recorder.add_listener(
+        lambda change, _received_at: ended.append(change.record) if change.state is LiveState.ENDED else None)
     expert = Chan("PJSIP/101-00000014", "dsd-g", "dsd-g", "101", "DS Desk", "ds-outbound", "79115550190", "6")
     client = Chan("PJSIP/trunk-00000015", "1796000100.2", "dsd-g", "79115550190", "<unknown>", "from-trunk")
     arriving = [newchannel(20.1, client), dial_begin(20.101, expert, client, "79115550190@trunk")]

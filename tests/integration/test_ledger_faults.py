@@ -22,7 +22,7 @@ def capture_events_cp1251(name: str) -> bytes:
     return b"".join(f.decode("utf-8").encode("cp1251") + b"\r\n\r\n" for f in events)
 
 
-async def test_garbage_oversized_and_cp1251_are_skipped_or_decoded(rig: Rig, caplog) -> None:
+async def test_garbage_oversized_and_cp1251_are_skipped_or_decoded(rig: Rig, caplog) -> None:  # noqa: F811 - fixture
     rig.sim.inject_raw(b"\x00\xff garbage without structure\r\n\r\n")
     rig.sim.inject_raw(b"Event: Newexten\r\nAppData: " + b"x" * 400_000 + b"\r\n\r\n")
     rig.sim.inject_raw(capture_events_cp1251("inbound-answered.ami"))
@@ -36,7 +36,7 @@ async def test_garbage_oversized_and_cp1251_are_skipped_or_decoded(rig: Rig, cap
     assert "exceeds the" in caplog.text and "unparsable AMI frame" in caplog.text
 
 
-async def test_database_outage_loses_nothing_and_duplicates_nothing(rig: Rig, migrated_db: str) -> None:
+async def test_database_outage_loses_nothing_and_duplicates_nothing(rig: Rig, migrated_db: str) -> None:  # noqa: F811 - fixture
     blocker = _DatabaseOutage(migrated_db)
     await blocker.start()
     for i in range(5):

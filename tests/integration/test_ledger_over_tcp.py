@@ -118,6 +118,7 @@ def assert_matches(truth: TruthRecord, got: CallRecord, tolerance: float) -> Non
     assert got.direction == truth.direction and got.expert_ext == truth.expert_ext
     assert got.client_number == truth.client_number
     assert got.planned_call_id == truth.planned_call_id and got.client_id == truth.client_id
+    assert truth.started_at is not None and got.ended_at is not None and truth.ended_at is not None
     assert abs((got.started_at - truth.started_at).total_seconds()) <= tolerance
     assert abs((got.ended_at - truth.ended_at).total_seconds()) <= tolerance
     assert abs(got.duration_s - truth.duration_s) <= tolerance

@@ -97,7 +97,8 @@ def csrf_token(html: str) -> str:
 
 async def read_sse(response: aiohttp.ClientResponse, stream: Stream) -> None:
     """The EventSource wire format: `field: value` lines, a blank line ends an event."""
-    name, data = "message", []
+    name = "message"
+    data: list[str] = []
     async for raw in response.content:
         line = raw.decode("utf-8").rstrip("\r\n")
         if not line:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from scheduler.model import ReasonCode
 from tests.scheduler.generate import department
 

@@ -30,7 +30,7 @@ async def test_the_job_builds_the_month_of_now_then_only_what_changed(db_session
 def test_the_job_runs_every_minute() -> None:
     now = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
     scheduler = AsyncIOScheduler(timezone=MSK)
-    FiguresRefreshJob(FiguresSummary(None), MSK, clock=lambda: now).add_to(scheduler)  # type: ignore[arg-type]
+    FiguresRefreshJob(FiguresSummary(None), MSK, clock=lambda: now).add_to(scheduler)  # type: ignore[arg-type]  # never run
     job = scheduler.get_job(FIGURES_JOB)
     assert job is not None and job.trigger.interval == timedelta(minutes=1)
     assert job.coalesce and job.max_instances == 1

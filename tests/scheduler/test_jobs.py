@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from scheduler.calendar import WorkCalendar
 from scheduler.jobs import PLAN_JOB, PlanJobs
@@ -75,7 +76,9 @@ async def test_scheduler_starts_in_the_loop_with_the_next_run_at_0630(sessions: 
     jobs = jobs_for(sessions, msk(MONDAY, 5))
     await jobs.start()
     try:
-        job = jobs._scheduler.get_job(PLAN_JOB)  # noqa: SLF001 - checking the real wiring
+        scheduler = jobs._scheduler  # noqa: SLF001 - checking the real wiring
+        assert scheduler is not None
+        job = scheduler.get_job(PLAN_JOB)
         assert job.misfire_grace_time >= 3600 and job.coalesce is True
         assert job.next_run_time.astimezone(MSK).time() == time(6, 30)
     finally:
@@ -111,7 +114,7 @@ async def test_a_failing_build_is_logged_and_visible(sessions: SessionMaker, tmp
     broken = create_engine(f"sqlite+aiosqlite:///{tmp_path}/not-migrated.db")
     planner = Planner(PlanRepository(create_sessionmaker(broken)), WorkCalendar(), PlanRules(), MSK)
     jobs = PlanJobs(planner, SCHEDULE, WorkCalendar(), JobRunsRepository(sessions))
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError, match="no such table"):
         await jobs.run_plan(msk(MONDAY, 6, 30), msk(MONDAY, 7))
     await broken.dispose()
     assert jobs.last_error

@@ -206,7 +206,8 @@ async def test_garbage_between_frames_is_logged_and_skipped(migrated_db: str, tm
 
 @pytest.mark.timeout(30)
 @sqlite_only
-@pytest.mark.parametrize("cut", [b"\r\n", b"\r\n\r", b"\r", b""], ids=["crlf|crlf", "crlfcr|lf", "cr|lfcrlf", "|crlfcrlf"])
+@pytest.mark.parametrize("cut", [b"\r\n", b"\r\n\r", b"\r", b""],
+                         ids=["crlf|crlf", "crlfcr|lf", "cr|lfcrlf", "|crlfcrlf"])
 async def test_an_oversized_frame_cut_at_its_terminator_loses_no_following_frame(
     migrated_db: str, tmp_path: Path, caplog, cut: bytes
 ) -> None:
@@ -225,7 +226,8 @@ async def test_an_oversized_frame_cut_at_its_terminator_loses_no_following_frame
     assert [m.get("UserEvent") for m in seen if m.name == "UserEvent"] == ["right-after-the-oversized-frame"]
     sent = [f for f in call.split(FRAME_END) if f]
     assert [m.name for m in seen if m.get("Linkedid") == "1795824108.57"] == [
-        f.split(b"\r\n", 1)[0].decode()[len("Event: "):] for f in sent if b"\r\nLinkedid: 1795824108.57\r\n" in f + b"\r\n"]
+        f.split(b"\r\n", 1)[0].decode()[len("Event: "):]
+        for f in sent if b"\r\nLinkedid: 1795824108.57\r\n" in f + b"\r\n"]
     assert warnings_saying(caplog, f"AMI frame of {len(huge)} bytes")
 
 

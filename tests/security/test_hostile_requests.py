@@ -16,8 +16,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from service.db.ledger import LedgerRepository
-from service.web.keys import CSRF_HEADER
 from service.settings import Settings
+from service.web.keys import CSRF_HEADER
 from tests.security.conftest import Office
 from tests.service.builders import T0, closed_call
 from tests.service.web_helpers import HTML_ACCEPT, JSON_ACCEPT
@@ -172,7 +172,7 @@ def requests_for(template: str, user_id: int, first_role: bool) -> list[tuple[st
     """(path, value): hostile path parts with a harmless query, then the real path with each hostile value."""
     real = re.sub(r"\{([^}:]+)(:[^}]*)?\}", lambda m: REAL[m[1]].format(user_id=user_id), template)
     path_values: tuple[str, ...] = PATH_VALUES if "{" in template else ()
-    values = HOSTILE_VALUES
+    values: tuple[str, ...] = HOSTILE_VALUES
     if template in WAITS_FOR_THE_LEDGER:
         path_values, values = (path_values[:1], values[:1]) if first_role else ((), ())
     return [(re.sub(r"\{[^}]+\}", value, template), "") for value in path_values] + [(real, v) for v in values]

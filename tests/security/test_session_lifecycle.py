@@ -9,9 +9,9 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from service.passwords import hash_password
+from service.web.keys import CSRF_FIELD
 from tests.security.conftest import Office
 from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, JSON_ACCEPT, sign_in
-from service.web.keys import CSRF_FIELD
 
 
 def cookies_of(client: TestClient) -> dict[str, str]:

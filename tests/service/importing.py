@@ -8,6 +8,7 @@ from datetime import date, time
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"
 Table = tuple[list[str], list[list[str]]]  # header, rows (cells as text)
@@ -86,6 +87,7 @@ def write_table(directory: Path, name: str, table: Table, fmt: str) -> Path:
 def _write_xlsx(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
     sheet.append(header)
     for row in rows:
         sheet.append([xlsx_cell(value) for value in row])

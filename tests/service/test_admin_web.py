@@ -27,8 +27,8 @@ from tests.service.web_helpers import (
     JSON_ACCEPT,
     add_user,
     csrf_header,
-    sign_in,
     seed_signed_in_portfolio,
+    sign_in,
     use_cheap_hashes,
 )
 

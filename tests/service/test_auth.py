@@ -24,7 +24,13 @@ from service.web.auth import requires, safe_next
 from service.web.keys import CSRF_FIELD
 from service.web.sessions import COOKIE_NAME, load_or_create_secret, session_secret
 from tests.service.web_helpers import (
-    DEFAULT_PASSWORD, HTML_ACCEPT, JSON_ACCEPT, add_user, csrf_header, csrf_token, sign_in,
+    DEFAULT_PASSWORD,
+    HTML_ACCEPT,
+    JSON_ACCEPT,
+    add_user,
+    csrf_header,
+    csrf_token,
+    sign_in,
     use_cheap_hashes,
 )
 
@@ -63,20 +69,20 @@ def build_app(settings: Settings) -> web.Application:
 
 
 @pytest.fixture
-async def client(aiohttp_client: AiohttpClient, settings: Settings):  # type: ignore[no-untyped-def]
+async def client(aiohttp_client: AiohttpClient, settings: Settings):
     await add_user(settings, "maria", extension="101")
     await add_user(settings, "olga", role="supervisor", extension="201")
     return await aiohttp_client(build_app(settings))
 
 
-async def login_form(client, **fields: str):  # type: ignore[no-untyped-def]
+async def login_form(client, **fields: str):
     page = await client.get("/login", headers=HTML_ACCEPT)
     assert page.status == 200
     data = {CSRF_FIELD: csrf_token(await page.text()), **fields}
     return await client.post("/login", data=data, headers=HTML_ACCEPT, allow_redirects=False)
 
 
-async def test_login_page_is_russian_with_the_named_inputs(client) -> None:  # type: ignore[no-untyped-def]
+async def test_login_page_is_russian_with_the_named_inputs(client) -> None:
     page = await client.get("/login", headers=HTML_ACCEPT)
     html = await page.text()
     assert page.status == 200
@@ -85,7 +91,7 @@ async def test_login_page_is_russian_with_the_named_inputs(client) -> None:  # t
         assert text in html
 
 
-async def test_sign_in_goes_back_to_the_page_asked_for(client) -> None:  # type: ignore[no-untyped-def]
+async def test_sign_in_goes_back_to_the_page_asked_for(client) -> None:
     asked = await client.get("/t/board?day=2026-03-02", headers=HTML_ACCEPT, allow_redirects=False)
     assert asked.status == 302
     location = URL(asked.headers["Location"])
@@ -97,21 +103,21 @@ async def test_sign_in_goes_back_to_the_page_asked_for(client) -> None:  # type:
     assert (await client.get("/t/board", headers=JSON_ACCEPT)).status == 200
 
 
-async def test_sign_in_without_next_goes_home_and_the_login_page_then_redirects(client) -> None:  # type: ignore[no-untyped-def]
+async def test_sign_in_without_next_goes_home_and_the_login_page_then_redirects(client) -> None:
     response = await login_form(client, login="maria", password=DEFAULT_PASSWORD)
     assert response.status == 302 and response.headers["Location"] == "/"
     again = await client.get("/login", headers=HTML_ACCEPT, allow_redirects=False)
     assert again.status == 302 and again.headers["Location"] == "/"
 
 
-async def test_the_session_cookie_is_httponly_and_lax(client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_session_cookie_is_httponly_and_lax(client) -> None:
     response = await login_form(client, login="maria", password=DEFAULT_PASSWORD)
     cookie = response.cookies[COOKIE_NAME]
     assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["secure"]
     assert int(cookie["max-age"]) == 12 * 3600
 
 
-async def test_wrong_password_shows_the_form_again_with_the_login_kept(client) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_password_shows_the_form_again_with_the_login_kept(client) -> None:
     response = await login_form(client, login="maria", password="not-her-password")
     html = await response.text()
     assert response.status == 401
@@ -119,7 +125,7 @@ async def test_wrong_password_shows_the_form_again_with_the_login_kept(client) -
     assert (await client.get("/session", headers=JSON_ACCEPT)).status == 401
 
 
-async def test_unknown_login_gets_the_same_answer(client) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_login_gets_the_same_answer(client) -> None:
     unknown = await login_form(client, login="nobody", password=DEFAULT_PASSWORD)
     wrong = await login_form(client, login="maria", password="not-her-password")
     assert unknown.status == wrong.status == 401
@@ -129,7 +135,7 @@ async def test_unknown_login_gets_the_same_answer(client) -> None:  # type: igno
     assert _without_token(unknown_html).replace("nobody", "maria") == _without_token(wrong_html)
 
 
-async def test_inactive_or_passwordless_users_cannot_sign_in(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+async def test_inactive_or_passwordless_users_cannot_sign_in(client, settings: Settings) -> None:
     await add_user(settings, "anna", extension="102", password=None)
     await _users(client).deactivate("maria")
     for login in ("maria", "anna"):
@@ -137,7 +143,7 @@ async def test_inactive_or_passwordless_users_cannot_sign_in(client, settings: S
         assert response.status == 401 and WRONG in await response.text()
 
 
-async def test_login_needs_the_csrf_token(client) -> None:  # type: ignore[no-untyped-def]
+async def test_login_needs_the_csrf_token(client) -> None:
     await client.get("/login", headers=HTML_ACCEPT)  # the session and its token exist
     form = {"login": "maria", "password": DEFAULT_PASSWORD}
     missing = await client.post("/login", data=form, headers=HTML_ACCEPT, allow_redirects=False)
@@ -148,14 +154,14 @@ async def test_login_needs_the_csrf_token(client) -> None:  # type: ignore[no-un
     assert (await client.get("/session", headers=JSON_ACCEPT)).status == 401
 
 
-async def test_login_without_any_session_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+async def test_login_without_any_session_is_refused(client) -> None:
     response = await client.post("/login", data={"login": "maria", "password": DEFAULT_PASSWORD,
                                                  CSRF_FIELD: ""}, allow_redirects=False)
     assert response.status == 403
     assert (await response.json())["error"].endswith(CSRF_REFUSED)
 
 
-async def test_logout_needs_the_csrf_token_and_ends_the_session(client) -> None:  # type: ignore[no-untyped-def]
+async def test_logout_needs_the_csrf_token_and_ends_the_session(client) -> None:
     token = await sign_in(client, "maria")
     refused = await client.post("/logout", headers=HTML_ACCEPT, allow_redirects=False)
     assert refused.status == 403 and CSRF_REFUSED in await refused.text()
@@ -165,7 +171,7 @@ async def test_logout_needs_the_csrf_token_and_ends_the_session(client) -> None:
     assert (await client.get("/session", headers=JSON_ACCEPT)).status == 401
 
 
-async def test_the_session_rotates_at_sign_in(client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_session_rotates_at_sign_in(client) -> None:
     page = await client.get("/login", headers=HTML_ACCEPT)
     anonymous_token = csrf_token(await page.text())
     token = await sign_in(client, "maria")
@@ -174,7 +180,7 @@ async def test_the_session_rotates_at_sign_in(client) -> None:  # type: ignore[n
     assert stale.status == 403
 
 
-async def test_fetch_sends_the_token_in_a_header_and_the_handler_still_reads_the_body(client) -> None:  # type: ignore[no-untyped-def]
+async def test_fetch_sends_the_token_in_a_header_and_the_handler_still_reads_the_body(client) -> None:
     token = await sign_in(client, "maria")
     by_header = await client.post("/t/echo", json={"a": 1}, headers=csrf_header(token))
     assert by_header.status == 200 and await by_header.json() == {"body": '{"a": 1}'}
@@ -185,19 +191,19 @@ async def test_fetch_sends_the_token_in_a_header_and_the_handler_still_reads_the
 
 
 @pytest.mark.parametrize("accept", ["application/json", "*/*", "text/event-stream"])
-async def test_scripts_and_event_streams_get_401_not_a_redirect(client, accept: str) -> None:  # type: ignore[no-untyped-def]
+async def test_scripts_and_event_streams_get_401_not_a_redirect(client, accept: str) -> None:
     response = await client.get("/t/board", headers={"Accept": accept}, allow_redirects=False)
     assert response.status == 401
     assert await response.json() == {"error": "Нужно войти в DS Desk", "login": "/login"}
 
 
-async def test_public_paths_need_no_sign_in(client) -> None:  # type: ignore[no-untyped-def]
+async def test_public_paths_need_no_sign_in(client) -> None:
     assert (await client.get("/healthz")).status == 200
     assert (await client.get("/static/app.css")).status == 200
     assert (await client.get("/login")).status == 200
 
 
-async def test_no_redirect_to_another_site(client) -> None:  # type: ignore[no-untyped-def]
+async def test_no_redirect_to_another_site(client) -> None:
     for target in ("//evil.example", "https://evil.example/", "/\\evil.example"):
         response = await login_form(client, login="maria", password=DEFAULT_PASSWORD, next=target)
         assert response.status == 302 and response.headers["Location"] == "/"
@@ -214,7 +220,7 @@ def test_safe_next(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
 
 
-async def test_the_wrong_role_gets_403(client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_wrong_role_gets_403(client) -> None:
     await sign_in(client, "maria")
     page = await client.get("/t/board", headers=HTML_ACCEPT)
     assert page.status == 403
@@ -226,12 +232,12 @@ async def test_the_wrong_role_gets_403(client) -> None:  # type: ignore[no-untyp
 
 def test_requires_names_known_roles_only() -> None:
     with pytest.raises(ValueError):
-        requires("boss")  # type: ignore[arg-type]
+        requires("boss")  # type: ignore[arg-type]  # an unknown role, on purpose
     with pytest.raises(ValueError):
         requires()
 
 
-async def test_a_new_password_ends_older_sessions(client) -> None:  # type: ignore[no-untyped-def]
+async def test_a_new_password_ends_older_sessions(client) -> None:
     await sign_in(client, "maria")
     await _users(client).set_password_hash("maria", hash_password("a brand new one"))
     response = await client.get("/t/board", headers=HTML_ACCEPT, allow_redirects=False)
@@ -239,13 +245,13 @@ async def test_a_new_password_ends_older_sessions(client) -> None:  # type: igno
     await sign_in(client, "maria", "a brand new one")
 
 
-async def test_deactivation_ends_the_session(client) -> None:  # type: ignore[no-untyped-def]
+async def test_deactivation_ends_the_session(client) -> None:
     await sign_in(client, "olga")
     await _users(client).deactivate("olga")
     assert (await client.get("/session", headers=JSON_ACCEPT)).status == 401
 
 
-async def test_an_outdated_hash_is_replaced_at_sign_in(client) -> None:  # type: ignore[no-untyped-def]
+async def test_an_outdated_hash_is_replaced_at_sign_in(client) -> None:
     old_hasher = PasswordHasher.from_parameters(CHEAPEST)
     newer = use_hasher(PasswordHasher(time_cost=2, memory_cost=CHEAPEST.memory_cost * 2, parallelism=1))
     try:
@@ -287,7 +293,7 @@ def test_a_configured_secret_wins_and_the_env_overrides_it(tmp_path: Path) -> No
     assert "from-env" not in repr(load_settings(config, env={ENV_SECRET_KEY: "from-env"}))
 
 
-async def test_a_real_department_gets_no_demo_passwords(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_real_department_gets_no_demo_passwords(client, settings: Settings) -> None:
     await add_user(settings, "anna", extension="102", password=None)  # a real Anna, not the demo's
     before = {u.login: u for u in await _users(client).list_users()}
     await seed_demo_department(client.app[DB_SESSIONS], date(2026, 3, 2))
@@ -309,7 +315,7 @@ async def test_the_demo_department_gets_its_logins(aiohttp_client: AiohttpClient
     assert {u.login: u.password_hash for u in await _users(client).list_users()} == hashes
 
 
-def _users(client) -> UsersRepository:  # type: ignore[no-untyped-def]
+def _users(client) -> UsersRepository:
     return UsersRepository(client.app[DB_SESSIONS])
 
 
@@ -317,7 +323,7 @@ def _without_token(html: str) -> str:
     return html.replace(csrf_token(html), "TOKEN")
 
 
-async def test_wrong_passwords_pause_the_login_with_429(client) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_passwords_pause_the_login_with_429(client) -> None:
     """Found in review: nothing stopped guessing passwords at the speed argon2 allows."""
     from service.web.login_guard import MAX_FAILURES_PER_LOGIN
 
@@ -330,7 +336,7 @@ async def test_wrong_passwords_pause_the_login_with_429(client) -> None:  # type
     assert (await login_form(client, login="olga", password=DEFAULT_PASSWORD)).status == 302  # others go on
 
 
-async def test_a_flood_of_sign_ins_is_bounded(client) -> None:  # type: ignore[no-untyped-def]
+async def test_a_flood_of_sign_ins_is_bounded(client) -> None:
     """Found in review: every attempt started an argon2 check at once; the excess is refused, not queued."""
     import asyncio
 
@@ -351,12 +357,12 @@ async def test_a_flood_of_sign_ins_is_bounded(client) -> None:  # type: ignore[n
     assert (await login_form(client, login="maria", password=DEFAULT_PASSWORD)).status == 302
 
 
-async def _hold(slot, release) -> None:  # type: ignore[no-untyped-def]
+async def _hold(slot, release) -> None:
     async with slot:
         await release.wait()
 
 
-async def test_every_page_forbids_inline_scripts_and_framing(client) -> None:  # type: ignore[no-untyped-def]
+async def test_every_page_forbids_inline_scripts_and_framing(client) -> None:
     """Found in review: a supervisor's script text is HTML shown to Experts; only our own files may run."""
     for path in ("/login", "/static/desk.js"):
         response = await client.get(path, headers=HTML_ACCEPT)
@@ -366,7 +372,7 @@ async def test_every_page_forbids_inline_scripts_and_framing(client) -> None:  #
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_signing_out_ends_a_copied_session_cookie_too(client) -> None:  # type: ignore[no-untyped-def]
+async def test_signing_out_ends_a_copied_session_cookie_too(client) -> None:
     """Found in review: the cookie is the session, so a copy of it outlived «Выйти»."""
     token = await sign_in(client, "maria")
     stolen = {c.key: c.value for c in client.session.cookie_jar}

@@ -34,8 +34,8 @@ from tests.service.web_helpers import (
     JSON_ACCEPT,
     add_user,
     csrf_header,
-    sign_in,
     seed_signed_in_portfolio,
+    sign_in,
     use_cheap_hashes,
 )
 
@@ -163,7 +163,8 @@ async def test_listen_in_explains_what_is_missing(aiohttp_client: Any, board: Bo
     assert response.status == 404 and "109" in (await response.json())["error"]
     response = await boss.post("/board/listen", json={"expert": "101", "mode": "whisper"}, headers=headers)
     assert response.status == 503 and (await response.json())["error"] == NO_PBX  # with_pbx=False
-    response = await boss.post("/board/listen", data="{not json", headers={**headers, "Content-Type": "application/json"})
+    response = await boss.post("/board/listen", data="{not json",
+                               headers={**headers, "Content-Type": "application/json"})
     assert response.status == 400 and (await response.json())["error"] == "Неверный запрос"
     response = await boss.post("/board/listen", json={"expert": "", "mode": "listen"}, headers=headers)
     assert response.status == 400 and "Эксперт" in (await response.json())["error"]

@@ -34,8 +34,8 @@ from tests.service.web_helpers import (
     JSON_ACCEPT,
     csrf_header,
     csrf_token,
-    sign_in,
     seed_signed_in_portfolio,
+    sign_in,
     use_cheap_hashes,
 )
 

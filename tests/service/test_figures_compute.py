@@ -14,7 +14,6 @@ from service.figures.compute import (
     figure_rows,
     outcome_distribution,
     pacing,
-    plural,
     topic_distribution,
     totals,
 )
@@ -30,6 +29,7 @@ from service.figures.model import (
     Target,
 )
 from service.figures.params import call_log_url, parse_query
+from texts.words import plural
 
 D1, D2, D3 = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
 

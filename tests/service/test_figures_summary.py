@@ -126,7 +126,8 @@ async def built(repo: FiguresRepository, t0: datetime) -> None:
 
 async def summary_rows(sessions: SessionMaker) -> tuple[list[Any], list[Any]]:
     async with sessions() as s:
-        daily = (await s.execute(select(FiguresDaily.__table__).order_by(FiguresDaily.day, FiguresDaily.expert_id))).all()
+        daily = (await s.execute(select(FiguresDaily.__table__)
+                                 .order_by(FiguresDaily.day, FiguresDaily.expert_id))).all()
         counts = (await s.execute(select(FiguresCount.day, FiguresCount.expert_id, FiguresCount.kind,
                                          FiguresCount.key, FiguresCount.n)
                                   .order_by(FiguresCount.day, FiguresCount.expert_id, FiguresCount.kind,

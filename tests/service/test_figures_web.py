@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -122,6 +122,7 @@ async def test_the_xlsx_holds_every_table_with_numbers_and_dates(app_client: Any
                                                                                        "ниже цели")
     average = by_label["Средняя длительность результативного"][1]
     # A duration: openpyxl reads an [m]:ss cell back as a timedelta.
+    assert isinstance(average.value, timedelta)
     assert average.value.total_seconds() == pytest.approx(615) and average.number_format == "[m]:ss"
     share = by_label["Доля контактов с заходом в систему"][1]
     assert share.value == pytest.approx(0.5) and share.number_format == "0.0%"

@@ -113,7 +113,7 @@ async def _counts(sessions: SessionMaker) -> list[int]:
 
 
 async def test_every_bad_row_is_listed(department: SessionMaker, tmp_path: Path) -> None:
-    rows = [["C-60%d" % i, "Альфа", "ДС", "", "x" if i % 2 else "", ""] for i in range(6)]
+    rows = [[f"C-60{i}", "Альфа", "ДС", "", "x" if i % 2 else "", ""] for i in range(6)]
     with pytest.raises(RowsRejected) as raised:
         await import_file("clients", write_table(tmp_path, "c", clients(*rows), "xlsx"), department)
     assert [(e.row, e.column, e.value) for e in raised.value.errors] == [

@@ -10,7 +10,6 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
-
 from dialer.records import CallRecord, CallStateChanged, Direction, LiveState, Outcome
 from service.live import LiveEvent, LiveHub, Subscription, state_of
 
@@ -25,7 +24,7 @@ def record(linkedid: str, ext: str | None = "101", *, direction: Direction = Dir
         recording=None, planned_call_id="PC-1001" if direction is Direction.OUTBOUND else None,
         client_id=client_id, client_name=None,
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]  # CallRecord fields
 
 
 def change(rec: CallRecord, state: LiveState, seconds: float = 0.0) -> CallStateChanged:

@@ -58,7 +58,7 @@ async def _inspect(url: str, job: Callable[[Connection], T]) -> T:
 
 
 async def test_plan_indexes_exist(migrated_db: str) -> None:
-    def indexes(c: Connection) -> dict[str, set[tuple[str, ...]]]:
+    def indexes(c: Connection) -> dict[str, set[tuple[str | None, ...]]]:
         inspector = inspect(c)
         return {table: {tuple(ix["column_names"]) for ix in inspector.get_indexes(table)}
                 for table in ("calls", "history", "planned_calls", "client_contacts")}

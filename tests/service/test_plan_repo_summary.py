@@ -147,7 +147,7 @@ async def test_a_failing_summary_query_raises_its_own_error(db_sessions: Session
     """Not an ExceptionGroup: the job records `type: message` of what went wrong."""
     async with db_sessions() as session:
         with pytest.raises(ConnectionError, match="connection lost"):
-            await load_plan_inputs(session, DAY, MSK, summaries_session=_BrokenSession())  # type: ignore[arg-type]
+            await load_plan_inputs(session, DAY, MSK, summaries_session=_BrokenSession())  # type: ignore[arg-type]  # a fake
 
 
 class _BrokenSession:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
+from dialer.records import CallRecord
 from scheduler.retention import CATCH_UP_AFTER, CATCH_UP_JOB, RETENTION_JOB, PurgeReport, retention_cutoff
 from service.cli import main
 from service.db.engine import SessionMaker
@@ -60,7 +62,7 @@ async def old_and_new(db_sessions: SessionMaker, tmp_path: Path) -> Path:
     (tmp_path / "precious.txt").write_text("not a recording")
     (recordings / "link.wav").symlink_to(tmp_path / "precious.txt")
 
-    def aged(linkedid: str, days: float, file: str) -> object:
+    def aged(linkedid: str, days: float, file: str) -> CallRecord:
         return closed_call(linkedid, started_at=NOW - timedelta(days=days), recording=PBX_DIR + file)
 
     await LedgerRepository(db_sessions).upsert_calls([
@@ -150,6 +152,6 @@ async def test_the_purge_command(db_sessions: SessionMaker, migrated_db: str, ol
     assert "keep forever" in capsys.readouterr().err
 
 
-async def _in_thread(job: object) -> int:
+async def _in_thread(job: Callable[[], int]) -> int:
     import asyncio
-    return await asyncio.get_running_loop().run_in_executor(None, job)  # type: ignore[arg-type]
+    return await asyncio.get_running_loop().run_in_executor(None, job)

@@ -356,7 +356,8 @@ def test_none_prints_as_nothing_and_dates_the_russian_way() -> None:
 # --- edited scripts (issue 5 hook) ----------------------------------------------------------------
 
 def test_an_edited_source_overrides_the_file_and_can_use_the_shared_parts() -> None:
-    source = "{% import '_parts.j2' as parts with context %}<p>Новый текст для {{ contact.io }}</p>{{ parts.keep_talking() }}"
+    source = ("{% import '_parts.j2' as parts with context %}"
+              "<p>Новый текст для {{ contact.io }}</p>{{ parts.keep_talking() }}")
     html = rendered_html(ScriptSource(source, "news_review.j2"), variables())
     assert "Новый текст для Ольга Петровна" in html and "10–12 минут" in html
 
@@ -367,8 +368,10 @@ def test_check_accepts_every_shipped_script(entry: ScriptEntry) -> None:
 
 
 def test_check_reports_the_first_problem() -> None:
-    assert check_script_source("{{ contact.io }", today=TODAY).kind == "syntax"  # type: ignore[union-attr]
-    assert check_script_source("{{ contact.nmae }}", today=TODAY).kind == "undefined"  # type: ignore[union-attr]
+    broken = check_script_source("{{ contact.io }", today=TODAY)
+    misspelt = check_script_source("{{ contact.nmae }}", today=TODAY)
+    assert broken is not None and broken.kind == "syntax"
+    assert misspelt is not None and misspelt.kind == "undefined"
     # The sample calls include an unplanned one: a script that assumes a plan item is caught.
     error = check_script_source("{{ item.reasons[0].text }}", today=TODAY)
     assert error is not None and error.kind == "undefined"

@@ -24,7 +24,8 @@ def test_the_store_raises_only_store_errors_with_the_databases_own_message() -> 
     class PgError(Exception):
         sqlstate = "22001"
 
-    refused = store_error(DBAPIError("INSERT …", {"linkedid": "x"}, PgError("value too long for type character varying(64)")))
+    too_long = PgError("value too long for type character varying(64)")
+    refused = store_error(DBAPIError("INSERT …", {"linkedid": "x"}, too_long))
     assert isinstance(refused, RecordsRefused)
     assert str(refused) == "PgError (SQLSTATE 22001): value too long for type character varying(64)"
     assert isinstance(store_error(OperationalError("x", {}, ConnectionRefusedError("refused"))), StoreUnavailable)

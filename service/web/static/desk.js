@@ -69,7 +69,13 @@
       const outcome = OUTCOMES[ev.outcome] || ev.outcome || "";
       stateBox.textContent = "Завершён: " + outcome + ", " + mmss(ev.duration_s || 0);
       timerBox.textContent = "разговор " + mmss(ev.talk_s || 0);
-      loadWrapup(ev.linkedid);
+      if (ev.saved === false) {
+        // Published before the ledger could write it (its database is away): the form would not open yet.
+        showError("Звонок ещё не записан в журнал: база данных недоступна. Он запишется сам, " +
+                  "когда она вернётся; итог звонка можно будет сохранить после этого (обновите страницу).");
+      } else {
+        loadWrapup(ev.linkedid);
+      }
     }
   }
   function onEvent(ev) {
