@@ -34,7 +34,7 @@ from asterisk.ami import AMIClient
 from sqlalchemy import func, select
 
 from _ami_server import GATED_USER, AmiStreamServer, StreamFacts
-from dialer.client import AmiOptions
+from dialer.ami_options import AmiOptions
 from dialer.pbx import Pbx
 from dialer.records import CallRecord
 from service.db.engine import SessionMaker, async_url, create_engine, create_sessionmaker

@@ -9,16 +9,16 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from asterisk.ami.action import Action
 
 from dialer import actions
 from dialer.actions import AmiAction
-from dialer.ami.framing import DEFAULT_MAX_FRAME_BYTES
 from dialer.ami.message import Message
-from dialer.ami_client import DEFAULT_BUFFER_SIZE, Clock, DsAmiClient, caused
+from dialer.ami_client import Clock, DsAmiClient
+from dialer.ami_options import AmiOptions, backoff_delay
 from dialer.errors import (
     AmiActionError,
     AmiActionTimeout,
@@ -29,39 +29,13 @@ from dialer.errors import (
     AmiNotConnected,
     DialerError,
 )
+from dialer.keepalive import ping_verdict
 
 log = logging.getLogger(__name__)
 
 OnEvents = Callable[[list[Message], float], None]
 OnConnected = Callable[[bool], Awaitable[None]]
 OnDisconnected = Callable[[BaseException | None], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class AmiOptions:
-    """Where the AMI server is and how to watch it; times in seconds."""
-
-    host: str = "127.0.0.1"
-    port: int = 5038
-    username: str = ""
-    secret: str = field(default="", repr=False)
-    auth: Literal["plain", "md5"] = "plain"
-    connect_timeout: float = 3.0
-    action_timeout: float = 10.0
-    ping_interval: float = 20.0
-    ping_timeout: float = 5.0
-    backoff_min: float = 0.5
-    backoff_max: float = 30.0
-    backoff_jitter: float = 0.2  # ± this fraction of each delay, so desks do not reconnect in lockstep
-    buffer_size: int = DEFAULT_BUFFER_SIZE
-    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
-    send_threads: int = 4
-
-
-def backoff_delay(attempt: int, minimum: float, maximum: float, jitter: float, rnd: Clock = random.random) -> float:
-    """minimum · 2^attempt, capped at maximum, then spread by ± jitter."""
-    base = min(maximum, minimum * 2.0 ** min(attempt, 32))
-    return max(0.0, base * (1 + jitter * (2 * rnd() - 1)))
 
 
 @dataclass(eq=False, slots=True)
@@ -299,33 +273,11 @@ class AmiConnection:
                 return
 
     async def _ping(self, link: _Link) -> DialerError | None:
-        """One keepalive Ping: None when its Pong came back, else why the link is dead.
-
-        A silent peer is dead after `ping_timeout`. While bytes keep arriving the Pong may be
-        queued behind a backlog of events, so it gets until `action_timeout`, and no longer:
-        a peer trickling bytes without ever answering is not a live PBX.
-        """
+        """One keepalive Ping: None when its Pong came back, else why the link is dead."""
         o = self.options
         bound = max(o.ping_timeout, o.action_timeout)
-        ping = asyncio.ensure_future(self._request(link, actions.ping(), bound))
-        try:
-            while not ping.done():
-                await asyncio.wait({ping}, timeout=o.ping_timeout)
-                quiet = time.monotonic() - link.client.last_received_mono
-                if not ping.done() and quiet >= o.ping_timeout:
-                    late = AmiActionTimeout(f"AMI Ping got no response within {o.ping_timeout} s")
-                    return caused(AmiConnectionError(f"no Pong within {o.ping_timeout} s and nothing else "
-                                                     f"received for {quiet:.1f} s: connection dead"), late)
-            ping.result()
-        except AmiActionTimeout as e:
-            return caused(AmiConnectionError(f"no Pong within {bound} s although bytes kept arriving (the last "
-                                             f"{time.monotonic() - link.client.last_received_mono:.1f} s ago): "
-                                             "the peer is stalled or hostile; connection dead"), e)
-        except DialerError:
-            pass  # the link is already going down
-        finally:
-            ping.cancel()
-        return None
+        return await ping_verdict(self._request(link, actions.ping(), bound),
+                                  lambda: link.client.last_received_mono, o.ping_timeout, bound)
 
     async def _run_hook(self, name: str, hook: Callable[[Any], Awaitable[None]] | None, arg: object) -> None:
         if hook is None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from dialer import actions
 from dialer.ami.message import Message
-from dialer.client import AmiConnection, AmiOptions
+from dialer.ami_options import AmiOptions
+from dialer.client import AmiConnection
 from dialer.errors import AmiActionError, AmiActionTimeout, AmiDisconnected
 from dialer.numbers import normalise_number
 from dialer.recorder import LedgerRecorder, LiveListener

@@ -68,9 +68,6 @@ class CallRecord:
     client_name: str | None = None
     ringing_at: datetime | None = None
     hangup_by: str | None = None  # "expert" | "client" | None when unknown
-    # Set by the ledger's answer (live events), not by the PBX: who held `expert_ext` when it
-    # recorded the call. Not part of a record's identity.
-    owner_id: int | None = field(default=None, compare=False)
 
     @property
     def is_open(self) -> bool:
@@ -116,6 +113,8 @@ class CallStateChanged:
     # False: published before its record could be committed (the ledger's database is away);
     # the ledger still writes it later.
     saved: bool = field(default=True, compare=False)
+    # From the ledger's answer, not the PBX: who held `expert_ext` when it recorded the call.
+    owner_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,7 +161,8 @@ class LiveHub:
     def publish(self, change: CallStateChanged, received_at: float) -> None:
         """Called synchronously by the PBX side; never blocks, never raises for a reader's sake."""
         linkedid = change.linkedid
-        payload = call_payload(change.record, change.state, change.at, received_at, saved=change.saved)
+        payload = call_payload(change.record, change.state, change.at, received_at, saved=change.saved,
+                               owner_id=change.owner_id)
         if change.state is LiveState.ENDED:
             self._live.pop(linkedid, None)
         else:
@@ -193,14 +194,14 @@ class LiveHub:
 
 # ---- pure helpers -------------------------------------------------------------------
 def call_payload(record: CallRecord, state: LiveState, at: datetime, received_at: float | None,
-                 *, saved: bool = True) -> Payload:
+                 *, saved: bool = True, owner_id: int | None = None) -> Payload:
     """The JSON-ready event for one state change (see docs/live.md)."""
     return {
         "linkedid": record.linkedid,
         "state": str(state),
         "at": iso_ms(at),
         "expert_ext": record.expert_ext,
-        "owner_id": record.owner_id,
+        "owner_id": owner_id,
         "direction": str(record.direction),
         "client_number": record.client_number,
         "client_id": record.client_id,

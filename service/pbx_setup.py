@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dialer.client import AmiOptions
+from dialer.ami_options import AmiOptions
 from dialer.pbx import OriginateConfig, Pbx
 from dialer.simulator import PbxSimulator, SimulatorConfig
 from dialer.simulator.config import Scenario

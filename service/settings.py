@@ -171,17 +171,12 @@ class RecordingsSettings(_Section):
             return None
 
     def existing_file(self, pbx_path: str) -> Path | None:
-        """`inside_path` when it is a regular file there now; never raises."""
+        """`inside_path` when it is a regular file there now; never raises (ENAMETOOLONG, EACCES…)."""
         path = self.inside_path(pbx_path)
-        return path if path is not None and is_regular_file(path) else None
-
-
-def is_regular_file(path: Path) -> bool:
-    """Path.is_file that answers False instead of raising (ENAMETOOLONG, EACCES, …)."""
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
+        try:
+            return path if path is not None and path.is_file() else None
+        except (OSError, ValueError):
+            return None
 
 
 class SimulatorSettings(_Section):

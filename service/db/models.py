@@ -1,4 +1,8 @@
-"""SQLAlchemy models: the call ledger, Experts, the client directory, history and the daily plan."""
+"""SQLAlchemy models: the call ledger, Experts, the client directory, history and the daily plan.
+
+The control figures' summary tables are in models_figures.py (re-exported here); the declarative
+Base is in base.py.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Text,
@@ -24,23 +27,10 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db.types import UTCDateTime
-
-# Fixed constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+from service.db.base import Base
+from service.db.models_figures import FiguresBuiltDay, FiguresCount, FiguresDaily, FiguresState
 
 
 class Call(Base):
@@ -346,74 +336,14 @@ class ScriptVersion(Base):
     created_at: Mapped[datetime]
 
 
-# ---- the control figures' summary (migration 0009; kept by service/db/figures_summary.py) ----
-class FiguresDaily(Base):
-    """One Expert's control-figure counts for one organisation-time day (DayAggregate, stored).
-
-    A summary of calls (by owner, `calls.expert_id`), wrap-ups and planned items, so a month
-    reads ~22,000 rows instead of ~440,000 calls. Rebuilt a whole day at a time, never edited.
-    """
-
-    __tablename__ = "figures_daily"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True)
-    planned: Mapped[int] = mapped_column(Integer)
-    finished: Mapped[int] = mapped_column(Integer)
-    calls: Mapped[int] = mapped_column(Integer)
-    made: Mapped[int] = mapped_column(Integer)
-    unplanned: Mapped[int] = mapped_column(Integer)
-    wrapped: Mapped[int] = mapped_column(Integer)
-    contacts: Mapped[int] = mapped_column(Integer)
-    productive: Mapped[int] = mapped_column(Integer)
-    productive_talk_s: Mapped[float] = mapped_column(Float)
-    logged_in: Mapped[int] = mapped_column(Integer)
-
-
-class FiguresCount(Base):
-    """Calls of one Expert and day by wrap-up topic (`kind` topic) or PBX outcome (`kind` outcome).
-
-    `key` None: no topic given, or the call is still up. No unique key (None is not equal to None
-    in one): a day's rows are only ever deleted and inserted together, under the refresh's lock.
-    """
-
-    __tablename__ = "figures_counts"
-    __table_args__ = (Index("ix_figures_counts_day_expert_id", "day", "expert_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(8))  # topic | outcome
-    key: Mapped[str | None] = mapped_column(Text)
-    n: Mapped[int] = mapped_column(Integer)
-
-
-class FiguresBuiltDay(Base):
-    """A day whose figures are in the summary; other days are built when a report first needs them."""
-
-    __tablename__ = "figures_days"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    built_at: Mapped[datetime]
-
-
-class FiguresState(Base):
-    """The summary's one row (id 1): its zone and how far its refreshes have read the changes.
-
-    `watermark`: the `now` of the last refresh; the next one rebuilds the built days of the rows
-    written since (minus a safety lag for transactions still in flight). Its row is the refresh's lock.
-    """
-
-    __tablename__ = "figures_state"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tz: Mapped[str | None] = mapped_column(String(64))  # the days are this zone's; another zone: rebuild
-    watermark: Mapped[datetime | None]
-    refreshed_at: Mapped[datetime | None]
-
-
 # The summary's refresh finds what was written since its watermark by these (every write of a
 # call, wrap-up or planned item sets its updated_at).
 Index("ix_calls_updated_at", Call.updated_at)
 Index("ix_wrapups_updated_at", WrapUp.updated_at)
 Index("ix_planned_calls_updated_at", PlannedCall.updated_at)
+
+__all__ = [
+    "Base", "Call", "CallbackPromise", "Client", "ClientContact", "ClientSignal", "Expert", "ExpertAbsence",
+    "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState", "HistoryEntry", "JobRun", "PlanNote",
+    "PlannedCall", "RecordingAccess", "ScriptVersion", "WrapUp",
+]

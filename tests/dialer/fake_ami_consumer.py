@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialer.ami.message import Message
-from dialer.client import AmiConnection, AmiOptions
+from dialer.ami_options import AmiOptions
+from dialer.client import AmiConnection
 from tests.dialer.fake_ami import SECRET, USERNAME, FakeAmi, eventually
 
 

@@ -8,7 +8,7 @@ import pytest
 from asterisk.ami.action import Action
 
 from dialer import actions
-from dialer.client import backoff_delay
+from dialer.ami_options import backoff_delay
 
 
 def test_originate_call_is_async_with_linkage_variables_and_our_channel_ids() -> None:

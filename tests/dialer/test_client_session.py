@@ -10,7 +10,8 @@ import time
 import pytest
 
 from dialer import actions
-from dialer.client import AmiConnection, AmiOptions
+from dialer.ami_options import AmiOptions
+from dialer.client import AmiConnection
 from dialer.errors import AmiActionTimeout, AmiBannerError, AmiConnectionError, AmiLoginError, AmiNotConnected
 from tests.dialer.fake_ami import SECRET, USERNAME, FakeAmi, eventually, frame
 from tests.dialer.fake_ami_consumer import Connector, Recorder, options

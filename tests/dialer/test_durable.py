@@ -56,7 +56,7 @@ def test_the_first_event_names_the_matched_client_and_the_owner_and_the_callers_
     written = record(client_number="79115550199")
     [release] = durable.committed("L-1", version, StoredCall("C-7", "ООО «Вектор»", 42), written)
     got = release.change.record
-    assert (got.client_number, got.client_id, got.client_name, got.owner_id) == (
+    assert (got.client_number, got.client_id, got.client_name, release.change.owner_id) == (
         "79115550199", "C-7", "ООО «Вектор»", 42)
     assert release.change.saved and release.received_at == 1.0
 

@@ -10,7 +10,7 @@ import pytest
 
 from dialer.actions import AmiAction
 from dialer.ami.message import Message
-from dialer.client import AmiOptions
+from dialer.ami_options import AmiOptions
 from dialer.errors import AmiActionTimeout, AmiNotConnected, RecordsRefused, StoreUnavailable
 from dialer.pbx import Pbx
 from dialer.recorder import LedgerRecorder

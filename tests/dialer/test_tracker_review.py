@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from dialer.ami.message import Message
-from dialer.client import AmiOptions
+from dialer.ami_options import AmiOptions
 from dialer.errors import AmiNotConnected
 from dialer.pbx import Pbx
 from dialer.reconcile import ReconnectEvidence, reconcile

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from dialer.client import AmiOptions
+from dialer.ami_options import AmiOptions
 from dialer.errors import DialerError
 from dialer.pbx import OriginateConfig, Pbx
 from dialer.records import Q_END_INFERRED, Q_PBX_RESTARTED, CallRecord
@@ -236,7 +236,7 @@ async def test_a_calls_events_never_precede_its_committed_row(rig: Rig) -> None:
         if change.state is LiveState.ENDED:
             assert not row.is_open, "ended published before the closed row was committed"
             ended.add(change.linkedid)
-        assert change.saved and change.record.owner_id == owner
+        assert change.saved and change.owner_id == owner
         seen.append(change)
     inbound = [c for c in seen if c.record.direction.value == "inbound"]
     assert inbound and all(c.record.client_id == "C-777" and c.record.client_name == "ООО «Семь»" for c in inbound)
