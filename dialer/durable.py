@@ -1,14 +1,17 @@
-"""Live state changes held until the record they describe is committed. Pure: no I/O, no clock.
+"""Live state changes held until the record they depend on is committed. Pure: no I/O, no clock.
 
-Every state change of a call is written to the ledger, and its live event goes out only after
-that write has committed: a screen told `ended` can read the closed row at once, and an inbound
-call's first event already names the client the store matched by the caller's number, and the
-call's owner. Each record handed to the store gets a version per call; an event waits for the
-version written with it (or a later one: the store keeps only a call's latest record). Events
-of one call leave in the order they happened.
+A call's record is written when it opens and when it closes (and whenever the recorder is
+given a newer one). Its live events go out in order, and:
+- its first event waits for the opening record's commit: it then names the client the store
+  matched by the caller's number, and the call's owner;
+- `ended` waits for the closing record's commit: a screen told `ended` can read the closed
+  row at once (the wrap-up form, the board);
+- the events between (ringing, talking) go out at once, unless an earlier one still waits.
+Each record handed to the store gets a version per call; the store keeps only a call's latest
+record, so a commit of version n covers every version up to n.
 
-What the store added (client, owner) is remembered while the call is up and put into its later
-records, so the store matches a caller once, not at every write.
+What the store added (client, owner) is remembered while the call is up: later events carry
+it, and the call's later records carry the client, so the store matches a caller once.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class DurableEvents:
 
     def __init__(self) -> None:
         self._versions: dict[str, int] = {}
+        self._committed: dict[str, int] = {}
         self._held: dict[str, deque[_Held]] = {}
         self._stored: dict[str, StoredCall] = {}
 
@@ -52,9 +56,18 @@ class DurableEvents:
         self._versions[linkedid] = version
         return version
 
-    def hold(self, change: CallStateChanged, received_at: float, version: int, now: float) -> None:
-        """Keep `change` until `version` of its call is committed."""
-        self._held.setdefault(change.linkedid, deque()).append(_Held(version, change, received_at, now))
+    def latest_version(self, linkedid: str) -> int:
+        """The version of the call's latest record handed to the store (0: none since start)."""
+        return self._versions.get(linkedid, 0)
+
+    def release_or_hold(self, change: CallStateChanged, received_at: float, version: int,
+                        now: float) -> list[Release]:
+        """`change` now, if `version` of its call is committed and nothing of it waits; else kept."""
+        linkedid = change.linkedid
+        if linkedid not in self._held and version <= self._committed.get(linkedid, 0):
+            return [Release(_enriched(change, change.record, self._stored.get(linkedid)), received_at)]
+        self._held.setdefault(linkedid, deque()).append(_Held(version, change, received_at, now))
+        return []
 
     def with_stored(self, record: CallRecord) -> CallRecord:
         """`record` with what the store added earlier (the client it matched), for writing it again."""
@@ -69,6 +82,7 @@ class DurableEvents:
         """`version` of the call is durable: its waiting events up to it, with the committed facts."""
         if stored is not None:
             self._stored[linkedid] = _merged(self._stored.get(linkedid), stored)
+        self._committed[linkedid] = max(version, self._committed.get(linkedid, 0))
         released = self._take(linkedid, lambda held: held.version <= version)
         facts = self._stored.get(linkedid)
         if not written.is_open and self._versions.get(linkedid) == version:
@@ -108,6 +122,7 @@ class DurableEvents:
 
     def _forget(self, linkedid: str) -> None:
         self._versions.pop(linkedid, None)
+        self._committed.pop(linkedid, None)
         self._stored.pop(linkedid, None)
         self._held.pop(linkedid, None)
 

@@ -1,14 +1,14 @@
 """The ledger shell: AMI event batches → tracker → persisted call records, with reconcile on reconnect.
 
 I/O lives here (the store, the AMI actions); the decisions live in the pure tracker, reconcile
-and durable modules. Every state change of a call is written; writes are buffered per Linkedid
-(latest state wins; batches gather longer the busier the ledger is: gather_time) and retried
+and durable modules. A call is written when it opens and when it closes; writes are buffered per
+Linkedid (latest state wins; batches gather longer the busier the ledger is: gather_time) and retried
 while the store is unreachable, so a database restart loses nothing and duplicates nothing. A
 record the store itself refuses (a value too long, a constraint) is set aside with an error
 naming its call, and the others are written: one bad record never blocks the ledger.
 
-Live listeners hear of a state change only once the record describing it has been committed
-(dialer/durable.py): commit, then publish. Should the store stay away longer than
+Live listeners hear of a call's first state and of its end only once the record behind it has
+been committed (dialer/durable.py): commit, then publish. Should the store stay away longer than
 `publish_wait_s`, the events go out anyway, marked unsaved, so no screen freezes.
 """
 
@@ -25,7 +25,7 @@ from dialer.ami.message import Message
 from dialer.durable import DurableEvents, Release
 from dialer.errors import RecordsRefused, StoreUnavailable
 from dialer.reconcile import ReconnectEvidence, reconcile, restore
-from dialer.records import CallRecord, CallStateChanged, Effect
+from dialer.records import CallRecord, CallStateChanged, Effect, LiveState
 from dialer.store import CallStore, StoredCall
 from dialer.tracker import CallTracker
 
@@ -162,9 +162,13 @@ class LedgerRecorder:
             return
         now = self._clock()
         for effect in effects:
-            version = self._put(effect.record)
-            if isinstance(effect, CallStateChanged):
-                self._durable.hold(effect, received_at, version, now)  # goes out once `version` is committed
+            if not isinstance(effect, CallStateChanged):
+                self._put(effect.record)  # opened or closed: written
+            elif effect.state is LiveState.ENDED:  # out once the closed row is committed
+                self._publish(self._durable.release_or_hold(effect, received_at, self._put(effect.record), now))
+            else:  # the first waits for the opening row; the others only for what waits before them
+                version = self._durable.latest_version(effect.linkedid)
+                self._publish(self._durable.release_or_hold(effect, received_at, version, now))
         self._check_pending()
         self._wakeup.set()
 

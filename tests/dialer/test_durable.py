@@ -31,9 +31,9 @@ def test_an_event_waits_for_its_own_version_and_a_later_commit_releases_the_earl
     durable = DurableEvents()
     ringing = record()
     v1 = durable.next_version("L-1")
-    durable.hold(change(ringing, LiveState.RINGING), 10.0, v1, now=0.0)
+    assert not durable.release_or_hold(change(ringing, LiveState.RINGING), 10.0, v1, now=0.0)
     v2 = durable.next_version("L-1")
-    durable.hold(change(ringing, LiveState.TALKING, 5), 11.0, v2, now=0.0)
+    assert not durable.release_or_hold(change(ringing, LiveState.TALKING, 5), 11.0, v2, now=0.0)
     assert durable.committed("L-1", v1, None, ringing) and durable.held_count() == 1
     assert states(durable.committed("L-1", v2, None, ringing)) == ["talking"]
     assert durable.held_count() == 0
@@ -42,8 +42,8 @@ def test_an_event_waits_for_its_own_version_and_a_later_commit_releases_the_earl
 def test_events_of_one_call_leave_in_order_whatever_commits_first() -> None:
     durable = DurableEvents()
     first, second = durable.next_version("L-1"), durable.next_version("L-1")
-    durable.hold(change(record(), LiveState.RINGING), 1.0, first, now=0.0)
-    durable.hold(change(record(), LiveState.TALKING, 2), 2.0, second, now=0.0)
+    assert not durable.release_or_hold(change(record(), LiveState.RINGING), 1.0, first, now=0.0)
+    assert not durable.release_or_hold(change(record(), LiveState.TALKING, 2), 2.0, second, now=0.0)
     # The store kept only the latest record: its commit covers both, released in order.
     assert states(durable.committed("L-1", second, None, record())) == ["ringing", "talking"]
 
@@ -52,7 +52,7 @@ def test_the_first_event_names_the_matched_client_and_the_owner_and_the_callers_
     """The store matched the inbound caller and knows the owner; the tracker learned the number later."""
     durable = DurableEvents()
     version = durable.next_version("L-1")
-    durable.hold(change(record(), LiveState.RINGING), 1.0, version, now=0.0)
+    assert not durable.release_or_hold(change(record(), LiveState.RINGING), 1.0, version, now=0.0)
     written = record(client_number="79115550199")
     [release] = durable.committed("L-1", version, StoredCall("C-7", "ООО «Вектор»", 42), written)
     got = release.change.record
@@ -64,7 +64,7 @@ def test_the_first_event_names_the_matched_client_and_the_owner_and_the_callers_
 def test_a_client_the_pbx_named_is_never_replaced_by_a_match() -> None:
     durable = DurableEvents()
     version = durable.next_version("L-1")
-    durable.hold(change(record(client_id="C-1001"), LiveState.RINGING), 1.0, version, now=0.0)
+    assert not durable.release_or_hold(change(record(client_id="C-1001"), LiveState.RINGING), 1.0, version, now=0.0)
     [release] = durable.committed("L-1", version, StoredCall("C-7", "ООО «Вектор»", None), record(client_id="C-1001"))
     assert (release.change.record.client_id, release.change.record.client_name) == ("C-1001", "Иван")
 
@@ -83,7 +83,7 @@ def test_what_the_store_matched_goes_into_the_calls_later_records_and_is_forgott
 def test_a_store_away_too_long_releases_the_events_unsaved_in_order() -> None:
     durable = DurableEvents()
     for n, state in enumerate((LiveState.RINGING, LiveState.TALKING)):
-        durable.hold(change(record(), state, n), float(n), durable.next_version("L-1"), now=100.0)
+        assert not durable.release_or_hold(change(record(), state, n), float(n), durable.next_version("L-1"), now=100.0)
     assert durable.overdue(now=101.0, wait_s=2.0) == []
     late = durable.overdue(now=102.5, wait_s=2.0)
     assert states(late) == ["ringing", "talking"] and not any(r.change.saved for r in late)
@@ -92,6 +92,27 @@ def test_a_store_away_too_long_releases_the_events_unsaved_in_order() -> None:
 
 def test_a_refused_record_releases_its_calls_events_as_they_are() -> None:
     durable = DurableEvents()
-    durable.hold(change(record(), LiveState.RINGING), 1.0, durable.next_version("L-1"), now=0.0)
+    assert not durable.release_or_hold(change(record(), LiveState.RINGING), 1.0, durable.next_version("L-1"), now=0.0)
     [release] = durable.give_up("L-1")
     assert release.change.state is LiveState.RINGING and durable.held_count() == 0
+
+
+def test_after_the_opening_commit_a_middle_state_goes_out_at_once_with_the_stored_facts() -> None:
+    """Only the first event and `ended` wait for a commit; ringing/talking need no write of their own."""
+    durable = DurableEvents()
+    opened = durable.next_version("L-1")
+    assert not durable.release_or_hold(change(record(), LiveState.RINGING), 1.0, opened, now=0.0)
+    durable.committed("L-1", opened, StoredCall("C-7", "ООО «Вектор»", 42), record(client_number="79115550199"))
+    [talking] = durable.release_or_hold(change(record(client_number="79115550199"), LiveState.TALKING, 5), 2.0,
+                                        durable.latest_version("L-1"), now=0.0)
+    assert (talking.change.record.client_id, talking.change.owner_id) == ("C-7", 42)
+    closing = durable.next_version("L-1")
+    assert not durable.release_or_hold(change(record(), LiveState.ENDED, 9), 3.0, closing, now=0.0)
+
+
+def test_a_middle_state_never_overtakes_a_first_event_still_waiting() -> None:
+    durable = DurableEvents()
+    opened = durable.next_version("L-1")
+    assert not durable.release_or_hold(change(record(), LiveState.RINGING), 1.0, opened, now=0.0)
+    assert not durable.release_or_hold(change(record(), LiveState.TALKING, 1), 2.0, opened, now=0.0)
+    assert states(durable.committed("L-1", opened, None, record())) == ["ringing", "talking"]
