@@ -88,7 +88,10 @@ class LedgerRecorder:
 
     # ---- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
-        restore(self.tracker, await self._store.open_calls())
+        restored = await self._store.open_calls()
+        restore(self.tracker, restored)
+        # Calls open when DS Desk stopped are the first connect's "calls in the gap".
+        self._gap_calls = {record.linkedid for record in restored if record.is_open} or None
         self._task = asyncio.create_task(self._flush_loop(), name="ledger-flush")
 
     async def stop(self) -> None:
@@ -106,13 +109,24 @@ class LedgerRecorder:
         for msg in batch:
             if msg.get("Event") == "FullyBooted":
                 self._booted = _uptime(msg)
-        stamp = batch[-1].timestamp() if batch else None
+        # The newest Timestamp (FullyBooted, for one, has none): usually the last event's.
+        stamp = next((s for s in map(Message.timestamp, reversed(batch)) if s is not None), None)
         self._pbx_last = stamp if stamp is not None else self._pbx_last
         self._wall_last = received_at
         self._apply(self.tracker.handle_many(batch, received_at), received_at)
 
     def on_disconnected(self) -> None:
+        """The gap starts here: at the old link's last PBX timestamp, with the calls open now.
+
+        Recorded at once, because the next link's first events (SuccessfulAuth and FullyBooted
+        carry Timestamps with `read = all`) arrive before its reconcile runs and would make the
+        gap look ~0 s long and its new calls look like old ones. A gap whose reconcile never
+        finished is still open: it keeps its start and gains the calls seen since.
+        """
         self._booted = None  # an Uptime from before the drop says nothing about a restart
+        if self._gap_start is None:
+            self._gap_start = self._pbx_last if self._pbx_last is not None else 0.0
+        self._gap_calls = (self._gap_calls or set()) | set(self.tracker.calls)
 
     async def on_connected(self, pbx: PbxActions, is_reconnect: bool) -> None:
         """Detect a PBX restart (CoreStatus) and reconcile open calls (CoreShowChannels).
@@ -121,12 +135,12 @@ class LedgerRecorder:
         is there now, so a simulator running faster than real time is handled too. If an action
         fails, the gap's evidence (its start, the calls open then) is kept for the next connect.
         """
-        # Taken before any await: events that arrive meanwhile are after the gap. A gap whose
-        # reconnect failed half-way is still open: it starts where it started.
+        # The gap's start and its calls were taken at disconnect (on_disconnected); the first
+        # connect knows nothing before it but the calls restored from the store.
         if self._gap_start is None:
-            self._gap_start = self._pbx_last if self._pbx_last is not None else 0.0
-        # The calls up when the link went down; calls that start after this are not "in the gap".
-        self._gap_calls = (self._gap_calls or set()) | set(self.tracker.calls)
+            self._gap_start = 0.0
+        if self._gap_calls is None:
+            self._gap_calls = set()
         pong = await pbx.ping()
         gap_end = self._pbx_now(pong)  # before the channel list is read: legs newer than this are not in it
         status = await pbx.core_status()
