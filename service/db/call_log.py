@@ -24,6 +24,7 @@ from service.calllog.filters import ANY_CONTACT, CONTACT_RESULTS, NO_WRAPUP, Cal
 from service.calllog.search import NameSearch, NumberSearch, classify_search, number_search
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, Expert, PlannedCall, RecordingAccess, WrapUp
+from service.db.plan_links import planned, unplanned
 from service.db.upsert import dialect_name
 
 MAX_LIMIT = 200
@@ -56,7 +57,8 @@ class CallRow:
     outcome: str | None
     talk_s: float
     duration_s: float
-    planned_call_id: str | None
+    planned_call_id: str | None  # as the PBX reported it (data: it may name another Expert's item)
+    on_item: bool  # the call is on that planned item (service/db/plan_links.py); False: unplanned
     has_recording: bool
     recording_purged: bool
     result: str | None
@@ -163,7 +165,7 @@ class CallLogRepository:
                 ended_at=call.ended_at, hangup_by=call.hangup_by, hangup_cause=call.hangup_cause,
                 quality=list(call.quality or []), recording=call.recording,
                 recording_purged_at=call.recording_purged_at, wrapup=await _wrapup(session, call.id),
-                planned=await _planned(session, call.planned_call_id),
+                planned=await _planned(session, call.planned_call_id) if row.on_item else None,
                 access=await _access(session, call.id))
 
     async def _conditions(self, session: AsyncSession,
@@ -222,8 +224,8 @@ def _bounded_int(text: str, maximum: int) -> int:
 def _page_query() -> Select[*tuple[Any, ...]]:
     return (select(Call.id, Call.linkedid, Call.started_at, Call.direction, Call.expert_ext, Call.expert_id,
                    Call.client_id, Call.client_name, Call.client_number, Call.outcome, Call.talk_s,
-                   Call.duration_s, Call.planned_call_id, Call.recording, Call.recording_purged_at,
-                   WrapUp.result, WrapUp.topic, WrapUp.logged_in, WrapUp.productive)
+                   Call.duration_s, Call.planned_call_id, planned(Call).label("on_item"), Call.recording,
+                   Call.recording_purged_at, WrapUp.result, WrapUp.topic, WrapUp.logged_in, WrapUp.productive)
             .outerjoin(WrapUp, WrapUp.call_id == Call.id))
 
 
@@ -242,7 +244,7 @@ def _plain_conditions(f: CallFilters, tz: ZoneInfo) -> list[ColumnElement[bool]]
     ]
     conditions = [test() for value, test in tests if value is not None]
     if f.planned is not None:
-        conditions.append(Call.planned_call_id.is_not(None) if f.planned else Call.planned_call_id.is_(None))
+        conditions.append(planned(Call) if f.planned else unplanned(Call))  # the figures' rule
     if f.result == NO_WRAPUP:
         conditions.append(WrapUp.call_id.is_(None))  # on the join column: PostgreSQL plans an anti join
     elif f.result == ANY_CONTACT:
@@ -346,7 +348,7 @@ def _row(r: Any, expert_name: str | None, client_name: str | None) -> CallRow:
         linkedid=r.linkedid, started_at=r.started_at, direction=r.direction, expert_ext=r.expert_ext,
         expert_id=r.expert_id, expert_name=expert_name, client_id=r.client_id, client_name=client_name or r.client_name,
         client_number=r.client_number, outcome=r.outcome, talk_s=r.talk_s or 0.0,
-        duration_s=r.duration_s or 0.0, planned_call_id=r.planned_call_id,
+        duration_s=r.duration_s or 0.0, planned_call_id=r.planned_call_id, on_item=bool(r.on_item),
         has_recording=r.recording is not None, recording_purged=r.recording_purged_at is not None,
         result=r.result, topic=r.topic, logged_in=r.logged_in, productive=r.productive)
 

@@ -12,6 +12,7 @@ from sqlalchemy import and_, select
 from service.days import day_bounds
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, PlannedCall, WrapUp
+from service.db.plan_links import on_item, unplanned
 from service.desk.queue import QueueRow
 
 
@@ -20,7 +21,10 @@ class DeskQueueRepository:
         self._sessions = sessions
 
     async def queue(self, expert_id: int, day: date, tz: ZoneInfo) -> list[QueueRow]:
-        """The Expert's planned items for `day` and their unplanned calls that day (unordered)."""
+        """The Expert's planned items for `day` and their unplanned calls that day (unordered).
+
+        A call of theirs carrying another Expert's PLANNED_CALL_ID is one of their unplanned calls.
+        """
         return (await self.queues([expert_id], day, tz))[expert_id]
 
     async def queues(self, expert_ids: Collection[int], day: date, tz: ZoneInfo) -> dict[int, list[QueueRow]]:
@@ -68,10 +72,13 @@ _CALL_COLUMNS = (Call.linkedid, Call.direction, Call.outcome, Call.started_at, C
 
 
 async def _calls_of_items(session: Any, expert_ids: Collection[int], day: date) -> dict[str, Any]:
-    """The latest call of each of the Experts' planned items for `day` (a retry replaces the earlier one)."""
+    """The latest call on each of the Experts' planned items for `day` (a retry replaces the earlier one).
+
+    Only calls on the item (service/db/plan_links.py): another Expert's call carrying its id is not.
+    """
     rows = (await session.execute(
-        select(Call.planned_call_id, *_CALL_COLUMNS)
-        .join(PlannedCall, PlannedCall.public_id == Call.planned_call_id)
+        select(Call.planned_call_id, *_CALL_COLUMNS).select_from(Call)
+        .join(PlannedCall, on_item(Call, PlannedCall))
         .outerjoin(WrapUp, WrapUp.call_id == Call.id)
         .where(PlannedCall.expert_id.in_(list(expert_ids)), PlannedCall.plan_date == day)
         .order_by(Call.started_at))).all()
@@ -84,7 +91,7 @@ def _unplanned_calls(expert_ids: Collection[int], start: datetime, end: datetime
                Client.name.label("directory_name"))
         .outerjoin(WrapUp, WrapUp.call_id == Call.id)
         .outerjoin(Client, Client.external_id == Call.client_id)
-        .where(and_(Call.expert_id.in_(list(expert_ids)), Call.planned_call_id.is_(None),
+        .where(and_(Call.expert_id.in_(list(expert_ids)), unplanned(Call),
                     Call.started_at >= start, Call.started_at < end))
     )
 

@@ -25,6 +25,7 @@ from sqlalchemy.sql import ColumnElement
 from scheduler.model import FINISHED_STATES, PlanState
 from service.days import day_bounds
 from service.db.models import Call, Expert, PlannedCall, WrapUp
+from service.db.plan_links import unplanned
 from service.figures.model import Period, Scope, ScopeKind
 
 CallIds = tuple[int, int]
@@ -138,7 +139,7 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
     productive = and_(contact, WrapUp.productive == true())
     rows = (select(
         Call.expert_id, local_day(dialect, Call.started_at, period, tz).label("day"),
-        Call.direction, Call.outcome, Call.planned_call_id, Call.talk_s, WrapUp.id.label("wrapup_id"),
+        Call.direction, Call.outcome, unplanned(Call).label("unplanned"), Call.talk_s, WrapUp.id.label("wrapup_id"),
         contact.label("contact"), productive.label("productive"),
         and_(contact, WrapUp.logged_in == true()).label("logged_in"),
     ).select_from(Call).outerjoin(WrapUp, _wrapup_of_call(ids)).where(*_owned_calls(period, tz))).subquery()
@@ -149,7 +150,7 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
         rows.c.expert_id, rows.c.day,
         func.count().label("calls"),
         _flag(dialled).label("made"),
-        _flag(rows.c.planned_call_id.is_(None)).label("unplanned"),
+        _flag(rows.c.unplanned == true()).label("unplanned"),
         _flag(rows.c.wrapup_id.is_not(None)).label("wrapped"),
         _flag(rows.c.contact == true()).label("contacts"),
         _flag(rows.c.productive == true()).label("productive"),

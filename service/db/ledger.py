@@ -17,6 +17,7 @@ from dialer.store import StoredCall
 from service.days import day_bounds
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, Expert
+from service.db.plan_links import log_foreign_items
 from service.db.store_errors import store_error
 from service.db.upsert import dialect_name, insert_for
 
@@ -57,9 +58,13 @@ class LedgerRepository:
             owners = await _extension_holders(session, {r.expert_ext for r in batch if r.expert_ext})
             statement = _upsert_statement(dialect_name(session))
             rows = [record_to_row(r, now, owners.get(r.expert_ext or "")) for r in batch]
-            result = await session.execute(statement, rows)
+            stored = (await session.execute(statement, rows)).all()
+            # A call ending with another Expert's PLANNED_CALL_ID: logged once, never attached (plan_links.py).
+            ending = {r.linkedid: r.planned_call_id for r in batch if not r.is_open}
+            await log_foreign_items(session, ((linkedid, ending[linkedid], owner_id)
+                                              for linkedid, _, owner_id in stored if linkedid in ending))
             return {linkedid: StoredCall(client_id, matched.get(linkedid), owner_id)
-                    for linkedid, client_id, owner_id in result.all()}
+                    for linkedid, client_id, owner_id in stored}
 
     async def open_calls(self) -> list[CallRecord]:
         """Calls not yet closed, oldest first (a restarted service resumes them)."""

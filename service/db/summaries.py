@@ -2,10 +2,11 @@
 
 Events per contact are history rows and plan items that ended in contact_made/not_reached
 (day granularity; on the same day a plan item counts as later than a history row). Attempts after
-the last contact made are history `not_reached` rows plus ledger calls (joined through the plan
-item's public id) whose client was dialled and not reached; an Expert-side failure
-(`expert_no_answer`, `cancelled`) uses up no attempt. "After" means on a later day: a call that
-was not reached on the morning of the day a contact was made is not an open attempt.
+the last contact made are history `not_reached` rows plus ledger calls on the contact's plan items
+(service/db/plan_links.py: the item's Expert's own calls, or a supervisor's) whose client was
+dialled and not reached; an Expert-side failure (`expert_no_answer`, `cancelled`) uses up no
+attempt. "After" means on a later day: a call that was not reached on the morning of the day a
+contact was made is not an open attempt.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy import cast as sql_cast
 
 from scheduler.inputs import ContactSummary
 from service.db.models import Call, ClientContact, HistoryEntry, PlannedCall
+from service.db.plan_links import on_item
 from service.db.types import UTCDateTime
 
 HISTORY = cast(Table, HistoryEntry.__table__)
@@ -200,7 +202,7 @@ def _dialled(last: CTE) -> CTE:
                         UTCDateTime()).label("last_call_at"),
         )
         .select_from(PLANNED)
-        .join(CALLS, CALLS.c.planned_call_id == PLANNED.c.public_id)
+        .join(CALLS, on_item(CALLS.c, PLANNED.c))  # only calls on the item: plan_links.py
         .outerjoin(last, last.c.contact_id == PLANNED.c.contact_id)
         .group_by(PLANNED.c.contact_id)
         .cte("dialled")

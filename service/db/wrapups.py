@@ -1,8 +1,9 @@
 """The wrap-up of a call: what the form is pre-filled from, and saving it with its consequences.
 
 One wrap-up per ledger call (unique `call_id`): saving again updates it, so nothing is counted
-twice. A planned item takes the result's plan state (not reached → the retry rules); an unplanned
-call with a known client becomes a history row; a next contact becomes a callback promise.
+twice. A planned item takes the result's plan state (not reached → the retry rules) — only from a
+call on it (service/db/plan_links.py); an unplanned call with a known client becomes a history
+row; a next contact becomes a callback promise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.engine import SessionMaker
 from service.db.models import Call, CallbackPromise, Client, ClientContact, HistoryEntry, PlannedCall, WrapUp
+from service.db.plan_links import on_item
 from service.db.upsert import dialect_name, insert_for
 from service.desk.wrapup import WrapUpInput
 
@@ -93,12 +95,13 @@ async def _context(session: AsyncSession, linkedid: str) -> WrapUpContext | None
     if call is None:
         return None
     item = None
-    if call.planned_call_id is not None:
+    if call.planned_call_id is not None:  # the item only if the call is on it (plan_links.on_item)
         item = (await session.execute(
             select(PlannedCall.id, PlannedCall.topic, PlannedCall.contact_id, ClientContact.full_name,
                    PlannedCall.client_id)
             .join(ClientContact, ClientContact.id == PlannedCall.contact_id)
-            .where(PlannedCall.public_id == call.planned_call_id))).first()
+            .join(Call, on_item(Call, PlannedCall))
+            .where(Call.id == call.id))).first()
     client = None
     if call.client_id is not None:
         client = (await session.execute(
@@ -150,10 +153,10 @@ async def _upsert_wrapup(session: AsyncSession, ctx: WrapUpContext, expert_id: i
 
 
 async def _is_latest_call_of_item(session: AsyncSession, ctx: WrapUpContext) -> bool:
-    """An item called twice takes the state of its latest call: an older call's wrap-up saved
-    (or re-saved) afterwards must not undo it."""
+    """An item called twice takes the state of its latest call on it: an older call's wrap-up saved
+    (or re-saved) afterwards must not undo it, and another Expert's call carrying its id is none of its."""
     latest = (await session.execute(
-        select(Call.id).where(Call.planned_call_id == ctx.planned_public_id)
+        select(Call.id).join(PlannedCall, on_item(Call, PlannedCall)).where(PlannedCall.id == ctx.planned_id)
         .order_by(Call.started_at.desc(), Call.id.desc()).limit(1))).scalar_one_or_none()
     return latest is None or latest == ctx.call_id
 
