@@ -106,6 +106,11 @@ def core_show_channels() -> AmiAction:
     return AmiAction("CoreShowChannels", {}, {})
 
 
+def status_all_variables() -> AmiAction:
+    """Every channel with all its variables (one list action: PLANNED_CALL_ID, CLIENT_ID, the recording)."""
+    return AmiAction("Status", {"AllVariables": "true"}, {})
+
+
 def ping() -> AmiAction:
     return AmiAction("Ping", {}, {})
 

@@ -197,6 +197,13 @@ class Pbx:
         _, items = await self.connection.list_action(spec.name, **dict(spec.headers))  # type: ignore[arg-type]  # AMI headers only
         return [item for item in items if item.get("Event") == "CoreShowChannel"]
 
+    async def channel_variables(self) -> dict[str, dict[str, str]]:
+        """Uniqueid → the channel's variables (Status with AllVariables), for calls adopted after a gap."""
+        spec = actions.status_all_variables()
+        _, items = await self.connection.list_action(spec.name, **dict(spec.headers))  # type: ignore[arg-type]  # AMI headers only
+        return {item["Uniqueid"]: _variables(item) for item in items
+                if item.get("Event") == "Status" and item.get("Uniqueid")}
+
     async def _on_connected(self, is_reconnect: bool) -> None:
         log.info("AMI %s", "reconnected" if is_reconnect else "connected")
         await self._recorder.on_connected(self, is_reconnect)
@@ -205,6 +212,11 @@ class Pbx:
         if error is not None:
             log.warning("AMI connection lost: %s", error)
         self._recorder.on_disconnected()
+
+
+def _variables(item: Message) -> dict[str, str]:
+    pairs = (value.partition("=") for value in item.values_of("Variable"))
+    return {name: value for name, sep, value in pairs if sep and name}
 
 
 def _spy_prefix(channel: str) -> str:

@@ -10,8 +10,8 @@ adopted from its channels and flagged.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from dialer.ami.message import Message
 from dialer.call_state import CallState, to_epoch
@@ -26,6 +26,7 @@ from dialer.records import (
     Effect,
     LiveState,
 )
+from dialer.resume import apply_resume_state
 from dialer.tracker import CallTracker
 
 UP = "6"
@@ -37,6 +38,9 @@ class ReconnectEvidence:
     gap_start: float  # last moment the old connection was known alive
     gap_end: float  # when the channel list was read
     pbx_restarted_at: float | None = None  # CoreStartupTime, when it changed across the gap
+    # Uniqueid → channel variables (Status AllVariables): the linkage and recording of calls
+    # whose VarSet events fell into the gap. Empty when the PBX would not say.
+    variables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def reconcile(tracker: CallTracker, evidence: ReconnectEvidence, only: set[str] | None = None) -> list[Effect]:
@@ -82,6 +86,13 @@ def restore(tracker: CallTracker, records: Iterable[CallRecord]) -> None:
         call.ringing_at = None if record.ringing_at is None else to_epoch(record.ringing_at)
         call.last_seen = max(t for t in (call.started, call.answered_at, call.ringing_at) if t is not None)
         call.opened = True
+        for leg in apply_resume_state(call, record.resume or {}):
+            tracker.add_leg(call, leg.uniqueid, leg.channel, created=leg.created)
+            restored = call.legs[leg.uniqueid]
+            restored.is_expert, restored.ended = leg.is_expert, leg.ended
+            if not leg.alive:
+                restored.alive = False
+                call.live_legs -= 1
 
 
 def _match_channels(tracker: CallTracker, channels: list[Message],
@@ -121,6 +132,7 @@ def _continue_call(tracker: CallTracker, call: CallState, live: list[Message],
         else:
             _close_in_gap(tracker, call, evidence, effects)
         return
+    _learn_variables(tracker, call, live, evidence)
     _open_if_dialled(tracker, call, live, effects, evidence.gap_end)
     _learn_from_channels(tracker, call, live, evidence, effects)
     _apply_orphan_hangups(tracker, call, effects)
@@ -150,6 +162,7 @@ def _merge_new_call(tracker: CallTracker, call: CallState, live: list[Message],
             call.client_number = call.client_number or normalise_number(first.get("CallerIDNum"))
     elif call.direction is Direction.OUTBOUND:
         call.client_number = call.client_number or call.dialled_number or _client_number(tracker, call, live)
+    _learn_variables(tracker, call, live, evidence)
     _open_if_dialled(tracker, call, live, effects, evidence.gap_end)
     _learn_from_channels(tracker, call, live, evidence, effects)
     _apply_orphan_hangups(tracker, call, effects)
@@ -203,9 +216,20 @@ def _adopt_call(tracker: CallTracker, linkedid: str, channels: list[Message],
     else:
         call.client_number = _client_number(tracker, call, channels)
     call.last_seen = started
+    _learn_variables(tracker, call, channels, evidence)
     _open_if_dialled(tracker, call, channels, effects, started)
     _learn_from_channels(tracker, call, channels, evidence, effects)
     _apply_orphan_hangups(tracker, call, effects)
+
+
+def _learn_variables(tracker: CallTracker, call: CallState, live: list[Message],
+                     evidence: ReconnectEvidence) -> None:
+    """The first channel's variables first (the Originate set them there), then the others'."""
+    ordered = sorted(live, key=lambda ch: ch.get("Uniqueid") != call.linkedid)
+    for channel in ordered:
+        variables = evidence.variables.get(channel.get("Uniqueid", ""))
+        if variables:
+            tracker.learn_variables(call, variables)
 
 
 def _started(channel: Message, evidence: ReconnectEvidence) -> float:

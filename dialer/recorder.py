@@ -1,7 +1,8 @@
 """The ledger shell: AMI event batches → tracker → persisted call records, with reconcile on reconnect.
 
 I/O lives here (the store, the AMI actions); the decisions live in the pure tracker, reconcile
-and durable modules. A call is written when it opens and when it closes; writes are buffered per
+and durable modules. A call is written when it opens, again whenever a fact of it changes (an
+answer, a recording, a leg's cause: dialer/resume.py) and when it closes; writes are buffered per
 Linkedid (latest state wins; batches gather longer the busier the ledger is: gather_time) and retried
 while the store is unreachable, so a database restart loses nothing and duplicates nothing. A
 record the store itself refuses (a value too long, a constraint) is set aside with an error
@@ -19,13 +20,15 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Protocol
 
 from dialer.ami.message import Message
 from dialer.durable import DurableEvents, Release
-from dialer.errors import RecordsRefused, StoreUnavailable
+from dialer.errors import AmiActionError, RecordsRefused, StoreUnavailable
 from dialer.reconcile import ReconnectEvidence, reconcile, restore
-from dialer.records import CallRecord, CallStateChanged, Effect, LiveState
+from dialer.records import CallClosed, CallOpened, CallRecord, CallStateChanged, Effect, LiveState
+from dialer.resume import Facts, facts, resume_state
 from dialer.store import CallStore, StoredCall
 from dialer.tracker import CallTracker
 
@@ -49,6 +52,7 @@ class PbxActions(Protocol):
     async def ping(self) -> Message: ...
     async def core_status(self) -> Message: ...
     async def core_show_channels(self) -> list[Message]: ...
+    async def channel_variables(self) -> dict[str, dict[str, str]]: ...
 
 
 class LedgerRecorder:
@@ -65,6 +69,7 @@ class LedgerRecorder:
         self._max_retry = max_retry_s
         self._publish_wait = publish_wait_s
         self._pending: dict[str, tuple[CallRecord, int]] = {}  # linkedid → (latest record, its version)
+        self._facts: dict[str, Facts] = {}  # open calls: the facts last put for writing
         self._last_batch = 0  # records in the last flush: how busy the ledger is
         self._durable = DurableEvents()
         self._pending_warn, self._pending_max = pending_warn, max(pending_max, 1)
@@ -114,6 +119,7 @@ class LedgerRecorder:
         self._pbx_last = stamp if stamp is not None else self._pbx_last
         self._wall_last = received_at
         self._apply(self.tracker.handle_many(batch, received_at), received_at)
+        self._write_changed(self.tracker.take_touched())
 
     def on_disconnected(self) -> None:
         """The gap starts here: at the old link's last PBX timestamp, with the calls open now.
@@ -145,16 +151,18 @@ class LedgerRecorder:
         gap_end = self._pbx_now(pong)  # before the channel list is read: legs newer than this are not in it
         status = await pbx.core_status()
         channels = await pbx.core_show_channels()
+        variables = await _channel_variables(pbx) if channels else {}
         gap_start, known_before = self._gap_start, self._gap_calls
         stamp = f"{status.get('CoreStartupDate', '')} {status.get('CoreStartupTime', '')}"
         restarted = self._startup_stamp is not None and stamp != self._startup_stamp
         restart_at = self._restart_time(gap_start, gap_end) if restarted else None
         if restarted:
             log.warning("the PBX restarted while we were away: closing %d open calls", len(known_before))
-        evidence = ReconnectEvidence(channels, gap_start, gap_end, restart_at)
+        evidence = ReconnectEvidence(channels, gap_start, gap_end, restart_at, variables)
         self._gap_start = self._gap_calls = None
         self._startup_stamp = stamp
         self._apply(reconcile(self.tracker, evidence, only=known_before), self._clock())
+        self._write_changed(list(self.tracker.calls))
         self._pbx_last, self._wall_last = max(gap_end, self._pbx_last or gap_end), self._clock()
 
     def _pbx_now(self, pong: Message) -> float:
@@ -178,6 +186,7 @@ class LedgerRecorder:
         for effect in effects:
             if not isinstance(effect, CallStateChanged):
                 self._put(effect.record)  # opened or closed: written
+                self._note_facts(effect)
             elif effect.state is LiveState.ENDED:  # out once the closed row is committed
                 self._publish(self._durable.release_or_hold(effect, received_at, self._put(effect.record), now))
             else:  # the first waits for the opening row; the others only for what waits before them
@@ -185,6 +194,30 @@ class LedgerRecorder:
                 self._publish(self._durable.release_or_hold(effect, received_at, version, now))
         self._check_pending()
         self._wakeup.set()
+
+    def _write_changed(self, linkedids: Iterable[str]) -> None:
+        """Open calls whose facts changed (an answer, a recording, a leg's cause) are written
+        again, so a restart of DS Desk loses at most one flush interval of them."""
+        calls, written = self.tracker.calls, False
+        for linkedid in linkedids:
+            call = calls.get(linkedid)
+            if call is None or not call.opened:
+                continue
+            now = facts(call)
+            if self._facts.get(linkedid) != now:
+                self._facts[linkedid] = now
+                self._put(call.record(None))
+                written = True
+        if written:
+            self._wakeup.set()
+
+    def _note_facts(self, effect: CallOpened | CallClosed) -> None:
+        linkedid = effect.record.linkedid
+        call = self.tracker.calls.get(linkedid)
+        if isinstance(effect, CallClosed) or call is None:
+            self._facts.pop(linkedid, None)
+        else:
+            self._facts[linkedid] = facts(call)
 
     def _put(self, record: CallRecord) -> int:
         version = self._durable.next_version(record.linkedid)
@@ -256,8 +289,9 @@ class LedgerRecorder:
         """The freshest record of a call still up (facts that changed no state, such as the
         caller's number, arrived meanwhile), with what the store added to its earlier records."""
         call = self.tracker.calls.get(linkedid) if record.is_open else None
-        fresh = call.record(None) if call is not None and call.opened else record
-        return self._durable.with_stored(fresh), version
+        if call is not None and call.opened:
+            record = replace(call.record(None), resume=resume_state(call))
+        return self._durable.with_stored(record), version
 
     async def _write_apart(self, batch: list[tuple[CallRecord, int]]) -> bool:
         """Write what the database accepts of a refused batch; set aside the single records it refuses.
@@ -321,6 +355,17 @@ def gather_time(last_batch: int, longest_s: float) -> float:
     up to `longest_s`: a flush has a fixed cost (a transaction, thread hops), so batches of one
     record would halve the ledger's throughput. The last batch's size says which case this is."""
     return min(longest_s, last_batch * GATHER_PER_RECORD_S)
+
+
+async def _channel_variables(pbx: PbxActions) -> dict[str, dict[str, str]]:
+    """Status with AllVariables; an AMI user without the `call` read class is refused it: then the
+    calls adopted after a gap lack their linkage and recording, as before, and the log says why."""
+    try:
+        return await pbx.channel_variables()
+    except AmiActionError as e:
+        log.warning("the PBX refused Status (channel variables): calls adopted after the gap get no "
+                    "planned call, client or recording from it: %s", e)
+        return {}
 
 
 def _uptime(msg: Message) -> float | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Direction(StrEnum):
@@ -68,6 +70,8 @@ class CallRecord:
     client_name: str | None = None
     ringing_at: datetime | None = None
     hangup_by: str | None = None  # "expert" | "client" | None when unknown
+    # An open call's tracker state (dialer/resume.py), written so a restart resumes it; None once closed.
+    resume: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_open(self) -> bool:

@@ -43,6 +43,12 @@ class CallTracker(EventHandlers):
             "VarSet": self._on_varset,
             "OriginateResponse": self._on_originate_response,
         }
+        self._touched: set[str] = set()  # Linkedids of the events handled since take_touched()
+
+    def take_touched(self) -> set[str]:
+        """The calls events reached since the last call (the recorder writes those that changed)."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     # ---- public API -------------------------------------------------------------------
     def handle(self, event: Message, now: float) -> list[Effect]:
@@ -51,12 +57,13 @@ class CallTracker(EventHandlers):
     def handle_many(self, events: Iterable[Message], now: float) -> list[Effect]:
         """Effects of a batch. An event whose handler fails is logged and skipped; the rest go on."""
         effects: list[Effect] = []
-        handlers = self._handlers
+        handlers, touched = self._handlers, self._touched
         self._expected.expire(now)
         for event in events:
             handler = handlers.get(event.get("Event", ""))
             if handler is None:
                 continue
+            touched.add(event.get("Linkedid", ""))
             try:
                 handler(event, now, effects)
             except Exception:  # one malformed or unforeseen event must not stop the ledger

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dialer.ami.message import Message
@@ -133,6 +134,15 @@ class TrackerCore:
             call.planned_call_id = call.planned_call_id or expected.planned_call_id
             call.client_id = call.client_id or expected.client_id
             call.client_number = call.client_number or expected.client_number
+
+    def learn_variables(self, call: CallState, variables: Mapping[str, str]) -> None:
+        """Channel variables read from the PBX (Status AllVariables after a gap): they fill what the
+        call's lost VarSet events would have told, never overwriting what was seen."""
+        recording = variables.get(RECORDING_VARIABLE) or None
+        call.recording = call.recording or recording
+        for variable, attribute in LINKAGE_VARIABLES.items():
+            if getattr(call, attribute) is None and variables.get(variable):
+                setattr(call, attribute, self._linkage(call.linkedid, variable, variables[variable]))
 
     def _linkage(self, linkedid: str, variable: str, value: str | None) -> str | None:
         """A PLANNED_CALL_ID / CLIENT_ID fit for the ledger: one too long for its column is dropped."""

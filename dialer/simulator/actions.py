@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from dialer.ami.message import Message
-from dialer.simulator.channels import core_show_channel
+from dialer.simulator.channels import core_show_channel, status_item
 from dialer.simulator.frames import Headers
 from dialer.simulator.session import AmiSession, parse_event_mask
 
@@ -129,6 +129,26 @@ class Actions:
         complete += [("EventList", "Complete"), ("ListItems", str(len(channels)))]
         session.respond(complete)
 
+    async def status(self, session: AmiSession, msg: Message) -> None:
+        """All channels, or the one named; `AllVariables: true` adds every channel variable."""
+        action_id, name = msg.header("ActionID"), msg.header("Channel")
+        channels = self.pbx.channels.channels()
+        if name:
+            channels = [c for c in channels if c.name == name]
+            if not channels:
+                session.respond(reply(msg, "Error", "No such channel"))
+                return
+        start = reply(msg, "Success", extra=[("EventList", "start"), ("Message", "Channel status will follow")])
+        session.respond(start)
+        now, all_variables = self.pbx.clock.now(), (msg.header("AllVariables") or "").lower() in ("true", "yes", "1")
+        for channel in channels:
+            session.respond(status_item(channel, now, action_id, all_variables))
+        complete: Headers = [("Event", "StatusComplete")]
+        if action_id is not None:
+            complete.append(("ActionID", action_id))
+        complete += [("EventList", "Complete"), ("ListItems", str(len(channels))), ("Items", str(len(channels)))]
+        session.respond(complete)
+
     async def originate(self, session: AmiSession, msg: Message) -> None:
         error = self.pbx.validate_originate(msg)
         if error is not None:
@@ -160,6 +180,7 @@ _HANDLERS: dict[str, Handler] = {
     "filter": Actions.filter,
     "corestatus": Actions.corestatus,
     "coreshowchannels": Actions.coreshowchannels,
+    "status": Actions.status,
     "originate": Actions.originate,
     "hangup": Actions.hangup,
 }

@@ -25,6 +25,7 @@ class LiveChannel:
     exten_event: OutEvent | None = None  # the latest Newexten: Application / AppData
     bridge_event: OutEvent | None = None  # the BridgeEnter while it is in a bridge
     app_override: tuple[str, str] | None = None  # an application run without a Newexten (ChanSpy)
+    variables: dict[str, str] = field(default_factory=dict)  # from its VarSets, for Status AllVariables
     _snapshot: dict[str, str] | None = field(default=None, repr=False)
     _snapshot_of: OutEvent | None = field(default=None, repr=False)
 
@@ -87,6 +88,9 @@ class ChannelTable:
             channel.bridge_event = event
         elif name == "BridgeLeave":
             channel.bridge_event = None
+        elif name == "VarSet":
+            d = dict(event.headers)
+            channel.variables[d.get("Variable", "")] = d.get("Value", "")
         elif name == "Hangup":
             del self._live[channel.uniqueid]
             self._dead[channel.uniqueid] = owner
@@ -139,3 +143,25 @@ def core_show_channel(channel: LiveChannel, now: float, action_id: str | None) -
 def format_duration(seconds: float) -> str:
     total = max(0, int(seconds))
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def status_item(channel: LiveChannel, now: float, action_id: str | None, all_variables: bool) -> Headers:
+    """One `Event: Status` list item, shaped like status-probe.ami (Local channels, slin)."""
+    snapshot = channel.snapshot
+    application, data = channel.application
+    headers: Headers = [("Event", "Status"), ("Privilege", "Call")]
+    headers += channel.headers()
+    headers += [
+        ("Type", snapshot["Channel"].partition("/")[0]), ("DNID", ""),
+        ("EffectiveConnectedLineNum", snapshot["ConnectedLineNum"]),
+        ("EffectiveConnectedLineName", snapshot["ConnectedLineName"]),
+        ("TimeToHangup", "0"), ("BridgeID", channel.bridge_id), ("Application", application), ("Data", data),
+        ("Nativeformats", "(slin)"), ("Readformat", "slin"), ("Readtrans", ""), ("Writeformat", "slin"),
+        ("Writetrans", ""), ("Callgroup", "0"), ("Pickupgroup", "0"),
+        ("Seconds", str(max(0, int(now - channel.created)))),
+    ]
+    if all_variables:
+        headers += [("Variable", f"{name}={value}") for name, value in channel.variables.items() if name]
+    if action_id is not None:
+        headers.append(("ActionID", action_id))
+    return headers

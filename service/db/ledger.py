@@ -133,6 +133,7 @@ def record_to_row(record: CallRecord, now: datetime, expert_id: int | None = Non
         "planned_call_id": record.planned_call_id,
         "client_id": record.client_id,
         "quality": list(record.quality),
+        "tracker_state": None if record.resume is None or not record.is_open else dict(record.resume),
         "created_at": now,
         "updated_at": now,
     }
@@ -159,6 +160,7 @@ def row_to_record(row: Call) -> CallRecord:
         client_name=row.client_name,
         ringing_at=row.ringing_at,
         hangup_by=row.hangup_by,
+        resume=row.tracker_state if row.ended_at is None and isinstance(row.tracker_state, dict) else None,
     )
 
 

@@ -72,6 +72,8 @@ class Call(Base):
     planned_call_id: Mapped[str | None] = mapped_column(String(32), index=True)
     client_id: Mapped[str | None] = mapped_column(String(32))
     quality: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # While the call is up: what the PBX side needs to resume it after a restart (dialer/resume.py).
+    tracker_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # Set when the retention job deleted the recording's file (the path stays: it was reported).

@@ -42,6 +42,14 @@ def _status_probe_items() -> list[bytes]:
 CORE_SHOW_CHANNEL_ITEMS = _status_probe_items()
 
 
+def _status_all_variables_item() -> bytes:
+    frames = (FIXTURES / "status-probe.ami").read_bytes().split(b"\r\n\r\n")
+    return next(raw for raw in frames if raw.startswith(b"Event: Status\r\n") and b"\r\nVariable: " in raw)
+
+
+STATUS_ALL_VARIABLES_ITEM = _status_all_variables_item()
+
+
 @dataclass
 class FakeAction:
     """An action as the server read it: every `Key: Value` line in order."""
@@ -219,6 +227,7 @@ class FakeAmi:
                                         "CoreStartupTime: 23:55:15", "CoreReloadDate: 2026-11-27",
                                         "CoreReloadTime: 23:55:15", "CoreCurrentCalls: 1"),
             "CoreShowChannels": lambda: core_show_channels(action.action_id),
+            "Status": lambda: status_all_variables(action.action_id),
             "Originate": lambda: frame("Response: Success", aid, "Message: Originate successfully queued"),
             "Hangup": lambda: frame("Response: Error", aid, "Message: No such channel"),
             "Logoff": lambda: frame("Response: Goodbye", aid, "Message: Thanks for all the fish."),
@@ -248,6 +257,15 @@ def core_show_channels(action_id: str) -> bytes:
     start = frame("Response: Success", aid, "EventList: start", "Message: Channels will follow")
     done = frame("Event: CoreShowChannelsComplete", aid, "EventList: Complete", f"ListItems: {len(items)}")
     return start + b"".join(items) + done
+
+
+def status_all_variables(action_id: str) -> bytes:
+    """`Status` with `AllVariables: true` as status-probe.ami recorded it, under the caller's ActionID."""
+    aid = f"ActionID: {action_id}"
+    item = STATUS_ALL_VARIABLES_ITEM.replace(b"ActionID: probe-status-agent", aid.encode()) + b"\r\n\r\n"
+    start = frame("Response: Success", aid, "EventList: start", "Message: Channel status will follow")
+    done = frame("Event: StatusComplete", aid, "EventList: Complete", "ListItems: 1", "Items: 1")
+    return start + item + done
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -278,6 +278,9 @@ class FlakyPbx:
     async def core_status(self) -> Message:
         return Message({"Response": "Success", "CoreStartupDate": "2026-12-01", "CoreStartupTime": "08:00:00"})
 
+    async def channel_variables(self) -> dict[str, dict[str, str]]:
+        return {}
+
     async def core_show_channels(self) -> list[Message]:
         if self.fail:
             self.fail = False

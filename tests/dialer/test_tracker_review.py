@@ -432,6 +432,9 @@ class ReconnectingPbx:
     async def core_status(self) -> Message:
         return Message({"Response": "Success", "CoreStartupDate": "2026-12-01", "CoreStartupTime": "08:00:00"})
 
+    async def channel_variables(self) -> dict[str, dict[str, str]]:
+        return {}
+
     async def core_show_channels(self) -> list[Message]:
         self.recorder.on_events(self.arriving, at(20.2))  # the reader thread's batch, delivered meanwhile
         return self.channels
