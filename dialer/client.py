@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 OnEvents = Callable[[list[Message], float], None]
 OnConnected = Callable[[bool], Awaitable[None]]
 OnDisconnected = Callable[[BaseException | None], Awaitable[None]]
+OnAttemptFailed = Callable[[BaseException], None]
 
 
 @dataclass(eq=False, slots=True)
@@ -77,6 +78,7 @@ class AmiConnection:
         self.on_events = on_events
         self.on_connected = on_connected
         self.on_disconnected = on_disconnected
+        self.on_attempt_failed: OnAttemptFailed | None = None  # a connect or login failed (sync, in the loop)
         self.connected_at: float | None = None  # wall clock (`clock`) of the last successful login
         self.disconnected_at: float | None = None  # when the last drop was noticed
         self.last_alive_at: float | None = None  # last bytes received before that drop
@@ -191,6 +193,8 @@ class AmiConnection:
                 if not isinstance(e, DialerError):
                     log.exception("unexpected failure while connecting to AMI")
                 self.last_error = e
+                if self.on_attempt_failed is not None:
+                    self.on_attempt_failed(e)
                 await self._pause(attempt, e)
                 attempt += 1
                 continue

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from dialer import actions
 from dialer.ami.message import Message
 from dialer.ami_options import AmiOptions
 from dialer.client import AmiConnection
 from dialer.errors import AmiActionError, AmiActionTimeout, AmiDisconnected
+from dialer.link import LinkState, LinkStatus, link_state
 from dialer.numbers import normalise_number
+from dialer.originate_watch import OriginateFailure, OriginateWatch, WatchedOriginate
 from dialer.recorder import LedgerRecorder, LiveListener
 from dialer.records import CallRecord
 from dialer.store import CallStore
 from dialer.tracker import CallTracker, ExpectedOriginate, TrackerConfig
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+FailureListener = Callable[[OriginateFailure], None]
+LinkListener = Callable[[LinkState], None]
+VERDICT_MARGIN_S = 30.0  # an Originate's verdict is awaited this long after its phone stops ringing
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +50,7 @@ class PbxStats:
     ignored_calls: int  # DS Desk's own ChanSpy sessions, not taken for calls
     committed: int  # records written since start
     rejected: int  # records the store refused (set aside)
+    awaited_verdicts: int = 0  # Originates sent for someone whose OriginateResponse has not come yet
 
 
 class Pbx:
@@ -52,15 +65,24 @@ class Pbx:
         self._tracker = CallTracker(tracker_config)
         self._recorder = LedgerRecorder(self._tracker, store)
         self._originate = originate or OriginateConfig()
+        ring_s = max(self._originate.timeout_s, actions.DEFAULT_ORIGINATE_TIMEOUT_MS / 1000)
+        self._verdicts = OriginateWatch(ring_s + VERDICT_MARGIN_S)
+        self._failure_listeners: list[FailureListener] = []
+        self._link_listeners: list[LinkListener] = []
+        self._link_seen: tuple[LinkStatus, object] | None = None
+        self._link_settled = asyncio.Event()  # the first attempt (or a later one) has an answer
+        self._started_at: float | None = None
         self.connection = AmiConnection(
             options,
-            on_events=self._recorder.on_events,
+            on_events=self._on_events,
             on_connected=self._on_connected,
             on_disconnected=self._on_disconnected,
         )
+        self.connection.on_attempt_failed = self._on_attempt_failed
 
     async def start(self) -> None:
         await self._recorder.start()
+        self._started_at = time.time()
         await self.connection.start()
 
     async def close(self) -> None:
@@ -73,6 +95,27 @@ class Pbx:
         """An AMI session is up."""
         return self.connection.connected
 
+    def link_state(self) -> LinkState:
+        """The AMI link now: connected, connecting, login refused or unreachable, and since when."""
+        c = self.connection
+        return link_state(connected=c.connected, connected_at=c.connected_at, disconnected_at=c.disconnected_at,
+                          started_at=self._started_at, last_error=c.last_error,
+                          where=f"{c.options.host}:{c.options.port}")
+
+    async def wait_link_settled(self, timeout: float) -> LinkState:
+        """The link state once the first attempt has an answer (or after `timeout` s, still connecting)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._link_settled.wait(), timeout)
+        return self.link_state()
+
+    def subscribe_link(self, listener: LinkListener) -> None:
+        """`listener(state)` whenever the link's status changes (a failed attempt repeating is no change)."""
+        self._link_listeners.append(listener)
+
+    def subscribe_failures(self, listener: FailureListener) -> None:
+        """`listener(failure)` when an Originate the PBX accepted fails (`OriginateResponse: Failure`)."""
+        self._failure_listeners.append(listener)
+
     @property
     def ledger_error(self) -> str | None:
         """Why the last write of call records failed (None: the last one succeeded)."""
@@ -81,7 +124,7 @@ class Pbx:
     def stats(self) -> PbxStats:
         recorder, tracker = self._recorder, self._tracker
         return PbxStats(recorder.pending_count, recorder.held_count, tracker.expected_count,
-                        tracker.ignored_count, recorder.committed, recorder.rejected_count)
+                        tracker.ignored_count, recorder.committed, recorder.rejected_count, len(self._verdicts))
 
     def subscribe(self, listener: LiveListener) -> None:
         """`listener(change, received_at)` for every live state change, once its record is committed."""
@@ -106,8 +149,12 @@ class Pbx:
 
     # ---- actions -------------------------------------------------------------------------
     async def originate(self, expert_ext: str, client_number: str, *, planned_call_id: str | None = None,
-                        client_id: str | None = None) -> str:
-        """Click-to-call: ring the Expert's phone, then the client's; returns the call's Linkedid."""
+                        client_id: str | None = None, requested_by: int | None = None) -> str:
+        """Click-to-call: ring the Expert's phone, then the client's; returns the call's Linkedid.
+
+        Accepted is not done: if the Expert's phone then fails, `subscribe_failures` listeners hear
+        it with Asterisk's reason and `requested_by` (whoever asked: handed back as it is).
+        """
         number = normalise_number(client_number)
         if not number:
             raise ValueError(f"not a phone number: {client_number!r}")
@@ -115,6 +162,8 @@ class Pbx:
         action_id = f"c2c-{linkedid}"
         tracker = self._tracker
         tracker.expect_originate(ExpectedOriginate(action_id, linkedid, expert_ext, number, planned_call_id, client_id))
+        watched = WatchedOriginate("call", expert_ext, number, requested_by, linkedid)
+        self._verdicts.watch(action_id, watched, time.time())
         spec = actions.originate_call(
             expert_channel=self._originate.expert_channel.format(ext=expert_ext),
             context=self._originate.context,
@@ -133,14 +182,17 @@ class Pbx:
             raise
         except BaseException:
             tracker.forget_originate(action_id)  # never sent, or refused: no call will come of it
+            self._verdicts.forget(action_id)
             raise
         return linkedid
 
-    async def spy(self, supervisor_ext: str, expert_ext: str, mode: actions.SpyMode) -> None:
+    async def spy(self, supervisor_ext: str, expert_ext: str, mode: actions.SpyMode, *,
+                  requested_by: int | None = None) -> None:
         """A supervisor listens, whispers or barges in on an Expert's call (ChanSpy).
 
         The supervisor's channel gets a Linkedid chosen here, which the tracker ignores: a
-        listen-in is not a call of the supervisor's.
+        listen-in is not a call of the supervisor's. If the supervisor's phone then fails,
+        `subscribe_failures` listeners hear it, as for `originate`.
         """
         expert_prefix = self._originate.expert_channel.format(ext=expert_ext)
         spec = actions.chanspy(
@@ -149,14 +201,18 @@ class Pbx:
             mode=mode,
         )
         channel_id = f"dsd-spy-{uuid.uuid4().hex}"
+        action_id = f"spy-{channel_id}"
         tracker = self._tracker
         tracker.ignore_linkedid(channel_id)
+        self._verdicts.watch(action_id, WatchedOriginate("spy", supervisor_ext, expert_ext, requested_by), time.time())
         try:
-            await self.connection.perform(spec._replace(headers={**spec.headers, "ChannelId": channel_id}))
+            await self.connection.perform(spec._replace(
+                headers={**spec.headers, "ChannelId": channel_id, "ActionID": action_id}))
         except (AmiActionTimeout, AmiDisconnected):
             raise
         except BaseException:
             tracker.unignore_linkedid(channel_id)
+            self._verdicts.forget(action_id)
             raise
 
     async def hangup(self, channel: str) -> None:
@@ -204,19 +260,49 @@ class Pbx:
         return {item["Uniqueid"]: _variables(item) for item in items
                 if item.get("Event") == "Status" and item.get("Uniqueid")}
 
+    def _on_events(self, events: list[Message], received_at: float) -> None:
+        self._recorder.on_events(events, received_at)
+        if self._verdicts:  # only while an Originate of ours awaits its verdict
+            for failure in self._verdicts.failures(events, received_at):
+                log.warning("%s Originate for extension %s failed at the PBX: Reason %s",
+                            failure.kind, failure.ext, failure.reason)
+                _tell(self._failure_listeners, failure)
+
     async def _on_connected(self, is_reconnect: bool) -> None:
         log.info("AMI %s", "reconnected" if is_reconnect else "connected")
+        self._link_changed()
         await self._recorder.on_connected(self, is_reconnect)
 
     async def _on_disconnected(self, error: BaseException | None) -> None:
         if error is not None:
             log.warning("AMI connection lost: %s", error)
         self._recorder.on_disconnected()
+        self._link_changed()
+
+    def _on_attempt_failed(self, error: BaseException) -> None:
+        self._link_changed()
+
+    def _link_changed(self) -> None:
+        state = self.link_state()
+        if state.status is not LinkStatus.CONNECTING:
+            self._link_settled.set()
+        seen = (state.status, state.since)
+        if seen != self._link_seen:
+            self._link_seen = seen
+            _tell(self._link_listeners, state)
 
 
 def _variables(item: Message) -> dict[str, str]:
     pairs = (value.partition("=") for value in item.values_of("Variable"))
     return {name: value for name, sep, value in pairs if sep and name}
+
+
+def _tell(listeners: list[Callable[[T], None]], what: T) -> None:
+    for listener in listeners:
+        try:
+            listener(what)
+        except Exception:  # one screen's trouble must not stop the PBX side
+            log.exception("a PBX listener failed on %r", what)
 
 
 def _spy_prefix(channel: str) -> str:

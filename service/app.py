@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from dialer.records import iso_ms
 from dialer.simulator import PbxSimulator
 from service.appkeys import DB_ENGINE, DB_SESSIONS, DEMO_CLIENTS, LEDGER, PBX, PLAN_JOBS, SETTINGS, SIMULATOR
 from service.db.engine import SessionMaker, create_engine, create_sessionmaker
@@ -19,6 +20,8 @@ from service.settings import Settings
 from service.web.setup import setup_web
 
 log = logging.getLogger(__name__)
+
+LINK_WAIT_S = 5.0  # at start, how long the first AMI attempt may take before the app serves anyway
 
 
 def create_app(settings: Settings, *, with_pbx: bool = True) -> web.Application:
@@ -64,9 +67,17 @@ async def simulator_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def pbx_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The AMI connection and the call ledger recorder: every call is recorded by itself."""
+    """The AMI connection and the call ledger recorder: every call is recorded by itself.
+
+    Serving starts once the first attempt has an answer (or after LINK_WAIT_S), so the banner and
+    /healthz say at once whether the PBX is connected, refused the login or cannot be reached.
+    """
     pbx = build_pbx(app[SETTINGS], app[LEDGER], app[SIMULATOR])
     await pbx.start()
+    state = await pbx.wait_link_settled(LINK_WAIT_S)
+    if not state.connected:
+        log.warning("AMI link %s: %s (%s); calls are not recorded until it is up", state.where, state.status,
+                    state.error)
     app[PBX] = pbx
     yield
     await pbx.close()
@@ -97,12 +108,22 @@ async def _demo_plan(settings: Settings, sessions: SessionMaker) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness for load balancers and `make run` checks; carries no ledger data."""
+    """Liveness for load balancers and `make run` checks; carries no ledger data.
+
+    Always 200 while the service runs (the desks must stay up to show what is wrong), but `status`
+    is `degraded` while the PBX is configured and its AMI link is not up: calls are not recorded.
+    `ami` says why (connected | connecting | login_refused | unreachable) and since when.
+    """
     body: dict[str, object] = {"status": "ok"}
     if PBX in request.app:
         pbx = request.app[PBX]
-        body["ami_connected"] = pbx.connected
+        link = pbx.link_state()
+        body["ami_connected"] = link.connected
+        # Not where the PBX is nor the error text: this page needs no sign-in (the log has both).
+        body["ami"] = {"status": str(link.status), "since": iso_ms(link.since)}
         body["ledger_write_error"] = pbx.ledger_error
+        if not link.connected:
+            body["status"] = "degraded"
     if PLAN_JOBS in request.app:
         body["plan_job_error"] = request.app[PLAN_JOBS].last_error
     return web.json_response(body)

@@ -8,6 +8,8 @@ The hub publishes what the PBX side hands it, as it comes: the recorder hands ov
 change only once the record describing it is committed (dialer/durable.py), with what the
 ledger added (the inbound caller's client, matched by number; the call's owner). So a screen
 told `ended` finds the closed call in the ledger at once, and nobody looks a caller up twice.
+Besides calls: the PBX link's state goes to every stream (`pbx`), and a failed Originate to the
+streams of the user who asked for it (`originate_failed`).
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ class LiveEvent:
 class Subscription:
     """One reader's bounded queue; `get()` returns None once the subscription is closed."""
 
-    def __init__(self, expert_ext: str | None, size: int, present: bool = True) -> None:
+    def __init__(self, expert_ext: str | None, size: int, present: bool = True, user_id: int | None = None) -> None:
         self.expert_ext = expert_ext  # None: every Expert's calls
         self.present = present  # the Expert's own screen (a supervisor watching one Expert is not)
+        self.user_id = user_id  # whose screen it is: told of their own failed Originates
         self.dropped = 0  # events lost because this reader fell `size` behind
         self.closed = False
         self._queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(max(size, 1))
@@ -81,20 +84,24 @@ class LiveHub:
     """Publishes CallStateChanged effects to subscriptions by Expert extension (or to all)."""
 
     def __init__(self, *, open_records: Callable[[], Iterable[CallRecord]] = tuple,
-                 queue_size: int = QUEUE_SIZE) -> None:
+                 link: Callable[[], Payload | None] = lambda: None, queue_size: int = QUEUE_SIZE) -> None:
         self._open_records = open_records
+        self._link = link  # the PBX link's state for a snapshot (service/pbx_link.py), None: no PBX
         self._queue_size = queue_size
         self._by_ext: dict[str, set[Subscription]] = {}
         self._everyone: set[Subscription] = set()
+        self._by_user: dict[int, set[Subscription]] = {}
         self._ids = itertools.count(1)
         self.last_id = 0
         self._live: dict[str, Payload] = {}  # linkedid → latest payload of a call that is up
         self.published = 0
 
     # ---- subscribers ----------------------------------------------------------------
-    def subscribe(self, expert_ext: str | None, *, present: bool = True) -> Subscription:
+    def subscribe(self, expert_ext: str | None, *, present: bool = True, user_id: int | None = None) -> Subscription:
         """`present=False`: a supervisor following one Expert — gets their events, is not them."""
-        subscription = Subscription(expert_ext, self._queue_size, present)
+        subscription = Subscription(expert_ext, self._queue_size, present, user_id)
+        if user_id is not None:
+            self._by_user.setdefault(user_id, set()).add(subscription)
         if expert_ext is None:
             self._everyone.add(subscription)
         else:
@@ -106,6 +113,11 @@ class LiveHub:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.close()
+        user_id = subscription.user_id
+        if user_id is not None and (own := self._by_user.get(user_id)) is not None:
+            own.discard(subscription)
+            if not own:
+                del self._by_user[user_id]
         if subscription.expert_ext is None:
             self._everyone.discard(subscription)
             return
@@ -136,6 +148,20 @@ class LiveHub:
         for subscription in self._everyone:
             subscription.offer(event)
 
+    def announce_everyone(self, name: str, payload: Payload) -> None:
+        """An event for every stream, the Experts' too (`pbx`: the link to the PBX went down or came back)."""
+        self.last_id = next(self._ids)
+        event = LiveEvent(self.last_id, name, _json(payload))
+        for subscription in self._all():
+            subscription.offer(event)
+
+    def tell(self, user_id: int, name: str, payload: Payload) -> None:
+        """An event for one user's own streams only (`originate_failed`: the phone they asked to ring failed)."""
+        self.last_id = next(self._ids)
+        event = LiveEvent(self.last_id, name, _json(payload))
+        for subscription in self._by_user.get(user_id, ()):
+            subscription.offer(event)
+
     def _presence_changed(self, expert_ext: str, present: bool) -> None:
         if expert_ext:
             self.announce("presence", {"expert_ext": expert_ext, "present": present,
@@ -149,9 +175,10 @@ class LiveHub:
         """The calls up right now (of one Expert, or all): what a page opened mid-call shows first."""
         calls = [self._current(record) for record in self._open_records()
                  if expert_ext is None or record.expert_ext == expert_ext]
+        at, pbx = iso_ms(datetime.now(UTC)), self._link()
         if expert_ext is None:  # the board's: who is at their desk, too (the `presence` events follow)
-            return {"calls": calls, "present": sorted(self.present_extensions()), "at": iso_ms(datetime.now(UTC))}
-        return {"calls": calls, "at": iso_ms(datetime.now(UTC))}
+            return {"calls": calls, "present": sorted(self.present_extensions()), "pbx": pbx, "at": at}
+        return {"calls": calls, "pbx": pbx, "at": at}
 
     def snapshot_event(self, expert_ext: str | None) -> LiveEvent:
         """The snapshot as the stream's first event; its id is the last call event's it includes."""
@@ -175,8 +202,11 @@ class LiveHub:
 
     async def close(self) -> None:
         """Ends every stream (at shutdown)."""
-        for subscription in [*self._everyone, *itertools.chain.from_iterable(self._by_ext.values())]:
+        for subscription in list(self._all()):
             self.unsubscribe(subscription)
+
+    def _all(self) -> Iterable[Subscription]:
+        return itertools.chain(self._everyone, itertools.chain.from_iterable(self._by_ext.values()))
 
     # ---- internals ------------------------------------------------------------------
     def _readers(self, expert_ext: str | None) -> Iterable[Subscription]:

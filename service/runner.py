@@ -7,13 +7,20 @@ import logging
 
 from aiohttp import web
 
+from dialer.link import LinkStatus
 from service.app import create_app
-from service.appkeys import DB_SESSIONS, DEMO_CLIENTS, SIMULATOR
+from service.appkeys import DB_SESSIONS, DEMO_CLIENTS, PBX, SIMULATOR
 from service.db.users import UserRow, UsersRepository
 from service.demo_department import DEMO_PASSWORDS
 from service.settings import Settings, mask_url
 
 log = logging.getLogger(__name__)
+
+LINK_PROBLEMS: dict[LinkStatus, str] = {
+    LinkStatus.LOGIN_REFUSED: "the PBX refused the AMI login (wrong ami.username or secret, or a permit/deny rule)",
+    LinkStatus.UNREACHABLE: "no AMI server answered at ami.host:ami.port",
+    LinkStatus.CONNECTING: "the first attempt is still under way",
+}
 
 
 def run(settings: Settings) -> int:
@@ -51,6 +58,7 @@ def _print_banner(settings: Settings, app: web.Application, demo_logins: list[Us
         "DS Desk is running.",
         f"  web:       http://{settings.service.host}:{settings.service.port}/login",
         f"  PBX:       {pbx}",
+        *_link_lines(app, settings),
         f"  database:  {mask_url(settings.database.url)}",
         *_login_lines(demo_logins),
         f"  the plan:  .venv/bin/dsdesk plan show --date {_plan_day(settings)}"
@@ -60,6 +68,20 @@ def _print_banner(settings: Settings, app: web.Application, demo_logins: list[Us
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _link_lines(app: web.Application, settings: Settings) -> list[str]:
+    """The AMI link as the service started: up, or why not (a refused login is said as such)."""
+    pbx = app.get(PBX)
+    if pbx is None:
+        return []
+    link = pbx.link_state()
+    since = "" if link.since is None else f" since {link.since.astimezone(settings.organisation.tz):%H:%M:%S}"
+    if link.connected:
+        return [f"  AMI link:  connected{since}"]
+    why = LINK_PROBLEMS.get(link.status, str(link.status))
+    return [f"  AMI link:  NOT CONNECTED{since}: {why}; calls are NOT recorded until it is up",
+            f"             ({link.error or 'no answer yet'}; DS Desk keeps retrying)"]
 
 
 async def _demo_logins(app: web.Application) -> list[UserRow]:

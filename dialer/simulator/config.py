@@ -132,6 +132,8 @@ class SimulatorConfig:
     # Empty: random numbers. With DS Desk's demo clients here, inbound calls match known clients.
     demo_clients: tuple[tuple[str, str, str], ...] = ()
     max_queued_frames: int = 500_000  # a client that falls this far behind is disconnected
+    # Phones the dialplan does not know: an Originate to one is queued, then fails (Reason 0).
+    unknown_extensions: frozenset[str] = frozenset()
     scripts: dict[str, CallScript] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:

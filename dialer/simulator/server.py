@@ -32,6 +32,7 @@ from dialer.simulator.dialing import (
 )
 from dialer.simulator.errors import SimulatorStateError
 from dialer.simulator.events import OutEvent
+from dialer.simulator.failures import REASON_NO_SUCH_EXTENSION, failed_originate_response
 from dialer.simulator.frames import Headers
 from dialer.simulator.render import CallIds, CallParams
 from dialer.simulator.session import AmiSession
@@ -63,6 +64,7 @@ class PbxSimulator:
         self.truth: dict[str, TruthRecord] = {}
         self.chanspy_log: list[ChanSpyRequest] = []
         self.scripts: dict[str, CallScript] = dict(self.config.scripts)
+        self.unknown_extensions: set[str] = set(self.config.unknown_extensions)  # an Originate to one fails
         self.startup_time = self.reload_time = self.clock.now()
         self.processed_calls = 0
         self._calls: dict[str, CallRun] = {}
@@ -239,6 +241,11 @@ class PbxSimulator:
 
     def originate_from_action(self, msg: Message) -> None:
         request = parse_originate(msg)
+        if request.ext in self.unknown_extensions:  # Asterisk: queued, then failed with Reason 0
+            now = self.clock.now()
+            failure = failed_originate_response(request, msg.header("Context") or "", REASON_NO_SUCH_EXTENSION, now)
+            self.emit(OutEvent.from_headers(failure, now), None)
+            return
         if request.is_chanspy:
             self._start_chanspy(request)
             return

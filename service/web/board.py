@@ -25,6 +25,7 @@ from dialer.errors import (
     AmiConnectionError,
     DialerError,
 )
+from dialer.pbx import Pbx
 from service.appkeys import DB_SESSIONS, PBX
 from service.board import (
     DayProgress,
@@ -41,6 +42,7 @@ from service.web.desk_context import desk_day, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from service.web.live import LIVE_HUB
 from texts.labels import SPY_MODE_LABELS
+from texts.pbx import request_failed_text
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -48,8 +50,6 @@ NO_OWN_EXTENSION = "У вас не указан добавочный номер:
 UNKNOWN_MODE = "Неизвестный режим прослушивания: нужен «Слушать», «Подсказывать» или «Вмешаться»"
 NO_EXPERT = "Не указан Эксперт (добавочный номер)"
 NO_PBX = "АТС не подключена: прослушивание недоступно"
-PBX_DOWN = "Нет связи с АТС: попробуйте через минуту"
-PBX_SILENT = "АТС не ответила на команду: попробуйте ещё раз"
 BAD_REQUEST = "Неверный запрос"
 CONFIRMATIONS: dict[str, str] = {
     "listen": "слушать", "whisper": "подсказывать", "barge": "вмешаться в разговор",
@@ -162,7 +162,9 @@ async def listen_in(request: web.Request) -> web.Response:
         return _error(503, NO_PBX)
     if not _is_talking(request, extension):
         return _error(409, f"{expert.full_name} сейчас не разговаривает: слушать нечего")
-    failure = await _send_listen_in(pbx.spy(user.extension or "", extension, _spy_mode(mode)))
+    # Accepted is not done: if the supervisor's phone then fails, the board hears why (`originate_failed`).
+    failure = await _send_listen_in(pbx, pbx.spy(user.extension or "", extension, _spy_mode(mode),
+                                                 requested_by=user.id))
     if failure is not None:
         return failure
     return web.json_response({"ok": True, "message": (
@@ -190,18 +192,19 @@ def _is_talking(request: web.Request, extension: str) -> bool:
     return any(call.get("state") == "talking" for call in request.app[LIVE_HUB].snapshot(extension)["calls"])
 
 
-async def _send_listen_in(sending: Awaitable[None]) -> web.Response | None:
-    """None when the PBX accepted the Originate; else the error the supervisor reads."""
+async def _send_listen_in(pbx: Pbx, sending: Awaitable[None]) -> web.Response | None:
+    """None when the PBX accepted the Originate; else the error the supervisor reads (a refused
+    AMI login is said as such: the link's state tells why the PBX could not be asked)."""
     try:
         await sending
-    except AmiConnectionError:
-        return _error(503, PBX_DOWN)
-    except (TimeoutError, AmiActionTimeout):
-        return _error(504, PBX_SILENT)
+    except (TimeoutError, AmiActionTimeout, AmiConnectionError) as e:
+        link = str(pbx.link_state().status)
+        timed_out = isinstance(e, (TimeoutError, AmiActionTimeout))
+        return _error(504 if timed_out and link == "connected" else 503, request_failed_text("spy", link, timed_out))
     except AmiActionError as e:
         return _error(502, f"АТС отказала в прослушивании: {e.message or 'ошибка'}")
     except (DialerError, OSError, ValueError):
-        return _error(503, PBX_DOWN)
+        return _error(503, request_failed_text("spy", str(pbx.link_state().status), False))
     return None
 
 

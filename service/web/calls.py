@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 from aiohttp import web
 
-from dialer.errors import DialerError
+from dialer.errors import AmiActionTimeout, DialerError
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
 from service.db.call_targets import CallTarget, CallTargetsRepository
@@ -27,6 +27,7 @@ from service.settings import Settings
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from texts.labels import OUTCOME_LABELS, RESULT_LABELS
+from texts.pbx import request_failed_text
 
 EMPTY_FORM: dict[str, Any] = {"result": "", "topic": "", "logged_in": False, "productive": False,
                               "comment": "", "next_contact": ""}
@@ -61,12 +62,13 @@ async def originate(request: web.Request) -> web.Response:
     if pbx.extension_busy(user.extension):
         return _json_error(409, "У вас уже идёт звонок: завершите его")
     try:
+        # Accepted is not done: if the Expert's phone then fails, the desk hears why (`originate_failed`).
         linkedid = await pbx.originate(user.extension, target.phone or "", planned_call_id=target.planned_call_id,
-                                       client_id=target.client_id)
+                                       client_id=target.client_id, requested_by=user.id)
     except ValueError:
         return _json_error(400, f"Номер {target.phone} нельзя набрать")
-    except (TimeoutError, DialerError, OSError):
-        return _json_error(503, "АТС не ответила: звонок не начат, попробуйте ещё раз")
+    except (TimeoutError, DialerError, OSError) as e:
+        return _json_error(503, pbx_problem(request, "call", e))
     if target.planned_call_id is not None:
         await CallTargetsRepository(request.app[DB_SESSIONS]).mark_started(target.planned_call_id, utc_now())
     return web.json_response({"linkedid": linkedid})
@@ -92,11 +94,17 @@ async def hang_up(request: web.Request) -> web.Response:
         return _json_error(409, "Нет звонка, который можно завершить")
     try:
         done = await request.app[PBX].hang_up_call(request.match_info["linkedid"], user.extension)
-    except (TimeoutError, DialerError, OSError):
-        return _json_error(503, "АТС не ответила: положите трубку на телефоне")
+    except (TimeoutError, DialerError, OSError) as e:
+        return _json_error(503, pbx_problem(request, "hangup", e))
     if not done:
         return _json_error(409, "Этот звонок уже завершён или не ваш")
     return web.json_response({"ok": True})
+
+
+def pbx_problem(request: web.Request, kind: str, error: BaseException) -> str:
+    """What to tell the person whose click the PBX could not take: the link's state says why."""
+    timed_out = isinstance(error, (TimeoutError, AmiActionTimeout))
+    return request_failed_text(kind, str(request.app[PBX].link_state().status), timed_out)
 
 
 # ---- wrap-up ---------------------------------------------------------------------------

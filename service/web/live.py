@@ -1,8 +1,10 @@
 """The live channel: `GET /live`, Server-Sent Events of call state for the Expert's screen and the board.
 
 An Expert gets their own extension's calls; supervisors and admins get everyone's (or one
-Expert's with `?expert=EXT`). The stream opens with a `snapshot` of the calls up right now,
-then one `call` event per state change. See docs/live.md.
+Expert's with `?expert=EXT`). The stream opens with a `snapshot` of the calls up right now (and
+the PBX link's state), then one `call` event per state change; `pbx` when the link goes down or
+comes back, and `originate_failed` to whoever clicked when the PBX could not ring their phone.
+See docs/live.md.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
-from service.appkeys import PBX
-from service.live import LiveEvent, LiveHub, Subscription
+from dialer.originate_watch import OriginateFailure
+from service.appkeys import PBX, SETTINGS
+from service.live import LiveEvent, LiveHub, Payload, Subscription
+from service.pbx_link import failure_payload, link_payload
 from service.web.keys import USER_KEY, SignedInUser
 
 log = logging.getLogger(__name__)
@@ -36,14 +41,31 @@ def setup_live(app: web.Application) -> None:
 
 
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The hub; hears the PBX's committed state changes when there is a PBX (`with_pbx=False`: none)."""
+    """The hub; hears the PBX's committed state changes when there is a PBX (`with_pbx=False`: none),
+    its link going down and up, and the Originates that failed for someone."""
     pbx = app.get(PBX)
-    hub = LiveHub() if pbx is None else LiveHub(open_records=pbx.open_calls)
+    hub = LiveHub() if pbx is None else LiveHub(open_records=pbx.open_calls, link=lambda: current_link(app))
     if pbx is not None:
+        tz = app[SETTINGS].organisation.tz
         pbx.subscribe(hub.publish)
+        pbx.subscribe_link(lambda state: hub.announce_everyone("pbx", link_payload(state, tz, datetime.now(UTC))))
+        pbx.subscribe_failures(lambda failure: _tell_failure(hub, failure))
     app[LIVE_HUB] = hub
     yield
     await hub.close()
+
+
+def current_link(app: web.Application) -> Payload | None:
+    """The PBX link's state for a page or a snapshot (service/pbx_link.py); None without a PBX."""
+    pbx = app.get(PBX)
+    if pbx is None:
+        return None
+    return link_payload(pbx.link_state(), app[SETTINGS].organisation.tz, datetime.now(UTC))
+
+
+def _tell_failure(hub: LiveHub, failure: OriginateFailure) -> None:
+    if failure.requested_by is not None:  # a click on a screen: that user's streams hear why
+        hub.tell(failure.requested_by, "originate_failed", failure_payload(failure))
 
 
 async def end_streams(app: web.Application) -> None:
@@ -58,7 +80,7 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
     hub = request.app[LIVE_HUB]
     scope = stream_scope(user, request.query.get("expert"))
     async with sse_response(request, ping_interval=PING_INTERVAL_S) as response:
-        subscription = hub.subscribe(scope, present=not user.is_supervisor)
+        subscription = hub.subscribe(scope, present=not user.is_supervisor, user_id=user.id)
         try:
             if scope == NO_EXTENSION:
                 await response.write(NO_EXTENSION_COMMENT)

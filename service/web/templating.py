@@ -14,6 +14,7 @@ from aiohttp import web
 
 from service.settings import REPO_ROOT
 from service.web.keys import CSRF_FIELD, CSRF_KEY, USER_KEY
+from service.web.live import current_link
 from texts.labels import BOARD_STATE_LABELS, signal_kind_label, version_label
 from texts.words import minutes_seconds
 
@@ -45,6 +46,7 @@ async def _page_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": request.get(CSRF_KEY, ""),
         "csrf_field": CSRF_FIELD,
         "static": lambda name: request.app.router["static"].url_for(filename=name),
+        "pbx_link": current_link(request.app),  # the bar «нет связи с АТС…» (templates/_pbx_bar.html)
     }
 
 

@@ -100,6 +100,6 @@ async def test_listen_in_with_the_pbx_down_says_so(desk: Desk) -> None:
     await until(lambda: any(c["state"] == "talking" for c in hub.snapshot("101")["calls"]), what="maria talking")
     await desk.app[PBX].connection.close()  # the AMI link is gone; the tracker still has the call up
     status, answer = await listen(desk, olga, "101", "listen")
-    assert status == 503 and answer["error"] == "Нет связи с АТС: попробуйте через минуту"
+    assert status == 503 and answer["error"] == "Нет связи с АТС — прослушивание не началось, попробуйте ещё раз"
     assert desk.sim.chanspy_log == []
 

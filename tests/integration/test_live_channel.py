@@ -205,7 +205,8 @@ async def test_a_page_opened_mid_call_starts_from_the_snapshot(desk: Desk) -> No
     [(name, snapshot)] = maria.events
     assert name == "snapshot"
     assert [(c["linkedid"], c["state"]) for c in snapshot["calls"]] == [(linkedid, "talking")]
-    assert anna.events == [("snapshot", {"calls": [], "at": anna.events[0][1]["at"]})]
+    assert anna.events == [("snapshot", {"calls": [], "pbx": anna.events[0][1]["pbx"], "at": anna.events[0][1]["at"]})]
+    assert anna.events[0][1]["pbx"]["status"] == "connected"  # the PBX link's state comes with it
     boss_of_101 = await desk.stream("boss", "?expert=101")
     assert [c["linkedid"] for c in boss_of_101.events[0][1]["calls"]] == [linkedid]
     boss_of_102 = await desk.stream("boss", "?expert=102")

@@ -101,6 +101,7 @@
   let snapshots = 0;
   function onSnapshot(data) {
     snapshots += 1;
+    if (window.DsDeskPbxBar) window.DsDeskPbxBar(data.pbx);
     const present = new Set(data.present || []);
     experts.forEach((expert, ext) => { expert.calls.clear(); expert.present = present.has(ext); });
     for (const call of data.calls || []) {
@@ -115,6 +116,11 @@
     if (!window.EventSource) return;
     const source = new EventSource("/live");
     source.addEventListener("snapshot", (m) => onSnapshot(JSON.parse(m.data)));
+    source.addEventListener("pbx", (m) => { if (window.DsDeskPbxBar) window.DsDeskPbxBar(JSON.parse(m.data)); });
+    source.addEventListener("originate_failed", (m) => {
+      const failure = JSON.parse(m.data);  // the supervisor's phone could not be rung: say why
+      if (failure.kind === "spy") say(failure.text, true);
+    });
     source.addEventListener("call", (m) => onCall(JSON.parse(m.data)));
     source.addEventListener("presence", (m) => {
       const data = JSON.parse(m.data);

@@ -91,10 +91,24 @@
       const data = JSON.parse(m.data);
       const calls = Array.isArray(data) ? data : (data.calls || []);
       calls.forEach(onEvent);
+      if (window.DsDeskPbxBar) window.DsDeskPbxBar(data.pbx);
     });
     source.addEventListener("call", (m) => onEvent(JSON.parse(m.data)));
+    source.addEventListener("pbx", (m) => { if (window.DsDeskPbxBar) window.DsDeskPbxBar(JSON.parse(m.data)); });
+    source.addEventListener("originate_failed", (m) => originateFailed(JSON.parse(m.data)));
     source.onerror = () => { stateBox.title = "связь с сервером восстанавливается…"; };
     source.onopen = () => { stateBox.title = ""; };
+  }
+
+  // The PBX took the click and then could not ring the Expert's phone: say why (Asterisk's reason).
+  function originateFailed(failure) {
+    if (!failure || failure.kind !== "call") return;
+    showError(failure.text);
+    if (stateBox.dataset.state === "requested" && stateBox.dataset.linkedid === failure.linkedid) {
+      stateBox.dataset.state = "failed";
+      stateBox.textContent = "Звонок не начат";
+      if (callBtn) callBtn.disabled = false;
+    }
   }
 
   // ---- calling ---------------------------------------------------------------------
