@@ -189,8 +189,7 @@ async def test_every_screen_hears_the_link_go_down_and_come_back(db_settings: Se
         maria, boss = await desk.stream("maria"), await desk.stream("boss")
         assert maria.events[0][1]["pbx"]["connected"] is True
         await sim.stop()
-        for stream in (maria, boss):
-            await until(lambda: pbx_events(stream), what="the link going down")
+        await until(lambda: pbx_events(maria) and pbx_events(boss), what="the link going down, on both screens")
         [down] = pbx_events(maria)
         assert (down["status"], down["connected"]) == ("unreachable", False)
         assert re.fullmatch(r"нет связи с АТС с \d\d:\d\d — звонки не записываются", down["text"])

@@ -101,9 +101,12 @@
   }
 
   // The PBX took the click and then could not ring the Expert's phone: say why (Asterisk's reason).
+  // It may say so before the click's own answer is back: call() then leaves the state alone.
+  const failed = new Set();  // linkedids of click-to-calls the PBX reported failed
   function originateFailed(failure) {
     if (!failure || failure.kind !== "call") return;
     showError(failure.text);
+    if (failure.linkedid) failed.add(failure.linkedid);
     if (stateBox.dataset.state === "requested" && stateBox.dataset.linkedid === failure.linkedid) {
       stateBox.dataset.state = "failed";
       stateBox.textContent = "Звонок не начат";
@@ -120,11 +123,14 @@
     showError("");
     try {
       const result = await post("/calls", data);
-      stateBox.dataset.linkedid = result.linkedid;
-      if (!current || current.state === "ended") {
-        stateBox.textContent = "Соединение…";
-        stateBox.dataset.state = "requested";
-      }
+      const heard = failed.has(result.linkedid) || (current && current.linkedid === result.linkedid);
+      if (!heard) {  // nothing of this call has arrived yet
+        stateBox.dataset.linkedid = result.linkedid;
+        if (!current || current.state === "ended") {
+          stateBox.textContent = "Соединение…";
+          stateBox.dataset.state = "requested";
+        }
+      } else if (callBtn) callBtn.disabled = !!(current && current.state !== "ended");
     } catch (e) {
       showError(e.message);
       if (callBtn) callBtn.disabled = !!(current && current.state !== "ended");
