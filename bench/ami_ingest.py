@@ -24,8 +24,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,12 @@ class CountingStore:
 
     async def open_calls(self) -> list[CallRecord]:
         return await self._inner.open_calls()
+
+    async def existing_linkedids(self, linkedids: Collection[str]) -> set[str]:
+        return await self._inner.existing_linkedids(linkedids)
+
+    async def guessed_calls(self, since: datetime) -> list[CallRecord]:
+        return await self._inner.guessed_calls(since)
 
 
 async def run_dsdesk(facts: StreamFacts, url: str, timeout: float,

@@ -14,6 +14,7 @@ from typing import TypeVar
 from dialer import actions
 from dialer.ami.message import Message
 from dialer.ami_options import AmiOptions
+from dialer.cdr_backstop import CdrSource
 from dialer.client import AmiConnection
 from dialer.errors import AmiActionError, AmiActionTimeout, AmiDisconnected
 from dialer.link import LinkState, LinkStatus, link_state
@@ -61,9 +62,9 @@ class Pbx:
     """
 
     def __init__(self, options: AmiOptions, store: CallStore, *, tracker_config: TrackerConfig | None = None,
-                 originate: OriginateConfig | None = None) -> None:
+                 originate: OriginateConfig | None = None, cdr: CdrSource | None = None) -> None:
         self._tracker = CallTracker(tracker_config)
-        self._recorder = LedgerRecorder(self._tracker, store)
+        self._recorder = LedgerRecorder(self._tracker, store, cdr=cdr)
         self._originate = originate or OriginateConfig()
         ring_s = max(self._originate.timeout_s, actions.DEFAULT_ORIGINATE_TIMEOUT_MS / 1000)
         self._verdicts = OriginateWatch(ring_s + VERDICT_MARGIN_S)
@@ -125,6 +126,11 @@ class Pbx:
         recorder, tracker = self._recorder, self._tracker
         return PbxStats(recorder.pending_count, recorder.held_count, tracker.expected_count,
                         tracker.ignored_count, recorder.committed, recorder.rejected_count, len(self._verdicts))
+
+    def cdr_waiting(self) -> int:
+        """Calls and gaps the CDR backstop is still looking up (0 without a CDR source)."""
+        backstop = self._recorder.backstop
+        return 0 if backstop is None else backstop.waiting
 
     def subscribe(self, listener: LiveListener) -> None:
         """`listener(change, received_at)` for every live state change, once its record is committed."""

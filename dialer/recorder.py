@@ -24,6 +24,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from dialer.ami.message import Message
+from dialer.cdr_backstop import CdrBackstop, CdrSource
 from dialer.durable import DurableEvents, Release
 from dialer.errors import AmiActionError, RecordsRefused, StoreUnavailable
 from dialer.reconcile import ReconnectEvidence, reconcile, restore
@@ -61,7 +62,7 @@ class LedgerRecorder:
     def __init__(self, tracker: CallTracker, store: CallStore, *, clock: Callable[[], float] = time.time,
                  flush_interval_s: float = FLUSH_INTERVAL_S, max_retry_s: float = 5.0,
                  pending_warn: int = PENDING_WARN, pending_max: int = PENDING_MAX,
-                 publish_wait_s: float = PUBLISH_WAIT_S) -> None:
+                 publish_wait_s: float = PUBLISH_WAIT_S, cdr: CdrSource | None = None) -> None:
         self.tracker = tracker
         self._store = store
         self._clock = clock
@@ -89,6 +90,9 @@ class LedgerRecorder:
         self._wall_last: float | None = None
         self._booted: float | None = None  # Uptime of the PBX at the last FullyBooted since (re)connect
         self.committed = 0  # records written, for benchmarks and the health page
+        # Asterisk's own CDR where the live events were missing (None: no `cdr:` source configured).
+        self.backstop = None if cdr is None else CdrBackstop(cdr, store, tracker.expert_ext_of, self._seen,
+                                                             self._put_corrected)
         self.last_error: str | None = None
 
     # ---- lifecycle ------------------------------------------------------------------
@@ -98,8 +102,12 @@ class LedgerRecorder:
         # Calls open when DS Desk stopped are the first connect's "calls in the gap".
         self._gap_calls = {record.linkedid for record in restored if record.is_open} or None
         self._task = asyncio.create_task(self._flush_loop(), name="ledger-flush")
+        if self.backstop is not None:
+            self.backstop.start()
 
     async def stop(self) -> None:
+        if self.backstop is not None:
+            await self.backstop.stop()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -163,6 +171,8 @@ class LedgerRecorder:
         self._startup_stamp = stamp
         self._apply(reconcile(self.tracker, evidence, only=known_before), self._clock())
         self._write_changed(list(self.tracker.calls))
+        if self.backstop is not None:
+            self.backstop.gap(gap_start if is_reconnect and gap_start > 0 else None, gap_end)
         self._pbx_last, self._wall_last = max(gap_end, self._pbx_last or gap_end), self._clock()
 
     def _pbx_now(self, pong: Message) -> float:
@@ -211,8 +221,18 @@ class LedgerRecorder:
         if written:
             self._wakeup.set()
 
+    def _seen(self, linkedid: str) -> bool:
+        tracker = self.tracker
+        return linkedid in tracker.calls or tracker.was_closed(linkedid) or tracker.is_ignored(linkedid)
+
+    def _put_corrected(self, record: CallRecord) -> None:
+        self._put(record)
+        self._wakeup.set()
+
     def _note_facts(self, effect: CallOpened | CallClosed) -> None:
         linkedid = effect.record.linkedid
+        if isinstance(effect, CallClosed) and self.backstop is not None:
+            self.backstop.closed(effect.record)
         call = self.tracker.calls.get(linkedid)
         if isinstance(effect, CallClosed) or call is None:
             self._facts.pop(linkedid, None)

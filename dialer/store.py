@@ -9,8 +9,9 @@ only as StoreUnavailable (retry) or RecordsRefused (set aside): see dialer/error
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from dialer.records import CallRecord
@@ -35,3 +36,11 @@ class CallStore(Protocol):
         ...
 
     async def open_calls(self) -> list[CallRecord]: ...
+
+    async def existing_linkedids(self, linkedids: Collection[str]) -> set[str]:
+        """Which of these calls the store holds (the CDR backstop adds only the others)."""
+        ...
+
+    async def guessed_calls(self, since: datetime) -> list[CallRecord]:
+        """Closed calls started since then with a guessed field the CDR has not put right."""
+        ...

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dialer.ami_options import AmiOptions
+from dialer.cdr_backstop import CdrSource
+from dialer.cdr_sources import CdrFileSource
 from dialer.pbx import OriginateConfig, Pbx
 from dialer.simulator import PbxSimulator, SimulatorConfig
 from dialer.simulator.config import Scenario
 from dialer.store import CallStore
+from service.db.cdr_table import CdrTableSource
 from service.settings import Settings
 
 SIMULATOR_USER = "dsdesk"
@@ -47,4 +50,14 @@ def build_pbx(settings: Settings, store: CallStore, simulator: PbxSimulator | No
         context=settings.ami.originate_context,
     )
     return Pbx(ami_options(settings, simulator), store, tracker_config=settings.tracker_config(),
-               originate=originate)
+               originate=originate, cdr=cdr_source(settings))
+
+
+def cdr_source(settings: Settings) -> CdrSource | None:
+    """Asterisk's own CDR as the ledger's backstop, when `cdr:` names one."""
+    cdr = settings.cdr
+    if cdr.kind in ("csv", "json") and cdr.path is not None:
+        return CdrFileSource(cdr.path, cdr.tz, cdr.kind)
+    if cdr.kind == "table" and cdr.url:
+        return CdrTableSource(cdr.url, cdr.table, cdr.tz)
+    return None

@@ -143,6 +143,37 @@ class OrganisationSettings(_Section):
         return ZoneInfo(self.timezone)
 
 
+class CdrSettings(_Section):
+    """Asterisk's own CDR as the ledger's backstop after gaps (docs/asterisk.md gives the PBX side).
+
+    `kind`: none; csv (a `cdr_custom` file with DS Desk's mapping, no header line); json (a
+    `cdr_custom` JSON-lines file); table (a PostgreSQL table written by `cdr_pgsql`). `timezone`:
+    how the PBX writes times that are not epoch seconds (CDR() formats in the PBX's local time).
+    """
+
+    kind: Literal["none", "csv", "json", "table"] = "none"
+    path: Path | None = None
+    url: str | None = None  # for `table`: postgresql+asyncpg://user@host/asterisk
+    table: str = Field(default="cdr", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _source_given(self) -> CdrSettings:
+        if self.kind in ("csv", "json") and self.path is None:
+            raise ValueError(f"cdr.kind {self.kind} needs cdr.path (the file cdr_custom writes)")
+        if self.kind == "table" and not self.url:
+            raise ValueError("cdr.kind table needs cdr.url (the database cdr_pgsql writes to)")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {self.timezone!r}") from e
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
 class RecordingsSettings(_Section):
     dir: Path = Path("var/recordings")
     pbx_prefix: str = "/var/spool/asterisk/monitor/"
@@ -311,6 +342,7 @@ class Settings(_Section):
     ami: AmiSettings = AmiSettings()
     organisation: OrganisationSettings = OrganisationSettings()
     recordings: RecordingsSettings = RecordingsSettings()
+    cdr: CdrSettings = CdrSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     service: ServiceSettings = ServiceSettings()
     plan: PlanSettings = PlanSettings()

@@ -57,7 +57,7 @@ class Actions:
         if session.authenticated:
             session.respond(reply(msg, "Success", "Already authenticated"))
             return
-        if not self._credentials_ok(session, msg):
+        if not self._credentials_ok(session, msg) or self.pbx.clock.now() < self.pbx.locked_until:
             session.respond(reply(msg, "Error", "Authentication failed"))
             session.close_after_flush()  # Asterisk drops the connection after a failed login
             return

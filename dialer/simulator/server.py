@@ -11,12 +11,14 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from types import TracebackType
 
 from dialer.ami.message import Message
 from dialer.records import Direction
 from dialer.simulator.actions import Actions, utc_date_time
 from dialer.simulator.calls import CallRun
+from dialer.simulator.cdr_file import CdrFile
 from dialer.simulator.channels import ChannelTable
 from dialer.simulator.chanspy import SpySession
 from dialer.simulator.config import CallScript, Scenario, SimulatorConfig
@@ -75,6 +77,8 @@ class PbxSimulator:
         self._actions = Actions(self)
         self._demo = DemoLoad(self)
         self._inbound_seq = 0
+        self.locked_until = 0.0  # simulated time: logins refused until then (lock_out)
+        self._cdr: CdrFile | None = None
 
     # ----- lifecycle -------------------------------------------------------------------
 
@@ -319,6 +323,8 @@ class PbxSimulator:
         """Send one event to every session that wants it, and keep the channel list current."""
         if owner is not None:
             self.channels.observe(event, owner)
+            if self._cdr is not None and event.name == "Cdr" and isinstance(owner, CallRun):
+                self._cdr.write(event, owner.linkedid, owner.truth.recording)
         for session in self._sessions:
             session.deliver(event)
 
@@ -340,6 +346,16 @@ class PbxSimulator:
         """Reset every client socket; calls go on inside the PBX and clients may reconnect."""
         for session in list(self._sessions):
             session.abort()
+
+    def lock_out(self, seconds: float) -> None:
+        """The AMI user is locked out for `seconds` (simulated) while the PBX goes on with its calls:
+        every session is dropped and each login meanwhile is refused ("Authentication failed")."""
+        self.locked_until = self.clock.now() + seconds
+        self.drop_connections()
+
+    def write_cdr(self, path: Path) -> None:
+        """From now on, write Asterisk's CDR rows to `path` as `cdr_custom` does (dialer/simulator/cdr_file.py)."""
+        self._cdr = CdrFile(path)
 
     async def restart(self) -> None:
         """The PBX dies and comes back: sockets reset, live calls vanish silently, new startup time."""

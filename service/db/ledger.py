@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 
@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
+from dialer.cdr import INFERRED, Q_FROM_CDR
 from dialer.numbers import normalise_number
 from dialer.records import CallRecord, Direction, Outcome
 from dialer.store import StoredCall
@@ -73,6 +74,28 @@ class LedgerRepository:
             return await self._records(query)
         except Exception as e:  # noqa: BLE001 — the CallStore contract: StoreError only
             raise store_error(e) from e
+
+    async def existing_linkedids(self, linkedids: Collection[str]) -> set[str]:
+        """Which of these calls the ledger holds (the CDR backstop adds only the others)."""
+        found: set[str] = set()
+        wanted = list(linkedids)
+        try:
+            async with self._sessions() as session:
+                for i in range(0, len(wanted), 500):
+                    query = select(Call.linkedid).where(Call.linkedid.in_(wanted[i:i + 500]))
+                    found.update(await session.scalars(query))
+        except Exception as e:  # noqa: BLE001 — the CallStore contract: StoreError only
+            raise store_error(e) from e
+        return found
+
+    async def guessed_calls(self, since: datetime) -> list[CallRecord]:
+        """Closed calls started since `since` with a guessed end, answer or start and no CDR correction."""
+        query = select(Call).where(Call.started_at >= since, Call.ended_at.is_not(None))
+        try:
+            records = await self._records(query)
+        except Exception as e:  # noqa: BLE001 — the CallStore contract: StoreError only
+            raise store_error(e) from e
+        return [r for r in records if INFERRED & set(r.quality) and Q_FROM_CDR not in r.quality]
 
     async def get_call(self, linkedid: str) -> CallRecord | None:
         rows = await self._records(select(Call).where(Call.linkedid == linkedid))

@@ -8,8 +8,9 @@ passes once the defect is fixed, and then the mark must go.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 
@@ -418,6 +419,12 @@ class MemoryStore:
 
     async def open_calls(self) -> list[CallRecord]:
         return [r for r in self.rows.values() if r.is_open]
+
+    async def existing_linkedids(self, linkedids: Collection[str]) -> set[str]:
+        return set(linkedids) & set(self.rows)
+
+    async def guessed_calls(self, since: datetime) -> list[CallRecord]:
+        return []
 
 
 class ReconnectingPbx:

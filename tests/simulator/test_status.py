@@ -7,7 +7,6 @@ from tests.simulator.amiclient import AmiTestClient
 from tests.simulator.test_actions import keys, probe_messages, talking_call
 
 
-
 async def test_status_lists_every_channel_in_the_probes_shape(sim: PbxSimulator, client: AmiTestClient) -> None:
     truth = await talking_call(sim, client)
     await client.send("Status", ActionID="st")
@@ -22,7 +21,8 @@ async def test_status_with_all_variables_carries_the_linkage_and_the_recording(
     truth = await talking_call(sim, client)
     await client.send("Status", ActionID="sv", AllVariables="true")
     items = [m for m in await client.until(lambda m: m.get("Event") == "StatusComplete") if m.get("ActionID") == "sv"]
-    probe = next(m for m in probe_messages() if m.get("ActionID") == "probe-status-agent" and m.get("Event") == "Status")
+    probe = next(m for m in probe_messages()
+                 if m.get("ActionID") == "probe-status-agent" and m.get("Event") == "Status")
     first = next(m for m in items if m.get("Uniqueid") == truth.linkedid)
     assert keys(first) == keys(probe)  # `Variable` repeats; its first value is kept under the name
     variables = dict(v.partition("=")[::2] for v in first.values_of("Variable"))

@@ -1,0 +1,165 @@
+"""The CDR backstop's shell: after a gap, put Asterisk's own record where the ledger had to guess.
+
+Two kinds of work, both by linkedid against a CdrSource (dialer/cdr_sources.py, or a table in
+service/db/cdr_table.py):
+- a call closed with a guessed field (its end, answer or start fell into a gap) is looked up
+  until its rows come (Asterisk writes them as the call ends; in batch mode a little later);
+- a gap's window is searched for calls that started and ended inside it, which DS Desk never saw.
+The decisions are dialer/cdr.py's; the recorder writes what comes back like any other record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from dialer.call_state import to_datetime
+from dialer.cdr import INFERRED, CdrRow, ExpertOf, correct, record_from_rows
+from dialer.records import CallRecord
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = (0.5, 2.0, 5.0, 15.0, 60.0)  # a call's rows are looked for this long after it closed
+WINDOW_MARGIN_S = 2.0  # a gap's window is widened this much (CDR times are whole seconds)
+STARTUP_LOOKBACK_S = 3600.0  # after DS Desk's own start, the CDR is searched this far back
+
+
+class CdrSource(Protocol):
+    async def rows_for(self, linkedids: Collection[str]) -> dict[str, list[CdrRow]]: ...
+    async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]: ...
+
+
+class KnownCalls(Protocol):
+    """Which linkedids the ledger already holds (a call found in a gap's window may be one of them)."""
+
+    async def existing_linkedids(self, linkedids: Collection[str]) -> set[str]: ...
+    async def guessed_calls(self, since: datetime) -> list[CallRecord]: ...
+
+
+@dataclass(slots=True)
+class _Due:
+    record: CallRecord
+    attempt: int
+    at: float
+
+
+class CdrBackstop:
+    def __init__(self, source: CdrSource, known: KnownCalls, expert_of: ExpertOf,
+                 seen: Callable[[str], bool], put: Callable[[CallRecord], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._source, self._known, self._expert_of = source, known, expert_of
+        self._seen, self._put, self._clock = seen, put, clock  # seen: the tracker has it (open or just closed)
+        self._due: dict[str, _Due] = {}
+        self._windows: list[tuple[float, float, int, float]] = []  # (start, end, attempt, due)
+        self._wake = asyncio.Event()
+        self._recheck_since: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.corrected = 0  # records put right from the CDR
+        self.recovered = 0  # calls found only in the CDR
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="cdr-backstop")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def closed(self, record: CallRecord) -> None:
+        """A call closed: look its rows up if anything of it was guessed."""
+        if INFERRED & set(record.quality):
+            self._due[record.linkedid] = _Due(record, 0, self._clock() + RETRY_AFTER_S[0])
+            self._wake.set()
+
+    def gap(self, start: float | None, end: float) -> None:
+        """A gap in the PBX link (PBX clock): search it for calls DS Desk never saw. `start` None: DS
+        Desk itself was down since an unknown time: the last STARTUP_LOOKBACK_S are searched, and the
+        calls closed with a guess in them are looked up again (a restart forgets what was due)."""
+        if start is None:
+            start = end - STARTUP_LOOKBACK_S
+            self._recheck_since = start
+        self._windows.append((start - WINDOW_MARGIN_S, end + WINDOW_MARGIN_S, 0, self._clock()))
+        self._wake.set()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._due) + len(self._windows)
+
+    async def _loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._due or self._windows:
+                try:
+                    await self._run_due()
+                    await self._run_windows()
+                    self.last_error = None
+                except Exception as e:  # a CDR source that is away must not stop the ledger
+                    self.last_error = f"{type(e).__name__}: {e}"
+                    log.warning("CDR backstop: the CDR source failed, will retry: %s", self.last_error)
+                await asyncio.sleep(self._next_in())
+
+    def _next_in(self) -> float:
+        dues = [d.at for d in self._due.values()] + [w[3] for w in self._windows]
+        return max(0.05, min(dues, default=self._clock()) - self._clock())
+
+    async def _run_due(self) -> None:
+        if self._recheck_since is not None:
+            since, self._recheck_since = self._recheck_since, None
+            for record in await self._known.guessed_calls(to_datetime(since)):
+                if record.linkedid not in self._due:
+                    self._due[record.linkedid] = _Due(record, 0, self._clock())
+        now = self._clock()
+        ready = {k: d for k, d in self._due.items() if d.at <= now}
+        if not ready:
+            return
+        rows = await self._source.rows_for(list(ready))
+        for linkedid, due in ready.items():
+            fixed = correct(due.record, rows.get(linkedid, []), self._expert_of)
+            if fixed is not None:
+                self._put(fixed)
+                self.corrected += 1
+                del self._due[linkedid]
+            elif due.attempt + 1 < len(RETRY_AFTER_S):
+                self._due[linkedid] = _Due(due.record, due.attempt + 1, now + RETRY_AFTER_S[due.attempt + 1])
+            else:
+                log.info("call %s: Asterisk's CDR has no rows for it; its guessed fields stay flagged", linkedid)
+                del self._due[linkedid]
+
+    async def _run_windows(self) -> None:
+        now = self._clock()
+        ready = [w for w in self._windows if w[3] <= now]
+        if not ready:
+            return
+        self._windows = [w for w in self._windows if w[3] > now]
+        for start, end, attempt, _ in ready:
+            await self._search(start, end)
+            if attempt + 1 < 2:  # once more a little later: a CDR written in batch mode may lag
+                self._windows.append((start, end, attempt + 1, now + RETRY_AFTER_S[2]))
+
+    async def _search(self, start: float, end: float) -> None:
+        found = await self._source.rows_ended_between(start, end)
+        candidates = {k: v for k, v in found.items() if not self._seen(k) and k not in self._due}
+        if not candidates:
+            return
+        known = await self._known.existing_linkedids(list(candidates))
+        for record in _built(candidates, known, self._expert_of):
+            log.warning("call %s started and ended while the PBX link was down: recorded from Asterisk's CDR",
+                        record.linkedid)
+            self._put(record)
+            self.recovered += 1
+
+
+def _built(candidates: dict[str, list[CdrRow]], known: set[str], expert_of: ExpertOf) -> Iterable[CallRecord]:
+    for linkedid, rows in candidates.items():
+        if linkedid in known:
+            continue
+        record = record_from_rows(rows, expert_of)
+        if record is not None:
+            yield record
