@@ -24,13 +24,13 @@ from dialer.numbers import normalise_number
 from dialer.records import (
     Q_ANSWER_INFERRED,
     Q_END_INFERRED,
+    Q_FROM_CDR,
     Q_START_INFERRED,
     CallRecord,
     Direction,
     Outcome,
 )
 
-Q_FROM_CDR = "from_cdr"
 # The fields of the documented cdr_custom mapping, in order (a CSV file has no header line).
 CDR_COLUMNS = ("linkedid", "uniqueid", "channel", "dstchannel", "src", "dst", "dcontext", "lastapp", "start",
                "answer", "end", "duration", "billsec", "disposition", "client_id", "planned_call_id", "recording")
@@ -110,6 +110,7 @@ def correct(record: CallRecord, rows: Sequence[CdrRow], expert_of: ExpertOf) -> 
     started = min(found.started, record.started_at.timestamp())
     return _with_times(replace(
         record, outcome=outcome, recording=record.recording or found.recording or None,
+        client_number=record.client_number or found.client_number,
         planned_call_id=record.planned_call_id or found.planned_call_id or None,
         client_id=record.client_id or found.client_id or None,
         quality=tuple(sorted(quality | {Q_FROM_CDR})),
@@ -121,6 +122,8 @@ def record_from_rows(rows: Sequence[CdrRow], expert_of: ExpertOf) -> CallRecord 
     found = _read(rows, expert_of)
     if found is None or found.ended is None or found.direction is None:
         return None
+    if found.outcome is Outcome.EXPERT_NO_ANSWER:
+        return None  # no Dial: a voicemail check looks the same; an unanswered click is the Expert's side
     outcome = found.outcome
     answered = found.answered if outcome is Outcome.ANSWERED else None
     quality = {Q_FROM_CDR} | ({Q_ANSWER_INFERRED} if answered is not None and not found.answered_exact else set())

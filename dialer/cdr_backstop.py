@@ -31,7 +31,10 @@ STARTUP_LOOKBACK_S = 3600.0  # after DS Desk's own start, the CDR is searched th
 
 class CdrSource(Protocol):
     async def rows_for(self, linkedids: Collection[str]) -> dict[str, list[CdrRow]]: ...
-    async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]: ...
+    async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
+        """Every row of the calls with a row ending in [start, end]: a call DS Desk saw begin, but
+        not yet as a call of an Expert's (no Dial), and that ended in a gap has no record either."""
+        ...
 
 
 class KnownCalls(Protocol):
@@ -146,6 +149,7 @@ class CdrBackstop:
     async def _search(self, start: float, end: float) -> None:
         found = await self._source.rows_ended_between(start, end)
         candidates = {k: v for k, v in found.items() if not self._seen(k) and k not in self._due}
+        log.debug("CDR window %.3f..%.3f: %d calls in it, %d not seen live", start, end, len(found), len(candidates))
         if not candidates:
             return
         known = await self._known.existing_linkedids(list(candidates))

@@ -36,9 +36,7 @@ class CdrFileSource:
 
     async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
         grouped = rows_by_call(await asyncio.to_thread(self._read))
-        return {k: v for k, v in grouped.items()
-                if any(r.end is not None and start <= r.end <= end for r in v)
-                and all(r.start is None or r.start >= start for r in v)}
+        return {k: v for k, v in grouped.items() if any(r.end is not None and start <= r.end <= end for r in v)}
 
     def _read(self) -> list[CdrRow]:
         if not self.path.exists():

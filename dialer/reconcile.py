@@ -132,6 +132,8 @@ def _continue_call(tracker: CallTracker, call: CallState, live: list[Message],
         else:
             _close_in_gap(tracker, call, evidence, effects)
         return
+    if call.direction is Direction.OUTBOUND and call.client_number is None:  # its DialBegin fell into the gap
+        call.client_number = call.dialled_number or _client_number(tracker, call, live)
     _learn_variables(tracker, call, live, evidence)
     _open_if_dialled(tracker, call, live, effects, evidence.gap_end)
     _learn_from_channels(tracker, call, live, evidence, effects)
@@ -246,7 +248,9 @@ def _apply_orphan_hangups(tracker: CallTracker, call: CallState, effects: list[E
 
 
 def _client_number(tracker: CallTracker, call: CallState, channels: list[Message]) -> str | None:
-    """The dialled number, from whichever client-leg field still shows it."""
+    """The dialled number, from whichever client-leg field still shows it; else the extension the
+    Expert's first channel runs in the originate context (the client leg may be gone already)."""
+    first = next((ch for ch in channels if ch.get("Uniqueid") == call.linkedid), None)
     for ch in channels:
         if tracker.expert_ext_of(ch.get("Channel", "")):
             continue
@@ -256,7 +260,8 @@ def _client_number(tracker: CallTracker, call: CallState, channels: list[Message
             number = normalise_number(raw)
             if number and number != call.expert_ext:
                 return number
-    return None
+    exten = normalise_number(first.get("Exten")) if first is not None else None
+    return exten if exten and exten != call.expert_ext and len(exten) > 6 else None
 
 
 def _learn_from_channels(tracker: CallTracker, call: CallState, live: list[Message],

@@ -40,6 +40,10 @@ Q_START_INFERRED = "start_inferred_after_reconnect"
 Q_ANSWER_INFERRED = "answer_inferred_after_reconnect"
 Q_NO_TIMESTAMPS = "times_from_receipt"
 Q_PBX_RESTARTED = "pbx_restarted"
+Q_FROM_CDR = "from_cdr"  # a guess put right from Asterisk's own CDR (dialer/cdr.py)
+# A call whose outcome or talk time is a guess (its end or answer fell into a gap, and no CDR put it
+# right): shown as such and kept out of the figures (issue 12).
+GUESSED_QUALITY = frozenset({Q_END_INFERRED, Q_ANSWER_INFERRED})
 
 REPLAY_KEYS = (
     "linkedid", "direction", "expert_ext", "client_number", "started_at", "answered_at",

@@ -60,6 +60,7 @@ class CallFilters:
     result: str | None = None  # a wrap-up result, or NO_WRAPUP
     productive: bool | None = None
     search: str | None = None  # a client's name or a phone number
+    guessed: bool | None = None  # outcome or talk time a guess (a gap in the PBX link): yes / no
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
@@ -95,6 +96,7 @@ def parse_filters(query: Mapping[str, str], tz: ZoneInfo, now: datetime) -> Call
         "result": checked("result", _choice("result", take("result"), RESULTS + (NO_WRAPUP, ANY_CONTACT), "итог")),
         "productive": checked("productive", _yes_no("productive", take("productive"))),
         "search": checked("q", _text("q", take("q"), "поиск")),
+        "guessed": checked("guessed", _yes_no("guessed", take("guessed"))),
     }
     errors.extend(_cross_checks(values))
     if errors:

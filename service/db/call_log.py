@@ -65,6 +65,7 @@ class CallRow:
     topic: str | None
     logged_in: bool | None
     productive: bool | None
+    guessed: bool = False  # outcome or talk time a guess: the log marks them
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +226,8 @@ def _page_query() -> Select[*tuple[Any, ...]]:
     return (select(Call.id, Call.linkedid, Call.started_at, Call.direction, Call.expert_ext, Call.expert_id,
                    Call.client_id, Call.client_name, Call.client_number, Call.outcome, Call.talk_s,
                    Call.duration_s, Call.planned_call_id, planned(Call).label("on_item"), Call.recording,
-                   Call.recording_purged_at, WrapUp.result, WrapUp.topic, WrapUp.logged_in, WrapUp.productive)
+                   Call.recording_purged_at, WrapUp.result, WrapUp.topic, WrapUp.logged_in, WrapUp.productive,
+                   Call.guessed)
             .outerjoin(WrapUp, WrapUp.call_id == Call.id))
 
 
@@ -240,6 +242,7 @@ def _plain_conditions(f: CallFilters, tz: ZoneInfo) -> list[ColumnElement[bool]]
         (f.direction, lambda: Call.direction == f.direction),
         (f.min_talk_s, lambda: Call.talk_s >= f.min_talk_s),
         (f.max_talk_s, lambda: Call.talk_s <= f.max_talk_s),
+        (f.guessed, lambda: Call.guessed == f.guessed),
         (f.topic, lambda: WrapUp.topic == f.topic),
     ]
     conditions = [test() for value, test in tests if value is not None]
@@ -350,7 +353,7 @@ def _row(r: Any, expert_name: str | None, client_name: str | None) -> CallRow:
         client_number=r.client_number, outcome=r.outcome, talk_s=r.talk_s or 0.0,
         duration_s=r.duration_s or 0.0, planned_call_id=r.planned_call_id, on_item=bool(r.on_item),
         has_recording=r.recording is not None, recording_purged=r.recording_purged_at is not None,
-        result=r.result, topic=r.topic, logged_in=r.logged_in, productive=r.productive)
+        result=r.result, topic=r.topic, logged_in=r.logged_in, productive=r.productive, guessed=bool(r.guessed))
 
 
 async def _wrapup(session: AsyncSession, call_id: int) -> WrapUpView | None:

@@ -38,9 +38,7 @@ class CdrTableSource:
         ended = self._table.c.end
         in_window = await self._select(ended.between(start, end))
         candidates = rows_by_call(await self._select(self._table.c.linkedid.in_({r.linkedid for r in in_window})))
-        return {k: v for k, v in candidates.items()
-                if any(r.end is not None and start <= r.end <= end for r in v)
-                and all(r.start is None or r.start >= start for r in v)}
+        return candidates
 
     async def _select(self, where: object) -> list[CdrRow]:
         query = select(*self._table.c).where(where)  # type: ignore[arg-type]  # a column expression

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, and_, case, cast, func, literal_column, select, text, true
+from sqlalchemy import Date, Select, and_, case, cast, false, func, literal_column, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -29,7 +29,8 @@ from service.db.plan_links import unplanned
 from service.figures.model import Period, Scope, ScopeKind
 
 CallIds = tuple[int, int]
-CALL_FIELDS = ("calls", "made", "unplanned", "wrapped", "contacts", "productive", "productive_talk_s", "logged_in")
+CALL_FIELDS = ("calls", "made", "unplanned", "wrapped", "contacts", "productive", "productive_talk_s", "logged_in",
+               "guessed")
 PLAN_FIELDS = ("planned", "finished")
 FINISHED = sorted(s.value for s in FINISHED_STATES)
 # A month of a large department is ~440,000 joined rows: grouping them in memory instead of in
@@ -140,12 +141,16 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
     rows = (select(
         Call.expert_id, local_day(dialect, Call.started_at, period, tz).label("day"),
         Call.direction, Call.outcome, unplanned(Call).label("unplanned"), Call.talk_s, WrapUp.id.label("wrapup_id"),
+        Call.guessed,
         contact.label("contact"), productive.label("productive"),
         and_(contact, WrapUp.logged_in == true()).label("logged_in"),
     ).select_from(Call).outerjoin(WrapUp, _wrapup_of_call(ids)).where(*_owned_calls(period, tz))).subquery()
     # Grouped over a subquery so that GROUP BY names the day column, not a repeat of its CASE.
+    # A call whose outcome or talk time is a guess (issue 12) is counted apart, in none of these.
+    exact = rows.c.guessed == false()
     dialled = and_(rows.c.direction == "outbound", rows.c.outcome.is_not(None),
-                   rows.c.outcome != "expert_no_answer")
+                   rows.c.outcome != "expert_no_answer", exact)
+    productive_call = and_(rows.c.productive == true(), exact)
     return select(
         rows.c.expert_id, rows.c.day,
         func.count().label("calls"),
@@ -153,9 +158,10 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
         _flag(rows.c.unplanned == true()).label("unplanned"),
         _flag(rows.c.wrapup_id.is_not(None)).label("wrapped"),
         _flag(rows.c.contact == true()).label("contacts"),
-        _flag(rows.c.productive == true()).label("productive"),
-        _flag(rows.c.productive == true(), rows.c.talk_s).label("productive_talk_s"),
+        _flag(productive_call).label("productive"),
+        _flag(productive_call, rows.c.talk_s).label("productive_talk_s"),
         _flag(rows.c.logged_in == true()).label("logged_in"),
+        _flag(rows.c.guessed == true()).label("guessed"),
     ).group_by(rows.c.expert_id, rows.c.day)
 
 

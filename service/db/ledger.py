@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
-from dialer.cdr import INFERRED, Q_FROM_CDR
+from dialer.cdr import INFERRED
 from dialer.numbers import normalise_number
-from dialer.records import CallRecord, Direction, Outcome
+from dialer.records import GUESSED_QUALITY, Q_FROM_CDR, CallRecord, Direction, Outcome
 from dialer.store import StoredCall
 from service.days import day_bounds
 from service.db.engine import SessionMaker
@@ -157,6 +157,7 @@ def record_to_row(record: CallRecord, now: datetime, expert_id: int | None = Non
         "client_id": record.client_id,
         "quality": list(record.quality),
         "tracker_state": None if record.resume is None or not record.is_open else dict(record.resume),
+        "guessed": bool(GUESSED_QUALITY & set(record.quality)),
         "created_at": now,
         "updated_at": now,
     }

@@ -74,6 +74,8 @@ class Call(Base):
     quality: Mapped[list[str]] = mapped_column(JSON, default=list)
     # While the call is up: what the PBX side needs to resume it after a restart (dialer/resume.py).
     tracker_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Its outcome or talk time is a guess (dialer.records.GUESSED_QUALITY): out of the figures.
+    guessed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # Set when the retention job deleted the recording's file (the path stays: it was reported).

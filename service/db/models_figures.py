@@ -31,6 +31,7 @@ class FiguresDaily(Base):
     productive: Mapped[int] = mapped_column(Integer)
     productive_talk_s: Mapped[float] = mapped_column(Float)
     logged_in: Mapped[int] = mapped_column(Integer)
+    guessed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # migration 0010
 
 
 class FiguresCount(Base):

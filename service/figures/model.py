@@ -96,6 +96,7 @@ class DayAggregate:
     productive: int = 0  # contacts marked productive
     productive_talk_s: float = 0.0  # sum of talk_s of the productive calls
     logged_in: int = 0  # contacts with the client logged in
+    guessed: int = 0  # calls whose outcome or talk time is a guess (a gap in the PBX link): in no other count
 
     @property
     def is_working_day(self) -> bool:
@@ -118,6 +119,7 @@ class Totals:
     productive: int = 0
     productive_talk_s: float = 0.0
     logged_in: int = 0
+    guessed: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,8 @@ class FiguresReport:
     outcomes: list[Share]
     pacing: Pacing | None  # the scope's, when the period is today's
     pacing_lines: list[PacingLine]
+    guessed: int = 0  # calls with a guessed outcome or talk time: counted in no figure, shown apart
+    guessed_drill: dict[str, str] | None = None  # the call-log filters that list them
 
 
 def scope_title(scope: Scope, experts: Sequence[ExpertInfo]) -> str:
@@ -88,7 +90,7 @@ def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
         daily=daily_totals(aggregates, period.days),
         topics=topic_distribution(topics, t.calls - t.wrapped, drill),
         outcomes=outcome_distribution(outcomes, drill),
-        pacing=overall, pacing_lines=lines,
+        pacing=overall, pacing_lines=lines, guessed=t.guessed, guessed_drill={**drill, "guessed": "yes"},
     )
 
 

@@ -32,6 +32,7 @@ from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from texts.labels import (
     DIRECTION_LABELS,
+    GUESSED_TITLE,
     HANGUP_BY_LABELS,
     OUTCOME_LABELS,
     PLAN_STATE_LABELS,
@@ -110,7 +111,7 @@ async def _form_context(request: web.Request, user: SignedInUser, query: dict[st
 def labels() -> dict[str, Any]:
     return {"outcome_labels": OUTCOME_LABELS, "result_labels": RESULT_LABELS,
             "direction_labels": DIRECTION_LABELS, "hangup_by_labels": HANGUP_BY_LABELS,
-            "state_labels": PLAN_STATE_LABELS}
+            "state_labels": PLAN_STATE_LABELS, "guessed_title": GUESSED_TITLE}
 
 
 async def _experts(request: web.Request, user: SignedInUser) -> list[tuple[str, str]]:

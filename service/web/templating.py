@@ -16,7 +16,7 @@ from service.settings import REPO_ROOT
 from service.web.keys import CSRF_FIELD, CSRF_KEY, USER_KEY
 from service.web.live import current_link
 from texts.labels import BOARD_STATE_LABELS, signal_kind_label, version_label
-from texts.words import minutes_seconds
+from texts.words import minutes_seconds, plural
 
 TEMPLATES_DIR = REPO_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -31,6 +31,7 @@ def setup_templating(app: web.Application) -> None:
         context_processors=[_page_context],
     )
     env.filters["ru_minutes"] = ru_minutes
+    env.filters["ru_plural"] = plural
     env.filters["local_time"] = local_time
     env.filters["local_datetime"] = local_datetime
     env.filters["rub"] = rub

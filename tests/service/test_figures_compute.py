@@ -91,7 +91,7 @@ def test_figure_rows_beside_their_targets() -> None:
         "login_share": (8 / 13, None, Status.OK),
     }
     assert {k: (r.total, r.per_day, r.status) for k, r in rows.items()} == expected
-    assert rows["productive"].drill == {"expert": "101", "productive": "yes"}
+    assert rows["productive"].drill == {"expert": "101", "productive": "yes", "guessed": "no"}
     assert rows["login_share"].drill == {"expert": "101", "result": "contact", "logged_in": "yes"}
     assert rows["unplanned"].drill["planned"] == "no"
 
@@ -112,7 +112,7 @@ def test_breakdown_lists_every_expert_of_the_scope_even_without_data() -> None:
     assert [r.expert.login for r in rows] == ["anna", "pavel", "maria"]
     anna, pavel, maria = rows
     assert anna.rows["planned"].per_day == 15 and anna.rows["planned"].status is Status.OK
-    assert anna.rows["made"].drill == {"expert": "102", "direction": "outbound"}
+    assert anna.rows["made"].drill == {"expert": "102", "direction": "outbound", "guessed": "no"}
     assert pavel.rows["made"].total == 0 and pavel.rows["made"].per_day is None
     assert maria.rows["made"].per_day == 7.5
 

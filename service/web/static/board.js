@@ -119,7 +119,9 @@
     source.addEventListener("pbx", (m) => { if (window.DsDeskPbxBar) window.DsDeskPbxBar(JSON.parse(m.data)); });
     source.addEventListener("originate_failed", (m) => {
       const failure = JSON.parse(m.data);  // the supervisor's phone could not be rung: say why
-      if (failure.kind === "spy") say(failure.text, true);
+      if (failure.kind !== "spy") return;
+      failedDuringClick = true;  // it may come before the click's own answer: that must not cover it
+      say(failure.text, true);
     });
     source.addEventListener("call", (m) => onCall(JSON.parse(m.data)));
     source.addEventListener("presence", (m) => {
@@ -141,8 +143,10 @@
     message.classList.toggle("error", Boolean(isError));
     message.hidden = !text;
   }
+  let failedDuringClick = false;
   async function listen(ext, mode) {
     say("", false);
+    failedDuringClick = false;
     try {
       const response = await fetch("/board/listen", {
         method: "POST", credentials: "same-origin", body: new URLSearchParams({ expert: ext, mode }),
@@ -151,7 +155,7 @@
       let payload = {};
       try { payload = await response.json(); } catch (e) { /* not JSON */ }
       if (!response.ok) { say(payload.error || ("Ошибка " + response.status), true); return; }
-      say(payload.message || "Звоним на ваш телефон", false);
+      if (!failedDuringClick) say(payload.message || "Звоним на ваш телефон", false);
     } catch (e) { say("Нет связи с сервером DS Desk", true); }
   }
   board.addEventListener("click", (e) => {
