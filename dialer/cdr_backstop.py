@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = (0.5, 2.0, 5.0, 15.0, 60.0)  # a call's rows are looked for this long after it closed
 WINDOW_MARGIN_S = 2.0  # a gap's window is widened this much (CDR times are whole seconds)
+ERROR_RETRY_S = 5.0  # a CDR source that failed is asked again after this
 STARTUP_LOOKBACK_S = 3600.0  # after DS Desk's own start, the CDR is searched this far back
 
 
@@ -105,7 +106,10 @@ class CdrBackstop:
                     self.last_error = None
                 except Exception as e:  # a CDR source that is away must not stop the ledger
                     self.last_error = f"{type(e).__name__}: {e}"
-                    log.warning("CDR backstop: the CDR source failed, will retry: %s", self.last_error)
+                    log.warning("CDR backstop: the CDR source failed, will retry in %.0f s: %s",
+                                ERROR_RETRY_S, self.last_error)
+                    await asyncio.sleep(ERROR_RETRY_S)
+                    continue
                 await asyncio.sleep(self._next_in())
 
     def _next_in(self) -> float:

@@ -39,9 +39,7 @@ class CdrFileSource:
         return {k: v for k, v in grouped.items() if any(r.end is not None and start <= r.end <= end for r in v)}
 
     def _read(self) -> list[CdrRow]:
-        if not self.path.exists():
-            log.warning("CDR file %s does not exist (yet)", self.path)
-            return []
+        # A missing file raises (FileNotFoundError): the backstop says so on /healthz and retries.
         with self.path.open(encoding="utf-8", errors="replace", newline="") as lines:
             return [row for row in self._rows(lines) if row is not None]
 

@@ -127,6 +127,12 @@ class Pbx:
         return PbxStats(recorder.pending_count, recorder.held_count, tracker.expected_count,
                         tracker.ignored_count, recorder.committed, recorder.rejected_count, len(self._verdicts))
 
+    @property
+    def cdr_error(self) -> str | None:
+        """Why the last look-up in Asterisk's CDR failed (None: it worked, or no CDR source is configured)."""
+        backstop = self._recorder.backstop
+        return None if backstop is None else backstop.last_error
+
     def cdr_waiting(self) -> int:
         """Calls and gaps the CDR backstop is still looking up (0 without a CDR source)."""
         backstop = self._recorder.backstop

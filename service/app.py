@@ -122,6 +122,7 @@ async def healthz(request: web.Request) -> web.Response:
         # Not where the PBX is nor the error text: this page needs no sign-in (the log has both).
         body["ami"] = {"status": str(link.status), "since": iso_ms(link.since)}
         body["ledger_write_error"] = pbx.ledger_error
+        body["cdr_error"] = pbx.cdr_error  # Asterisk's CDR (cdr:) unreadable: gaps are not put right
         if not link.connected:
             body["status"] = "degraded"
     if PLAN_JOBS in request.app:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from pytest_aiohttp import AiohttpClient
 
 from service.app import create_app
 from service.appkeys import DB_ENGINE, LEDGER, SETTINGS
-from service.settings import Settings
+from service.settings import CdrSettings, Settings
 from tests.service.builders import closed_call
 
 
@@ -26,3 +29,16 @@ async def test_the_database_is_wired(aiohttp_client: AiohttpClient, db_settings:
     assert app[DB_ENGINE].dialect.name in ("sqlite", "postgresql")
     assert len(await app[LEDGER].upsert_calls([closed_call()])) == 1
     assert (await app[LEDGER].get_call(closed_call().linkedid)) == closed_call()
+
+
+async def test_healthz_says_when_asterisks_cdr_cannot_be_read(aiohttp_client: AiohttpClient, db_settings: Settings,
+                                                              tmp_path: Path) -> None:
+    """With a `cdr:` source that is not there, the first look-up (DS Desk's start) fails and says why."""
+    settings = db_settings.model_copy(update={"cdr": CdrSettings(kind="csv", path=tmp_path / "nowhere.csv")})
+    client = await aiohttp_client(create_app(settings))
+    for _ in range(200):
+        body = await (await client.get("/healthz")).json()
+        if body["cdr_error"]:
+            break
+        await asyncio.sleep(0.05)
+    assert "FileNotFoundError" in body["cdr_error"] and "nowhere.csv" in body["cdr_error"]
