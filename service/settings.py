@@ -326,6 +326,8 @@ class TargetsSettings(_Section):
     productive_minutes_min: float = Field(default=10.0, ge=0)  # average productive call: 10–12 min
     productive_minutes_max: float = Field(default=12.0, ge=0)
     login_share: float = Field(default=0.6, ge=0, le=1)  # contacts with the client logged in
+    # A call may be marked productive only with «Контакт состоялся» and at least this much PBX talk time.
+    productive_min_talk_s: float = Field(default=120.0, ge=0)
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> TargetsSettings:

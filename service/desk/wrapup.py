@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.model import PlanState
 from texts.labels import RESULT_LABELS
+from texts.words import minutes_seconds
 
 COMMENT_LIMIT = 4000
 MAX_NEXT_CONTACT_AHEAD = timedelta(days=366)  # a callback is planned within the year
@@ -73,9 +74,13 @@ class FieldError:
     message: str  # Russian: shown beside the field
 
 
-def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo,
-                 now: datetime) -> WrapUpInput | list[FieldError]:
-    """The validated wrap-up, or every problem with the form (nothing is saved then)."""
+def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo, now: datetime,
+                 talk_s: float = 0.0, min_productive_talk_s: float = 0.0) -> WrapUpInput | list[FieldError]:
+    """The validated wrap-up, or every problem with the form (nothing is saved then).
+
+    `talk_s`: the call's talk time from the PBX. Productive is the Expert's judgement, but only of
+    a contact made whose talk lasted at least `min_productive_talk_s`: a tick on anything else is
+    refused with the reason, never dropped silently (issue 13)."""
     errors: list[FieldError] = []
     result = _result(form.get("result", ""), errors)
     topic = _topic(form.get("topic", "").strip(), topics, errors)
@@ -87,6 +92,8 @@ def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo
     next_at = _next_contact(form.get("next_contact", "").strip(), tz, now, errors)
     if result is WrapUpResult.CALLBACK and next_at is None and not _has_error(errors, "next_contact"):
         errors.append(FieldError("next_contact", "Укажите, когда перезвонить"))
+    if _checked(form.get("productive")) and result is not None:
+        _productive_allowed(result, talk_s, min_productive_talk_s, errors)
     if errors or result is None:
         return errors
     contact = result.is_contact
@@ -97,6 +104,15 @@ def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo
         productive=result is WrapUpResult.CONTACT_MADE and _checked(form.get("productive")),
         comment=comment or None, next_contact_at=next_at,
     )
+
+
+def _productive_allowed(result: WrapUpResult, talk_s: float, minimum: float, errors: list[FieldError]) -> None:
+    if result is not WrapUpResult.CONTACT_MADE:
+        errors.append(FieldError("productive", f"Результативным может быть только звонок с итогом "
+                                               f"«{WrapUpResult.CONTACT_MADE.label}»"))
+    elif talk_s < minimum:
+        errors.append(FieldError("productive", f"Разговор длился {minutes_seconds(talk_s)}: результативным "
+                                               f"считается разговор не короче {minutes_seconds(minimum)}"))
 
 
 def _has_error(errors: list[FieldError], field: str) -> bool:

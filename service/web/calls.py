@@ -28,6 +28,7 @@ from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from texts.labels import OUTCOME_LABELS, RESULT_LABELS
 from texts.pbx import request_failed_text
+from texts.words import minutes_seconds
 
 EMPTY_FORM: dict[str, Any] = {"result": "", "topic": "", "logged_in": False, "productive": False,
                               "comment": "", "next_contact": ""}
@@ -137,7 +138,8 @@ def _form_context(request: web.Request, ctx: WrapUpContext, values: dict[str, An
     values = {**EMPTY_FORM, **values}
     return {"ctx": ctx, "values": values, "errors": {e.field: e.message for e in errors},
             "results": list(WrapUpResult), "result_labels": RESULT_LABELS, "outcome_labels": OUTCOME_LABELS,
-            "topics": settings.desk.topics, "tz": settings.organisation.tz}
+            "topics": settings.desk.topics, "tz": settings.organisation.tz,
+            "min_productive": minutes_seconds(settings.targets.productive_min_talk_s)}
 
 
 def _initial_values(ctx: WrapUpContext, tz: Any) -> dict[str, Any]:
@@ -149,7 +151,7 @@ def _initial_values(ctx: WrapUpContext, tz: Any) -> dict[str, Any]:
                 if saved.next_contact_at else ""}
     result = suggested_result(ctx.outcome)
     return {"result": result.value, "topic": ctx.planned_topic or "", "logged_in": False,
-            "productive": result is WrapUpResult.CONTACT_MADE and ctx.talk_s > 0, "comment": "",
+            "productive": False, "comment": "",  # the Expert's judgement: never ticked for them (issue 13)
             "next_contact": ""}
 
 
@@ -168,7 +170,8 @@ async def save_wrapup(request: web.Request) -> web.Response:
     form = {k: str(v) for k, v in (await request.post()).items() if k != "_csrf"}
     settings = settings_of(request)
     now = utc_now()
-    parsed = parse_wrapup(form, topics=settings.desk.topics, tz=settings.organisation.tz, now=now)
+    parsed = parse_wrapup(form, topics=settings.desk.topics, tz=settings.organisation.tz, now=now,
+                          talk_s=ctx.talk_s, min_productive_talk_s=settings.targets.productive_min_talk_s)
     if not isinstance(parsed, WrapUpInput):
         values = {**form, "logged_in": "logged_in" in form, "productive": "productive" in form}
         response = aiohttp_jinja2.render_template("desk/_wrapup.html", request,

@@ -33,12 +33,27 @@ def test_a_contact_made_keeps_every_judgement() -> None:
     ("contact_made", True, True),
 ])
 def test_only_a_contact_made_can_be_productive(raw: str, contact: bool, productive_allowed: bool) -> None:
-    extra = {"next_contact": "2026-03-03T10:00"} if raw == "callback" else {}
-    result = parse(result=raw, logged_in="1", productive="1", **extra)
+    result = parse(result=raw, logged_in="1", productive="1")
+    if not productive_allowed:  # refused with the reason, never dropped silently (issue 13)
+        assert result == [FieldError("productive", "Результативным может быть только звонок с итогом "
+                                                   "«Контакт состоялся»")]
+        result = parse(result=raw, logged_in="1")
     assert isinstance(result, WrapUpInput)
     assert result.result.is_contact is contact
     assert result.logged_in is contact
     assert result.productive is productive_allowed
+
+
+@pytest.mark.parametrize(("talk_s", "allowed"), [(119.0, False), (120.0, True), (600.0, True), (6.0, False)])
+def test_productive_needs_the_talk_time_at_the_threshold(talk_s: float, allowed: bool) -> None:
+    result = parse_wrapup({"result": "contact_made", "productive": "1"}, topics=TOPICS, tz=MSK, now=NOW,
+                          talk_s=talk_s, min_productive_talk_s=120.0)
+    if allowed:
+        assert isinstance(result, WrapUpInput) and result.productive
+    else:
+        minutes = f"{int(round(talk_s)) // 60}:{int(round(talk_s)) % 60:02d}"
+        assert result == [FieldError("productive", f"Разговор длился {minutes}: результативным считается "
+                                                   "разговор не короче 2:00")]
 
 
 def test_callback_needs_a_future_time_in_organisation_time() -> None:
