@@ -25,6 +25,7 @@ from dialer.records import (
     Q_ANSWER_INFERRED,
     Q_END_INFERRED,
     Q_FROM_CDR,
+    Q_OUTCOME_INFERRED,
     Q_START_INFERRED,
     CallRecord,
     Direction,
@@ -34,7 +35,7 @@ from dialer.records import (
 # The fields of the documented cdr_custom mapping, in order (a CSV file has no header line).
 CDR_COLUMNS = ("linkedid", "uniqueid", "channel", "dstchannel", "src", "dst", "dcontext", "lastapp", "start",
                "answer", "end", "duration", "billsec", "disposition", "client_id", "planned_call_id", "recording")
-INFERRED = frozenset({Q_END_INFERRED, Q_ANSWER_INFERRED, Q_START_INFERRED})
+INFERRED = frozenset({Q_END_INFERRED, Q_ANSWER_INFERRED, Q_START_INFERRED, Q_OUTCOME_INFERRED})
 _DIAL_OUTCOMES = {"ANSWERED": Outcome.ANSWERED, "BUSY": Outcome.BUSY, "NO ANSWER": Outcome.NO_ANSWER,
                   "CONGESTION": Outcome.CONGESTION, "FAILED": Outcome.CONGESTION}
 ExpertOf = Callable[[str], "str | None"]
@@ -93,28 +94,49 @@ def parse_time(value: object, tz: tzinfo) -> float | None:
 
 
 def correct(record: CallRecord, rows: Sequence[CdrRow], expert_of: ExpertOf) -> CallRecord | None:
-    """The record with what the CDR says put where DS Desk had to guess; None when it adds nothing."""
-    if not rows or not INFERRED & set(record.quality):
+    """The record with what the CDR says put where DS Desk had to guess, and only there (a time
+    seen live stays: the CDR's whole seconds would be worse); None when it adds nothing yet."""
+    flags = set(record.quality)
+    if not rows or not INFERRED & flags:
         return None
     found = _read(rows, expert_of)
-    if found is None or found.ended is None:
-        return None
-    quality = set(record.quality) - {Q_END_INFERRED, Q_START_INFERRED}
-    outcome = _outcome(record, found)
-    answered = found.answered if found.answered_exact else record.answered_at.timestamp() if record.answered_at else (
-        found.answered)
-    if outcome is not Outcome.ANSWERED:
-        answered = None
-    if answered is None or found.answered_exact:
+    if found is None or found.ended is None or _contradicts(record, found):
+        return None  # rows still coming (batch mode, a failed insert): look again later
+    end_guessed = Q_END_INFERRED in flags
+    outcome = _outcome(record, found) if end_guessed or Q_OUTCOME_INFERRED in flags else record.outcome
+    answered = _answered(record, found, outcome, flags)
+    quality = flags - {Q_START_INFERRED, Q_OUTCOME_INFERRED} - ({Q_END_INFERRED} if end_guessed else set())
+    if answered is None or found.answered_exact or Q_ANSWER_INFERRED not in flags:
         quality.discard(Q_ANSWER_INFERRED)
-    started = min(found.started, record.started_at.timestamp())
+    started = found.started if Q_START_INFERRED in flags else record.started_at.timestamp()
+    ended = found.ended if end_guessed else (record.ended_at or to_datetime(found.ended)).timestamp()
     return _with_times(replace(
         record, outcome=outcome, recording=record.recording or found.recording or None,
         client_number=record.client_number or found.client_number,
         planned_call_id=record.planned_call_id or found.planned_call_id or None,
         client_id=record.client_id or found.client_id or None,
         quality=tuple(sorted(quality | {Q_FROM_CDR})),
-    ), started, answered, found.ended)
+    ), min(started, ended), answered, ended)
+
+
+def _contradicts(record: CallRecord, found: _Found) -> bool:
+    """Rows that say less than DS Desk saw itself: an Expert-side miss where a client was dialled
+    (the Dial row not written yet), or a missed inbound call DS Desk saw answered."""
+    if found.outcome is Outcome.EXPERT_NO_ANSWER and record.outcome is not Outcome.EXPERT_NO_ANSWER:
+        return True
+    return record.answered_at is not None and Q_ANSWER_INFERRED not in record.quality and (
+        found.outcome is not Outcome.ANSWERED)
+
+
+def _answered(record: CallRecord, found: _Found, outcome: Outcome | None, flags: set[str]) -> float | None:
+    if outcome is not Outcome.ANSWERED:
+        return None
+    seen = record.answered_at.timestamp() if record.answered_at is not None else None
+    if seen is not None and Q_ANSWER_INFERRED not in flags:
+        return seen  # seen live: exact
+    if found.answered_exact or seen is None:
+        return found.answered
+    return seen
 
 
 def record_from_rows(rows: Sequence[CdrRow], expert_of: ExpertOf) -> CallRecord | None:

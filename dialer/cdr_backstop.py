@@ -24,7 +24,8 @@ from dialer.records import CallRecord
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER_S = (0.5, 2.0, 5.0, 15.0, 60.0)  # a call's rows are looked for this long after it closed
+# A call's rows are looked for this long after it closed (cdr.conf `batch = yes` may hold them for minutes).
+RETRY_AFTER_S = (0.5, 2.0, 5.0, 15.0, 60.0, 300.0)
 WINDOW_MARGIN_S = 2.0  # a gap's window is widened this much (CDR times are whole seconds)
 ERROR_RETRY_S = 5.0  # a CDR source that failed is asked again after this
 STARTUP_LOOKBACK_S = 3600.0  # after DS Desk's own start, the CDR is searched this far back
@@ -118,8 +119,9 @@ class CdrBackstop:
 
     async def _run_due(self) -> None:
         if self._recheck_since is not None:
-            since, self._recheck_since = self._recheck_since, None
-            for record in await self._known.guessed_calls(to_datetime(since)):
+            guessed = await self._known.guessed_calls(to_datetime(self._recheck_since))
+            self._recheck_since = None  # only once it worked: a failure keeps it for the next try
+            for record in guessed:
                 if record.linkedid not in self._due:
                     self._due[record.linkedid] = _Due(record, 0, self._clock())
         now = self._clock()
@@ -141,12 +143,10 @@ class CdrBackstop:
 
     async def _run_windows(self) -> None:
         now = self._clock()
-        ready = [w for w in self._windows if w[3] <= now]
-        if not ready:
-            return
-        self._windows = [w for w in self._windows if w[3] > now]
-        for start, end, attempt, _ in ready:
-            await self._search(start, end)
+        for window in [w for w in self._windows if w[3] <= now]:
+            start, end, attempt, _ = window
+            await self._search(start, end)  # a failure leaves the window in place for the next try
+            self._windows.remove(window)
             if attempt + 1 < 2:  # once more a little later: a CDR written in batch mode may lag
                 self._windows.append((start, end, attempt + 1, now + RETRY_AFTER_S[2]))
 

@@ -1,8 +1,10 @@
 """Asterisk's CDR files as a CdrSource: `cdr_custom` CSV (DS Desk's documented mapping) or JSON lines.
 
-The file is read whole on each look-up, in a thread: a regional centre's day is a few thousand
-rows (a call writes 2–4), and look-ups happen only after a gap. A line that cannot be read is
-skipped (and counted): Asterisk may be writing the last one as it is read.
+The file is scanned on each look-up, in a thread, keeping only the rows wanted (a CSV line whose
+first field is not a wanted linkedid is not even parsed): `cdr_custom` appends for ever, so rotate
+it (logrotate, copytruncate) — a year of a regional centre is ~1,000,000 rows, seconds per scan.
+Look-ups happen only after a gap. A line that cannot be read is skipped (and counted): Asterisk
+may be writing the last one as it is read.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import csv
 import json
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import tzinfo
 from pathlib import Path
 from typing import Literal
@@ -30,20 +32,23 @@ class CdrFileSource:
         self.skipped = 0
 
     async def rows_for(self, linkedids: Collection[str]) -> dict[str, list[CdrRow]]:
-        wanted = set(linkedids)
-        rows = await asyncio.to_thread(self._read)
-        return rows_by_call(r for r in rows if r.linkedid in wanted)
+        wanted = frozenset(linkedids)
+        return rows_by_call(await asyncio.to_thread(self._scan, lambda r: r.linkedid in wanted, wanted))
 
     async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
-        grouped = rows_by_call(await asyncio.to_thread(self._read))
-        return {k: v for k, v in grouped.items() if any(r.end is not None and start <= r.end <= end for r in v)}
+        ending = await asyncio.to_thread(self._scan, lambda r: r.end is not None and start <= r.end <= end, None)
+        return await self.rows_for({r.linkedid for r in ending})
 
-    def _read(self) -> list[CdrRow]:
-        # A missing file raises (FileNotFoundError): the backstop says so on /healthz and retries.
-        with self.path.open(encoding="utf-8", errors="replace", newline="") as lines:
-            return [row for row in self._rows(lines) if row is not None]
+    def _scan(self, keep: Callable[[CdrRow], bool], linkedids: frozenset[str] | None) -> list[CdrRow]:
+        """One pass over the file keeping only the rows wanted (a long-lived `cdr_custom` file is
+        never held whole). A missing file raises: the backstop says so on /healthz and retries."""
+        with self.path.open(encoding="utf-8", errors="replace", newline="") as file:
+            lines: Iterable[str] = file
+            if linkedids is not None and self.format == "csv" and self.columns[0] == "linkedid":
+                lines = (line for line in file if _first_field(line) in linkedids)  # skip the parse
+            return [row for row in self._rows(lines) if row is not None and keep(row)]
 
-    def _rows(self, lines: Iterator[str]) -> Iterator[CdrRow | None]:
+    def _rows(self, lines: Iterable[str]) -> Iterator[CdrRow | None]:
         if self.format == "json":
             for line in lines:
                 yield self._json_row(line)
@@ -63,3 +68,9 @@ class CdrFileSource:
             self.skipped += 1
             return None
         return row_from_fields(fields, self.tz) if isinstance(fields, dict) else None
+
+
+def _first_field(line: str) -> str:
+    """The first CSV field of a line as cdr_custom's CSV_QUOTE writes it (`"1796…",…`)."""
+    head = line.split(",", 1)[0].strip()
+    return head[1:-1] if len(head) >= 2 and head[0] == head[-1] == '"' else head

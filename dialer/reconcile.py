@@ -19,6 +19,7 @@ from dialer.numbers import normalise_number, number_from_dialstring
 from dialer.records import (
     Q_ANSWER_INFERRED,
     Q_END_INFERRED,
+    Q_OUTCOME_INFERRED,
     Q_PBX_RESTARTED,
     Q_START_INFERRED,
     CallRecord,
@@ -125,6 +126,8 @@ def _continue_call(tracker: CallTracker, call: CallState, live: list[Message],
         if leg.alive and uniqueid not in live_ids and leg.created <= evidence.gap_end:
             leg.alive = False  # hung up inside the gap
             call.live_legs -= 1
+            if call.answered_at is None:  # its DialEnd and cause went with it: the outcome is a guess
+                call.quality.add(Q_OUTCOME_INFERRED)
     _add_listed_legs(tracker, call, live, evidence)
     if call.live_legs <= 0:
         if call.last_seen >= evidence.gap_end:

@@ -41,9 +41,11 @@ Q_ANSWER_INFERRED = "answer_inferred_after_reconnect"
 Q_NO_TIMESTAMPS = "times_from_receipt"
 Q_PBX_RESTARTED = "pbx_restarted"
 Q_FROM_CDR = "from_cdr"  # a guess put right from Asterisk's own CDR (dialer/cdr.py)
-# A call whose outcome or talk time is a guess (its end or answer fell into a gap, and no CDR put it
-# right): shown as such and kept out of the figures (issue 12).
-GUESSED_QUALITY = frozenset({Q_END_INFERRED, Q_ANSWER_INFERRED})
+# A leg ended inside a gap before the call was answered: its DialEnd and cause may be lost with it.
+Q_OUTCOME_INFERRED = "outcome_inferred_after_reconnect"
+# A call whose outcome or talk time is a guess (its end, answer or a leg's end fell into a gap, and
+# no CDR put it right): shown as such and kept out of the figures (issue 12).
+GUESSED_QUALITY = frozenset({Q_END_INFERRED, Q_ANSWER_INFERRED, Q_OUTCOME_INFERRED})
 
 REPLAY_KEYS = (
     "linkedid", "direction", "expert_ext", "client_number", "started_at", "answered_at",

@@ -35,10 +35,8 @@ class CdrTableSource:
         return rows_by_call(rows)
 
     async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
-        ended = self._table.c.end
-        in_window = await self._select(ended.between(start, end))
-        candidates = rows_by_call(await self._select(self._table.c.linkedid.in_({r.linkedid for r in in_window})))
-        return candidates
+        in_window = await self._select(self._table.c.end.between(start, end))
+        return await self.rows_for({r.linkedid for r in in_window})  # in chunks: asyncpg takes 32,767 parameters
 
     async def _select(self, where: object) -> list[CdrRow]:
         query = select(*self._table.c).where(where)  # type: ignore[arg-type]  # a column expression

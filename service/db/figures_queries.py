@@ -182,6 +182,8 @@ def counts_per_expert_day(dialect: str, kind: str, period: Period, tz: ZoneInfo,
     rows = select(Call.expert_id, local_day(dialect, Call.started_at, period, tz).label("day"), key.label("key"))
     if kind == "topic":
         rows = rows.select_from(Call).join(WrapUp, _wrapup_of_call(ids))
+    if kind != "topic":  # a guessed outcome is no outcome to count (issue 12): those calls are shown apart
+        rows = rows.where(Call.guessed == false())
     sub = rows.where(*_owned_calls(period, tz)).subquery()
     return (select(sub.c.expert_id, sub.c.day, sub.c.key, func.count().label("n"))
             .group_by(sub.c.expert_id, sub.c.day, sub.c.key))

@@ -89,7 +89,7 @@ def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
         breakdown=expert_breakdown(experts, aggregates, targets) if scope.kind is not ScopeKind.EXPERT else [],
         daily=daily_totals(aggregates, period.days),
         topics=topic_distribution(topics, t.calls - t.wrapped, drill),
-        outcomes=outcome_distribution(outcomes, drill),
+        outcomes=outcome_distribution(outcomes, {**drill, "guessed": "no"}),
         pacing=overall, pacing_lines=lines, guessed=t.guessed, guessed_drill={**drill, "guessed": "yes"},
     )
 

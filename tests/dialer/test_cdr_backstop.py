@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from dialer import cdr_backstop
-from dialer.cdr import CDR_COLUMNS
+from dialer.cdr import CDR_COLUMNS, CdrRow, correct
 from dialer.cdr_backstop import CdrBackstop
 from dialer.cdr_sources import CdrFileSource
-from dialer.records import Q_END_INFERRED, Q_FROM_CDR, CallRecord, Outcome
+from dialer.records import Q_END_INFERRED, Q_FROM_CDR, Q_START_INFERRED, CallRecord, Outcome
 from dialer.tracker import CallTracker
 from tests.dialer.test_cdr import capture
 
@@ -61,3 +61,60 @@ async def test_an_unreadable_cdr_is_reported_and_the_guess_put_right_once_it_is_
     [fixed] = put
     assert fixed.outcome is Outcome.BUSY and Q_FROM_CDR in fixed.quality and backstop.last_error is None
     assert backstop.waiting == 0
+
+
+class FailsOnce:
+    """A CDR source that fails its first look-up (a table away, a file being rotated)."""
+
+    def __init__(self, rows: dict[str, list[CdrRow]]) -> None:
+        self.rows, self.calls = rows, 0
+
+    async def rows_for(self, linkedids: Collection[str]) -> dict[str, list[CdrRow]]:
+        return {k: v for k, v in self.rows.items() if k in linkedids}
+
+    async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
+        self.calls += 1
+        if self.calls == 1:
+            raise OSError("the CDR table is away")
+        return self.rows
+
+
+async def test_a_gaps_window_is_kept_until_a_search_of_it_worked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cdr_backstop, "ERROR_RETRY_S", 0.05)
+    records, rows = capture("busy.ami")
+    [truth] = records
+    put: list[CallRecord] = []
+    source = FailsOnce(rows)
+    backstop = CdrBackstop(source, NoCalls(), CallTracker().expert_ext_of, lambda _: False, put.append)
+    backstop.start()
+    try:
+        assert truth.ended_at is not None
+        end = truth.ended_at.timestamp()
+        backstop.gap(end - 30, end + 1)
+        for _ in range(200):
+            if put:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await backstop.stop()
+    assert source.calls >= 2 and [r.linkedid for r in put] == [truth.linkedid]
+    assert put[0].outcome is Outcome.BUSY and backstop.last_error is None
+
+
+def test_rows_without_their_dial_are_no_answer_to_a_dialled_call() -> None:
+    """Split rows (batch mode, a failed insert): an Expert-side miss must not overwrite a busy call."""
+    records, rows = capture("busy.ami")
+    [truth] = records
+    guessed = dataclasses.replace(truth, quality=(Q_END_INFERRED,))
+    partial = [r for r in rows[truth.linkedid] if r.lastapp.lower() != "dial"]
+    assert correct(guessed, partial, CallTracker().expert_ext_of) is None
+
+
+def test_a_correction_keeps_the_times_seen_live() -> None:
+    """Only the start was inferred: the live answer and end (to the microsecond) stay, not the CDR's seconds."""
+    records, rows = capture("answered.ami")
+    [truth] = records
+    adopted = dataclasses.replace(truth, quality=(Q_START_INFERRED,))
+    fixed = correct(adopted, rows[truth.linkedid], CallTracker().expert_ext_of)
+    assert fixed is not None and Q_FROM_CDR in fixed.quality
+    assert (fixed.answered_at, fixed.ended_at) == (truth.answered_at, truth.ended_at)

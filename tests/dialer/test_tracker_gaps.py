@@ -9,6 +9,7 @@ import pytest
 from dialer.ami.message import Message
 from dialer.reconcile import ReconnectEvidence, reconcile, restore
 from dialer.records import (
+    GUESSED_QUALITY,
     Q_END_INFERRED,
     Q_PBX_RESTARTED,
     Q_START_INFERRED,
@@ -192,3 +193,23 @@ def test_live_states_pushed_for_the_screen(name: str, states: list[str]) -> None
     tracker = CallTracker()
     seen = [e.state for m in events(name) for e in tracker.handle(m, 0) if isinstance(e, CallStateChanged)]
     assert [str(s) for s in seen] == states
+
+
+SWEPT = ["answered.ami", "no-answer.ami", "busy.ami", "congestion.ami", "reject.ami", "cancelled.ami",
+         "expert-hangs-up-first.ami", "inbound-answered.ami", "inbound-missed.ami"]
+
+
+@pytest.mark.parametrize("name", SWEPT)
+def test_a_gap_anywhere_gives_the_true_outcome_or_says_it_is_a_guess(name: str) -> None:
+    """The review of issue 12: a gap that swallowed the client leg's DialEnd and Hangup, with the
+    Expert hanging up after the reconnect, closed busy/reject/congestion calls as a plain `cancelled`."""
+    msgs, expected = events(name), truth(name)
+    t0, t1 = float(msgs[0]["Timestamp"]), float(msgs[-1]["Timestamp"])
+    for i in range(1, 60):
+        for length in (0.3, 1.0, 2.0, 4.0):
+            start = t0 + (t1 - t0) * i / 60
+            if start + length >= t1:
+                continue
+            [record] = run_with_gap(msgs, start, start + length)
+            assert record.outcome is expected.outcome or GUESSED_QUALITY & set(record.quality), (
+                f"gap {start - t0:.2f}+{length}: {record.outcome} {record.quality}, truth {expected.outcome}")
