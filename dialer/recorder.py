@@ -101,6 +101,7 @@ class LedgerRecorder:
         restore(self.tracker, restored)
         # Calls open when DS Desk stopped are the first connect's "calls in the gap".
         self._gap_calls = {record.linkedid for record in restored if record.is_open} or None
+        self.tracker.holed |= self._gap_calls or set()
         self._task = asyncio.create_task(self._flush_loop(), name="ledger-flush")
         if self.backstop is not None:
             self.backstop.start()
@@ -141,6 +142,7 @@ class LedgerRecorder:
         if self._gap_start is None:
             self._gap_start = self._pbx_last if self._pbx_last is not None else 0.0
         self._gap_calls = (self._gap_calls or set()) | set(self.tracker.calls)
+        self.tracker.holed |= self._gap_calls
 
     async def on_connected(self, pbx: PbxActions, is_reconnect: bool) -> None:
         """Detect a PBX restart (CoreStatus) and reconcile open calls (CoreShowChannels).
@@ -170,6 +172,7 @@ class LedgerRecorder:
         self._gap_start = self._gap_calls = None
         self._startup_stamp = stamp
         self._apply(reconcile(self.tracker, evidence, only=known_before), self._clock())
+        self.tracker.holed.clear()  # the gap's calls are reconciled: what comes now is seen whole
         self._write_changed(list(self.tracker.calls))
         if self.backstop is not None:
             self.backstop.gap(gap_start if is_reconnect and gap_start > 0 else None, gap_end)

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from dialer.ami.message import Message
 from dialer.call_state import CAUSE_REJECTED, CallState, Leg, to_datetime
 from dialer.expectations import OriginateExpectations
-from dialer.records import Q_NO_TIMESTAMPS, CallClosed, CallOpened, CallStateChanged, Direction, Effect, LiveState
+from dialer.records import (
+    Q_NO_TIMESTAMPS,
+    Q_OUTCOME_INFERRED,
+    CallClosed,
+    CallOpened,
+    CallStateChanged,
+    Direction,
+    Effect,
+    LiveState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,9 @@ class TrackerCore:
         # Hangups of channels we never saw start (their Newchannel fell into a reconnect gap):
         # reconcile may adopt their call from a channel list read just before these arrived.
         self.orphan_hangups: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        # Calls up when the link dropped whose gap the reconcile has not closed yet (the recorder
+        # keeps it): one that ends before then, unanswered, may have lost its answer or its cause.
+        self.holed: set[str] = set()
 
     def forget_originate(self, action_id: str) -> None:
         """The click-to-call is settled (sent and answered, failed to send, its call ended, or expired)."""
@@ -122,6 +134,10 @@ class TrackerCore:
         expected = self._expected.by_linkedid(call.linkedid)
         if expected is not None:
             self.forget_originate(expected.action_id)
+        if call.linkedid in self.holed:
+            self.holed.discard(call.linkedid)
+            if call.answered_at is None:  # ended on the new link before the reconcile: events may be lost
+                call.quality.add(Q_OUTCOME_INFERRED)
         if not call.opened:
             return  # never involved an Expert (or dialled nobody): not a DS Desk call
         record = call.record(ended)

@@ -18,7 +18,7 @@ from dialer.store import StoredCall
 from service.days import day_bounds
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, Expert
-from service.db.plan_links import log_foreign_items
+from service.db.plan_links import log_foreign_items, release_missed_items
 from service.db.store_errors import store_error
 from service.db.upsert import dialect_name, insert_for
 
@@ -64,6 +64,9 @@ class LedgerRepository:
             ending = {r.linkedid: r.planned_call_id for r in batch if not r.is_open}
             await log_foreign_items(session, ((linkedid, ending[linkedid], owner_id)
                                               for linkedid, _, owner_id in stored if linkedid in ending))
+            missed = {r.linkedid for r in batch if r.outcome is Outcome.EXPERT_NO_ANSWER}
+            await release_missed_items(session, ((ending[linkedid], owner_id)
+                                                 for linkedid, _, owner_id in stored if linkedid in missed), now)
             return {linkedid: StoredCall(client_id, matched.get(linkedid), owner_id)
                     for linkedid, client_id, owner_id in stored}
 

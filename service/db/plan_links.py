@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.model import PlanState
 from service.db.models import Expert, PlannedCall
 
 log = logging.getLogger(__name__)
@@ -69,3 +71,20 @@ async def _supervisors(session: AsyncSession, user_ids: Collection[int]) -> set[
     rows = await session.execute(
         select(Expert.id).where(Expert.id.in_(list(user_ids)), Expert.role.in_(SUPERVISOR_ROLES)))
     return {row[0] for row in rows}
+
+
+async def release_missed_items(session: AsyncSession, calls: Iterable[tuple[str | None, int | None]],
+                               now: datetime) -> int:
+    """Items whose call ended «Эксперт не снял трубку» go back to planned for another try the same
+    day (issue 13): the miss was the Expert's own, so it is no result and uses no client attempt.
+    `calls`: (PLANNED_CALL_ID, owner) of such calls; only the owner's own item moves. Returns how many."""
+    owned = [(public_id, owner) for public_id, owner in calls if public_id and owner is not None]
+    if not owned:
+        return 0
+    result = await session.execute(
+        update(PlannedCall)
+        .where(PlannedCall.state == PlanState.IN_PROGRESS.value,
+               or_(*(and_(PlannedCall.public_id == public_id, PlannedCall.expert_id == owner)
+                     for public_id, owner in owned)))
+        .values(state=PlanState.PLANNED.value, updated_at=now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE

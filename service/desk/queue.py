@@ -44,7 +44,9 @@ class QueueRow:
 
     @property
     def needs_wrapup(self) -> bool:
-        return self.linkedid is not None and self.outcome is not None and self.wrapup_result is None
+        """A call ended and not wrapped up; the Expert's own miss (her phone not answered) needs none."""
+        return (self.linkedid is not None and self.outcome is not None and self.wrapup_result is None
+                and self.outcome != "expert_no_answer")
 
     @property
     def state_label(self) -> str:

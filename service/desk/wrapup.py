@@ -53,8 +53,11 @@ _PLAN_STATES: dict[WrapUpResult, PlanState] = {
 REACHED_OUTCOMES = frozenset({"answered"})
 
 
-def suggested_result(outcome: str | None) -> WrapUpResult:
-    """Pre-fill from the ledger: an answered call was most likely a contact."""
+def suggested_result(outcome: str | None) -> WrapUpResult | None:
+    """Pre-fill from the ledger: an answered call was most likely a contact. None for the Expert's
+    own miss: no result of hers touches the client's retry counter (issue 13)."""
+    if outcome == "expert_no_answer":
+        return None
     return WrapUpResult.CONTACT_MADE if outcome in REACHED_OUTCOMES else WrapUpResult.NOT_REACHED
 
 

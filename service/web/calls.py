@@ -150,7 +150,7 @@ def _initial_values(ctx: WrapUpContext, tz: Any) -> dict[str, Any]:
                 "next_contact": saved.next_contact_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
                 if saved.next_contact_at else ""}
     result = suggested_result(ctx.outcome)
-    return {"result": result.value, "topic": ctx.planned_topic or "", "logged_in": False,
+    return {"result": "" if result is None else result.value, "topic": ctx.planned_topic or "", "logged_in": False,
             "productive": False, "comment": "",  # the Expert's judgement: never ticked for them (issue 13)
             "next_contact": ""}
 

@@ -11,7 +11,15 @@ import pytest
 
 from dialer.ami.message import Message
 from dialer.recorder import LedgerRecorder
-from dialer.records import Q_END_INFERRED, Q_PBX_RESTARTED, CallRecord, LiveState
+from dialer.records import (
+    GUESSED_QUALITY,
+    Q_END_INFERRED,
+    Q_OUTCOME_INFERRED,
+    Q_PBX_RESTARTED,
+    CallRecord,
+    LiveState,
+    Outcome,
+)
 from dialer.tracker import CallTracker
 from tests.dialer.test_ledger_hardening import FlakyPbx
 from tests.dialer.test_tracker_review import (
@@ -20,6 +28,7 @@ from tests.dialer.test_tracker_review import (
     at,
     dial_begin,
     dial_end,
+    hangup,
     newchannel,
     newstate,
     phone,
@@ -115,3 +124,20 @@ def _steady(channels: list[Message], now: float) -> FlakyPbx:
     pbx = FlakyPbx(channels, at(now))
     pbx.fail = False
     return pbx
+
+
+async def test_a_call_that_ends_on_the_new_link_before_its_reconcile_says_its_outcome_is_a_guess() -> None:
+    """Found by the fault soak: an inbound call answered inside a lockout whose hangups came on the
+    new link before the reconcile ran closed as a plain `missed`."""
+    recorder = LedgerRecorder(CallTracker(), MemoryStore(), clock=lambda: at(40.0))
+    ended = ended_records(recorder)
+    expert = phone("101", "1796000900.2", "1796000900.1", "00000091")
+    caller = Chan("PJSIP/trunk-00000090", "1796000900.1", "1796000900.1", "79115550900", "ООО Ромашка", "from-trunk")
+    recorder.on_events([newchannel(0.0, caller, "4"), newchannel(0.1, expert, "5"),
+                        dial_begin(0.101, caller, expert, "101")], at(0.2))
+    recorder.on_disconnected()  # the Expert answers inside the gap: that DialEnd is lost
+    recorder.on_events([hangup(20.0, expert, "16"), hangup(20.001, caller, "16")], at(20.1))
+    assert await recorder._flush_once()
+    [record] = ended
+    assert record.outcome is Outcome.MISSED and Q_OUTCOME_INFERRED in record.quality
+    assert GUESSED_QUALITY & set(record.quality)

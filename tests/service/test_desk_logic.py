@@ -97,8 +97,9 @@ def test_plan_states_feed_the_retry_rules() -> None:
 @pytest.mark.parametrize(("outcome", "expected"), [
     ("answered", WrapUpResult.CONTACT_MADE), ("no_answer", WrapUpResult.NOT_REACHED),
     ("busy", WrapUpResult.NOT_REACHED), (None, WrapUpResult.NOT_REACHED),
+    ("expert_no_answer", None),  # the Expert's own miss: nothing that uses up a client's attempt (issue 13)
 ])
-def test_prefill_follows_the_pbx_outcome(outcome: str | None, expected: WrapUpResult) -> None:
+def test_prefill_follows_the_pbx_outcome(outcome: str | None, expected: WrapUpResult | None) -> None:
     assert suggested_result(outcome) is expected
 
 

@@ -7,22 +7,24 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 
 from dialer.records import Q_END_INFERRED, Q_FROM_CDR, Direction, Outcome
+from scheduler.model import PlanState
 from service.app import create_app
 from service.calllog.filters import CallFilters
 from service.db.call_log import CallLogRepository
 from service.db.engine import SessionMaker
 from service.db.figures import FiguresRepository
 from service.db.ledger import LedgerRepository
-from service.db.models import Call, WrapUp
+from service.db.models import Call, PlannedCall, WrapUp
 from service.db.users import UsersRepository
+from service.desk.queue import QueueRow
 from service.figures.compute import FigureTargets
 from service.passwords import hash_password, use_hasher
 from service.settings import Settings
 from tests.service.builders import closed_call
-from tests.service.test_figures_db import DEPARTMENT, MON, MSK, WEEK, msk, seed_figures
+from tests.service.test_figures_db import DEPARTMENT, MON, MSK, TUE, WEEK, msk, seed_figures
 from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, sign_in, use_cheap_hashes
 
 NOW = datetime(2026, 3, 9, 12, tzinfo=UTC)
@@ -92,3 +94,27 @@ async def test_the_figures_page_and_the_call_log_say_which_calls_are_inexact(
         assert log.count("data-linkedid=") == 1
     finally:
         use_hasher(previous)
+
+
+async def test_the_experts_own_miss_puts_her_item_back_and_asks_no_wrapup(db_sessions: SessionMaker) -> None:
+    """Issue 13, item 5: «Эксперт не снял трубку» is no result: the item is planned again the same day;
+    a call carrying another Expert's item id moves nothing of hers."""
+    await seed_figures(db_sessions)
+    async with db_sessions.begin() as s:
+        await s.execute(update(PlannedCall).where(PlannedCall.public_id.in_(("PC-5", "PC-7")))
+                        .values(state="in_progress"))
+        if s.get_bind().dialect.name == "postgresql":
+            await s.execute(text("SELECT setval('calls_id_seq', 1000)"))
+    started = msk(TUE, 11)
+    mine = dataclasses.replace(closed_call("miss-1"), expert_ext="101", planned_call_id="PC-5", started_at=started,
+                               answered_at=None, talk_s=0.0, outcome=Outcome.EXPERT_NO_ANSWER)
+    foreign = dataclasses.replace(mine, linkedid="miss-2", expert_ext="102", planned_call_id="PC-7")
+    await LedgerRepository(db_sessions).upsert_calls([mine, foreign])
+    async with db_sessions() as s:
+        states = dict((await s.execute(select(PlannedCall.public_id, PlannedCall.state)
+                                       .where(PlannedCall.public_id.in_(("PC-5", "PC-7"))))).all())
+    assert states == {"PC-5": "planned", "PC-7": "in_progress"}
+    row = QueueRow(public_id="PC-5", slot=started, state=PlanState.PLANNED, client_id="C-1", client_name="",
+                   contact_id="K-1", contact_name="", phone="", reasons=(), topic=None, comment=None,
+                   linkedid="miss-1", outcome="expert_no_answer")
+    assert not row.needs_wrapup and dataclasses.replace(row, outcome="busy").needs_wrapup
