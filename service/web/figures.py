@@ -1,4 +1,6 @@
-"""The control figures for supervisors: GET /figures (page) and GET /figures.xlsx (the same report)."""
+"""The control figures: GET /figures (page) and GET /figures.xlsx (the same report).
+
+Supervisors choose any scope; an Expert sees her own figures only, whatever the parameters say."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from service.figures.export import report_xlsx, xlsx_name
 from service.figures.model import Period, PeriodKind, Scope, ScopeKind
 from service.figures.params import FiguresQuery, call_log_url, parse_query
 from service.figures.report import FiguresReport, show_target, show_value
-from service.web.auth import requires
+from service.web.auth import current_user, requires
 from service.web.desk_context import settings_of, utc_now
+from service.web.keys import SignedInUser
 from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS
 from texts.words import decimal
 
@@ -31,11 +34,16 @@ def setup_figures(app: web.Application) -> None:
     app.router.add_get("/figures.xlsx", figures_xlsx, name="figures_xlsx")
 
 
-@requires("supervisor", "admin")
+@requires("expert", "supervisor", "admin")
 async def figures_page(request: web.Request) -> web.StreamResponse:
     repo = FiguresRepository(request.app[DB_SESSIONS])
-    choices = {"experts": await repo.experts(Scope(ScopeKind.DEPARTMENT)), "groups": await repo.groups(),
-               "periods": PERIOD_LABELS}
+    user = current_user(request)
+    if user.is_supervisor:
+        choices = {"experts": await repo.experts(Scope(ScopeKind.DEPARTMENT)), "groups": await repo.groups(),
+                   "periods": PERIOD_LABELS, "own_only": False}
+    else:  # an Expert: her own figures only, no other Expert's nor a group's name anywhere on the page
+        choices = {"experts": await repo.experts(_own_scope(user)), "groups": [], "periods": PERIOD_LABELS,
+                   "own_only": True}
     try:
         query, report = await _report(request, repo)
     except FiguresError as e:
@@ -46,7 +54,7 @@ async def figures_page(request: web.Request) -> web.StreamResponse:
     })
 
 
-@requires("supervisor", "admin")
+@requires("expert", "supervisor", "admin")
 async def figures_xlsx(request: web.Request) -> web.StreamResponse:
     repo = FiguresRepository(request.app[DB_SESSIONS])
     try:
@@ -65,8 +73,15 @@ async def _report(request: web.Request, repo: FiguresRepository) -> tuple[Figure
     now = utc_now()
     tz = settings.organisation.tz
     query = parse_query(request.query, now.astimezone(tz).date())
+    user = current_user(request)
+    if not user.is_supervisor:  # whatever the parameters say: an Expert's scope is herself (issue 13)
+        query = FiguresQuery(_own_scope(user), query.period)
     report = await repo.report(query.scope, query.period, tz, now, FigureTargets.of(settings.targets))
     return query, report
+
+
+def _own_scope(user: SignedInUser) -> Scope:
+    return Scope(ScopeKind.EXPERT, user.login)
 
 
 def _status(error: FiguresError) -> int:

@@ -50,12 +50,16 @@ async def test_the_supervisor_opens_the_figures_and_downloads_the_xlsx(
     assert book["Параметры"]["B2"].value == "Группа 1"
 
 
-async def test_an_expert_gets_403_on_the_figures(live_desk: LiveDesk, page: Page,
-                                                 request: pytest.FixtureRequest) -> None:
+async def test_an_expert_sees_only_her_own_figures(live_desk: LiveDesk, page: Page,
+                                                   request: pytest.FixtureRequest) -> None:
+    """Issue 13: «Мои показатели» in her menu; the scope list holds only her; another scope in the URL is ignored."""
     await sign_in(page, live_desk, "maria")
-    response = await page.goto(live_desk.url("/figures"))
-    assert response is not None and response.status == 403
-    await expect(page.locator("main")).to_contain_text("Нет доступа")
-    response = await page.goto(live_desk.url("/figures.xlsx?period=month"))
-    assert response is not None and response.status == 403
-    await screenshot(page, request, "02-expert-403")
+    await page.get_by_role("link", name="Мои показатели").click()
+    await expect(page.locator("h1.figures-title")).to_contain_text("Показатели:")
+    options = await page.locator('select[name="scope"] option').all_inner_texts()
+    assert len(options) == 1 and "Весь отдел" not in options
+    response = await page.goto(live_desk.url("/figures?scope=expert:pavel&period=month"))
+    assert response is not None and response.status == 200
+    title = await page.locator("h1.figures-title").inner_text()
+    assert title.startswith("Показатели: ") and options[0] in title
+    await screenshot(page, request, "02-expert-own")

@@ -45,12 +45,23 @@ async def app_client(aiohttp_client: Any, db_sessions: SessionMaker, migrated_db
     yield client_as
 
 
-async def test_an_expert_gets_403_on_the_figures_and_the_xlsx(app_client: Any) -> None:
+OTHERS = ("Белова Анна", "Зайцев Павел", "Смирнова Ольга", "Группа 1", "Группа 2", "Весь отдел")
+
+
+@pytest.mark.parametrize("scope", ["department", "group:Группа 1", "expert:anna", "expert:pavel", "expert:nobody"])
+async def test_an_expert_sees_her_own_figures_whatever_the_parameters_say(app_client: Any, scope: str) -> None:
+    """Issue 13: an Expert's /figures is her own scope: never another Expert's, a group's or the department's."""
     client = await app_client("maria")
-    page = await client.get(WEEK, headers=HTML_ACCEPT)
-    assert page.status == 403 and "Нет доступа" in await page.text()
-    xlsx = await client.get(WEEK.replace("/figures?", "/figures.xlsx?"), headers=JSON_ACCEPT)
-    assert xlsx.status == 403 and "Нет доступа" in (await xlsx.json())["error"]
+    url = f"/figures?scope={scope}&period=week&date=2026-03-04"
+    page = await client.get(url, headers=HTML_ACCEPT)
+    html = await page.text()
+    assert page.status == 200, html
+    assert "Показатели: Орлова Мария" in html and not any(other in html for other in OTHERS)
+    xlsx = await client.get(url.replace("/figures?", "/figures.xlsx?"), headers=JSON_ACCEPT)
+    assert xlsx.status == 200
+    sheet_text = " ".join(str(c.value) for ws in load_workbook(BytesIO(await xlsx.read())).worksheets
+                          for row in ws.iter_rows() for c in row if c.value is not None)
+    assert "Орлова Мария" in sheet_text and not any(other in sheet_text for other in OTHERS)
 
 
 async def test_the_supervisor_sees_the_week_beside_its_targets(app_client: Any) -> None:
