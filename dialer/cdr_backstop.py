@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 # A call's rows are looked for this long after it closed (cdr.conf `batch = yes` may hold them for minutes).
 RETRY_AFTER_S = (0.5, 2.0, 5.0, 15.0, 60.0, 300.0)
 WINDOW_MARGIN_S = 2.0  # a gap's window is widened this much (CDR times are whole seconds)
+SECOND_LOOK_S = 5.0  # a correction is checked once more this much later
+BUILT_KEPT = 10_000  # calls recorded from the CDR alone, remembered for the window's second pass
 ERROR_RETRY_S = 5.0  # a CDR source that failed is asked again after this
 STARTUP_LOOKBACK_S = 3600.0  # after DS Desk's own start, the CDR is searched this far back
 
@@ -51,6 +54,7 @@ class _Due:
     record: CallRecord
     attempt: int
     at: float
+    put: CallRecord | None = None  # the correction already written: one more look may finish it
 
 
 class CdrBackstop:
@@ -63,6 +67,7 @@ class CdrBackstop:
         self._windows: list[tuple[float, float, int, float]] = []  # (start, end, attempt, due)
         self._wake = asyncio.Event()
         self._recheck_since: float | None = None
+        self._built: OrderedDict[str, CallRecord] = OrderedDict()  # calls recorded from the CDR alone (recent)
         self._task: asyncio.Task[None] | None = None
         self.corrected = 0  # records put right from the CDR
         self.recovered = 0  # calls found only in the CDR
@@ -131,10 +136,15 @@ class CdrBackstop:
         rows = await self._source.rows_for(list(ready))
         for linkedid, due in ready.items():
             fixed = correct(due.record, rows.get(linkedid, []), self._expert_of)
-            if fixed is not None:
+            if due.put is not None:  # the second look: rows written after the first (a Hangup row)
+                if fixed is not None and fixed != due.put:
+                    self._put(fixed)
+                del self._due[linkedid]
+            elif fixed is not None:
                 self._put(fixed)
                 self.corrected += 1
-                del self._due[linkedid]
+                # Asterisk writes a call's rows one per channel as each ends: look once more.
+                self._due[linkedid] = _Due(due.record, due.attempt, now + SECOND_LOOK_S, fixed)
             elif due.attempt + 1 < len(RETRY_AFTER_S):
                 self._due[linkedid] = _Due(due.record, due.attempt + 1, now + RETRY_AFTER_S[due.attempt + 1])
             else:
@@ -156,11 +166,19 @@ class CdrBackstop:
         log.debug("CDR window %.3f..%.3f: %d calls in it, %d not seen live", start, end, len(found), len(candidates))
         if not candidates:
             return
-        known = await self._known.existing_linkedids(list(candidates))
-        for record in _built(candidates, known, self._expert_of):
+        rebuilt = {k: v for k, v in candidates.items() if k in self._built}  # its first pass saw fewer rows
+        known = await self._known.existing_linkedids([k for k in candidates if k not in rebuilt])
+        for record in _built(rebuilt, set(), self._expert_of):
+            if record != self._built[record.linkedid]:
+                self._put(record)
+                self._built[record.linkedid] = record
+        for record in _built({k: v for k, v in candidates.items() if k not in rebuilt}, known, self._expert_of):
             log.warning("call %s started and ended while the PBX link was down: recorded from Asterisk's CDR",
                         record.linkedid)
             self._put(record)
+            self._built[record.linkedid] = record
+            if len(self._built) > BUILT_KEPT:
+                self._built.popitem(last=False)
             self.recovered += 1
 
 

@@ -32,6 +32,7 @@ async def test_an_unreadable_cdr_is_reported_and_the_guess_put_right_once_it_is_
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cdr_backstop, "ERROR_RETRY_S", 0.05)
     monkeypatch.setattr(cdr_backstop, "RETRY_AFTER_S", (0.0, 0.05, 0.05, 0.05, 0.05))
+    monkeypatch.setattr(cdr_backstop, "SECOND_LOOK_S", 0.05)
     records, rows = capture("busy.ami")
     [truth] = records
     guessed = dataclasses.replace(truth, outcome=Outcome.CANCELLED, quality=(Q_END_INFERRED,))
@@ -53,12 +54,12 @@ async def test_an_unreadable_cdr_is_reported_and_the_guess_put_right_once_it_is_
                 fields = {**dataclasses.asdict(row), "dcontext": "", "duration": "", "billsec": ""}
                 writer.writerow(["" if fields[c] is None else fields[c] for c in CDR_COLUMNS])
         for _ in range(200):
-            if put:
+            if put and backstop.waiting == 0:  # corrected, and looked at once more
                 break
             await asyncio.sleep(0.01)
     finally:
         await backstop.stop()
-    [fixed] = put
+    [fixed] = put  # the second look found nothing new: written once
     assert fixed.outcome is Outcome.BUSY and Q_FROM_CDR in fixed.quality and backstop.last_error is None
     assert backstop.waiting == 0
 
@@ -118,3 +119,48 @@ def test_a_correction_keeps_the_times_seen_live() -> None:
     fixed = correct(adopted, rows[truth.linkedid], CallTracker().expert_ext_of)
     assert fixed is not None and Q_FROM_CDR in fixed.quality
     assert (fixed.answered_at, fixed.ended_at) == (truth.answered_at, truth.ended_at)
+
+
+async def test_a_row_written_after_the_first_look_puts_the_correction_right(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the fault soak: a no-answer call looked up before its caller's Hangup row was written
+    read as cancelled (no later row on the caller's channel); the second look sees the row."""
+    monkeypatch.setattr(cdr_backstop, "RETRY_AFTER_S", (0.0, 0.05, 0.05, 0.05, 0.05))
+    monkeypatch.setattr(cdr_backstop, "SECOND_LOOK_S", 0.2)
+    records, rows = capture("no-answer.ami")
+    [truth] = records
+    dial = next(r for r in rows[truth.linkedid] if r.lastapp.lower() == "dial")
+    later = [r for r in rows[truth.linkedid] if r is not dial and r.channel == dial.channel]
+    first = [r for r in rows[truth.linkedid] if r not in later]
+    source = Growing(first)
+    put: list[CallRecord] = []
+    guessed = dataclasses.replace(truth, outcome=Outcome.CANCELLED, quality=(Q_END_INFERRED,))
+    backstop = CdrBackstop(source, NoCalls(), CallTracker().expert_ext_of, lambda _: True, put.append)
+    backstop.start()
+    try:
+        backstop.closed(guessed)
+        for _ in range(100):
+            if put:
+                break
+            await asyncio.sleep(0.01)
+        assert [r.outcome for r in put] == [Outcome.CANCELLED]  # what the rows said so far
+        source.rows += later  # Asterisk writes the caller's Hangup row
+        for _ in range(200):
+            if backstop.waiting == 0:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await backstop.stop()
+    assert [r.outcome for r in put] == [Outcome.CANCELLED, Outcome.NO_ANSWER]
+
+
+class Growing:
+    def __init__(self, rows: list[CdrRow]) -> None:
+        self.rows = list(rows)
+
+    async def rows_for(self, linkedids: Collection[str]) -> dict[str, list[CdrRow]]:
+        return {r.linkedid: [x for x in self.rows if x.linkedid == r.linkedid] for r in self.rows
+                if r.linkedid in linkedids}
+
+    async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
+        return {}
