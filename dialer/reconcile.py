@@ -9,6 +9,7 @@ adopted from its channels and flagged.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from dialer.resume import apply_resume_state
 from dialer.tracker import CallTracker
 
 UP = "6"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +233,8 @@ def _learn_variables(tracker: CallTracker, call: CallState, live: list[Message],
                      evidence: ReconnectEvidence) -> None:
     """The first channel's variables first (the Originate set them there), then the others'."""
     ordered = sorted(live, key=lambda ch: ch.get("Uniqueid") != call.linkedid)
+    log.debug("call %s: %d listed channels, variables for %d", call.linkedid, len(live),
+              sum(1 for ch in live if evidence.variables.get(ch.get("Uniqueid", ""))))
     for channel in ordered:
         variables = evidence.variables.get(channel.get("Uniqueid", ""))
         if variables:

@@ -39,8 +39,7 @@ log = logging.getLogger(__name__)
 # the live screens measure their latency from there.
 LiveListener = Callable[[CallStateChanged, float], None]
 
-PENDING_WARN = 100_000  # records waiting for the database: past this, say so loudly
-PENDING_MAX = 1_000_000  # and past this, drop the oldest rather than exhaust memory
+PENDING_WARN, PENDING_MAX = 100_000, 1_000_000  # waiting records: past the first say so; past the second drop
 REJECTED_KEPT = 1_000  # records the database refused, kept for the health page / a support engineer
 FLUSH_INTERVAL_S = 0.05  # the longest a batch gathers (under a heavy stream); see gather_time
 GATHER_PER_RECORD_S = 0.002  # a quiet ledger writes at once; a busy one gathers longer batches
@@ -159,9 +158,10 @@ class LedgerRecorder:
             self._gap_calls = set()
         pong = await pbx.ping()
         gap_end = self._pbx_now(pong)  # before the channel list is read: legs newer than this are not in it
+        # Variables first: a channel ending before the list keeps them; a newer one's VarSets come as events.
+        variables = await _channel_variables(pbx)
         status = await pbx.core_status()
         channels = await pbx.core_show_channels()
-        variables = await _channel_variables(pbx) if channels else {}
         gap_start, known_before = self._gap_start, self._gap_calls
         stamp = f"{status.get('CoreStartupDate', '')} {status.get('CoreStartupTime', '')}"
         restarted = self._startup_stamp is not None and stamp != self._startup_stamp
