@@ -132,6 +132,9 @@ class CountingStore:
     async def guessed_calls(self, since: datetime) -> list[CallRecord]:
         return await self._inner.guessed_calls(since)
 
+    async def last_call_time(self) -> datetime | None:
+        return await self._inner.last_call_time()
+
 
 async def run_dsdesk(facts: StreamFacts, url: str, timeout: float,
                      samples: list[Sample] | None = None) -> Run:

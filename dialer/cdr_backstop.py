@@ -31,7 +31,8 @@ WINDOW_MARGIN_S = 2.0  # a gap's window is widened this much (CDR times are whol
 SECOND_LOOK_S = 5.0  # a correction is checked once more this much later
 BUILT_KEPT = 10_000  # calls recorded from the CDR alone, remembered for the window's second pass
 ERROR_RETRY_S = 5.0  # a CDR source that failed is asked again after this
-STARTUP_LOOKBACK_S = 3600.0  # after DS Desk's own start, the CDR is searched this far back
+STARTUP_LOOKBACK_S = 3600.0  # after DS Desk's own start, the CDR is searched at least this far back,
+STARTUP_LOOKBACK_MAX_S = 7 * 86400.0  # and back to the ledger's last call, but never further than this
 
 
 class CdrSource(Protocol):
@@ -47,6 +48,7 @@ class KnownCalls(Protocol):
 
     async def existing_linkedids(self, linkedids: Collection[str]) -> set[str]: ...
     async def guessed_calls(self, since: datetime) -> list[CallRecord]: ...
+    async def last_call_time(self) -> datetime | None: ...
 
 
 @dataclass(slots=True)
@@ -67,6 +69,7 @@ class CdrBackstop:
         self._windows: list[tuple[float, float, int, float]] = []  # (start, end, attempt, due)
         self._wake = asyncio.Event()
         self._recheck_since: float | None = None
+        self._startup_end: float | None = None  # DS Desk's own start: a window still to be placed
         self._built: OrderedDict[str, CallRecord] = OrderedDict()  # calls recorded from the CDR alone (recent)
         self._task: asyncio.Task[None] | None = None
         self.corrected = 0  # records put right from the CDR
@@ -92,20 +95,20 @@ class CdrBackstop:
         Desk itself was down since an unknown time: the last STARTUP_LOOKBACK_S are searched, and the
         calls closed with a guess in them are looked up again (a restart forgets what was due)."""
         if start is None:
-            start = end - STARTUP_LOOKBACK_S
-            self._recheck_since = start
-        self._windows.append((start - WINDOW_MARGIN_S, end + WINDOW_MARGIN_S, 0, self._clock()))
+            self._startup_end = end  # the window's start needs the ledger's last call: see _run_windows
+        else:
+            self._windows.append((start - WINDOW_MARGIN_S, end + WINDOW_MARGIN_S, 0, self._clock()))
         self._wake.set()
 
     @property
     def waiting(self) -> int:
-        return len(self._due) + len(self._windows)
+        return len(self._due) + len(self._windows) + (self._startup_end is not None)
 
     async def _loop(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._due or self._windows:
+            while self.waiting:
                 try:
                     await self._run_due()
                     await self._run_windows()
@@ -152,6 +155,12 @@ class CdrBackstop:
                 del self._due[linkedid]
 
     async def _run_windows(self) -> None:
+        if self._startup_end is not None:  # DS Desk was down since its last recorded call, at least
+            end, last = self._startup_end, await self._known.last_call_time()
+            start = end - STARTUP_LOOKBACK_S if last is None else min(end - STARTUP_LOOKBACK_S, last.timestamp())
+            start = max(start, end - STARTUP_LOOKBACK_MAX_S)
+            self._windows.append((start - WINDOW_MARGIN_S, end + WINDOW_MARGIN_S, 0, self._clock()))
+            self._recheck_since, self._startup_end = start, None
         now = self._clock()
         for window in [w for w in self._windows if w[3] <= now]:
             start, end, attempt, _ = window

@@ -44,3 +44,7 @@ class CallStore(Protocol):
     async def guessed_calls(self, since: datetime) -> list[CallRecord]:
         """Closed calls started since then with a guessed field the CDR has not put right."""
         ...
+
+    async def last_call_time(self) -> datetime | None:
+        """The latest start or end of a call the store holds (PBX clock): where a downtime began."""
+        ...

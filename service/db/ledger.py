@@ -100,6 +100,16 @@ class LedgerRepository:
             raise store_error(e) from e
         return [r for r in records if INFERRED & set(r.quality) and Q_FROM_CDR not in r.quality]
 
+    async def last_call_time(self) -> datetime | None:
+        """The latest start or end of a recorded call (the PBX's clock): DS Desk was up until then."""
+        try:
+            async with self._sessions() as session:
+                started = await session.scalar(select(func.max(Call.started_at)))
+                ended = await session.scalar(select(func.max(Call.ended_at)))
+        except Exception as e:  # noqa: BLE001 — the CallStore contract: StoreError only
+            raise store_error(e) from e
+        return max((t for t in (started, ended) if t is not None), default=None)
+
     async def get_call(self, linkedid: str) -> CallRecord | None:
         rows = await self._records(select(Call).where(Call.linkedid == linkedid))
         return rows[0] if rows else None

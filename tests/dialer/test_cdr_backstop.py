@@ -27,6 +27,9 @@ class NoCalls:
     async def guessed_calls(self, since: datetime) -> list[CallRecord]:
         return []
 
+    async def last_call_time(self) -> datetime | None:
+        return None
+
 
 async def test_an_unreadable_cdr_is_reported_and_the_guess_put_right_once_it_is_there(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,3 +167,46 @@ class Growing:
 
     async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
         return {}
+
+
+class Recording:
+    """A CDR source that notes the windows asked for."""
+
+    def __init__(self) -> None:
+        self.windows: list[tuple[float, float]] = []
+
+    async def rows_for(self, linkedids: Collection[str]) -> dict[str, list[CdrRow]]:
+        return {}
+
+    async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
+        self.windows.append((start, end))
+        return {}
+
+
+class LastCallAt(NoCalls):
+    def __init__(self, at: datetime | None) -> None:
+        self.at = at
+
+    async def last_call_time(self) -> datetime | None:
+        return self.at
+
+
+@pytest.mark.parametrize(("down_s", "searched_s"), [(3 * 3600, 3 * 3600), (600, 3600), (30 * 86400, 7 * 86400)])
+async def test_after_a_start_the_cdr_is_searched_back_to_the_last_call(down_s: float, searched_s: float) -> None:
+    """The review of issue 12: a DS Desk down for more than an hour missed the calls of the hours before."""
+    end = 1_796_000_000.0
+    source = Recording()
+    known = LastCallAt(datetime.fromtimestamp(end - down_s, UTC))
+    backstop = CdrBackstop(source, known, CallTracker().expert_ext_of, lambda _: True, lambda _: None)
+    backstop.start()
+    try:
+        backstop.gap(None, end)
+        for _ in range(100):
+            if source.windows:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await backstop.stop()
+    [(start, stop)] = source.windows[:1]
+    assert start == pytest.approx(end - searched_s - cdr_backstop.WINDOW_MARGIN_S)
+    assert stop == pytest.approx(end + cdr_backstop.WINDOW_MARGIN_S)

@@ -426,6 +426,9 @@ class MemoryStore:
     async def guessed_calls(self, since: datetime) -> list[CallRecord]:
         return []
 
+    async def last_call_time(self) -> datetime | None:
+        return max((r.ended_at or r.started_at for r in self.rows.values()), default=None)
+
 
 class ReconnectingPbx:
     """The recorder's PbxActions: events keep arriving while the channel list is in flight."""
