@@ -61,6 +61,7 @@ class CallFilters:
     productive: bool | None = None
     search: str | None = None  # a client's name or a phone number
     guessed: bool | None = None  # outcome or talk time a guess (a gap in the PBX link): yes / no
+    talk_below_s: float | None = None  # talk strictly shorter (the figures' «короче порога» link)
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
@@ -97,6 +98,7 @@ def parse_filters(query: Mapping[str, str], tz: ZoneInfo, now: datetime) -> Call
         "productive": checked("productive", _yes_no("productive", take("productive"))),
         "search": checked("q", _text("q", take("q"), "поиск")),
         "guessed": checked("guessed", _yes_no("guessed", take("guessed"))),
+        "talk_below_s": checked("talk_below", _minutes("talk_below", take("talk_below"))),
     }
     errors.extend(_cross_checks(values))
     if errors:
@@ -107,7 +109,7 @@ def parse_filters(query: Mapping[str, str], tz: ZoneInfo, now: datetime) -> Call
 def to_query(filters: CallFilters) -> dict[str, str]:
     """The query parameters that give `filters` back (for paging links and the form)."""
     names = {"expert_ext": "expert", "date_from": "from", "date_to": "to", "client_id": "client",
-             "min_talk_s": "min_talk", "max_talk_s": "max_talk", "search": "q"}
+             "min_talk_s": "min_talk", "max_talk_s": "max_talk", "search": "q", "talk_below_s": "talk_below"}
     query: dict[str, str] = {}
     for f in fields(filters):
         value = getattr(filters, f.name)
@@ -206,7 +208,7 @@ def _minutes(name: str, value: str | None) -> float | FilterError | None:
     if match := _MINUTES.match(value):
         fraction = float(f"0.{match[2]}") if match[2] else 0.0
         return round((int(match[1]) + fraction) * 60, 3)
-    label = "от" if name == "min_talk" else "до"
+    label = {"min_talk": "от", "max_talk": "до"}.get(name, "короче")
     return FilterError(name, f"Разговор {label}: нужно число минут, например 5 или 2,5")
 
 

@@ -243,6 +243,7 @@ def _plain_conditions(f: CallFilters, tz: ZoneInfo) -> list[ColumnElement[bool]]
         (f.min_talk_s, lambda: Call.talk_s >= f.min_talk_s),
         (f.max_talk_s, lambda: Call.talk_s <= f.max_talk_s),
         (f.guessed, lambda: Call.guessed == f.guessed),
+        (f.talk_below_s, lambda: Call.talk_s < f.talk_below_s),
         (f.topic, lambda: WrapUp.topic == f.topic),
     ]
     conditions = [test() for value, test in tests if value is not None]

@@ -43,6 +43,7 @@ class FigureTargets:
     productive_minutes_min: float = 10
     productive_minutes_max: float = 12
     login_share: float = 0.6
+    productive_min_talk_s: float = 120  # issue 13: the least talk of a productive call
 
     @classmethod
     def of(cls, settings: object) -> FigureTargets:

@@ -52,6 +52,8 @@ class FiguresReport:
     pacing_lines: list[PacingLine]
     guessed: int = 0  # calls with a guessed outcome or talk time: counted in no figure, shown apart
     guessed_drill: dict[str, str] | None = None  # the call-log filters that list them
+    short_productive: int = 0  # marked productive before the rule, with talk under the threshold
+    short_drill: dict[str, str] | None = None
 
 
 def scope_title(scope: Scope, experts: Sequence[ExpertInfo]) -> str:
@@ -73,7 +75,7 @@ def scope_drill(scope: Scope, experts: Sequence[ExpertInfo]) -> dict[str, str]:
 def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
                  aggregates: Sequence[DayAggregate], topics: Mapping[str | None, int],
                  outcomes: Mapping[str | None, int], due_finished: Mapping[int, tuple[int, int]] | None,
-                 now_local: time, targets: FigureTargets) -> FiguresReport:
+                 now_local: time, targets: FigureTargets, short_productive: int = 0) -> FiguresReport:
     """`due_finished` (Expert id → items due, finished) is given only when the period holds today."""
     drill = scope_drill(scope, experts)
     t = totals(aggregates)
@@ -91,6 +93,8 @@ def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
         topics=topic_distribution(topics, t.calls - t.wrapped, drill),
         outcomes=outcome_distribution(outcomes, {**drill, "guessed": "no"}),
         pacing=overall, pacing_lines=lines, guessed=t.guessed, guessed_drill={**drill, "guessed": "yes"},
+        short_productive=short_productive,
+        short_drill={**drill, "productive": "yes", "talk_below": minutes_seconds(targets.productive_min_talk_s)},
     )
 
 

@@ -118,3 +118,39 @@ async def test_the_experts_own_miss_puts_her_item_back_and_asks_no_wrapup(db_ses
                    contact_id="K-1", contact_name="", phone="", reasons=(), topic=None, comment=None,
                    linkedid="miss-1", outcome="expert_no_answer")
     assert not row.needs_wrapup and dataclasses.replace(row, outcome="busy").needs_wrapup
+
+
+async def test_productive_wrapups_older_than_the_rule_are_shown_beside_the_figure(
+        aiohttp_client: Any, db_sessions: SessionMaker, migrated_db: str) -> None:
+    """Issue 13, item 1: a wrap-up marked productive before the rule, for a 0:30 talk, is left as it was;
+    the figures page says how many such there are beside «Результативные» and links to them."""
+    previous = use_cheap_hashes()
+    try:
+        await seed_figures(db_sessions)
+        async with db_sessions.begin() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                await s.execute(text("SELECT setval('calls_id_seq', 1000)"))
+        started = msk(MON, 17)
+        short = dataclasses.replace(closed_call("short-1"), direction=Direction.OUTBOUND, expert_ext="101",
+                                    started_at=started, answered_at=started + timedelta(seconds=5),
+                                    ended_at=started + timedelta(seconds=35), talk_s=30.0, duration_s=35.0)
+        await LedgerRepository(db_sessions).upsert_calls([short])
+        async with db_sessions.begin() as s:
+            cid = await s.scalar(select(Call.id).where(Call.linkedid == "short-1"))
+            await s.execute(insert(WrapUp), [{"call_id": cid, "expert_id": 1, "result": "contact_made",
+                                              "productive": True, "logged_in": False, "created_at": NOW,
+                                              "updated_at": NOW}])
+        report = await FiguresRepository(db_sessions).report(DEPARTMENT, WEEK, MSK, NOW, FigureTargets())
+        assert report.short_productive == 1
+        await UsersRepository(db_sessions).set_password_hash("olga", hash_password(DEFAULT_PASSWORD))
+        client = await aiohttp_client(create_app(Settings.model_validate({"database": {"url": migrated_db}}),
+                                                 with_pbx=False))
+        await sign_in(client, "olga")
+        page = await (await client.get("/figures?scope=expert:maria&period=week&date=2026-03-04",
+                                       headers=HTML_ACCEPT)).text()
+        assert "результативных короче порога: 1" in page and "talk_below=2%3A00" in page
+        log = await (await client.get("/calls?productive=yes&talk_below=2:00&from=2026-03-02&to=2026-03-08",
+                                      headers=HTML_ACCEPT)).text()
+        assert 'data-linkedid="short-1"' in log and log.count("data-linkedid=") == 1
+    finally:
+        use_hasher(previous)
