@@ -42,6 +42,10 @@ class CdrSource(Protocol):
         not yet as a call of an Expert's (no Dial), and that ended in a gap has no record either."""
         ...
 
+    async def close(self) -> None:
+        """Give back what it holds (a database engine); called when the ledger stops."""
+        ...
+
 
 class KnownCalls(Protocol):
     """Which linkedids the ledger already holds (a call found in a gap's window may be one of them)."""
@@ -64,7 +68,7 @@ class CdrBackstop:
                  seen: Callable[[str], bool], put: Callable[[CallRecord], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._source, self._known, self._expert_of = source, known, expert_of
-        self._seen, self._put, self._clock = seen, put, clock  # seen: the tracker has it (open or just closed)
+        self._seen, self._put, self._clock = seen, put, clock  # seen: up now, being written, or DS Desk's own
         self._due: dict[str, _Due] = {}
         self._windows: list[tuple[float, float, int, float]] = []  # (start, end, attempt, due)
         self._wake = asyncio.Event()
@@ -83,6 +87,7 @@ class CdrBackstop:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self._source.close()
 
     def closed(self, record: CallRecord) -> None:
         """A call closed: look its rows up if anything of it was guessed."""
@@ -92,8 +97,8 @@ class CdrBackstop:
 
     def gap(self, start: float | None, end: float) -> None:
         """A gap in the PBX link (PBX clock): search it for calls DS Desk never saw. `start` None: DS
-        Desk itself was down since an unknown time: the last STARTUP_LOOKBACK_S are searched, and the
-        calls closed with a guess in them are looked up again (a restart forgets what was due)."""
+        Desk itself was down: the window reaches back to the ledger's last call (see _run_windows),
+        and the calls closed with a guess since then are looked up again (a restart forgets what was due)."""
         if start is None:
             self._startup_end = end  # the window's start needs the ledger's last call: see _run_windows
         else:

@@ -39,6 +39,9 @@ class CdrFileSource:
         ending = await asyncio.to_thread(self._scan, lambda r: r.end is not None and start <= r.end <= end, None)
         return await self.rows_for({r.linkedid for r in ending})
 
+    async def close(self) -> None:
+        """Nothing held between look-ups."""
+
     def _scan(self, keep: Callable[[CdrRow], bool], linkedids: frozenset[str] | None) -> list[CdrRow]:
         """One pass over the file keeping only the rows wanted (a long-lived `cdr_custom` file is
         never held whole). A missing file raises: the backstop says so on /healthz and retries."""

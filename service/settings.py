@@ -126,17 +126,19 @@ class AmiSettings(_Section):
         return match.group("ext") if match else None
 
 
-class OrganisationSettings(_Section):
-    timezone: str = "Europe/Moscow"
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"unknown time zone {value!r}") from e
+    return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown time zone {value!r}") from e
-        return value
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]  # an IANA zone: Europe/Moscow, UTC
+
+
+class OrganisationSettings(_Section):
+    timezone: TimeZoneName = "Europe/Moscow"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -155,7 +157,7 @@ class CdrSettings(_Section):
     path: Path | None = None
     url: str | None = None  # for `table`: postgresql+asyncpg://user@host/asterisk
     table: str = Field(default="cdr", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
 
     @model_validator(mode="after")
     def _source_given(self) -> CdrSettings:
@@ -163,10 +165,6 @@ class CdrSettings(_Section):
             raise ValueError(f"cdr.kind {self.kind} needs cdr.path (the file cdr_custom writes)")
         if self.kind == "table" and not self.url:
             raise ValueError("cdr.kind table needs cdr.url (the database cdr_pgsql writes to)")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown time zone {self.timezone!r}") from e
         return self
 
     @property

@@ -46,4 +46,5 @@ class CdrTableSource:
         return [row for f in fields if (row := row_from_fields(f, self._tz)) is not None]
 
     async def close(self) -> None:
+        """The engine is its own (it reads Asterisk's database, not ours): disposed with the ledger."""
         await self._engine.dispose()

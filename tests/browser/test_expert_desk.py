@@ -66,6 +66,7 @@ async def test_an_expert_calls_the_next_client_and_wraps_up(live_desk: LiveDesk,
     await page.keyboard.press("F9")  # one key saves: a few seconds' talk cannot be productive (issue 13)
     error = page.get_by_test_id("productive-error")
     await expect(error).to_contain_text("результативным считается разговор не короче 2:00")
+    await screenshot(page, request, "03b-productive-refused")
     form = page.get_by_test_id("wrapup-form")
     await expect(form.locator('textarea[name="comment"]')).to_have_value("Зашли в систему вместе, показала поиск")
     await form.locator('input[name="productive"]').uncheck()

@@ -76,6 +76,9 @@ class FailsOnce:
     async def rows_for(self, linkedids: Collection[str]) -> dict[str, list[CdrRow]]:
         return {k: v for k, v in self.rows.items() if k in linkedids}
 
+    async def close(self) -> None:
+        pass
+
     async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
         self.calls += 1
         if self.calls == 1:
@@ -168,6 +171,9 @@ class Growing:
     async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
         return {}
 
+    async def close(self) -> None:
+        pass
+
 
 class Recording:
     """A CDR source that notes the windows asked for."""
@@ -181,6 +187,9 @@ class Recording:
     async def rows_ended_between(self, start: float, end: float) -> dict[str, list[CdrRow]]:
         self.windows.append((start, end))
         return {}
+
+    async def close(self) -> None:
+        pass
 
 
 class LastCallAt(NoCalls):

@@ -82,10 +82,7 @@ async def test_the_figures_page_and_the_call_log_say_which_calls_are_inexact(
     try:
         await seed_figures(db_sessions)
         await a_guessed_productive_call(db_sessions)
-        await UsersRepository(db_sessions).set_password_hash("olga", hash_password(DEFAULT_PASSWORD))
-        client = await aiohttp_client(create_app(Settings.model_validate({"database": {"url": migrated_db}}),
-                                                 with_pbx=False))
-        await sign_in(client, "olga")
+        client = await supervisor_client(aiohttp_client, db_sessions, migrated_db)
         page = await (await client.get("/figures?scope=department&period=week&date=2026-03-04",
                                        headers=HTML_ACCEPT)).text()
         assert "1 звонок с неточными данными" in page and "guessed=yes" in page
@@ -142,10 +139,7 @@ async def test_productive_wrapups_older_than_the_rule_are_shown_beside_the_figur
                                               "updated_at": NOW}])
         report = await FiguresRepository(db_sessions).report(DEPARTMENT, WEEK, MSK, NOW, FigureTargets())
         assert report.short_productive == 1
-        await UsersRepository(db_sessions).set_password_hash("olga", hash_password(DEFAULT_PASSWORD))
-        client = await aiohttp_client(create_app(Settings.model_validate({"database": {"url": migrated_db}}),
-                                                 with_pbx=False))
-        await sign_in(client, "olga")
+        client = await supervisor_client(aiohttp_client, db_sessions, migrated_db)
         page = await (await client.get("/figures?scope=expert:maria&period=week&date=2026-03-04",
                                        headers=HTML_ACCEPT)).text()
         assert "результативных короче порога: 1" in page and "talk_below=2%3A00" in page
@@ -154,3 +148,11 @@ async def test_productive_wrapups_older_than_the_rule_are_shown_beside_the_figur
         assert 'data-linkedid="short-1"' in log and log.count("data-linkedid=") == 1
     finally:
         use_hasher(previous)
+
+
+async def supervisor_client(aiohttp_client: Any, sessions: SessionMaker, db_url: str) -> Any:
+    """The service without a PBX, olga (supervisor) signed in (cheap hashes must be in use)."""
+    await UsersRepository(sessions).set_password_hash("olga", hash_password(DEFAULT_PASSWORD))
+    client = await aiohttp_client(create_app(Settings.model_validate({"database": {"url": db_url}}), with_pbx=False))
+    await sign_in(client, "olga")
+    return client
