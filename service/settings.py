@@ -326,6 +326,8 @@ class TargetsSettings(_Section):
     login_share: float = Field(default=0.6, ge=0, le=1)  # contacts with the client logged in
     # A call may be marked productive only with «Контакт состоялся» and at least this much PBX talk time.
     productive_min_talk_s: float = Field(default=120.0, ge=0)
+    # A login counts for a call when it overlaps the talk widened by this much on each side.
+    login_grace_s: float = Field(default=120.0, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> TargetsSettings:
@@ -334,6 +336,13 @@ class TargetsSettings(_Section):
         if self.productive_minutes_max < self.productive_minutes_min:
             raise ValueError("productive_minutes_max must be >= productive_minutes_min")
         return self
+
+
+class ImportsSettings(_Section):
+    """The drop folder: files put there (a nightly CRM export) are imported with no one at a keyboard."""
+
+    watch_dir: Path | None = None  # None: no folder is watched
+    poll_s: float = Field(default=10.0, gt=0, le=3600)  # how often the folder is looked at
 
 
 class Settings(_Section):
@@ -348,6 +357,7 @@ class Settings(_Section):
     plan: PlanSettings = PlanSettings()
     desk: DeskSettings = DeskSettings()
     targets: TargetsSettings = TargetsSettings()
+    imports: ImportsSettings = ImportsSettings()
 
     def tracker_config(self) -> TrackerConfig:
         """The call tracker's configuration (dialer.replay and the runner look for this)."""

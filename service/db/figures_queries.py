@@ -18,19 +18,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, and_, case, cast, false, func, literal_column, select, text, true
+from sqlalchemy import Date, Select, and_, case, cast, false, func, literal_column, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from scheduler.model import FINISHED_STATES, PlanState
 from service.days import day_bounds
-from service.db.models import Call, Expert, PlannedCall, WrapUp
+from service.db.models import Call, CallLogin, Expert, PlannedCall, WrapUp
 from service.db.plan_links import unplanned
 from service.figures.model import Period, Scope, ScopeKind
 
 CallIds = tuple[int, int]
 CALL_FIELDS = ("calls", "made", "unplanned", "wrapped", "contacts", "productive", "productive_talk_s", "logged_in",
-               "guessed")
+               "guessed", "login_measured", "login_disagree")
 PLAN_FIELDS = ("planned", "finished")
 FINISHED = sorted(s.value for s in FINISHED_STATES)
 # A month of a large department is ~440,000 joined rows: grouping them in memory instead of in
@@ -143,8 +143,11 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
         Call.direction, Call.outcome, unplanned(Call).label("unplanned"), Call.talk_s, WrapUp.id.label("wrapup_id"),
         Call.guessed,
         contact.label("contact"), productive.label("productive"),
-        and_(contact, WrapUp.logged_in == true()).label("logged_in"),
-    ).select_from(Call).outerjoin(WrapUp, _wrapup_of_call(ids)).where(*_owned_calls(period, tz))).subquery()
+        and_(contact, logged_in_effective()).label("logged_in"),
+        and_(contact, CallLogin.measured.is_not(None)).label("login_measured"),
+        and_(contact, login_disagrees()).label("login_disagree"),
+    ).select_from(Call).outerjoin(WrapUp, _wrapup_of_call(ids)).outerjoin(CallLogin, CallLogin.call_id == Call.id)
+        .where(*_owned_calls(period, tz))).subquery()
     # Grouped over a subquery so that GROUP BY names the day column, not a repeat of its CASE.
     # A call whose outcome or talk time is a guess (issue 12) is counted apart, in none of these.
     exact = rows.c.guessed == false()
@@ -162,7 +165,22 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
         _flag(productive_call, rows.c.talk_s).label("productive_talk_s"),
         _flag(rows.c.logged_in == true()).label("logged_in"),
         _flag(rows.c.guessed == true()).label("guessed"),
+        _flag(rows.c.login_measured == true()).label("login_measured"),
+        _flag(rows.c.login_disagree == true()).label("login_disagree"),
     ).group_by(rows.c.expert_id, rows.c.day)
+
+
+def logged_in_effective() -> ColumnElement[bool]:
+    """"Logged in during the call": measured where the usage data covers the call's day, else ticked.
+
+    For a query that outer-joins CallLogin and WrapUp to Call (SPEC-NOTES: share with login).
+    """
+    return or_(CallLogin.measured == true(), and_(CallLogin.measured.is_(None), WrapUp.logged_in == true()))
+
+
+def login_disagrees() -> ColumnElement[bool]:
+    """Measured and ticked differ: ticked with no login found, or a login found but not ticked."""
+    return and_(CallLogin.measured.is_not(None), CallLogin.measured != WrapUp.logged_in)
 
 
 def planned_per_expert_day(period: Period) -> Select[Any]:

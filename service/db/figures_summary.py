@@ -116,6 +116,15 @@ class FiguresSummary:
         return out["topic"], out["outcome"]
 
 
+async def forget_days(session: AsyncSession, first: date, last: date) -> None:
+    """Days `first`..`last` are built again when a report next needs them (their inputs changed in a
+    way `updated_at` does not show: the usage data's measurement)."""
+    # The refresh's lock first: a refresh running now must not store these days from before the change.
+    await session.execute(update(_STATE).where(_STATE.c.id == 1).values(refreshed_at=_STATE.c.refreshed_at))
+    for model in (FiguresDaily, FiguresCount, FiguresBuiltDay):
+        await session.execute(delete(model).where(model.day >= first, model.day <= last))
+
+
 def days_span(first: date, last: date) -> Period:
     """Days [first, last] as a Period (the queries take one; its kind is never shown)."""
     return Period(PeriodKind.DAY, first, last)

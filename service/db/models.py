@@ -1,7 +1,7 @@
 """SQLAlchemy models: the call ledger, Experts, the client directory, history and the daily plan.
 
-The control figures' summary tables are in models_figures.py (re-exported here); the declarative
-Base is in base.py.
+The control figures' summary tables are in models_figures.py, the usage data in models_logins.py
+(both re-exported here); the declarative Base is in base.py.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
 from service.db.models_figures import FiguresBuiltDay, FiguresCount, FiguresDaily, FiguresState
+from service.db.models_logins import CallLogin, ClientLogin, FileImport, LoginDay
 
 
 class Call(Base):
@@ -347,7 +348,8 @@ Index("ix_wrapups_updated_at", WrapUp.updated_at)
 Index("ix_planned_calls_updated_at", PlannedCall.updated_at)
 
 __all__ = [
-    "Base", "Call", "CallbackPromise", "Client", "ClientContact", "ClientSignal", "Expert", "ExpertAbsence",
-    "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState", "HistoryEntry", "JobRun", "PlanNote",
+    "Base", "Call", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal", "Expert",
+    "ExpertAbsence", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState", "HistoryEntry",
+    "JobRun", "LoginDay", "PlanNote",
     "PlannedCall", "RecordingAccess", "ScriptVersion", "WrapUp",
 ]

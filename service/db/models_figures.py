@@ -32,6 +32,8 @@ class FiguresDaily(Base):
     productive_talk_s: Mapped[float] = mapped_column(Float)
     logged_in: Mapped[int] = mapped_column(Integer)
     guessed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # migration 0010
+    login_measured: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # migration 0011
+    login_disagree: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FiguresCount(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 
 
@@ -107,6 +107,20 @@ class SignalRecord:
     def row_key(self) -> str:
         return row_key(self.client_external_id, self.contact_external_id,
                        self.occurred_on.isoformat(), self.kind, self.note)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRecord:
+    """A login from the online-version usage report; natural key (client, contact, start)."""
+
+    client_external_id: str
+    contact_external_id: str  # "" when the report names no user
+    started_at: datetime
+    ended_at: datetime | None = None  # None: a single login event
+
+    @property
+    def key(self) -> tuple[str, str, datetime]:
+        return self.client_external_id, self.contact_external_id, self.started_at
 
 
 def row_key(*cells: str | None) -> str:

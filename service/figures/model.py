@@ -97,6 +97,8 @@ class DayAggregate:
     productive_talk_s: float = 0.0  # sum of talk_s of the productive calls
     logged_in: int = 0  # contacts with the client logged in
     guessed: int = 0  # calls whose outcome or talk time is a guess (a gap in the PBX link): in no other count
+    login_measured: int = 0  # contacts whose "logged in" is measured from the usage data (not the tick)
+    login_disagree: int = 0  # of those, where the measurement and the Expert's tick differ
 
     @property
     def is_working_day(self) -> bool:
@@ -120,6 +122,8 @@ class Totals:
     productive_talk_s: float = 0.0
     logged_in: int = 0
     guessed: int = 0
+    login_measured: int = 0
+    login_disagree: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ Parser = Callable[[object], Any]
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _RU_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_RU_MOMENT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")  # thousands separators: (narrow) no-break space, '
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -132,6 +134,27 @@ def parse_time(raw: object) -> time:
         return time(int(match[1]), int(match[2]), int(match[3] or 0))
     except ValueError as e:
         raise CellError("нет такого времени") from e
+
+
+def moment(tz: ZoneInfo) -> Parser:
+    """A moment: ISO 8601 with its offset (2026-12-04T10:15:00+03:00), or `DD.MM.YYYY HH:MM[:SS]`
+    (or ISO without an offset, or an XLSX date-time cell) in `tz`, the organisation's zone."""
+    def parse(raw: object) -> datetime:
+        if isinstance(raw, datetime):
+            return raw if raw.tzinfo is not None else raw.replace(tzinfo=tz)
+        value = text(raw)
+        ru = _RU_MOMENT.fullmatch(value)
+        try:
+            if ru:
+                day, month, year, hour, minute, second = (int(g or 0) for g in ru.groups())
+                return datetime(year, month, day, hour, minute, second, tzinfo=tz)
+            if _ISO_MOMENT.fullmatch(value):
+                found = datetime.fromisoformat(value)
+                return found if found.tzinfo is not None else found.replace(tzinfo=tz)
+        except ValueError as e:
+            raise CellError("нет такой даты или времени") from e
+        raise CellError("не дата и время (ГГГГ-ММ-ДДTЧЧ:ММ:СС+03:00 или ДД.ММ.ГГГГ ЧЧ:ММ[:СС])")
+    return parse
 
 
 def parse_bool(raw: object) -> bool:

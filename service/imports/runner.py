@@ -16,13 +16,14 @@ from tqdm import tqdm
 
 from service.db.bulk import chunks
 from service.db.engine import SessionMaker
+from service.db.logins import Measured
 from service.db.records import Counts
 from service.imports.errors import ImportFailed, RowError, RowsRejected
 from service.imports.limits import MAX_KEPT_ERRORS
 from service.imports.readers import NumberedRow, open_table
-from service.imports.schemas import SCHEMAS, Schema
+from service.imports.schemas import KINDS, ImportContext, Schema, schema_for
 from service.imports.validation import Validator, header_errors, parse_row
-from service.imports.writers import WRITERS, load_references
+from service.imports.writers import WRITERS, after_import, load_references, summary_of
 
 BATCH = 5000
 LARGE_FILE_ROWS = 10_000  # a progress bar even when stderr is not a terminal
@@ -34,36 +35,39 @@ class ImportReport:
     kind: str
     rows: int
     counts: Counts
+    measured: Measured | None = None  # logins: the calls of the covered days, measured again
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.rows} row(s): {self.counts}"
+        text = f"{self.kind}: {self.rows} row(s): {self.counts}"
+        return text if self.measured is None else f"{text}; {self.measured}"
 
 
 async def import_file(kind: str, path: Path, sessions: SessionMaker, *,
-                      progress: bool | None = None) -> ImportReport:
+                      progress: bool | None = None, context: ImportContext | None = None) -> ImportReport:
     """Import a CSV/XLSX file of `kind`; raises FileFormatError or RowsRejected (nothing written)."""
-    schema = _schema(kind)
+    schema = _schema(kind, context)
     table = open_table(path, schema.names, sheet=kind)
-    return await _import(schema, table.header, table.rows, sessions, progress)
+    return await _import(schema, table.header, table.rows, sessions, progress, context or ImportContext())
 
 
 async def import_rows(kind: str, rows: Iterable[Mapping[str, object]], sessions: SessionMaker, *,
-                      progress: bool | None = False) -> ImportReport:
+                      progress: bool | None = False, context: ImportContext | None = None) -> ImportReport:
     """Import rows given as dicts (column → cell), numbered as a file would be (first = row 2)."""
     numbered = [(number, dict(row)) for number, row in enumerate(rows, start=2)]
     header = tuple(dict.fromkeys(name for _, row in numbered for name in row))
-    return await _import(_schema(kind), header, lambda: iter(numbered), sessions, progress)
+    return await _import(_schema(kind, context), header, lambda: iter(numbered), sessions, progress,
+                         context or ImportContext())
 
 
-def _schema(kind: str) -> Schema:
+def _schema(kind: str, context: ImportContext | None) -> Schema:
     try:
-        return SCHEMAS[kind]
+        return schema_for(kind, context)
     except KeyError as e:
-        raise ImportFailed(f"неизвестный вид импорта {kind!r} (один из: {', '.join(SCHEMAS)})") from e
+        raise ImportFailed(f"неизвестный вид импорта {kind!r} (один из: {', '.join(KINDS)})") from e
 
 
 async def _import(schema: Schema, header: tuple[str, ...], rows: Rows, sessions: SessionMaker,
-                  progress: bool | None) -> ImportReport:
+                  progress: bool | None, context: ImportContext) -> ImportReport:
     errors = header_errors(schema, header)
     if errors:
         raise RowsRejected(errors)
@@ -74,24 +78,30 @@ async def _import(schema: Schema, header: tuple[str, ...], rows: Rows, sessions:
         found = validator.check(number, row)[1]
         total += len(found)
         errors += found[:MAX_KEPT_ERRORS - len(errors)]  # a file of bad rows must not fill the memory
+    found = validator.finish()
+    total += len(found)
+    errors += found[:MAX_KEPT_ERRORS - len(errors)]
     if total:
-        raise RowsRejected(errors, total)
-    counts = await _write(schema, rows, count, sessions, progress)
-    return ImportReport(schema.kind, count, counts)
+        raise RowsRejected(sorted(errors, key=lambda e: e.row), total)
+    counts, measured = await _write(schema, rows, count, sessions, progress, context)
+    return ImportReport(schema.kind, count, counts, measured)
 
 
 async def _write(schema: Schema, rows: Rows, count: int, sessions: SessionMaker,
-                 progress: bool | None) -> Counts:
+                 progress: bool | None, context: ImportContext) -> tuple[Counts, Measured | None]:
     write = WRITERS[schema.kind]
     show = progress if progress is not None else (sys.stderr.isatty() or count >= LARGE_FILE_ROWS)
     counts = Counts()
+    written: list[Any] = []
     with tqdm(total=count, desc=schema.kind, unit="row", file=sys.stderr, disable=not show,
               mininterval=0.5) as bar:
         async with sessions.begin() as session:
             for batch in chunks(_records(schema, rows), BATCH):
                 counts += await write(sessions, batch, session)
+                written.append(summary_of(schema.kind, batch))
                 bar.update(len(batch))
-    return counts
+            measured = await after_import(schema.kind, written, session, context)
+    return counts, measured
 
 
 def _records(schema: Schema, rows: Rows) -> Iterator[Any]:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from scheduler.model import Segment, SignalKind, Version
 from service.db.records import (
@@ -17,12 +19,16 @@ from service.db.records import (
     ContactRecord,
     ExpertRecord,
     HistoryRecord,
+    LoginRecord,
     SignalRecord,
 )
 from service.imports import cells as c
 
 Values = dict[str, Any]  # column name → typed value (None when the cell was empty)
 Problem = tuple[str, str]  # (column, reason) found by a check across the row's cells
+# (who, start, end) of a row that must not overlap another row of the same `who` in the file
+Span = tuple[tuple[str, ...], datetime, datetime]
+CLOCK_SKEW = timedelta(minutes=5)  # a usage report's clock may run a little ahead of ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,7 @@ class Schema:
     build: Callable[[Values], Any]  # typed values → the record the repository writes
     unique: str | None = None  # a column whose value may appear once per file
     checks: Callable[[Values], list[Problem]] = field(default=lambda values: [])
+    span: Callable[[Values], Span] | None = None  # rows of one `who` may not overlap (logins)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -176,8 +183,71 @@ ABSENCES = Schema(
     checks=_range_ordered,
 )
 
+
+
+@dataclass(frozen=True, slots=True)
+class ImportContext:
+    """What a schema may depend on: the organisation's zone (local times) and the clock (no future)."""
+
+    tz: ZoneInfo = ZoneInfo("Europe/Moscow")
+    now: datetime | None = None  # None: the real clock
+    login_grace_s: float = 120.0  # targets.login_grace_s: the measurement after a logins import
+
+    @classmethod
+    def of(cls, settings: Any, now: datetime | None = None) -> ImportContext:
+        """From Settings: the organisation's zone and targets.login_grace_s."""
+        return cls(settings.organisation.tz, now, settings.targets.login_grace_s)
+
+    def clock(self) -> datetime:
+        return self.now if self.now is not None else datetime.now(UTC)
+
+
+def _login_checks(now: datetime) -> Callable[[Values], list[Problem]]:
+    def check(values: Values) -> list[Problem]:
+        start, end = values["started_at"], values["ended_at"]
+        problems = [(name, f"в будущем (сейчас {now:%d.%m.%Y %H:%M} по времени файла)")
+                    for name, moment in (("started_at", start), ("ended_at", end))
+                    if moment is not None and moment > now + CLOCK_SKEW]
+        if end is not None and end < start:
+            problems.append(("ended_at", f"раньше started_at {start:%d.%m.%Y %H:%M:%S}"))
+        return problems
+    return check
+
+
+def _login_span(values: Values) -> Span:
+    start, end = values["started_at"], values["ended_at"]
+    return (values["client_external_id"], values["contact_external_id"] or ""), start, end or start
+
+
+def logins_schema(context: ImportContext) -> Schema:
+    """The usage report's rows: each login of a client's user (docs/import.md «logins»)."""
+    moment = c.moment(context.tz)
+    now = context.clock()
+    return Schema(
+        kind="logins",
+        columns=(
+            Column("contact_external_id", EXTERNAL_ID),
+            Column("client_external_id", EXTERNAL_ID, required=True),
+            Column("started_at", moment, required=True),
+            Column("ended_at", moment),
+        ),
+        build=lambda values: LoginRecord(values["client_external_id"], values["contact_external_id"] or "",
+                                         values["started_at"].astimezone(UTC),
+                                         values["ended_at"] and values["ended_at"].astimezone(UTC)),
+        checks=_login_checks(now.astimezone(context.tz)),
+        span=_login_span,
+    )
+
+
 # In the order a department is imported (a row may refer only to what exists already).
 SCHEMAS: dict[str, Schema] = {
-    s.kind: s for s in (EXPERTS, CLIENTS, CONTACTS, HISTORY, SIGNALS, ABSENCES)
+    s.kind: s for s in (EXPERTS, CLIENTS, CONTACTS, HISTORY, SIGNALS, ABSENCES, logins_schema(ImportContext()))
 }
 KINDS = tuple(SCHEMAS)
+
+
+def schema_for(kind: str, context: ImportContext | None = None) -> Schema:
+    """The schema of `kind`, built for `context` where it depends on one; KeyError for an unknown kind."""
+    if kind == "logins":
+        return logins_schema(context or ImportContext())
+    return SCHEMAS[kind]

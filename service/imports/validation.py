@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from service.imports import cells
@@ -73,6 +74,7 @@ class Validator:
         self._schema = schema
         self._refs = references
         self._first_row: dict[str, int] = {}
+        self._spans: dict[tuple[str, ...], list[tuple[datetime, datetime, int]]] = {}
 
     def check(self, number: int, row: Mapping[str, object]) -> tuple[Any, list[RowError]]:
         """The record, or every problem of the row (cells, duplicate, references) in file order."""
@@ -82,7 +84,30 @@ class Validator:
         if errors:
             order = {name: position for position, name in enumerate(row)}
             return None, sorted(errors, key=lambda e: order.get(e.column, len(order)))
+        if self._schema.span is not None:
+            who, start, end = self._schema.span(values)
+            self._spans.setdefault(who, []).append((start, end, number))
         return self._schema.build(values), []
+
+    def finish(self) -> list[RowError]:
+        """Problems only the whole file shows: rows of one user whose times overlap (logins).
+
+        Each overlapping row is named once, against the earlier row (in time) it overlaps.
+        """
+        errors = []
+        for spans in self._spans.values():
+            spans.sort()
+            reach_end, reach_row = spans[0][1], spans[0][2]
+            for start, end, number in spans[1:]:
+                if start <= reach_end:
+                    later, earlier = max(number, reach_row), min(number, reach_row)
+                    errors.append(RowError(later, "started_at", "",
+                                           f"пересекается по времени со строкой {earlier} (тот же пользователь"
+                                           " того же клиента): повтор в отчёте?"))
+                if end > reach_end:
+                    reach_end, reach_row = end, number
+        self._spans.clear()
+        return sorted(errors, key=lambda e: e.row)
 
     def _duplicate(self, number: int, values: Values) -> list[RowError]:
         # Only a key that was read is remembered: a bad one has its own error, and may be huge.
@@ -109,10 +134,10 @@ def reference_errors(kind: str, values: Values, number: int, refs: References) -
         return unknown("expert_login", refs.experts, "нет такого Эксперта")
     if kind == "absences":
         return unknown("login", refs.experts, "нет такого Эксперта")
-    if kind not in ("contacts", "history", "signals"):
+    if kind not in ("contacts", "history", "signals", "logins"):
         return []
     errors = unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
-    if kind in ("history", "signals"):
+    if kind in ("history", "signals", "logins"):
         errors += _contact_errors(values, number, refs)
     return errors
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,9 @@ from service.db.clients import ClientsRepository
 from service.db.engine import SessionMaker
 from service.db.experts import ExpertsRepository
 from service.db.history import HistoryRepository
-from service.db.records import Counts
+from service.db.logins import Measured, cover_days, measure_days, upsert_logins
+from service.db.records import Counts, LoginRecord
+from service.imports.schemas import ImportContext
 from service.imports.validation import References
 
 Writer = Callable[[SessionMaker, Sequence[Any], AsyncSession], Awaitable[Counts]]
@@ -24,6 +27,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "contacts": ("clients",),
     "history": ("clients", "contacts"),
     "signals": ("clients", "contacts"),
+    "logins": ("clients", "contacts"),
 }
 
 
@@ -67,6 +71,10 @@ async def _signals(sessions: SessionMaker, batch: Sequence[Any], session: AsyncS
     return await HistoryRepository(sessions).add_signals(batch, session)
 
 
+async def _logins(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSession) -> Counts:
+    return await upsert_logins(session, batch, datetime.now(UTC))
+
+
 WRITERS: dict[str, Writer] = {
     "experts": _experts,
     "absences": _absences,
@@ -74,4 +82,26 @@ WRITERS: dict[str, Writer] = {
     "contacts": _contacts,
     "history": _history,
     "signals": _signals,
+    "logins": _logins,
 }
+
+
+def summary_of(kind: str, batch: Sequence[Any]) -> tuple[datetime, datetime] | None:
+    """What a written batch means for after_import: the span of a logins batch, else None."""
+    if kind != "logins" or not batch:
+        return None
+    starts = [record.started_at for record in batch if isinstance(record, LoginRecord)]
+    return min(starts), max(starts)
+
+
+async def after_import(kind: str, summaries: Sequence[tuple[datetime, datetime] | None], session: AsyncSession,
+                       context: ImportContext) -> Measured | None:
+    """In the import's transaction: logins cover their days, whose calls are measured again."""
+    spans = [span for span in summaries if span is not None]
+    if kind != "logins" or not spans:
+        return None
+    first = min(start for start, _ in spans).astimezone(context.tz).date()
+    last = max(end for _, end in spans).astimezone(context.tz).date()
+    now = context.clock()
+    await cover_days(session, first, last, now)
+    return await measure_days(session, first, last, context.tz, context.login_grace_s, now)

@@ -1,0 +1,192 @@
+"""The usage data's database side: logins upserted, the days they cover, the measurement written.
+
+`measure` is the bulk path (after every import of logins: each call of the covered days gets its
+`call_logins` row, rewritten whole); `logins_for_call` is the call page's. Both ask the same pure
+rule (service/logins/match.py). The figures of the covered days are rebuilt on their next read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.days import day_bounds
+from service.db.bulk import chunks
+from service.db.engine import SessionMaker
+from service.db.figures_summary import forget_days
+from service.db.models import Call, CallLogin, ClientLogin, LoginDay
+from service.db.records import Counts, LoginRecord
+from service.db.upsert import dialect_name, insert_for
+from service.logins.match import Login, Talk, index_logins, measure, overlaps
+
+_LOGINS = cast(Table, ClientLogin.__table__)
+_CALL_LOGINS = cast(Table, CallLogin.__table__)
+# A session longer than this is not looked for before a covered day begins (an online-version
+# session lasts hours at most); it bounds the logins read by an index range on their start.
+LONGEST_SESSION = timedelta(days=1)
+COPY_CHUNK = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What one measurement did: the days, their calls, and in how many a login was found."""
+
+    first: date
+    last: date
+    calls: int
+    logged_in: int
+
+    def __str__(self) -> str:
+        return (f"measured {self.first:%Y-%m-%d}..{self.last:%Y-%m-%d}: {self.calls} call(s), "
+                f"{self.logged_in} with a login during the talk")
+
+
+async def upsert_logins(session: AsyncSession, records: Sequence[LoginRecord], now: datetime) -> Counts:
+    """New logins inserted, a changed end updated, the same row again left alone."""
+    if not records:
+        return Counts()
+    existing = await _existing(session, records)
+    new = [{"client_external_id": r.client_external_id, "contact_external_id": r.contact_external_id,
+            "started_at": r.started_at, "ended_at": r.ended_at, "imported_at": now}
+           for r in records if r.key not in existing]
+    changed = [{"b_id": existing[r.key][0], "b_ended_at": r.ended_at}
+               for r in records if r.key in existing and existing[r.key][1] != r.ended_at]
+    if new:
+        await session.execute(insert(_LOGINS), new)
+    if changed:
+        await session.execute(update(_LOGINS).where(_LOGINS.c.id == bindparam("b_id"))
+                              .values(ended_at=bindparam("b_ended_at")), changed)
+    return Counts(new=len(new), updated=len(changed), unchanged=len(records) - len(new) - len(changed))
+
+
+async def _existing(session: AsyncSession, records: Sequence[LoginRecord]
+                    ) -> dict[tuple[str, str, datetime], tuple[int, datetime | None]]:
+    """The batch's keys already stored → (id, end): one range read per chunk of clients."""
+    first = min(r.started_at for r in records)
+    last = max(r.started_at for r in records)
+    found: dict[tuple[str, str, datetime], tuple[int, datetime | None]] = {}
+    for clients in chunks({r.client_external_id for r in records}):
+        rows = await session.execute(
+            select(_LOGINS.c.id, _LOGINS.c.client_external_id, _LOGINS.c.contact_external_id,
+                   _LOGINS.c.started_at, _LOGINS.c.ended_at)
+            .where(_LOGINS.c.client_external_id.in_(clients),
+                   _LOGINS.c.started_at >= first, _LOGINS.c.started_at <= last))
+        found.update({(client, contact, start): (row_id, end) for row_id, client, contact, start, end in rows})
+    return found
+
+
+async def cover_days(session: AsyncSession, first: date, last: date, now: datetime) -> None:
+    """Record that the usage data covers every day from `first` to `last`."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    statement = insert_for(dialect_name(session), cast(Table, LoginDay.__table__))
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["day"]),
+                          [{"day": d, "imported_at": now} for d in days])
+
+
+async def measure_days(session: AsyncSession, first: date, last: date, tz: ZoneInfo, grace_s: float,
+                       now: datetime) -> Measured:
+    """Every call started on days `first`..`last` (organisation time) measured against the logins."""
+    lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+    connection = await session.connection()
+    calls = (await connection.execute(
+        select(Call.id, Call.client_id, Call.answered_at, Call.ended_at, Call.talk_s)
+        .where(Call.started_at >= lo, Call.started_at < hi))).all()
+    grace = timedelta(seconds=grace_s)
+    logins = await connection.execute(
+        select(_LOGINS.c.client_external_id, _LOGINS.c.started_at, _LOGINS.c.ended_at)
+        .where(_LOGINS.c.started_at >= lo - LONGEST_SESSION - grace, _LOGINS.c.started_at < hi + grace))
+    index = index_logins((client, start.timestamp(), end.timestamp() if end is not None else None)
+                         for client, start, end in logins)
+    talks = (talk_of(*call) for call in calls)
+    results = list(measure(talks, index, grace_s))
+    await session.execute(delete(_CALL_LOGINS).where(_CALL_LOGINS.c.call_id.in_(
+        select(Call.id).where(Call.started_at >= lo, Call.started_at < hi))))
+    await _insert_results(session, results, now)
+    await forget_days(session, first, last)
+    return Measured(first, last, len(results), sum(1 for _, found in results if found))
+
+
+def talk_of(call_id: int, client: str | None, answered: datetime | None, ended: datetime | None,
+            talk_s: float | None) -> Talk:
+    """A ledger call's talk: from its answer, or (a call recorded from a CDR without the answer's
+    time) the talk time counted back from its end."""
+    talk = talk_s or 0.0
+    start = answered if answered is not None else (ended - timedelta(seconds=talk) if ended and talk else None)
+    return Talk(call_id, client, None if start is None else start.timestamp(), talk)
+
+
+async def _insert_results(session: AsyncSession, results: list[tuple[int, bool]], now: datetime) -> None:
+    if not results:
+        return
+    if dialect_name(session) == "postgresql":
+        # COPY: a month of a large department is ~330,000 rows, several times faster than INSERTs.
+        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert raw is not None
+        for chunk in chunks(results, COPY_CHUNK):
+            await raw.copy_records_to_table("call_logins", records=[(cid, found, now) for cid, found in chunk],
+                                            columns=["call_id", "measured", "matched_at"])
+        return
+    for chunk in chunks(results, COPY_CHUNK):
+        await session.execute(insert(_CALL_LOGINS),
+                              [{"call_id": cid, "measured": found, "matched_at": now} for cid, found in chunk])
+
+
+async def first_covered_day(session: AsyncSession) -> date | None:
+    return (await session.execute(select(LoginDay.day).order_by(LoginDay.day).limit(1))).scalar()
+
+
+class LoginsRepository:
+    """The call page's question: which logins counted for this call, and is its day covered."""
+
+    def __init__(self, sessions: SessionMaker) -> None:
+        self._sessions = sessions
+
+    async def for_call(self, call_id: int, tz: ZoneInfo, grace_s: float) -> CallLogins:
+        async with self._sessions() as session:
+            row = (await session.execute(
+                select(Call.client_id, Call.answered_at, Call.ended_at, Call.talk_s, CallLogin.measured)
+                .outerjoin(CallLogin, CallLogin.call_id == Call.id).where(Call.id == call_id))).first()
+            if row is None:
+                return CallLogins(measured=None, logins=())
+            client, answered_at, ended_at, talk_s, measured_value = row
+            talk = talk_of(call_id, client, answered_at, ended_at, talk_s)
+            if measured_value is None or talk.start is None or talk.end is None or client is None:
+                return CallLogins(measured=measured_value, logins=())
+            grace = timedelta(seconds=grace_s)
+            start, end = (datetime.fromtimestamp(t, UTC) for t in (talk.start, talk.end))
+            rows = await session.execute(
+                select(_LOGINS.c.contact_external_id, _LOGINS.c.started_at, _LOGINS.c.ended_at)
+                .where(_LOGINS.c.client_external_id == client,
+                       and_(_LOGINS.c.started_at >= start - LONGEST_SESSION - grace,
+                            _LOGINS.c.started_at <= end + grace)))
+            candidates = [MatchedLogin(contact, begun, stop) for contact, begun, stop in rows]
+        shown = [login for login in candidates if overlaps(talk, _as_login(client, login), grace_s)]
+        return CallLogins(measured=measured_value, logins=tuple(sorted(shown, key=lambda x: x.started_at)))
+
+
+def _as_login(client: str, login: MatchedLogin) -> Login:
+    end = login.ended_at
+    return Login(client, login.started_at.timestamp(), None if end is None else end.timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedLogin:
+    contact_external_id: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallLogins:
+    """`measured` None: the call's day has no usage data (the Expert's tick stands)."""
+
+    measured: bool | None
+    logins: tuple[MatchedLogin, ...]
+
+

@@ -1,0 +1,1 @@
+"""The online-version usage data: "logged in during the call", measured instead of ticked (issue 13)."""
