@@ -36,6 +36,12 @@ QUALITY_LABELS: dict[str, str] = {
 }
 GUESSED_TITLE = ("Неточные данные: связь с АТС прерывалась, исход или время разговора восстановлены "
                  "приблизительно; звонок не учтён в показателях")
+# The call log's `login` filter: how "logged in during the call" is known.
+LOGIN_SOURCE_LABELS = {
+    "measured": "по статистике online-версии",
+    "ticked": "по отметке эксперта",
+    "disagree": "статистика и отметка расходятся",
+}
 # Q.850 causes a supervisor meets; others are shown by number.
 HANGUP_CAUSES: dict[int, str] = {
     16: "обычное завершение", 17: "занято", 18: "нет ответа", 19: "нет ответа", 21: "вызов отклонён",

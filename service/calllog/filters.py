@@ -2,7 +2,9 @@
 
 The names are a contract: the figures page links to /calls with exactly these parameters —
 `expert` (extension), `from`, `to`, `outcome`, `topic`, `client`, `direction`, `planned`,
-`min_talk`, `max_talk` (minutes), `logged_in`, `result`, `productive`, `q`.
+`min_talk`, `max_talk` (minutes), `logged_in`, `result`, `productive`, `q`, `guessed`, `talk_below`,
+`login` (how "logged in" is known: `measured` from the usage data, `ticked` by the Expert only,
+`disagree`: both known and different).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ NO_WRAPUP = "none"  # `result=none`: calls nobody wrapped up yet
 # contact, not productive); what the control figures count as contacts made.
 ANY_CONTACT = "contact"
 CONTACT_RESULTS = ("contact_made", "refused")
+LOGIN_SOURCES = ("measured", "ticked", "disagree")
 YES_NO = {"yes": True, "no": False, "да": True, "нет": False, "1": True, "0": False}
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 # A day outside these years is a typo or a probe: 0001-01-01 in Moscow time is not even a UTC instant.
@@ -62,6 +65,7 @@ class CallFilters:
     search: str | None = None  # a client's name or a phone number
     guessed: bool | None = None  # outcome or talk time a guess (a gap in the PBX link): yes / no
     talk_below_s: float | None = None  # talk strictly shorter (the figures' «короче порога» link)
+    login: str | None = None  # one of LOGIN_SOURCES (the figures' «расхождения» link)
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
@@ -99,6 +103,7 @@ def parse_filters(query: Mapping[str, str], tz: ZoneInfo, now: datetime) -> Call
         "search": checked("q", _text("q", take("q"), "поиск")),
         "guessed": checked("guessed", _yes_no("guessed", take("guessed"))),
         "talk_below_s": checked("talk_below", _minutes("talk_below", take("talk_below"))),
+        "login": checked("login", _choice("login", take("login"), LOGIN_SOURCES, "источник отметки о заходе")),
     }
     errors.extend(_cross_checks(values))
     if errors:

@@ -52,10 +52,12 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
 def _import_command(kind: str) -> Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]:
     async def run(args: argparse.Namespace, settings: Settings) -> int:
         from service.imports.runner import import_file
+        from service.imports.schemas import ImportContext
 
         try:
             async with _sessions(settings) as sessions:
-                report = await import_file(kind, args.file, sessions, progress=args.progress)
+                report = await import_file(kind, args.file, sessions, progress=args.progress,
+                                           context=ImportContext.of(settings))
         except RowsRejected as e:
             return _rejected(kind, args.file, e)
         except FileFormatError as e:

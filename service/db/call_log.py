@@ -23,7 +23,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from service.calllog.filters import ANY_CONTACT, CONTACT_RESULTS, NO_WRAPUP, CallFilters, utc_bounds
 from service.calllog.search import NameSearch, NumberSearch, classify_search, number_search
 from service.db.engine import SessionMaker
-from service.db.models import Call, Client, ClientContact, Expert, PlannedCall, RecordingAccess, WrapUp
+from service.db.figures_queries import logged_in_effective, login_disagrees
+from service.db.models import Call, CallLogin, Client, ClientContact, Expert, PlannedCall, RecordingAccess, WrapUp
 from service.db.plan_links import planned, unplanned
 from service.db.upsert import dialect_name
 
@@ -66,6 +67,12 @@ class CallRow:
     logged_in: bool | None
     productive: bool | None
     guessed: bool = False  # outcome or talk time a guess: the log marks them
+    login_measured: bool | None = None  # from the usage data; None: the day has none (the tick stands)
+
+    @property
+    def logged_in_shown(self) -> bool | None:
+        """What the figures count: the measurement where there is one, else the Expert's tick."""
+        return self.login_measured if self.login_measured is not None else self.logged_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +234,8 @@ def _page_query() -> Select[*tuple[Any, ...]]:
                    Call.client_id, Call.client_name, Call.client_number, Call.outcome, Call.talk_s,
                    Call.duration_s, Call.planned_call_id, planned(Call).label("on_item"), Call.recording,
                    Call.recording_purged_at, WrapUp.result, WrapUp.topic, WrapUp.logged_in, WrapUp.productive,
-                   Call.guessed)
-            .outerjoin(WrapUp, WrapUp.call_id == Call.id))
+                   Call.guessed, CallLogin.measured.label("login_measured"))
+            .outerjoin(WrapUp, WrapUp.call_id == Call.id).outerjoin(CallLogin, CallLogin.call_id == Call.id))
 
 
 def _plain_conditions(f: CallFilters, tz: ZoneInfo) -> list[ColumnElement[bool]]:
@@ -255,9 +262,16 @@ def _plain_conditions(f: CallFilters, tz: ZoneInfo) -> list[ColumnElement[bool]]
         conditions.append(WrapUp.result.in_(CONTACT_RESULTS))
     elif f.result is not None:
         conditions.append(WrapUp.result == f.result)
-    for flag, column in ((f.logged_in, WrapUp.logged_in), (f.productive, WrapUp.productive)):
-        if flag is not None:  # "no" means a wrap-up that says no, not a call without one
-            conditions.append(column.is_(true()) if flag else column.is_(false()))
+    if f.logged_in is not None:  # as the figures count it: measured where known, else ticked
+        conditions.append(logged_in_effective(f.logged_in))
+    if f.productive is not None:  # "no" means a wrap-up that says no, not a call without one
+        conditions.append(WrapUp.productive.is_(true()) if f.productive else WrapUp.productive.is_(false()))
+    if f.login == "measured":
+        conditions.append(CallLogin.measured.is_not(None))
+    elif f.login == "ticked":
+        conditions.append(and_(CallLogin.measured.is_(None), WrapUp.call_id.is_not(None)))
+    elif f.login == "disagree":
+        conditions.append(login_disagrees())
     return conditions
 
 
@@ -354,7 +368,8 @@ def _row(r: Any, expert_name: str | None, client_name: str | None) -> CallRow:
         client_number=r.client_number, outcome=r.outcome, talk_s=r.talk_s or 0.0,
         duration_s=r.duration_s or 0.0, planned_call_id=r.planned_call_id, on_item=bool(r.on_item),
         has_recording=r.recording is not None, recording_purged=r.recording_purged_at is not None,
-        result=r.result, topic=r.topic, logged_in=r.logged_in, productive=r.productive, guessed=bool(r.guessed))
+        result=r.result, topic=r.topic, logged_in=r.logged_in, productive=r.productive, guessed=bool(r.guessed),
+        login_measured=r.login_measured)
 
 
 async def _wrapup(session: AsyncSession, call_id: int) -> WrapUpView | None:

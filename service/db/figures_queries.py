@@ -143,7 +143,7 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
         Call.direction, Call.outcome, unplanned(Call).label("unplanned"), Call.talk_s, WrapUp.id.label("wrapup_id"),
         Call.guessed,
         contact.label("contact"), productive.label("productive"),
-        and_(contact, logged_in_effective()).label("logged_in"),
+        and_(contact, logged_in_effective(True)).label("logged_in"),
         and_(contact, CallLogin.measured.is_not(None)).label("login_measured"),
         and_(contact, login_disagrees()).label("login_disagree"),
     ).select_from(Call).outerjoin(WrapUp, _wrapup_of_call(ids)).outerjoin(CallLogin, CallLogin.call_id == Call.id)
@@ -170,12 +170,12 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
     ).group_by(rows.c.expert_id, rows.c.day)
 
 
-def logged_in_effective() -> ColumnElement[bool]:
-    """"Logged in during the call": measured where the usage data covers the call's day, else ticked.
-
-    For a query that outer-joins CallLogin and WrapUp to Call (SPEC-NOTES: share with login).
-    """
-    return or_(CallLogin.measured == true(), and_(CallLogin.measured.is_(None), WrapUp.logged_in == true()))
+def logged_in_effective(value: bool) -> ColumnElement[bool]:
+    """"Logged in during the call" is `value`: measured where the usage data covers the call's day,
+    else as the Expert ticked it (a call with neither is neither). For a query that outer-joins
+    CallLogin and WrapUp to Call (SPEC-NOTES: share with login)."""
+    flag = true() if value else false()
+    return or_(CallLogin.measured == flag, and_(CallLogin.measured.is_(None), WrapUp.logged_in == flag))
 
 
 def login_disagrees() -> ColumnElement[bool]:

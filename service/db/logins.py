@@ -20,7 +20,7 @@ from service.days import day_bounds
 from service.db.bulk import chunks
 from service.db.engine import SessionMaker
 from service.db.figures_summary import forget_days
-from service.db.models import Call, CallLogin, ClientLogin, LoginDay
+from service.db.models import Call, CallLogin, ClientContact, ClientLogin, LoginDay
 from service.db.records import Counts, LoginRecord
 from service.db.upsert import dialect_name, insert_for
 from service.logins.match import Login, Talk, index_logins, measure, overlaps
@@ -161,11 +161,13 @@ class LoginsRepository:
             grace = timedelta(seconds=grace_s)
             start, end = (datetime.fromtimestamp(t, UTC) for t in (talk.start, talk.end))
             rows = await session.execute(
-                select(_LOGINS.c.contact_external_id, _LOGINS.c.started_at, _LOGINS.c.ended_at)
+                select(_LOGINS.c.contact_external_id, _LOGINS.c.started_at, _LOGINS.c.ended_at,
+                       ClientContact.full_name)
+                .outerjoin(ClientContact, ClientContact.external_id == _LOGINS.c.contact_external_id)
                 .where(_LOGINS.c.client_external_id == client,
                        and_(_LOGINS.c.started_at >= start - LONGEST_SESSION - grace,
                             _LOGINS.c.started_at <= end + grace)))
-            candidates = [MatchedLogin(contact, begun, stop) for contact, begun, stop in rows]
+            candidates = [MatchedLogin(*row) for row in rows]
         shown = [login for login in candidates if overlaps(talk, _as_login(client, login), grace_s)]
         return CallLogins(measured=measured_value, logins=tuple(sorted(shown, key=lambda x: x.started_at)))
 
@@ -180,6 +182,7 @@ class MatchedLogin:
     contact_external_id: str
     started_at: datetime
     ended_at: datetime | None
+    contact_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,27 @@ class FiguresReport:
     guessed_drill: dict[str, str] | None = None  # the call-log filters that list them
     short_productive: int = 0  # marked productive before the rule, with talk under the threshold
     short_drill: dict[str, str] | None = None
+    login: LoginSource | None = None  # how the login share was known
+
+
+@dataclass(frozen=True, slots=True)
+class LoginSource:
+    """The login share's contacts: measured from the usage data, or as the Experts ticked them."""
+
+    contacts: int
+    measured: int
+    disagree: int  # measured, and the tick says otherwise
+    disagree_drill: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        """«по статистике online-версии», «по отметке эксперта» or the mix, said in numbers."""
+        if self.contacts == 0 or self.measured == 0:
+            return "по отметке эксперта"
+        if self.measured == self.contacts:
+            return "по статистике online-версии"
+        return (f"по статистике online-версии: {self.measured} из {self.contacts} контактов; "
+                f"остальные {self.contacts - self.measured} — по отметке эксперта")
 
 
 def scope_title(scope: Scope, experts: Sequence[ExpertInfo]) -> str:
@@ -95,6 +116,8 @@ def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
         pacing=overall, pacing_lines=lines, guessed=t.guessed, guessed_drill={**drill, "guessed": "yes"},
         short_productive=short_productive,
         short_drill={**drill, "productive": "yes", "talk_below": minutes_seconds(targets.productive_min_talk_s)},
+        login=LoginSource(t.contacts, t.login_measured, t.login_disagree,
+                          {**drill, "result": "contact", "login": "disagree"}),
     )
 
 

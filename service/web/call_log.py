@@ -17,6 +17,7 @@ from service.appkeys import DB_SESSIONS
 from service.calllog.filters import (
     ANY_CONTACT,
     DIRECTIONS,
+    LOGIN_SOURCES,
     NO_WRAPUP,
     OUTCOMES,
     RESULTS,
@@ -28,12 +29,14 @@ from service.calllog.filters import (
 )
 from service.db.call_log import MAX_NAME_MATCHES, BadCursor, CallDetail, CallLogRepository, CallPage
 from service.db.experts import ExpertsRepository
+from service.db.logins import LoginsRepository
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from texts.labels import (
     DIRECTION_LABELS,
     GUESSED_TITLE,
     HANGUP_BY_LABELS,
+    LOGIN_SOURCE_LABELS,
     OUTCOME_LABELS,
     PLAN_STATE_LABELS,
     RESULT_LABELS,
@@ -103,7 +106,7 @@ async def _form_context(request: web.Request, user: SignedInUser, query: dict[st
     return {
         "values": query, "experts": await _experts(request, user), "topics": settings.desk.topics,
         "outcomes": OUTCOMES, "directions": DIRECTIONS, "results": RESULTS,
-        "no_wrapup": NO_WRAPUP, "any_contact": ANY_CONTACT,
+        "no_wrapup": NO_WRAPUP, "any_contact": ANY_CONTACT, "login_sources": LOGIN_SOURCES,
         "notices": [], **labels(), "tz": settings.organisation.timezone,
     }
 
@@ -111,7 +114,8 @@ async def _form_context(request: web.Request, user: SignedInUser, query: dict[st
 def labels() -> dict[str, Any]:
     return {"outcome_labels": OUTCOME_LABELS, "result_labels": RESULT_LABELS,
             "direction_labels": DIRECTION_LABELS, "hangup_by_labels": HANGUP_BY_LABELS,
-            "state_labels": PLAN_STATE_LABELS, "guessed_title": GUESSED_TITLE}
+            "state_labels": PLAN_STATE_LABELS, "guessed_title": GUESSED_TITLE,
+            "login_source_labels": LOGIN_SOURCE_LABELS}
 
 
 async def _experts(request: web.Request, user: SignedInUser) -> list[tuple[str, str]]:
@@ -130,7 +134,9 @@ async def call_page(request: web.Request) -> web.Response:
     if not user.is_supervisor and detail.row.expert_id != user.id:
         raise forbidden("Это звонок другого Эксперта")
     settings = settings_of(request)
-    context = {"call": detail, "tz": settings.organisation.timezone, **labels(),
+    logins = await LoginsRepository(request.app[DB_SESSIONS]).for_call(
+        detail.id, settings.organisation.tz, settings.targets.login_grace_s)
+    context = {"call": detail, "tz": settings.organisation.timezone, **labels(), "logins": logins,
                "quality": [(code, quality_label(code)) for code in detail.quality],
                "hangup_cause": hangup_cause_label(detail.hangup_cause), "timeline": _timeline(detail),
                "show_access": user.is_supervisor,
