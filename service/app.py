@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -10,10 +12,22 @@ from aiohttp import web
 
 from dialer.records import iso_ms
 from dialer.simulator import PbxSimulator
-from service.appkeys import DB_ENGINE, DB_SESSIONS, DEMO_CLIENTS, LEDGER, PBX, PLAN_JOBS, SETTINGS, SIMULATOR
+from service.appkeys import (
+    DB_ENGINE,
+    DB_SESSIONS,
+    DEMO_CLIENTS,
+    DROP_FOLDER,
+    LEDGER,
+    PBX,
+    PLAN_JOBS,
+    SETTINGS,
+    SIMULATOR,
+)
 from service.db.engine import SessionMaker, create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
 from service.demo_data import seed_demo_department
+from service.imports.schemas import ImportContext
+from service.imports.watch import DropFolder
 from service.pbx_setup import build_pbx, simulator_config
 from service.plan_setup import build_plan_jobs, build_planner
 from service.settings import Settings
@@ -33,6 +47,7 @@ def create_app(settings: Settings, *, with_pbx: bool = True) -> web.Application:
         app.cleanup_ctx.append(simulator_ctx)
         app.cleanup_ctx.append(pbx_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
+    app.cleanup_ctx.append(drop_folder_ctx)
     app.router.add_get("/healthz", healthz)
     setup_web(app)
     return app
@@ -96,6 +111,23 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         log.exception("the start-up plan build failed")
     yield
     await jobs.stop()
+
+
+async def drop_folder_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The drop folder (imports.watch_dir), polled in the background; none when it is not set."""
+    settings = app[SETTINGS]
+    if settings.imports.watch_dir is None:
+        app[DROP_FOLDER] = None
+        yield
+        return
+    folder = DropFolder(settings.imports.watch_dir, app[DB_SESSIONS], lambda: ImportContext.of(settings),
+                        settings.imports.poll_s)
+    app[DROP_FOLDER] = folder
+    task = asyncio.create_task(folder.run(), name="drop-folder")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _demo_plan(settings: Settings, sessions: SessionMaker) -> None:

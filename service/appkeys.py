@@ -10,6 +10,7 @@ from dialer.simulator import PbxSimulator
 from scheduler.jobs import PlanJobs
 from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
+from service.imports.watch import DropFolder
 from service.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -20,3 +21,4 @@ SIMULATOR: web.AppKey[PbxSimulator | None] = web.AppKey("simulator")
 PBX = web.AppKey("pbx", Pbx)
 DEMO_CLIENTS: web.AppKey[list[tuple[str, str, str]]] = web.AppKey("demo_clients")
 PLAN_JOBS = web.AppKey("plan_jobs", PlanJobs)
+DROP_FOLDER: web.AppKey[DropFolder | None] = web.AppKey("drop_folder")

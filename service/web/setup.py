@@ -11,6 +11,7 @@ from service.web.board import setup_board
 from service.web.call_log import add_routes as add_call_log_routes
 from service.web.desk import setup_desk
 from service.web.figures import setup_figures
+from service.web.imports import setup_imports
 from service.web.input_guard import setup_input_guard
 from service.web.live import setup_live
 from service.web.security_headers import setup_security_headers
@@ -30,3 +31,4 @@ def setup_web(app: web.Application) -> None:
     add_call_log_routes(app)
     setup_admin_scripts(app)
     setup_admin_users(app)
+    setup_imports(app)  # its upload-size check goes ahead of the input guard

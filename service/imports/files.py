@@ -1,0 +1,98 @@
+"""One file imported on someone's behalf (the web upload, the drop folder): the outcome in Russian,
+recorded in `file_imports`. Nothing is written from a file with a bad row (runner's rule)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from service.db.engine import SessionMaker
+from service.db.file_imports import FileImportsRepository
+from service.imports.errors import ImportFailed, RowsRejected
+from service.imports.limits import show
+from service.imports.runner import ImportReport, import_file
+from service.imports.schemas import ImportContext
+
+log = logging.getLogger(__name__)
+MAX_ERRORS_SHOWN = 200  # on the page and in the record; the drop folder's .errors.txt has them all
+_READ = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    kind: str
+    name: str
+    ok: bool
+    rows: int
+    message: str  # what was written, or why nothing was (Russian)
+    errors: tuple[str, ...] = ()  # each bad row: «строка 5, столбец started_at, …»
+    more_errors: int = 0  # bad cells beyond `errors`
+    already: bool = False  # the same bytes were imported before: nothing done
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_READ):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+async def import_named_file(kind: str, path: Path, name: str, sessions: SessionMaker, context: ImportContext, *,
+                            source: str, user_id: int | None = None, skip_known: bool = False) -> FileOutcome:
+    """Import `path` (shown as `name`) as `kind` and record the outcome; never raises for a bad file.
+
+    `skip_known`: a file whose exact bytes were imported before is not imported again (the drop
+    folder: a CRM that drops the same export twice). A re-import would change nothing anyway.
+    """
+    records = FileImportsRepository(sessions)
+    digest = sha256_of(path)
+    if skip_known and (before := await records.imported_before(digest)) is not None:
+        message = f"этот же файл уже импортирован {before.at.astimezone(context.tz):%d.%m.%Y %H:%M}: пропущен"
+        return FileOutcome(kind, name, True, before.rows, message, already=True)
+    outcome = await _import(kind, path, name, sessions, context)
+    await records.record(kind=kind, name=name, sha256=digest, source=source, ok=outcome.ok, rows=outcome.rows,
+                         message=_recorded(outcome), user_id=user_id, at=datetime.now(UTC))
+    log.info("import %s %s (%s): %s", kind, name, source, "ok" if outcome.ok else "refused")
+    return outcome
+
+
+async def _import(kind: str, path: Path, name: str, sessions: SessionMaker, context: ImportContext) -> FileOutcome:
+    try:
+        report = await import_file(kind, path, sessions, progress=False, context=context)
+    except RowsRejected as e:
+        errors = tuple(str(error) for error in e.errors)
+        return FileOutcome(kind, name, False, 0, f"{e}: исправьте файл и загрузите его снова",
+                           errors, e.total - len(errors))
+    except ImportFailed as e:
+        return FileOutcome(kind, name, False, 0, f"файл не импортирован: {e}")
+    return FileOutcome(kind, name, True, report.rows, done_message(report))
+
+
+def done_message(report: ImportReport) -> str:
+    c = report.counts
+    text = (f"импортировано строк: {show(report.rows)} (новых {show(c.new)}, изменённых {show(c.updated)}, "
+            f"без изменений {show(c.unchanged)})")
+    if report.measured is not None:
+        m = report.measured
+        text += (f"; звонков за {m.first:%d.%m.%Y}–{m.last:%d.%m.%Y} проверено по статистике: {show(m.calls)}, "
+                 f"из них клиент заходил во время разговора: {show(m.logged_in)}")
+    return text
+
+
+def _recorded(outcome: FileOutcome) -> str:
+    lines = [outcome.message, *outcome.errors[:MAX_ERRORS_SHOWN]]
+    if outcome.more_errors or len(outcome.errors) > MAX_ERRORS_SHOWN:
+        lines.append(f"… и ещё {show(outcome.more_errors + max(len(outcome.errors) - MAX_ERRORS_SHOWN, 0))}")
+    return "\n".join(lines)
+
+
+def errors_text(outcome: FileOutcome) -> str:
+    """The `.errors.txt` beside a failed file: the reason and every bad row kept."""
+    lines = [f"Файл {outcome.name} ({outcome.kind}) не импортирован.", outcome.message, *outcome.errors]
+    if outcome.more_errors:
+        lines.append(f"… и ещё {show(outcome.more_errors)}")
+    return "\n".join(lines) + "\n"

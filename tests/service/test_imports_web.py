@@ -1,0 +1,140 @@
+"""The supervisor's upload page (/imports) on SQLite and PostgreSQL: a usage report imported and
+measured, a bad file named row by row with nothing written, roles, size, and the record of uploads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from aiohttp import FormData
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from service.app import create_app
+from service.db import models as m
+from service.db.engine import SessionMaker
+from service.db.users import UsersRepository
+from service.imports.runner import import_rows
+from service.passwords import hash_password, use_hasher
+from service.settings import Settings
+from service.web.keys import CSRF_FIELD
+from tests.service.importing import DEPARTMENT
+from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, sign_in, use_cheap_hashes
+
+GOOD = ("contact_external_id;client_external_id;started_at;ended_at\n"
+        "K-1001;C-501;02.03.2026 10:31;02.03.2026 10:40\n"
+        "K-1003;C-502;2026-03-02T15:00:00+03:00;\n")
+BAD = ("contact_external_id;client_external_id;started_at;ended_at\n"
+       "K-1001;C-501;02.03.2026 10:31;02.03.2026 10:20\n"
+       "K-9999;C-501;02.03.2026 11:00;\n"
+       "K-1003;C-502;2026-03-02T15:00:00+03:00;\n")
+
+
+@pytest.fixture
+def cheap_hashes() -> Iterator[None]:
+    previous = use_cheap_hashes()
+    yield
+    use_hasher(previous)
+
+
+@pytest.fixture
+async def client_as(aiohttp_client: Any, db_sessions: SessionMaker, migrated_db: str,
+                    cheap_hashes: None) -> AsyncIterator[Any]:
+    for kind in ("experts", "clients", "contacts"):
+        header, rows = DEPARTMENT[kind]
+        await import_rows(kind, [dict(zip(header, row, strict=True)) for row in rows], db_sessions)
+    users = UsersRepository(db_sessions)
+    for login in ("ivanova", "smirnova"):  # an Expert and a supervisor
+        await users.set_password_hash(login, hash_password(DEFAULT_PASSWORD))
+    settings = Settings.model_validate({"database": {"url": migrated_db}})
+
+    async def make(login: str) -> tuple[TestClient, str]:
+        client = await aiohttp_client(create_app(settings, with_pbx=False))
+        token = await sign_in(client, login)
+        return client, token
+    yield make
+
+
+def upload_form(token: str, body: str | bytes, name: str = "logins-2026-03-02.csv", kind: str = "auto") -> FormData:
+    form = FormData()
+    form.add_field(CSRF_FIELD, token)
+    form.add_field("kind", kind)
+    form.add_field("file", body.encode("utf-8") if isinstance(body, str) else body, filename=name,
+                   content_type="text/csv")
+    return form
+
+
+async def stored_logins(sessions: SessionMaker) -> int:
+    async with sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(m.ClientLogin))).scalar_one())
+
+
+async def test_a_supervisor_uploads_the_usage_report(client_as: Any, db_sessions: SessionMaker) -> None:
+    client, token = await client_as("smirnova")
+    page = await client.get("/imports", headers=HTML_ACCEPT)
+    assert page.status == 200 and "Загрузка данных" in await page.text()
+    response = await client.post("/imports", data=upload_form(token, GOOD), headers=HTML_ACCEPT)
+    html = await response.text()
+    assert response.status == 200, html
+    assert "импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)" in html
+    assert "звонков за 02.03.2026–02.03.2026 проверено по статистике: 0" in html
+    assert await stored_logins(db_sessions) == 2
+    again = await (await client.post("/imports", data=upload_form(token, GOOD), headers=HTML_ACCEPT)).text()
+    assert "без изменений 2" in again and await stored_logins(db_sessions) == 2
+    assert 'data-testid="recent-imports"' in again and again.count("logins-2026-03-02.csv") >= 3
+
+
+async def test_a_bad_file_names_each_row_and_writes_nothing(client_as: Any, db_sessions: SessionMaker) -> None:
+    client, token = await client_as("smirnova")
+    response = await client.post("/imports", data=upload_form(token, BAD), headers=HTML_ACCEPT)
+    html = await response.text()
+    assert response.status == 422
+    assert "строка 2, столбец ended_at, значение «02.03.2026 10:20»: раньше started_at 02.03.2026 10:31:00" in html
+    assert ("строка 3, столбец contact_external_id, значение «K-9999»: нет такого контакта (сначала "
+            "импортируйте contacts)") in html
+    assert "ошибок: 2; ничего не импортировано" in html
+    assert await stored_logins(db_sessions) == 0
+
+
+async def test_a_utf16_file_is_refused_in_russian(client_as: Any, db_sessions: SessionMaker) -> None:
+    client, token = await client_as("smirnova")
+    body = GOOD.replace(";", "\t").encode("utf-16")
+    response = await client.post("/imports", data=upload_form(token, body, "logins.txt"), headers=HTML_ACCEPT)
+    assert response.status == 422 and "UTF-16" in await response.text()
+    assert await stored_logins(db_sessions) == 0
+
+
+@pytest.mark.parametrize(("name", "kind", "message"), [
+    ("report.csv", "auto", "по имени файла «report.csv» не понять, что в нём"),
+    ("logins.pdf", "logins", "Нужен файл CSV или XLSX"),
+    ("experts.csv", "auto", "Импорт пользователей (experts) доступен только администратору"),
+    ("logins.csv", "passwords", "Непонятный вид импорта"),
+])
+async def test_what_cannot_be_imported_is_said(client_as: Any, name: str, kind: str, message: str) -> None:
+    client, token = await client_as("smirnova")
+    response = await client.post("/imports", data=upload_form(token, GOOD, name, kind), headers=HTML_ACCEPT)
+    assert response.status == 422 and message in await response.text()
+
+
+async def test_a_file_over_a_megabyte_is_taken(client_as: Any, db_sessions: SessionMaker) -> None:
+    """Other forms keep aiohttp's 1 MiB; the upload may be large (a month of logins)."""
+    client, token = await client_as("smirnova")
+    lines = [GOOD.splitlines()[0]]
+    for n in range(30_000):  # ~1.7 MB of single login events, a minute apart
+        lines.append(f"K-1001;C-501;2026-02-{1 + n // 1440:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00+03:00;")
+    body = "\n".join(lines[:1 + 28 * 1440]) + "\n"
+    assert len(body) > 1 << 20
+    response = await client.post("/imports", data=upload_form(token, body), headers=HTML_ACCEPT)
+    assert response.status == 200, await response.text()
+    assert await stored_logins(db_sessions) == len(body.splitlines()) - 1
+
+
+async def test_an_expert_cannot_upload_and_a_form_without_token_is_refused(client_as: Any,
+                                                                           db_sessions: SessionMaker) -> None:
+    client, token = await client_as("ivanova")
+    assert (await client.get("/imports", headers=HTML_ACCEPT)).status == 403
+    assert (await client.post("/imports", data=upload_form(token, GOOD), headers=HTML_ACCEPT)).status == 403
+    supervisor, _ = await client_as("smirnova")
+    assert (await supervisor.post("/imports", data=upload_form("forged", GOOD), headers=HTML_ACCEPT)).status == 403
+    assert await stored_logins(db_sessions) == 0
