@@ -25,6 +25,7 @@ from service.appkeys import (
 )
 from service.db.engine import SessionMaker, create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
+from service.demo_activity import DemoExperts
 from service.demo_data import seed_demo_department
 from service.imports.schemas import ImportContext
 from service.imports.watch import DropFolder
@@ -48,6 +49,8 @@ def create_app(settings: Settings, *, with_pbx: bool = True) -> web.Application:
         app.cleanup_ctx.append(pbx_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     app.cleanup_ctx.append(drop_folder_ctx)
+    if with_pbx:
+        app.cleanup_ctx.append(demo_experts_ctx)
     app.router.add_get("/healthz", healthz)
     setup_web(app)
     return app
@@ -124,6 +127,26 @@ async def drop_folder_ctx(app: web.Application) -> AsyncIterator[None]:
                         settings.imports.poll_s)
     app[DROP_FOLDER] = folder
     task = asyncio.create_task(folder.run(), name="drop-folder")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def demo_experts_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The demo department's simulated Experts at work (only with the simulator's demo load)."""
+    settings = app[SETTINGS]
+    clients = app.get(DEMO_CLIENTS)
+    if app.get(SIMULATOR) is None or not clients or not settings.simulator.experts:
+        yield
+        return
+    experts = DemoExperts(app[DB_SESSIONS], settings, clients)
+    now = datetime.now(UTC)
+    try:
+        await experts.backfill(now.astimezone(settings.organisation.tz).date(), now)
+    except Exception:  # the demo's past days are a nicety: the desk starts without them
+        log.exception("the demo's past days were not filled in")
+    task = asyncio.create_task(experts.run(), name="demo-experts")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
