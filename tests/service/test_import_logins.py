@@ -213,3 +213,26 @@ async def assert_nothing_written(sessions: SessionMaker) -> None:
     async with sessions() as session:
         assert (await session.scalars(select(m.ClientLogin))).all() == []
         assert (await session.scalars(select(m.LoginDay))).all() == []
+
+
+async def test_the_cli_reads_local_times_in_the_configured_zone(department: SessionMaker, migrated_db: str,
+                                                                tmp_path: Path) -> None:
+    """`dsdesk import logins` takes organisation.timezone from the settings: Novosibirsk is UTC+7."""
+    import os
+    import subprocess
+
+    from tests.service.test_import_errors import DSDESK, REPO
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: {migrated_db}\norganisation:\n  timezone: Asia/Novosibirsk\n",
+                      encoding="utf-8")
+    path = write_table(tmp_path, "logins", (HEADER, [ROWS[1]]), "csv-utf8-comma")
+    env = {**os.environ, "DSDESK_CONFIG": str(config)}
+    env.pop("DSDESK_DATABASE_URL", None)
+    result = subprocess.run([str(DSDESK), "-q", "import", "logins", str(path)], env=env, cwd=REPO,
+                            capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("logins: 1 row(s): 1 new, 0 updated, 0 unchanged; measured 2026-03-02..")
+    async with department() as session:
+        start = (await session.scalars(select(m.ClientLogin.started_at))).one()
+    assert start == datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # 12:00 in Novosibirsk
