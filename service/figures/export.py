@@ -138,14 +138,16 @@ def _daily_sheet(sheet: Worksheet, report: FiguresReport) -> None:
         ("Дата", DATE, 12), ("Эксперто-дней", INT, 12), ("Плановые звонки", INT, 12), ("Выполнено плановых", INT, 12),
         ("Сделано звонков", INT, 12), ("Контакт состоялся", INT, 12), ("Результативные", INT, 14),
         ("Внеплановые звонки", INT, 12), ("Средняя длительность результативного", MINUTES, 16),
-        ("Доля контактов с заходом в систему", PERCENT, 16)]
+        ("Доля контактов с заходом в систему", PERCENT, 16),
+        ("Из контактов заход измерен по статистике", INT, 16), ("Расхождения статистики с отметкой", INT, 16)]
     _sheet(sheet, columns, [_daily_row(day, t) for day, t in report.daily])
 
 
 def _daily_row(day: date, t: Totals) -> list[Any]:
     average = ratio(t.productive_talk_s, t.productive)
     return [day, t.expert_days, t.planned, t.finished, t.made, t.contacts, t.productive, t.unplanned,
-            None if average is None else average / SECONDS_PER_DAY, ratio(t.logged_in, t.contacts)]
+            None if average is None else average / SECONDS_PER_DAY, ratio(t.logged_in, t.contacts),
+            t.login_measured, t.login_disagree]
 
 
 def _shares_sheet(sheet: Worksheet, title: str, shares: Sequence[Any]) -> None:
@@ -166,6 +168,7 @@ def _about_sheet(sheet: Worksheet, report: FiguresReport, generated_at: datetime
         ["Срез", report.title], ["Период", PERIOD_LABELS[report.period.kind]],
         ["С", report.period.first], ["По", report.period.last],
         ["Сформирован", generated_at.replace(tzinfo=None, microsecond=0)],
+        ["Заход в систему", report.login.text if report.login else "по отметке эксперта"],
     ])
     for row in (4, 5):
         sheet.cell(row, 2).number_format = DATE

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
 
 from service.db.engine import SessionMaker
 from service.imports.runner import import_rows
@@ -63,6 +66,14 @@ async def test_the_share_is_measured_where_covered_and_the_disagreements_link(ap
     yes = await (await client.get("/calls?from=2026-03-02&to=2026-03-08&result=contact&logged_in=yes",
                                   headers=HTML_ACCEPT)).text()
     assert linkedids(yes) == {"c5"}
+    # The XLSX says the same: Monday's five contacts measured, four disagreeing, and how it was known.
+    xlsx = await client.get(WEEK.replace("/figures?", "/figures.xlsx?"))
+    book = load_workbook(BytesIO(await xlsx.read()))
+    daily = {row[0].value: [c.value for c in row] for row in book["По дням"].iter_rows(min_row=2)}
+    monday = daily[datetime(2026, 3, 2)]
+    assert monday[-2:] == [5, 4]
+    about = {row[0].value: row[1].value for row in book["Параметры"].iter_rows(min_row=2)}
+    assert about["Заход в систему"].startswith("по статистике online-версии: 5 из 6")
 
 
 async def test_the_call_page_shows_the_matched_login(app_client: Any, db_sessions: SessionMaker) -> None:  # noqa: F811
