@@ -21,7 +21,7 @@ from service.days import day_bounds
 from service.db.demo_calls import calls_to_wrap_up
 from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
-from service.db.logins import cover_days, measure_days
+from service.db.logins import LoginsRepository
 from service.db.models import Call
 from service.db.wrapups import CallStillUp, WrapUpRepository
 from service.demo_work import DemoWork, demo_wrapup, past_calls
@@ -69,9 +69,11 @@ class DemoExperts:
                 await WrapUpRepository(self._sessions).save(call.linkedid, owner, work.wrapup, today, now)
             except (CallStillUp, LookupError):
                 continue
+            await LoginsRepository(self._sessions).measure_call(
+                call.linkedid, tz, self._settings.targets.login_grace_s, now)
             logins += _login_rows(call.client_id, work)
-        if waiting:
-            await self._usage(logins, today, now)
+        if logins:  # the usage data of today, as the online version reports it (measures today again)
+            await import_rows("logins", logins, self._sessions, context=ImportContext.of(self._settings, now))
         return len(waiting)
 
     async def backfill(self, today: date, now: datetime) -> None:
@@ -108,16 +110,6 @@ class DemoExperts:
     def _work(self, call: CallRecord) -> DemoWork | None:
         return demo_wrapup(call, self._rng, self._settings.desk.topics, self._settings.targets.productive_min_talk_s,
                            self._settings.organisation.tz)
-
-    async def _usage(self, logins: list[dict[str, str]], today: date, now: datetime) -> None:
-        """Today's new logins imported (which measures today's calls again), or, with none, today measured."""
-        context = ImportContext.of(self._settings, now)
-        if logins:
-            await import_rows("logins", logins, self._sessions, context=context)
-            return
-        async with self._sessions.begin() as session:
-            await cover_days(session, today, today, now)
-            await measure_days(session, today, today, context.tz, context.login_grace_s, now)
 
     async def _has_past_calls(self) -> bool:
         async with self._sessions() as session:

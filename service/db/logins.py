@@ -23,13 +23,10 @@ from service.db.figures_summary import forget_days
 from service.db.models import Call, CallLogin, ClientContact, ClientLogin, LoginDay
 from service.db.records import Counts, LoginRecord
 from service.db.upsert import dialect_name, insert_for
-from service.logins.match import Login, Talk, index_logins, measure, overlaps
+from service.logins.match import LONGEST_SESSION, Login, Talk, index_logins, measure, overlaps
 
 _LOGINS = cast(Table, ClientLogin.__table__)
 _CALL_LOGINS = cast(Table, CallLogin.__table__)
-# A session longer than this is not looked for before a covered day begins (an online-version
-# session lasts hours at most); it bounds the logins read by an index range on their start.
-LONGEST_SESSION = timedelta(days=1)
 COPY_CHUNK = 50_000
 
 
@@ -45,6 +42,10 @@ class Measured:
     def __str__(self) -> str:
         return (f"measured {self.first:%Y-%m-%d}..{self.last:%Y-%m-%d}: {self.calls} call(s), "
                 f"{self.logged_in} with a login during the talk")
+
+    def __add__(self, other: Measured) -> Measured:
+        return Measured(min(self.first, other.first), max(self.last, other.last), self.calls + other.calls,
+                        self.logged_in + other.logged_in)
 
 
 async def upsert_logins(session: AsyncSession, records: Sequence[LoginRecord], now: datetime) -> Counts:
@@ -81,9 +82,8 @@ async def _existing(session: AsyncSession, records: Sequence[LoginRecord]
     return found
 
 
-async def cover_days(session: AsyncSession, first: date, last: date, now: datetime) -> None:
-    """Record that the usage data covers every day from `first` to `last`."""
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+async def cover_days(session: AsyncSession, days: Sequence[date], now: datetime) -> None:
+    """Record that the usage data covers these days."""
     statement = insert_for(dialect_name(session), cast(Table, LoginDay.__table__))
     await session.execute(statement.on_conflict_do_nothing(index_elements=["day"]),
                           [{"day": d, "imported_at": now} for d in days])
@@ -92,6 +92,9 @@ async def cover_days(session: AsyncSession, first: date, last: date, now: dateti
 async def measure_days(session: AsyncSession, first: date, last: date, tz: ZoneInfo, grace_s: float,
                        now: datetime) -> Measured:
     """Every call started on days `first`..`last` (organisation time) measured against the logins."""
+    # The summary's lock first: two imports of the same days (an upload and the drop folder) run
+    # one after the other, and no refresh stores these days from before the change.
+    await forget_days(session, first, last)
     lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
     connection = await session.connection()
     calls = (await connection.execute(
@@ -108,7 +111,6 @@ async def measure_days(session: AsyncSession, first: date, last: date, tz: ZoneI
     await session.execute(delete(_CALL_LOGINS).where(_CALL_LOGINS.c.call_id.in_(
         select(Call.id).where(Call.started_at >= lo, Call.started_at < hi))))
     await _insert_results(session, results, now)
-    await forget_days(session, first, last)
     return Measured(first, last, len(results), sum(1 for _, found in results if found))
 
 
@@ -137,15 +139,32 @@ async def _insert_results(session: AsyncSession, results: list[tuple[int, bool]]
                               [{"call_id": cid, "measured": found, "matched_at": now} for cid, found in chunk])
 
 
-async def first_covered_day(session: AsyncSession) -> date | None:
-    return (await session.execute(select(LoginDay.day).order_by(LoginDay.day).limit(1))).scalar()
-
-
 class LoginsRepository:
-    """The call page's question: which logins counted for this call, and is its day covered."""
+    """One call at a time: measured when its wrap-up is saved, and which logins counted for it."""
 
     def __init__(self, sessions: SessionMaker) -> None:
         self._sessions = sessions
+
+    async def measure_call(self, linkedid: str, tz: ZoneInfo, grace_s: float, now: datetime) -> bool | None:
+        """Measure one finished call again if the usage data covers its day (None: it does not, or
+        the client is unknown). Run when its wrap-up is saved: a call made after its day's file was
+        imported, or still talking then, gets its answer from its real talk."""
+        async with self._sessions.begin() as session:
+            row = (await session.execute(
+                select(Call.id, Call.client_id, Call.answered_at, Call.ended_at, Call.talk_s, Call.started_at)
+                .where(Call.linkedid == linkedid))).first()
+            if row is None or row.client_id is None or row.ended_at is None:
+                return None
+            day = row.started_at.astimezone(tz).date()
+            if await session.scalar(select(LoginDay.day).where(LoginDay.day == day)) is None:
+                return None
+            await forget_days(session, day, day)  # the lock, as measure_days takes it
+            talk = talk_of(row.id, row.client_id, row.answered_at, row.ended_at, row.talk_s)
+            logins = [] if talk.start is None else await _logins_near(session, talk, grace_s)
+            found = any(overlaps(talk, login, grace_s) for login in logins)
+            await session.execute(delete(_CALL_LOGINS).where(_CALL_LOGINS.c.call_id == row.id))
+            await session.execute(insert(_CALL_LOGINS).values(call_id=row.id, measured=found, matched_at=now))
+            return found
 
     async def for_call(self, call_id: int, tz: ZoneInfo, grace_s: float) -> CallLogins:
         async with self._sessions() as session:
@@ -170,6 +189,17 @@ class LoginsRepository:
             candidates = [MatchedLogin(*row) for row in rows]
         shown = [login for login in candidates if overlaps(talk, _as_login(client, login), grace_s)]
         return CallLogins(measured=measured_value, logins=tuple(sorted(shown, key=lambda x: x.started_at)))
+
+
+async def _logins_near(session: AsyncSession, talk: Talk, grace_s: float) -> list[Login]:
+    assert talk.start is not None and talk.end is not None and talk.client is not None
+    grace = timedelta(seconds=grace_s)
+    start, end = (datetime.fromtimestamp(t, UTC) for t in (talk.start, talk.end))
+    rows = await session.execute(
+        select(_LOGINS.c.started_at, _LOGINS.c.ended_at)
+        .where(_LOGINS.c.client_external_id == talk.client,
+               _LOGINS.c.started_at >= start - LONGEST_SESSION - grace, _LOGINS.c.started_at <= end + grace))
+    return [Login(talk.client, begun.timestamp(), None if stop is None else stop.timestamp()) for begun, stop in rows]
 
 
 def _as_login(client: str, login: MatchedLogin) -> Login:

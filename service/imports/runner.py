@@ -98,7 +98,7 @@ async def _write(schema: Schema, rows: Rows, count: int, sessions: SessionMaker,
         async with sessions.begin() as session:
             for batch in chunks(_records(schema, rows), BATCH):
                 counts += await write(sessions, batch, session)
-                written.append(summary_of(schema.kind, batch))
+                written.append(summary_of(schema.kind, batch, context))
                 bar.update(len(batch))
             measured = await after_import(schema.kind, written, session, context)
     return counts, measured

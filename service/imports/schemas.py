@@ -23,11 +23,13 @@ from service.db.records import (
     SignalRecord,
 )
 from service.imports import cells as c
+from service.logins.match import LONGEST_SESSION
 
 Values = dict[str, Any]  # column name → typed value (None when the cell was empty)
 Problem = tuple[str, str]  # (column, reason) found by a check across the row's cells
-# (who, start, end) of a row that must not overlap another row of the same `who` in the file
-Span = tuple[tuple[str, ...], datetime, datetime]
+# (who, start, end, overlap checked) of a row: two rows of one `who` may not start at the same
+# moment, and, when checked, one may not begin before another has ended (service/imports/validation.py)
+Span = tuple[tuple[str, ...], datetime, datetime, bool]
 CLOCK_SKEW = timedelta(minutes=5)  # a usage report's clock may run a little ahead of ours
 
 
@@ -210,13 +212,17 @@ def _login_checks(now: datetime) -> Callable[[Values], list[Problem]]:
                     if moment is not None and moment > now + CLOCK_SKEW]
         if end is not None and end < start:
             problems.append(("ended_at", f"раньше started_at {start:%d.%m.%Y %H:%M:%S}"))
+        elif end is not None and end - start > LONGEST_SESSION:
+            problems.append(("ended_at", "сеанс длиннее суток: так не бывает, проверьте выгрузку"))
         return problems
     return check
 
 
 def _login_span(values: Values) -> Span:
     start, end = values["started_at"], values["ended_at"]
-    return (values["client_external_id"], values["contact_external_id"] or ""), start, end or start
+    user = values["contact_external_id"] or ""
+    # Rows without a user may be several people at once: only the same start twice is a repeat.
+    return (values["client_external_id"], user), start, end or start, bool(user)
 
 
 def logins_schema(context: ImportContext) -> Schema:

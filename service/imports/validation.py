@@ -75,6 +75,7 @@ class Validator:
         self._refs = references
         self._first_row: dict[str, int] = {}
         self._spans: dict[tuple[str, ...], list[tuple[datetime, datetime, int]]] = {}
+        self._overlap_checked: set[tuple[str, ...]] = set()
 
     def check(self, number: int, row: Mapping[str, object]) -> tuple[Any, list[RowError]]:
         """The record, or every problem of the row (cells, duplicate, references) in file order."""
@@ -85,27 +86,32 @@ class Validator:
             order = {name: position for position, name in enumerate(row)}
             return None, sorted(errors, key=lambda e: order.get(e.column, len(order)))
         if self._schema.span is not None:
-            who, start, end = self._schema.span(values)
+            who, start, end, checked = self._schema.span(values)
             self._spans.setdefault(who, []).append((start, end, number))
+            if checked:
+                self._overlap_checked.add(who)
         return self._schema.build(values), []
 
     def finish(self) -> list[RowError]:
-        """Problems only the whole file shows: rows of one user whose times overlap (logins).
+        """Problems only the whole file shows (logins): the same start twice for one `who`, and, for
+        a named user, a session that begins before an earlier one of hers has ended.
 
-        Each overlapping row is named once, against the earlier row (in time) it overlaps.
+        Back-to-back sessions (one ends at 10:15, the next begins at 10:15) are fine; each
+        overlapping row is named once, against the row it overlaps.
         """
         errors = []
-        for spans in self._spans.values():
+        for who, spans in self._spans.items():
             spans.sort()
-            reach_end, reach_row = spans[0][1], spans[0][2]
+            checked = who in self._overlap_checked
+            (previous_start, reach_end, previous_row), reach_row = spans[0], spans[0][2]
             for start, end, number in spans[1:]:
-                if start <= reach_end:
-                    later, earlier = max(number, reach_row), min(number, reach_row)
-                    errors.append(RowError(later, "started_at", "",
-                                           f"пересекается по времени со строкой {earlier} (тот же пользователь"
-                                           " того же клиента): повтор в отчёте?"))
+                if start == previous_start:
+                    errors.append(_overlap(number, previous_row, "тот же вход, что в строке"))
+                elif checked and start < reach_end:
+                    errors.append(_overlap(number, reach_row, "пересекается по времени со строкой"))
                 if end > reach_end:
                     reach_end, reach_row = end, number
+                previous_start, previous_row = start, number
         self._spans.clear()
         return sorted(errors, key=lambda e: e.row)
 
@@ -119,6 +125,12 @@ class Validator:
         if first == number:
             return []
         return [RowError(number, name, key, f"повтор: такой же {name} в строке {first}")]
+
+
+def _overlap(row: int, other: int, what: str) -> RowError:
+    later, earlier = max(row, other), min(row, other)
+    return RowError(later, "started_at", "",
+                    f"{what} {earlier} (тот же пользователь того же клиента): повтор в отчёте?")
 
 
 def reference_errors(kind: str, values: Values, number: int, refs: References) -> list[RowError]:

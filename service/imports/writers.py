@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from service.db.experts import ExpertsRepository
 from service.db.history import HistoryRepository
 from service.db.logins import Measured, cover_days, measure_days, upsert_logins
 from service.db.records import Counts, LoginRecord
+from service.figures.freshness import runs
 from service.imports.schemas import ImportContext
 from service.imports.validation import References
 
@@ -86,22 +87,24 @@ WRITERS: dict[str, Writer] = {
 }
 
 
-def summary_of(kind: str, batch: Sequence[Any]) -> tuple[datetime, datetime] | None:
-    """What a written batch means for after_import: the span of a logins batch, else None."""
-    if kind != "logins" or not batch:
-        return None
-    starts = [record.started_at for record in batch if isinstance(record, LoginRecord)]
-    return min(starts), max(starts)
+def summary_of(kind: str, batch: Sequence[Any], context: ImportContext) -> set[date]:
+    """What a written batch means for after_import: the organisation-time days of a logins batch."""
+    if kind != "logins":
+        return set()
+    return {record.started_at.astimezone(context.tz).date() for record in batch if isinstance(record, LoginRecord)}
 
 
-async def after_import(kind: str, summaries: Sequence[tuple[datetime, datetime] | None], session: AsyncSession,
+async def after_import(kind: str, summaries: Sequence[set[date]], session: AsyncSession,
                        context: ImportContext) -> Measured | None:
-    """In the import's transaction: logins cover their days, whose calls are measured again."""
-    spans = [span for span in summaries if span is not None]
-    if kind != "logins" or not spans:
+    """In the import's transaction: logins cover the days they fall on (only those: one stray row of
+    last year covers no day in between), and the calls of those days are measured again."""
+    days = sorted(set().union(*summaries)) if summaries else []
+    if kind != "logins" or not days:
         return None
-    first = min(start for start, _ in spans).astimezone(context.tz).date()
-    last = max(end for _, end in spans).astimezone(context.tz).date()
     now = context.clock()
-    await cover_days(session, first, last, now)
-    return await measure_days(session, first, last, context.tz, context.login_grace_s, now)
+    await cover_days(session, days, now)
+    total: Measured | None = None
+    for first, last in runs(days):
+        measured = await measure_days(session, first, last, context.tz, context.login_grace_s, now)
+        total = measured if total is None else total + measured
+    return total

@@ -14,7 +14,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import accumulate
+
+# A login session is looked for at most this long before the talk (the import refuses longer
+# ones): it bounds the logins read, by an index range on their start.
+LONGEST_SESSION = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +83,14 @@ def index_logins(logins: Iterable[tuple[str, float, float | None]]) -> dict[str,
 
 
 def measure(talks: Iterable[Talk], logins: dict[str, ClientLogins], grace_s: float) -> Iterator[tuple[int, bool]]:
-    """(call id, logged in during the call) for every talk; the same answer as `overlaps` over all logins."""
+    """(call id, logged in during the call) for every talk of a known client (the same answer as
+    `overlaps` over all logins). A call whose client is unknown (an inbound call from a number in
+    no directory) cannot be measured: it is left out, and the Expert's tick stands for it."""
     for talk in talks:
+        if talk.client is None:
+            continue
         found = False
-        if talk.start is not None and talk.client is not None:
+        if talk.start is not None:
             mine = logins.get(talk.client)
             found = mine is not None and mine.any_within(talk.start - grace_s, talk.start + talk.talk_s + grace_s)
         yield talk.call_id, found

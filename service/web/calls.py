@@ -14,6 +14,7 @@ from dialer.errors import AmiActionTimeout, DialerError
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
 from service.db.call_targets import CallTarget, CallTargetsRepository
+from service.db.logins import LoginsRepository
 from service.db.recordings import RecordingRef, RecordingsRepository
 from service.db.wrapups import CallStillUp, WrapUpContext, WrapUpRepository
 from service.desk.wrapup import (
@@ -183,6 +184,9 @@ async def save_wrapup(request: web.Request) -> web.Response:
         await WrapUpRepository(request.app[DB_SESSIONS]).save(ctx.linkedid, user.id, parsed, day, now)
     except CallStillUp as e:
         raise web.HTTPConflict(text="Звонок ещё идёт: итог — после его окончания") from e
+    # On a day the usage data covers, «заходил» is measured from the call's real talk.
+    await LoginsRepository(request.app[DB_SESSIONS]).measure_call(
+        ctx.linkedid, settings.organisation.tz, settings.targets.login_grace_s, now)
     if "application/json" in request.headers.get("Accept", ""):
         return web.json_response({"ok": True, "next": "/desk"})
     raise web.HTTPSeeOther("/desk")

@@ -3,17 +3,18 @@ measurement of the covered days' calls that follows each import (SQLite and Post
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from service.db import models as m
 from service.db.engine import SessionMaker
-from service.db.logins import LoginsRepository
+from service.db.logins import LoginsRepository, Measured, measure_days
 from service.db.records import Counts
 from service.imports.errors import FileFormatError, RowsRejected
 from service.imports.runner import import_file, import_rows
@@ -136,6 +137,61 @@ async def test_an_import_measures_the_calls_of_the_days_it_covers(department: Se
     assert (await repo.for_call(3, MSK, 120.0)).measured is None
 
 
+async def test_a_stray_old_row_covers_only_its_own_day(department: SessionMaker) -> None:
+    """A file of 02.03 with one row of last year covers two days, not the 400 between them."""
+    await seed_calls(department)
+    rows = [*ROWS, ["K-1001", "C-501", "05.01.2025 10:00", ""]]
+    report = await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in rows], department,
+                               context=CONTEXT)
+    async with department() as session:
+        days = (await session.scalars(select(m.LoginDay.day).order_by(m.LoginDay.day))).all()
+    assert days == [date(2025, 1, 5), MON]
+    assert report.measured is not None and report.measured.calls == 2
+
+
+async def test_a_call_of_no_known_client_keeps_the_tick(department: SessionMaker) -> None:
+    await seed_calls(department)
+    async with department.begin() as session:
+        await session.execute(update(m.Call).where(m.Call.id == 2).values(client_id=None))
+    await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in ROWS], department, context=CONTEXT)
+    async with department() as session:
+        measured = dict((await session.execute(select(m.CallLogin.call_id, m.CallLogin.measured))).all())
+    assert measured == {1: True}
+
+
+async def test_a_call_wrapped_up_after_its_days_import_is_measured_then(department: SessionMaker) -> None:
+    """Imported at 10:35 while c1 was still talking: c1 is measured again when its wrap-up is saved."""
+    await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in ROWS], department, context=CONTEXT)
+    await seed_calls(department)  # c1 and c2 reach the ledger after the import: no measurement yet
+    repo = LoginsRepository(department)
+    assert (await repo.for_call(1, MSK, 120.0)).measured is None
+    assert await repo.measure_call("c1", MSK, 120.0, NOW) is True
+    assert await repo.measure_call("c2", MSK, 120.0, NOW) is False
+    assert await repo.measure_call("c3", MSK, 120.0, NOW) is None  # Tuesday: not covered
+    assert (await repo.for_call(1, MSK, 120.0)).measured is True
+
+
+async def test_two_measurements_of_the_same_day_at_once_both_succeed(department: SessionMaker) -> None:
+    """The web upload and the drop folder at the same moment: the second waits for the first to
+    commit, then measures again (without the lock, PostgreSQL refused its rows as duplicates)."""
+    await seed_calls(department)
+    await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in ROWS], department, context=CONTEXT)
+
+    async def measure_again() -> Measured:
+        async with department.begin() as session:
+            return await measure_days(session, MON, MON, MSK, 120.0, NOW)
+
+    async with department.begin() as first:
+        await measure_days(first, MON, MON, MSK, 120.0, NOW)
+        second = asyncio.create_task(measure_again())
+        await asyncio.sleep(0.3)
+        assert not second.done()  # it waits for the first transaction
+    assert (await second).calls == 2
+    async with department() as session:
+        measured = dict((await session.execute(select(m.CallLogin.call_id, m.CallLogin.measured))).all())
+    assert measured == {1: True, 2: False}
+
+
 async def test_a_late_login_file_measures_again(department: SessionMaker) -> None:
     """A second file for the same day (a login of C-502's user at 11:02) turns call 2's «no» into «yes»."""
     await seed_calls(department)
@@ -160,8 +216,8 @@ BAD = [
     (["K-1001", "C-501", "04.03.2026 10:00", ""],
      "строка 2, столбец started_at, значение «04.03.2026 10:00»: в будущем (сейчас 03.03.2026 12:00 по времени "
      "файла)"),
-    (["K-1001", "C-501", "2026-03-02 10:00", "2026-03-05 10:00"],
-     "строка 2, столбец ended_at, значение «2026-03-05 10:00»: в будущем (сейчас 03.03.2026 12:00 по времени "
+    (["K-1001", "C-501", "2026-03-03 11:00", "2026-03-03 12:30"],
+     "строка 2, столбец ended_at, значение «2026-03-03 12:30»: в будущем (сейчас 03.03.2026 12:00 по времени "
      "файла)"),
     (["K-1001", "C-501", "32.03.2026 10:00", ""],
      "строка 2, столбец started_at, значение «32.03.2026 10:00»: нет такой даты или времени"),
@@ -186,18 +242,39 @@ async def test_overlapping_duplicates_are_named_against_the_row_they_overlap(dep
         ["K-1001", "C-501", "02.03.2026 10:00", "02.03.2026 10:30"],
         ["K-1002", "C-501", "02.03.2026 10:10", "02.03.2026 10:20"],  # another user: fine
         ["K-1001", "C-501", "02.03.2026 10:29", "02.03.2026 10:50"],  # overlaps row 2
-        ["K-1001", "C-501", "02.03.2026 10:00", ""],  # the same start again: overlaps row 2
+        ["K-1001", "C-501", "02.03.2026 10:00", ""],  # the same start again
         ["K-1001", "C-501", "02.03.2026 11:00", ""],  # after: fine
+        ["", "C-501", "02.03.2026 12:00", "02.03.2026 12:30"],  # users the report does not name:
+        ["", "C-501", "02.03.2026 12:10", "02.03.2026 12:20"],  # two people at once, fine
+        ["", "C-501", "02.03.2026 12:00", ""],  # … but the same start twice is a repeat
     ]
     with pytest.raises(RowsRejected) as caught:
         await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in rows], department, context=CONTEXT)
+    same_user = " (тот же пользователь того же клиента): повтор в отчёте?"
     assert [str(e) for e in caught.value.errors] == [
-        "строка 4, столбец started_at: пересекается по времени со строкой 2 (тот же пользователь того же клиента): "
-        "повтор в отчёте?",
-        "строка 5, столбец started_at: пересекается по времени со строкой 2 (тот же пользователь того же клиента): "
-        "повтор в отчёте?",
+        "строка 4, столбец started_at: пересекается по времени со строкой 2" + same_user,
+        "строка 5, столбец started_at: тот же вход, что в строке 2" + same_user,
+        "строка 9, столбец started_at: тот же вход, что в строке 7" + same_user,
     ]
     await assert_nothing_written(department)
+
+
+async def test_back_to_back_sessions_are_not_an_overlap(department: SessionMaker) -> None:
+    """A report in whole minutes: one session ends at 10:15 as the next begins."""
+    rows = [["K-1001", "C-501", "02.03.2026 10:00", "02.03.2026 10:15"],
+            ["K-1001", "C-501", "02.03.2026 10:15", "02.03.2026 10:40"]]
+    report = await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in rows], department,
+                               context=CONTEXT)
+    assert report.counts == Counts(new=2)
+
+
+async def test_a_session_longer_than_a_day_is_refused(department: SessionMaker) -> None:
+    rows = [["K-1001", "C-501", "01.03.2026 09:00", "02.03.2026 09:01"]]
+    with pytest.raises(RowsRejected) as caught:
+        await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in rows], department, context=CONTEXT)
+    assert [str(e) for e in caught.value.errors] == [
+        "строка 2, столбец ended_at, значение «02.03.2026 09:01»: сеанс длиннее суток: так не бывает, проверьте "
+        "выгрузку"]
 
 
 async def test_a_utf16_file_from_excels_unicode_text_is_refused_in_russian(department: SessionMaker,

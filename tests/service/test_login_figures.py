@@ -73,7 +73,7 @@ async def test_the_share_is_measured_where_covered_and_the_disagreements_link(ap
     monday = daily[datetime(2026, 3, 2)]
     assert monday[-2:] == [5, 4]
     about = {row[0].value: row[1].value for row in book["Параметры"].iter_rows(min_row=2)}
-    assert about["Заход в систему"].startswith("по статистике online-версии: 5 из 6")
+    assert str(about["Заход в систему"]).startswith("по статистике online-версии: 5 из 6")
 
 
 async def test_the_call_page_shows_the_matched_login(app_client: Any, db_sessions: SessionMaker) -> None:  # noqa: F811
