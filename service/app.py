@@ -124,7 +124,7 @@ async def drop_folder_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     folder = DropFolder(settings.imports.watch_dir, app[DB_SESSIONS], lambda: ImportContext.of(settings),
-                        settings.imports.poll_s)
+                        settings.imports.poll_s, settings.imports.settle_s)
     app[DROP_FOLDER] = folder
     task = asyncio.create_task(folder.run(), name="drop-folder")
     yield

@@ -343,6 +343,7 @@ class ImportsSettings(_Section):
 
     watch_dir: Path | None = None  # None: no folder is watched
     poll_s: float = Field(default=10.0, gt=0, le=3600)  # how often the folder is looked at
+    settle_s: float = Field(default=30.0, ge=0, le=86400)  # a file written less long ago is left for later
 
 
 class Settings(_Section):

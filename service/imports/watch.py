@@ -2,9 +2,12 @@
 then moved to `done/`, or to `failed/` with `NAME.errors.txt` beside it saying why.
 
 A file is taken only when its size and modification time have stayed the same for one whole
-poll, so a CRM export still being written is not read half-way. Hidden files and files ending in
-.part, .tmp or ~ are left alone (a writer's temporary names). A failed import leaves the
-database as it was (runner's rule); the folder loop never stops on one file's trouble.
+poll and it was last written at least `settle_s` ago, so a CRM export still being written (even
+by a writer that pauses) is not read half-way. Hidden files and files ending in .part, .tmp or ~
+are left alone (a writer's temporary names); so is anything that is not a regular file in the
+folder itself (a symbolic link could point anywhere). `experts` files are never taken from the
+folder: they set roles, which only an admin may do (on the upload page). A failed import leaves
+the database as it was (runner's rule); the folder loop never stops on one file's trouble.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import stat
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +29,8 @@ from service.imports.schemas import ImportContext
 log = logging.getLogger(__name__)
 DONE, FAILED = "done", "failed"
 _TEMPORARY = (".part", ".tmp", "~", ".crdownload")
+NOT_FROM_FOLDER = {"experts": "импорт пользователей (experts) из папки не выполняется: он задаёт роли; "
+                              "его загружает администратор на странице «Загрузка данных»"}
 
 Signature = tuple[int, int]  # (size, mtime in ns)
 
@@ -32,8 +39,9 @@ class DropFolder:
     """Polls one folder; `poll_once` is one look (tests call it), `run` loops until cancelled."""
 
     def __init__(self, root: Path, sessions: SessionMaker, context: Callable[[], ImportContext],
-                 poll_s: float) -> None:
+                 poll_s: float, settle_s: float = 30.0) -> None:
         self._root = root
+        self._settle_ns = int(settle_s * 1e9)
         self._sessions = sessions
         self._context = context
         self._poll_s = poll_s
@@ -67,11 +75,14 @@ class DropFolder:
         self._root.mkdir(parents=True, exist_ok=True)
         current: dict[Path, Signature] = {}
         for path in sorted(self._root.iterdir()):
-            if not path.is_file() or path.name.startswith(".") or path.name.endswith(_TEMPORARY):
+            if path.name.startswith(".") or path.name.endswith(_TEMPORARY):
                 continue
-            stat = path.stat()
-            current[path] = (stat.st_size, stat.st_mtime_ns)
-        ready = [path for path, signature in current.items() if self._seen.get(path) == signature]
+            found = path.lstat()  # a link is not followed: it is not a regular file
+            if stat.S_ISREG(found.st_mode):
+                current[path] = (found.st_size, found.st_mtime_ns)
+        settled_before = time.time_ns() - self._settle_ns
+        ready = [path for path, signature in current.items()
+                 if self._seen.get(path) == signature and signature[1] <= settled_before]
         self._seen = {path: signature for path, signature in current.items() if path not in ready}
         return ready
 
@@ -79,6 +90,8 @@ class DropFolder:
         kind = kind_of(path.name)
         if kind is None:
             outcome = FileOutcome("?", path.name, False, 0, unknown_name(path.name))
+        elif kind in NOT_FROM_FOLDER:
+            outcome = FileOutcome(kind, path.name, False, 0, NOT_FROM_FOLDER[kind])
         else:
             outcome = await import_named_file(kind, path, path.name, self._sessions, self._context(),
                                               source="folder", skip_known=True)

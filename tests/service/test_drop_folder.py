@@ -30,7 +30,7 @@ async def folder(db_sessions: SessionMaker, tmp_path: Path) -> DropFolder:
     for kind in ("experts", "clients", "contacts"):
         header, rows = DEPARTMENT[kind]
         await import_rows(kind, [dict(zip(header, row, strict=True)) for row in rows], db_sessions)
-    return DropFolder(tmp_path / "drop", db_sessions, lambda: CONTEXT, poll_s=0.01)
+    return DropFolder(tmp_path / "drop", db_sessions, lambda: CONTEXT, poll_s=0.01, settle_s=0)
 
 
 async def counts(sessions: SessionMaker) -> tuple[int, int]:
@@ -116,7 +116,7 @@ async def test_the_service_watches_the_configured_folder(aiohttp_client: object,
 
     root = tmp_path / "nightly"
     settings = Settings.model_validate({"database": {"url": migrated_db},
-                                        "imports": {"watch_dir": str(root), "poll_s": 0.05}})
+                                        "imports": {"watch_dir": str(root), "poll_s": 0.05, "settle_s": 0}})
     await aiohttp_client(create_app(settings, with_pbx=False))  # type: ignore[operator]
     root.mkdir(exist_ok=True)
     # A past day: the service's own clock judges «in the future».
@@ -127,3 +127,32 @@ async def test_the_service_watches_the_configured_folder(aiohttp_client: object,
         await asyncio.sleep(0.05)
     assert names(root / "done") == ["logins-2026-03-02.csv"]
     assert (await counts(db_sessions))[0] == 1
+
+
+async def test_a_file_written_moments_ago_waits_to_settle(db_sessions: SessionMaker, tmp_path: Path) -> None:
+    """A writer that pauses longer than a poll: the file is still too fresh to take."""
+    folder = DropFolder(tmp_path / "drop", db_sessions, lambda: CONTEXT, poll_s=0.01, settle_s=3600)
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "logins.csv").write_text(GOOD, encoding="utf-8")
+    for _ in range(3):
+        assert await folder.poll_once() == []
+    assert names(tmp_path / "drop") == ["logins.csv"]
+
+
+async def test_experts_files_and_links_are_not_taken(folder: DropFolder, tmp_path: Path,
+                                                     db_sessions: SessionMaker) -> None:
+    root = tmp_path / "drop"
+    root.mkdir()
+    (root / "experts.csv").write_text("login;full_name;role;extension\nivanova;Иванова;admin;101\n",
+                                      encoding="utf-8")
+    outside = tmp_path / "secret.csv"
+    outside.write_text(GOOD, encoding="utf-8")
+    (root / "logins-link.csv").symlink_to(outside)
+    await folder.poll_once()
+    [outcome] = await folder.poll_once()
+    assert not outcome.ok and "он задаёт роли" in outcome.message
+    assert names(root / "failed") == ["experts.csv", "experts.csv.errors.txt"]
+    assert (root / "logins-link.csv").is_symlink() and await counts(db_sessions) == (0, 0)
+    async with db_sessions() as session:
+        role = await session.scalar(select(m.Expert.role).where(m.Expert.login == "ivanova"))
+    assert role == "expert"
