@@ -18,6 +18,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from service.web.auth import Handler
+from service.web.csrf import is_streamed_form
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 BAD_ADDRESS = "Недопустимые символы в адресе страницы"
@@ -39,7 +40,8 @@ async def control_characters_middleware(request: web.Request, handler: Handler) 
         raise web.HTTPNotFound(text="Страница не найдена")
     if _has_nul(request.query.items()):
         raise web.HTTPBadRequest(text=BAD_ADDRESS)
-    if request.method not in ("GET", "HEAD", "OPTIONS") and request.content_type in FORM_TYPES:
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and request.content_type in FORM_TYPES
+            and not is_streamed_form(request)):  # an upload is read as a stream by its own handler
         # request.post() caches the parsed form: the handler reads it again for free.
         if _has_nul((await _readable_form(request)).items()):
             raise web.HTTPBadRequest(text=BAD_FORM)

@@ -138,3 +138,32 @@ async def test_an_expert_cannot_upload_and_a_form_without_token_is_refused(clien
     supervisor, _ = await client_as("smirnova")
     assert (await supervisor.post("/imports", data=upload_form("forged", GOOD), headers=HTML_ACCEPT)).status == 403
     assert await stored_logins(db_sessions) == 0
+
+
+async def test_an_upload_over_the_limit_is_refused_in_russian(client_as: Any, db_sessions: SessionMaker,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import service.web.imports as imports_web
+
+    monkeypatch.setattr(imports_web, "UPLOAD_MAX_BYTES", 1000)
+    client, token = await client_as("smirnova")
+    response = await client.post("/imports", data=upload_form(token, GOOD + "K-1001;C-501;02.03.2026 11:00;\n" * 50),
+                                 headers=HTML_ACCEPT)
+    assert response.status == 413 and "Файл больше" in await response.text()
+    assert await stored_logins(db_sessions) == 0
+
+
+async def test_nothing_is_read_before_the_sign_in_and_the_token(client_as: Any, aiohttp_client: Any,
+                                                                migrated_db: str, db_sessions: SessionMaker) -> None:
+    """A stranger's upload is turned away before its body is read; a form whose first field is not
+    the token is refused as a forged one, before the file is read."""
+    stranger = await aiohttp_client(create_app(Settings.model_validate({"database": {"url": migrated_db}}),
+                                               with_pbx=False))
+    response = await stranger.post("/imports", data=upload_form("x", GOOD), headers=HTML_ACCEPT,
+                                   allow_redirects=False)
+    assert response.status in (302, 303, 401)
+    client, token = await client_as("smirnova")
+    form = FormData()
+    form.add_field("file", GOOD.encode(), filename="logins.csv", content_type="text/csv")
+    form.add_field(CSRF_FIELD, token)
+    assert (await client.post("/imports", data=form, headers=HTML_ACCEPT)).status == 403
+    assert await stored_logins(db_sessions) == 0
