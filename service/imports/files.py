@@ -3,13 +3,16 @@ recorded in `file_imports`. Nothing is written from a file with a bad row (runne
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from service.db.engine import SessionMaker
+from service.db.engine import SessionMaker, create_engine, create_sessionmaker
 from service.db.file_imports import FileImportsRepository
 from service.imports.errors import ImportFailed, RowsRejected
 from service.imports.limits import show
@@ -49,7 +52,7 @@ async def import_named_file(kind: str, path: Path, name: str, sessions: SessionM
     folder: a CRM that drops the same export twice). A re-import would change nothing anyway.
     """
     records = FileImportsRepository(sessions)
-    digest = sha256_of(path)
+    digest = await asyncio.to_thread(sha256_of, path)
     if skip_known and (before := await records.imported_before(digest)) is not None:
         message = f"этот же файл уже импортирован {before.at.astimezone(context.tz):%d.%m.%Y %H:%M}: пропущен"
         return FileOutcome(kind, name, True, before.rows, message, already=True)
@@ -61,6 +64,28 @@ async def import_named_file(kind: str, path: Path, name: str, sessions: SessionM
 
 
 async def _import(kind: str, path: Path, name: str, sessions: SessionMaker, context: ImportContext) -> FileOutcome:
+    """The import runs in a process of its own, with its own connections: reading and checking a
+    million rows takes tens of seconds of CPU, which must not stop the desks' server (in a thread it
+    still would, for most of a second at a time: the interpreter runs one thread at once)."""
+    url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return await asyncio.get_running_loop().run_in_executor(
+            pool, _import_in_process, kind, path, name, url, context)
+
+
+def _import_in_process(kind: str, path: Path, name: str, url: str, context: ImportContext) -> FileOutcome:
+    return asyncio.run(_import_on_own_engine(kind, path, name, url, context))
+
+
+async def _import_on_own_engine(kind: str, path: Path, name: str, url: str, context: ImportContext) -> FileOutcome:
+    engine = create_engine(url)
+    try:
+        return await _import_with(kind, path, name, create_sessionmaker(engine), context)
+    finally:
+        await engine.dispose()
+
+
+async def _import_with(kind: str, path: Path, name: str, sessions: SessionMaker, context: ImportContext) -> FileOutcome:
     try:
         report = await import_file(kind, path, sessions, progress=False, context=context)
     except RowsRejected as e:
