@@ -146,13 +146,17 @@ class FiguresRepository:
             return await call_ids(session, period, tz)
 
     async def day_aggregates(self, scope: Scope, period: Period, tz: ZoneInfo,
-                             ids: CallIds | None = None) -> list[DayAggregate]:
-        """From scratch: one row per Expert and organisation-time day with a planned item or a call."""
+                             ids: CallIds | None = None, expert_id: int | None = None) -> list[DayAggregate]:
+        """From scratch: one row per Expert and organisation-time day with a planned item or a call.
+
+        `expert_id` (the scope's one Expert) narrows the reading itself, not only the result: the
+        desk strip asks for one Expert's today on every desk page.
+        """
         async with self._sessions() as session:
             dialect = await tuned(session)
             ids = ids or await call_ids(session, period, tz)
-            calls_sub = calls_per_expert_day(dialect, period, tz, ids).subquery()
-            planned_sub = planned_per_expert_day(period).subquery()
+            calls_sub = calls_per_expert_day(dialect, period, tz, ids, expert_id).subquery()
+            planned_sub = planned_per_expert_day(period, expert_id).subquery()
             calls = (await session.execute(_of_scope(calls_sub, scope))).all()
             planned = (await session.execute(_of_scope(planned_sub, scope))).all()
         merged: dict[tuple[int, date], dict[str, Any]] = {}

@@ -124,17 +124,20 @@ def _flag(condition: ColumnElement[bool], value: Any = 1) -> ColumnElement[Any]:
     return func.sum(case((condition, value), else_=0))
 
 
-def _owned_calls(period: Period, tz: ZoneInfo) -> list[ColumnElement[bool]]:
+def _owned_calls(period: Period, tz: ZoneInfo, expert_id: int | None = None) -> list[ColumnElement[bool]]:
     start, end = utc_range(period, tz)
-    return [Call.started_at >= start, Call.started_at < end, Call.expert_id.is_not(None)]
+    owner = Call.expert_id.is_not(None) if expert_id is None else Call.expert_id == expert_id
+    return [Call.started_at >= start, Call.started_at < end, owner]
 
 
 def _wrapup_of_call(ids: CallIds) -> ColumnElement[bool]:
     return and_(WrapUp.call_id == Call.id, WrapUp.call_id.between(*ids))
 
 
-def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallIds) -> Select[Any]:
-    """(expert_id, day, *CALL_FIELDS) of every owned call of the period, with its wrap-up."""
+def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallIds,
+                         expert_id: int | None = None) -> Select[Any]:
+    """(expert_id, day, *CALL_FIELDS) of every owned call of the period, with its wrap-up; `expert_id`:
+    only that Expert's (one Expert's day reads her calls, not the department's)."""
     # SPEC-NOTES: a refusal is a contact (not productive); a wrong number is not.
     contact = WrapUp.result.in_(("contact_made", "refused"))
     productive = and_(contact, WrapUp.productive == true())
@@ -147,7 +150,7 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
         and_(contact, CallLogin.measured.is_not(None)).label("login_measured"),
         and_(contact, login_disagrees()).label("login_disagree"),
     ).select_from(Call).outerjoin(WrapUp, _wrapup_of_call(ids)).outerjoin(CallLogin, CallLogin.call_id == Call.id)
-        .where(*_owned_calls(period, tz))).subquery()
+        .where(*_owned_calls(period, tz, expert_id))).subquery()
     # Grouped over a subquery so that GROUP BY names the day column, not a repeat of its CASE.
     # A call whose outcome or talk time is a guess (issue 12) is counted apart, in none of these.
     exact = rows.c.guessed == false()
@@ -183,15 +186,16 @@ def login_disagrees() -> ColumnElement[bool]:
     return and_(CallLogin.measured.is_not(None), CallLogin.measured != WrapUp.logged_in)
 
 
-def planned_per_expert_day(period: Period) -> Select[Any]:
-    """(expert_id, day, planned, finished): planned items by their plan date."""
+def planned_per_expert_day(period: Period, expert_id: int | None = None) -> Select[Any]:
+    """(expert_id, day, planned, finished): planned items by their plan date (`expert_id`: hers only)."""
     live = PlannedCall.state != PlanState.CANCELLED.value
-    return (select(
+    query = (select(
         PlannedCall.expert_id.label("expert_id"), PlannedCall.plan_date.label("day"),
         _flag(live).label("planned"),
         _flag(PlannedCall.state.in_(FINISHED)).label("finished"),
     ).where(PlannedCall.plan_date >= period.first, PlannedCall.plan_date <= period.last)
         .group_by(PlannedCall.expert_id, PlannedCall.plan_date))
+    return query if expert_id is None else query.where(PlannedCall.expert_id == expert_id)
 
 
 def counts_per_expert_day(dialect: str, kind: str, period: Period, tz: ZoneInfo, ids: CallIds) -> Select[Any]:

@@ -61,7 +61,7 @@ async def desk_screen(request: web.Request) -> dict[str, Any]:
     return {
         "expert": expert, "own_desk": expert.id == user.id, "day": day, "rows": rows,
         "progress": progress(rows, target), "next_row": upcoming, "selected": selected, "brief": brief,
-        "strip": await strip_for(request.app[DB_SESSIONS], expert.login, settings, utc_now()),
+        "strip": await strip_for(request.app[DB_SESSIONS], expert.id, expert.login, settings, utc_now()),
         "script": await script_panel(request, brief, selected, expert, request.query.get("script")),
         **brief_extras(settings),
     }

@@ -12,13 +12,14 @@ from service.figures.model import Period, PeriodKind, Scope, ScopeKind
 from service.settings import Settings
 
 
-async def strip_for(sessions: SessionMaker, login: str, settings: Settings, now: datetime) -> list[StripItem]:
+async def strip_for(sessions: SessionMaker, expert_id: int, login: str, settings: Settings,
+                    now: datetime) -> list[StripItem]:
     tz = settings.organisation.tz
     local = now.astimezone(tz)
     today = local.date()
     scope = Scope(ScopeKind.EXPERT, login)
     repo = FiguresRepository(sessions)
-    aggregates = await repo.day_aggregates(scope, Period(PeriodKind.DAY, today, today), tz)
+    aggregates = await repo.day_aggregates(scope, Period(PeriodKind.DAY, today, today), tz, expert_id=expert_id)
     due = await repo.pacing(scope, today, now)
     pace = None
     if due:

@@ -250,3 +250,11 @@ def test_a_fixed_offset_only_when_the_zone_keeps_it_over_the_period(zone: str, f
     from service.db.figures_queries import fixed_offset
 
     assert fixed_offset(Period(PeriodKind.MONTH, first, last), ZoneInfo(zone)) == offset
+
+
+async def test_one_experts_narrowed_reading_equals_her_scope(repo: FiguresRepository) -> None:
+    """The desk strip reads one Expert's calls only (expert_id): the same numbers as her scope."""
+    for expert_id, login, *_ in EXPERTS:
+        scope = Scope(ScopeKind.EXPERT, login)
+        assert await repo.day_aggregates(scope, WEEK, MSK, expert_id=expert_id) == \
+            await repo.day_aggregates(scope, WEEK, MSK)
