@@ -220,7 +220,7 @@ class SimulatorSettings(_Section):
     demo_calls_per_minute: float = Field(default=6.0, gt=0)
     expert_ring_s: Range = (1.0, 4.0)
     ring_s: Range = (2.0, 15.0)
-    talk_s: Range = (10.0, 180.0)
+    talk_s: Range = (40.0, 840.0)  # several minutes: a productive call is 10–12 (the demo is realistic)
 
     @field_validator("outcome_mix")
     @classmethod
