@@ -78,14 +78,20 @@ class FieldError:
 
 
 def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo, now: datetime,
-                 talk_s: float = 0.0, min_productive_talk_s: float = 0.0) -> WrapUpInput | list[FieldError]:
+                 talk_s: float = 0.0, min_productive_talk_s: float = 0.0,
+                 answered: bool = True) -> WrapUpInput | list[FieldError]:
     """The validated wrap-up, or every problem with the form (nothing is saved then).
 
     `talk_s`: the call's talk time from the PBX. Productive is the Expert's judgement, but only of
     a contact made whose talk lasted at least `min_productive_talk_s`: a tick on anything else is
-    refused with the reason, never dropped silently (issue 13)."""
+    refused with the reason, never dropped silently (issue 13). `answered`: the PBX saw the client
+    answer; a result that needs someone on the line (a contact, a refusal, a wrong number) is
+    refused for a call nobody answered, so no contact can be claimed for it."""
     errors: list[FieldError] = []
     result = _result(form.get("result", ""), errors)
+    if result is not None and not answered and result in NEEDS_AN_ANSWER:
+        errors.append(FieldError("result", f"Клиент не ответил (по данным АТС разговора не было): итог "
+                                           f"«{result.label}» невозможен"))
     topic = _topic(form.get("topic", "").strip(), topics, errors)
     comment = form.get("comment", "").strip()
     if "\x00" in comment:  # PostgreSQL refuses NUL in text; say so instead of failing the save
@@ -107,6 +113,9 @@ def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo
         productive=result is WrapUpResult.CONTACT_MADE and _checked(form.get("productive")),
         comment=comment or None, next_contact_at=next_at,
     )
+
+
+NEEDS_AN_ANSWER = frozenset({WrapUpResult.CONTACT_MADE, WrapUpResult.REFUSED, WrapUpResult.WRONG_NUMBER})
 
 
 def _productive_allowed(result: WrapUpResult, talk_s: float, minimum: float, errors: list[FieldError]) -> None:

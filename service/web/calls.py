@@ -172,7 +172,8 @@ async def save_wrapup(request: web.Request) -> web.Response:
     settings = settings_of(request)
     now = utc_now()
     parsed = parse_wrapup(form, topics=settings.desk.topics, tz=settings.organisation.tz, now=now,
-                          talk_s=ctx.talk_s, min_productive_talk_s=settings.targets.productive_min_talk_s)
+                          talk_s=ctx.talk_s, min_productive_talk_s=settings.targets.productive_min_talk_s,
+                          answered=ctx.answered_at is not None or ctx.talk_s > 0)
     if not isinstance(parsed, WrapUpInput):
         values = {**form, "logged_in": "logged_in" in form, "productive": "productive" in form}
         response = aiohttp_jinja2.render_template("desk/_wrapup.html", request,

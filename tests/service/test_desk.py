@@ -372,3 +372,17 @@ async def test_the_brief_names_every_version_type(aiohttp_client: Any, desk: Des
     assert status == 200 and "интернет-пополнение" in html and "internet_update" not in html
     status, html = await page(client, "/clients/C-1/brief")
     assert "онлайн-версия" in html
+
+
+async def test_a_contact_cannot_be_claimed_for_a_call_nobody_answered(aiohttp_client: Any, desk: Desk) -> None:
+    """Issue 13 (found trying it): «Контакт состоялся» on an unanswered call counted as a contact."""
+    await add_call(desk, "L-na", planned_call_id=desk.ids["K-2"], answered_at=None, talk_s=0.0, duration_s=20.0,
+                   outcome=Outcome.NO_ANSWER)
+    client, token = await client_for(aiohttp_client, desk, "ivanova")
+    response = await client.post("/calls/L-na/wrapup", headers=HTML_ACCEPT,
+                                 data={"_csrf": token, "result": "contact_made", "comment": "дозвонилась?"})
+    assert response.status == 422
+    html = await response.text()
+    assert "Клиент не ответил (по данным АТС разговора не было)" in html and "дозвонилась?" in html
+    ok = await client.post("/calls/L-na/wrapup", headers=JSON_ACCEPT, data={"_csrf": token, "result": "not_reached"})
+    assert ok.status == 200

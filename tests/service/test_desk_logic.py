@@ -141,3 +141,17 @@ def test_the_next_call_is_the_one_in_progress_else_the_earliest_planned() -> Non
 def test_unplanned_calls_sit_among_planned_items_by_time() -> None:
     rows = [row("PC-2", 50), row(None, 0, None, started=30), row("PC-1", 25)]
     assert [r.public_id or r.linkedid for r in ordered(rows)] == ["PC-1", "L0", "PC-2"]
+
+
+@pytest.mark.parametrize("result", ["contact_made", "refused", "wrong_number"])
+def test_a_call_nobody_answered_cannot_be_a_contact(result: str) -> None:
+    """Issue 13: a contact cannot be claimed for a call the PBX saw unanswered (it counted in the figures)."""
+    parsed = parse_wrapup({"result": result}, topics=TOPICS, tz=MSK, now=NOW, answered=False)
+    assert isinstance(parsed, list) and [e.field for e in parsed] == ["result"]
+    assert "Клиент не ответил (по данным АТС разговора не было)" in parsed[0].message
+
+
+@pytest.mark.parametrize("result", ["not_reached", "callback"])
+def test_a_call_nobody_answered_may_be_not_reached_or_called_back(result: str) -> None:
+    form = {"result": result, "next_contact": "2026-03-03T10:00"}
+    assert not isinstance(parse_wrapup(form, topics=TOPICS, tz=MSK, now=NOW, answered=False), list)
