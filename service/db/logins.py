@@ -7,13 +7,13 @@ rule (service/logins/match.py). The figures of the covered days are rebuilt on t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.days import day_bounds
@@ -22,7 +22,7 @@ from service.db.engine import SessionMaker
 from service.db.figures_summary import forget_days
 from service.db.models import Call, CallLogin, ClientContact, ClientLogin, LoginDay
 from service.db.records import Counts, LoginRecord
-from service.db.upsert import dialect_name, insert_for
+from service.db.upsert import dialect_name
 from service.logins.match import LONGEST_SESSION, Login, Talk, index_logins, measure, overlaps
 
 _LOGINS = cast(Table, ClientLogin.__table__)
@@ -82,45 +82,117 @@ async def _existing(session: AsyncSession, records: Sequence[LoginRecord]
     return found
 
 
-async def cover_days(session: AsyncSession, days: Sequence[date], now: datetime) -> None:
-    """Record that the usage data covers these days."""
-    statement = insert_for(dialect_name(session), cast(Table, LoginDay.__table__))
-    await session.execute(statement.on_conflict_do_nothing(index_elements=["day"]),
-                          [{"day": d, "imported_at": now} for d in days])
+async def cover_days(session: AsyncSession, reaches: Mapping[date, datetime], now: datetime) -> None:
+    """Record how far the usage data covers each day: `reaches[day]`, or further if it did already."""
+    table = cast(Table, LoginDay.__table__)
+    known = dict((await session.execute(select(table.c.day, table.c.covered_until)
+                                        .where(table.c.day.in_(list(reaches))))).all())
+    for day, until in reaches.items():
+        if day not in known:
+            await session.execute(insert(table).values(day=day, covered_until=until, imported_at=now))
+        elif until > known[day]:
+            await session.execute(update(table).where(table.c.day == day)
+                                  .values(covered_until=until, imported_at=now))
+
+
+def covered_until(day: date, latest: datetime, tz: ZoneInfo, now: datetime) -> datetime:
+    """How far a file covers `day`: the whole day once it is over (a nightly export), else only up to
+    its latest login (a file exported at noon says nothing about the afternoon)."""
+    end = day_bounds(day, tz)[1]
+    return end if end <= now else min(latest, end)
 
 
 async def measure_days(session: AsyncSession, first: date, last: date, tz: ZoneInfo, grace_s: float,
                        now: datetime) -> Measured:
-    """Every call started on days `first`..`last` (organisation time) measured against the logins."""
+    """Every call of a known client started on days `first`..`last` (organisation time) while the
+    usage data covers them, measured against the logins; the other calls there lose any measurement."""
     # The summary's lock first: two imports of the same days (an upload and the drop folder) run
     # one after the other, and no refresh stores these days from before the change.
     await forget_days(session, first, last)
     lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
-    connection = await session.connection()
-    calls = (await connection.execute(
-        select(Call.id, Call.client_id, Call.answered_at, Call.ended_at, Call.talk_s)
-        .where(Call.started_at >= lo, Call.started_at < hi))).all()
+    gaps = await _uncovered(session, first, last, tz)
     grace = timedelta(seconds=grace_s)
-    logins = await connection.execute(
-        select(_LOGINS.c.client_external_id, _LOGINS.c.started_at, _LOGINS.c.ended_at)
-        .where(_LOGINS.c.started_at >= lo - LONGEST_SESSION - grace, _LOGINS.c.started_at < hi + grace))
-    index = index_logins((client, start.timestamp(), end.timestamp() if end is not None else None)
-                         for client, start, end in logins)
-    talks = (talk_of(*call) for call in calls)
-    results = list(measure(talks, index, grace_s))
+    calls, rows = await _read(session, lo, hi, lo - LONGEST_SESSION - grace, hi + grace)
+    talks = [_talk(call_id, client, answered, ended, talk_s)
+             for call_id, client, started, answered, ended, talk_s in calls
+             if not any(gap_lo <= started < gap_hi for gap_lo, gap_hi in gaps)]
+    results = list(measure(talks, index_logins(rows), grace_s))
     await session.execute(delete(_CALL_LOGINS).where(_CALL_LOGINS.c.call_id.in_(
         select(Call.id).where(Call.started_at >= lo, Call.started_at < hi))))
     await _insert_results(session, results, now)
     return Measured(first, last, len(results), sum(1 for _, found in results if found))
 
 
-def talk_of(call_id: int, client: str | None, answered: datetime | None, ended: datetime | None,
-            talk_s: float | None) -> Talk:
+CallRow = tuple[int, str, float, float | None, float | None, float | None]
+LoginRow = tuple[str, float, float | None]
+
+
+async def _read(session: AsyncSession, lo: datetime, hi: datetime, logins_from: datetime,
+                logins_to: datetime) -> tuple[Sequence[CallRow], Iterable[LoginRow]]:
+    """(id, client, started, answered, ended, talk_s) of the calls of a known client started in
+    [lo, hi), and (client, start, end) of the logins begun in [logins_from, logins_to): times as
+    epoch seconds, computed by the database. On PostgreSQL the rows come straight from the driver:
+    a month is a million logins, and making each a Python datetime, then a SQLAlchemy row, took
+    longer than the matching itself."""
+    calls_query = select(Call.id, Call.client_id, Call.started_at, Call.answered_at, Call.ended_at, Call.talk_s).where(
+        Call.started_at >= lo, Call.started_at < hi, Call.client_id.is_not(None))
+    logins_query = select(_LOGINS.c.client_external_id, _LOGINS.c.started_at, _LOGINS.c.ended_at).where(
+        _LOGINS.c.started_at >= logins_from, _LOGINS.c.started_at < logins_to)
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        calls = await raw.fetch(_PG_CALLS, lo, hi)
+        logins = await raw.fetch(_PG_LOGINS, logins_from, logins_to)
+        return calls, logins  # asyncpg records unpack as tuples
+    calls = (await connection.execute(_in_epochs(calls_query, 2))).all()
+    logins = (await connection.execute(_in_epochs(logins_query, 1))).all()
+    return calls, logins
+
+
+def _in_epochs(query: Any, first_time: int) -> Any:
+    """`query` with its columns from `first_time` on (timestamps) as SQLite epoch seconds."""
+    columns = list(query.selected_columns)
+    epochs = [(func.julianday(c) - 2440587.5) * 86400.0 if i >= first_time and c.name != "talk_s" else c
+              for i, c in enumerate(columns)]
+    return query.with_only_columns(*epochs)
+
+
+# The same two reads, for asyncpg; `calls.client_id` / `client_logins` columns as in the models.
+_PG_CALLS = ("SELECT id, client_id, extract(epoch FROM started_at)::float8, extract(epoch FROM answered_at)::float8,"
+             " extract(epoch FROM ended_at)::float8, talk_s FROM calls"
+             " WHERE started_at >= $1 AND started_at < $2 AND client_id IS NOT NULL")
+_PG_LOGINS = ("SELECT client_external_id, extract(epoch FROM started_at)::float8, extract(epoch FROM ended_at)::float8"
+              " FROM client_logins WHERE started_at >= $1 AND started_at < $2")
+
+
+async def _uncovered(session: AsyncSession, first: date, last: date, tz: ZoneInfo) -> list[tuple[float, float]]:
+    """[from, to) in epoch seconds of the parts of days `first`..`last` the usage data does not cover."""
+    reach = dict((await session.execute(select(LoginDay.day, LoginDay.covered_until)
+                                         .where(LoginDay.day >= first, LoginDay.day <= last))).all())
+    gaps = []
+    for day in (first + timedelta(days=n) for n in range((last - first).days + 1)):
+        start, end = day_bounds(day, tz)
+        until = reach.get(day, start)
+        if until < end:
+            gaps.append((max(until, start).timestamp(), end.timestamp()))
+    return gaps
+
+
+def _talk(call_id: int, client: str | None, answered: float | None, ended: float | None,
+          talk_s: float | None) -> Talk:
     """A ledger call's talk: from its answer, or (a call recorded from a CDR without the answer's
     time) the talk time counted back from its end."""
     talk = talk_s or 0.0
-    start = answered if answered is not None else (ended - timedelta(seconds=talk) if ended and talk else None)
-    return Talk(call_id, client, None if start is None else start.timestamp(), talk)
+    start = answered if answered is not None else (ended - talk if ended is not None and talk else None)
+    return Talk(call_id, client, start, talk)
+
+
+def talk_of(call_id: int, client: str | None, answered: datetime | None, ended: datetime | None,
+            talk_s: float | None) -> Talk:
+    """`_talk` from datetimes (one call at a time)."""
+    return _talk(call_id, client, None if answered is None else answered.timestamp(),
+                 None if ended is None else ended.timestamp(), talk_s)
 
 
 async def _insert_results(session: AsyncSession, results: list[tuple[int, bool]], now: datetime) -> None:
@@ -156,7 +228,8 @@ class LoginsRepository:
             if row is None or row.client_id is None or row.ended_at is None:
                 return None
             day = row.started_at.astimezone(tz).date()
-            if await session.scalar(select(LoginDay.day).where(LoginDay.day == day)) is None:
+            until = await session.scalar(select(LoginDay.covered_until).where(LoginDay.day == day))
+            if until is None or row.started_at >= until:
                 return None
             await forget_days(session, day, day)  # the lock, as measure_days takes it
             talk = talk_of(row.id, row.client_id, row.answered_at, row.ended_at, row.talk_s)

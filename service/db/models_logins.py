@@ -3,8 +3,8 @@
 `client_logins`: one row per login of a client's user, from the usage report («Контроль
 статистики использования online-версии»), imported by `dsdesk import logins`. Its natural key is
 (client, contact, start): re-importing a file changes nothing. `login_days`: the organisation-time
-days a usage file covered (each whole day from its first login's date to its last): only on those
-days is "logged in during the call" measured, elsewhere the Expert's tick stands. `call_logins`:
+days a usage file covered (the days its logins begin on; today only up to its latest login): only
+there is "logged in during the call" measured, elsewhere the Expert's tick stands. `call_logins`:
 the measurement, one row per call of a covered day, rewritten whenever its day's data is imported.
 `file_imports`: every import from the web or the drop folder, what it did or why it failed.
 """
@@ -39,20 +39,28 @@ class ClientLogin(Base):
 
 
 class LoginDay(Base):
-    """An organisation-time day the usage data covers."""
+    """An organisation-time day the usage data covers, up to `covered_until` (the day's end once a
+    file came after it; a file of the day itself covers it up to its latest login)."""
 
     __tablename__ = "login_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    covered_until: Mapped[datetime]
     imported_at: Mapped[datetime]
 
 
 class CallLogin(Base):
-    """Whether a login of the call's client overlapped its talk (± grace): measured, not ticked."""
+    """Whether a login of the call's client overlapped its talk (± grace): measured, not ticked.
+
+    `call_id` is a call's id without a foreign key on purpose: a month is ~330,000 rows rewritten at
+    once, and checking and locking each call's row cost a fifth of the measurement's time. Calls are
+    never deleted (retention removes recordings, not calls); a measurement is only read joined to
+    its call.
+    """
 
     __tablename__ = "call_logins"
 
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     measured: Mapped[bool] = mapped_column(Boolean)
     matched_at: Mapped[datetime]
 

@@ -12,7 +12,7 @@ from service.db.clients import ClientsRepository
 from service.db.engine import SessionMaker
 from service.db.experts import ExpertsRepository
 from service.db.history import HistoryRepository
-from service.db.logins import Measured, cover_days, measure_days, upsert_logins
+from service.db.logins import Measured, cover_days, covered_until, measure_days, upsert_logins
 from service.db.records import Counts, LoginRecord
 from service.figures.freshness import runs
 from service.imports.schemas import ImportContext
@@ -87,24 +87,36 @@ WRITERS: dict[str, Writer] = {
 }
 
 
-def summary_of(kind: str, batch: Sequence[Any], context: ImportContext) -> set[date]:
-    """What a written batch means for after_import: the organisation-time days of a logins batch."""
+def summary_of(kind: str, batch: Sequence[Any], context: ImportContext) -> dict[date, datetime]:
+    """What a written batch means for after_import: each organisation-time day its logins begin on,
+    with the latest moment the batch knows of on that day."""
+    reach: dict[date, datetime] = {}
     if kind != "logins":
-        return set()
-    return {record.started_at.astimezone(context.tz).date() for record in batch if isinstance(record, LoginRecord)}
+        return reach
+    for record in batch:
+        if isinstance(record, LoginRecord):
+            day = record.started_at.astimezone(context.tz).date()
+            latest = max(record.started_at, record.ended_at or record.started_at)
+            reach[day] = max(reach.get(day, latest), latest)
+    return reach
 
 
-async def after_import(kind: str, summaries: Sequence[set[date]], session: AsyncSession,
+async def after_import(kind: str, summaries: Sequence[dict[date, datetime]], session: AsyncSession,
                        context: ImportContext) -> Measured | None:
-    """In the import's transaction: logins cover the days they fall on (only those: one stray row of
-    last year covers no day in between), and the calls of those days are measured again."""
-    days = sorted(set().union(*summaries)) if summaries else []
-    if kind != "logins" or not days:
+    """In the import's transaction: logins cover the days they begin on (only those: one stray row of
+    last year covers no day in between; a day not over yet only up to its latest login), and the
+    calls of those days are measured again."""
+    reach: dict[date, datetime] = {}
+    for summary in summaries:
+        for day, latest in summary.items():
+            reach[day] = max(reach.get(day, latest), latest)
+    if kind != "logins" or not reach:
         return None
     now = context.clock()
-    await cover_days(session, days, now)
+    await cover_days(session, {day: covered_until(day, latest, context.tz, now) for day, latest in reach.items()},
+                     now)
     total: Measured | None = None
-    for first, last in runs(days):
+    for first, last in runs(sorted(reach)):
         measured = await measure_days(session, first, last, context.tz, context.login_grace_s, now)
         total = measured if total is None else total + measured
     return total

@@ -94,6 +94,6 @@ async def test_a_fresh_demo_has_past_days_measured_and_wraps_up_new_calls(db_ses
     async with db_sessions() as session:
         wrapped = await session.scalar(select(func.count()).select_from(m.WrapUp).join(m.Call).where(
             m.Call.linkedid == "live-1"))
-        measured = await session.scalar(select(func.count()).select_from(m.CallLogin).join(m.Call).where(
-            m.Call.linkedid == "live-1"))
+        measured = await session.scalar(select(func.count()).select_from(m.CallLogin).join(
+            m.Call, m.Call.id == m.CallLogin.call_id).where(m.Call.linkedid == "live-1"))
     assert wrapped == 1 and measured == 1

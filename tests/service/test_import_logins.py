@@ -149,6 +149,24 @@ async def test_a_stray_old_row_covers_only_its_own_day(department: SessionMaker)
     assert report.measured is not None and report.measured.calls == 2
 
 
+async def test_a_file_of_a_day_not_over_covers_it_only_up_to_its_latest_login(department: SessionMaker) -> None:
+    """Exported at noon (found trying it): the afternoon's calls are not measured «не заходил» by a
+    file that knows nothing of the afternoon. A file after the day's end covers the whole day."""
+    await seed_calls(department)
+    rows = [dict(zip(HEADER, ROWS[0], strict=True))]  # K-1001 10:31–10:40
+    noon = ImportContext(MSK, msk(MON, 12).astimezone(UTC), 120.0)
+    await import_rows("logins", rows, department, context=noon)
+    async with department() as session:
+        measured = dict((await session.execute(select(m.CallLogin.call_id, m.CallLogin.measured))).all())
+        until = await session.scalar(select(m.LoginDay.covered_until).where(m.LoginDay.day == MON))
+    assert until == msk(MON, 10, 40) and measured == {1: True}  # c2 at 11:00: the tick stands
+    assert await LoginsRepository(department).measure_call("c2", MSK, 120.0, NOW) is None
+    await import_rows("logins", rows, department, context=CONTEXT)  # the next morning: the day is over
+    async with department() as session:
+        measured = dict((await session.execute(select(m.CallLogin.call_id, m.CallLogin.measured))).all())
+    assert measured == {1: True, 2: False}
+
+
 async def test_a_call_of_no_known_client_keeps_the_tick(department: SessionMaker) -> None:
     await seed_calls(department)
     async with department.begin() as session:

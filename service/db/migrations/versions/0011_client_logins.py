@@ -41,13 +41,12 @@ def upgrade() -> None:
     op.create_table(
         "login_days",
         sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("covered_until", _utc(), nullable=False),
         sa.Column("imported_at", _utc(), nullable=False),
     )
     op.create_table(
         "call_logins",
-        sa.Column("call_id", sa.Integer(),
-                  sa.ForeignKey("calls.id", ondelete="CASCADE", name="fk_call_logins_call_id_calls"),
-                  primary_key=True),
+        sa.Column("call_id", sa.Integer(), primary_key=True, autoincrement=False),  # no FK: models_logins.py
         sa.Column("measured", sa.Boolean(), nullable=False),
         sa.Column("matched_at", _utc(), nullable=False),
     )
