@@ -98,8 +98,10 @@ class DemoExperts:
             owner = owners.get(record.linkedid)
             if work is None or owner is None:
                 continue
+            # Saved a minute or two after the call ended, as the Expert would have.
+            saved_at = (record.ended_at or now) + timedelta(seconds=self._rng.uniform(30, 150))
             await WrapUpRepository(self._sessions).save(record.linkedid, owner, work.wrapup,
-                                                        record.started_at.astimezone(tz).date(), now)
+                                                        record.started_at.astimezone(tz).date(), saved_at)
             logins += _login_rows(record.client_id, work)
         path = self._usage_file(days, logins)
         report = await import_file("logins", path, self._sessions, progress=False,

@@ -20,13 +20,16 @@ from service.desk.wrapup import WrapUpInput, WrapUpResult
 
 NOT_REACHED = frozenset({Outcome.NO_ANSWER, Outcome.BUSY, Outcome.REJECTED, Outcome.CONGESTION,
                          Outcome.CANCELLED, Outcome.MISSED})
-COMMENTS = (
-    "Показала поиск по ситуации, клиент сам нашёл документ",
-    "Рассказала об изменениях в НДФЛ, договорились о семинаре",
-    "Клиент занят, просил перезвонить после обеда",
-    "Прошли вместе обзор новостей, вопросов нет",
-    None, None,
-)
+# What a demo Expert writes, by result (None: nothing).
+COMMENTS: dict[WrapUpResult, tuple[str | None, ...]] = {
+    WrapUpResult.CONTACT_MADE: ("Показала поиск по ситуации, клиент сам нашёл документ",
+                                "Рассказала об изменениях в НДФЛ, договорились о семинаре",
+                                "Прошли вместе обзор новостей, вопросов нет", None),
+    WrapUpResult.CALLBACK: ("Клиент занят, просил перезвонить после обеда", "Просили перезвонить завтра утром"),
+    WrapUpResult.REFUSED: ("Отказались от разговора: нет времени", None),
+    WrapUpResult.WRONG_NUMBER: ("Номер другой организации", None),
+    WrapUpResult.NOT_REACHED: (None,),
+}
 # Past days' outcomes (outbound), by weight: what an Expert's day of planned calls looks like.
 PAST_OUTCOMES = ((Outcome.ANSWERED, 62), (Outcome.NO_ANSWER, 18), (Outcome.BUSY, 8), (Outcome.REJECTED, 5),
                  (Outcome.CONGESTION, 2), (Outcome.EXPERT_NO_ANSWER, 3))
@@ -59,7 +62,7 @@ def demo_wrapup(call: CallRecord, rng: random.Random, topics: Sequence[str], min
     if result is WrapUpResult.CALLBACK:
         tomorrow = call.ended_at.astimezone(tz).date() + timedelta(days=1)
         next_contact = datetime.combine(tomorrow, time(11, 0), tzinfo=tz)
-    comment = rng.choice(COMMENTS)
+    comment = rng.choice(COMMENTS[result])
     return DemoWork(WrapUpInput(result, topic, ticked, productive, comment, next_contact), login)
 
 

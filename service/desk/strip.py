@@ -20,7 +20,8 @@ class StripItem:
     label: str
     value: str
     status: Status
-    note: str  # the target, or how the value is known
+    note: str  # the target (a tooltip)
+    source: str = ""  # how the value is known, shown beside it (the login share: by usage data or tick)
 
     @property
     def css(self) -> str:
@@ -31,7 +32,7 @@ class StripItem:
 _SHOWN = (
     ("calls_per_day", "Звонков"),
     ("productive", "Результативных"),
-    ("avg_productive", "Средний результативный"),
+    ("avg_productive", "Ср. результативный разговор"),
     ("login_share", "С заходом в систему"),
 )
 
@@ -48,11 +49,14 @@ def day_strip(today: Totals, targets: FigureTargets, pace: Pacing | None) -> lis
             value = 0  # no working day yet: nothing made
         shown = "—" if value is None else show_value(value, "count" if key == "calls_per_day" else row.kind)
         note = f"цель {show_target(row.target, row.kind)}"
-        if key == "login_share" and today.login_measured:
-            note += f"; по статистике: {today.login_measured} из {today.contacts}"
-        items.append(StripItem(key, label, shown, row.status, note))
+        source = ""
+        if key == "login_share" and today.contacts:
+            measured = today.login_measured
+            source = ("по статистике" if measured == today.contacts else
+                      "по отметке" if measured == 0 else f"по статистике {measured} из {today.contacts}")
+        items.append(StripItem(key, label, shown, row.status, note, source))
     if pace is not None:
         status = Status.LOW if pace.behind else Status.OK
         items.append(StripItem("pace", "Темп", pace.text, status,
-                               f"завершено {pace.finished} из {pace.due}, чьё время уже наступило"))
+                               f"выполнено {pace.finished}; к этому часу по плану {pace.due}"))
     return items

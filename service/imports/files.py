@@ -17,7 +17,7 @@ from service.db.file_imports import FileImportsRepository
 from service.imports.errors import ImportFailed, RowsRejected
 from service.imports.limits import show
 from service.imports.runner import ImportReport, import_file
-from service.imports.schemas import ImportContext
+from service.imports.schemas import KINDS, ImportContext
 
 log = logging.getLogger(__name__)
 MAX_ERRORS_SHOWN = 200  # on the page and in the record; the drop folder's .errors.txt has them all
@@ -63,6 +63,13 @@ async def import_named_file(kind: str, path: Path, name: str, sessions: SessionM
     return outcome
 
 
+async def record_refusal(sessions: SessionMaker, outcome: FileOutcome, path: Path) -> None:
+    """A drop-folder file refused before any import (its name): on record like any other."""
+    await FileImportsRepository(sessions).record(
+        kind=outcome.kind, name=outcome.name, sha256=await asyncio.to_thread(sha256_of, path), source="folder",
+        ok=False, rows=0, message=outcome.message, user_id=None, at=datetime.now(UTC))
+
+
 async def _import(kind: str, path: Path, name: str, sessions: SessionMaker, context: ImportContext) -> FileOutcome:
     """The import runs in a process of its own, with its own connections: reading and checking a
     million rows takes tens of seconds of CPU, which must not stop the desks' server (in a thread it
@@ -103,7 +110,8 @@ def done_message(report: ImportReport) -> str:
             f"без изменений {show(c.unchanged)})")
     if report.measured is not None:
         m = report.measured
-        text += (f"; звонков за {m.first:%d.%m.%Y}–{m.last:%d.%m.%Y} проверено по статистике: {show(m.calls)}, "
+        days = f"{m.first:%d.%m.%Y}" if m.first == m.last else f"{m.first:%d.%m.%Y}–{m.last:%d.%m.%Y}"
+        text += (f"; звонков за {days} проверено по статистике: {show(m.calls)}, "
                  f"из них клиент заходил во время разговора: {show(m.logged_in)}")
     return text
 
@@ -117,7 +125,8 @@ def _recorded(outcome: FileOutcome) -> str:
 
 def errors_text(outcome: FileOutcome) -> str:
     """The `.errors.txt` beside a failed file: the reason and every bad row kept."""
-    lines = [f"Файл {outcome.name} ({outcome.kind}) не импортирован.", outcome.message, *outcome.errors]
+    kind = f" ({outcome.kind})" if outcome.kind in KINDS else ""
+    lines = [f"Файл {outcome.name}{kind} не импортирован.", outcome.message, *outcome.errors]
     if outcome.more_errors:
         lines.append(f"… и ещё {show(outcome.more_errors)}")
     return "\n".join(lines) + "\n"

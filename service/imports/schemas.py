@@ -207,7 +207,7 @@ class ImportContext:
 def _login_checks(now: datetime) -> Callable[[Values], list[Problem]]:
     def check(values: Values) -> list[Problem]:
         start, end = values["started_at"], values["ended_at"]
-        problems = [(name, f"в будущем (сейчас {now:%d.%m.%Y %H:%M} по времени файла)")
+        problems = [(name, f"в будущем (сейчас {now:%d.%m.%Y %H:%M})")
                     for name, moment in (("started_at", start), ("ended_at", end))
                     if moment is not None and moment > now + CLOCK_SKEW]
         if end is not None and end < start:

@@ -156,8 +156,8 @@ def reference_errors(kind: str, values: Values, number: int, refs: References) -
 
 def _contact_errors(values: Values, number: int, refs: References) -> list[RowError]:
     contact, client = values.get("contact_external_id"), values.get("client_external_id")
-    if not contact:
-        return []
+    if not contact or (client and client not in refs.clients):
+        return []  # an unknown client has its own error: «a contact of another client» would only confuse
     owner = refs.contacts.get(contact)
     if owner is None:
         reason = "нет такого контакта (сначала импортируйте contacts)"

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from service.db.engine import SessionMaker
-from service.imports.files import FileOutcome, errors_text, import_named_file
+from service.imports.files import FileOutcome, errors_text, import_named_file, record_refusal
 from service.imports.named import kind_of, unknown_name
 from service.imports.schemas import ImportContext
 
@@ -88,10 +88,10 @@ class DropFolder:
 
     async def _take(self, path: Path) -> FileOutcome:
         kind = kind_of(path.name)
-        if kind is None:
-            outcome = FileOutcome("?", path.name, False, 0, unknown_name(path.name))
-        elif kind in NOT_FROM_FOLDER:
-            outcome = FileOutcome(kind, path.name, False, 0, NOT_FROM_FOLDER[kind])
+        if kind is None or kind in NOT_FROM_FOLDER:
+            message = unknown_name(path.name) if kind is None else NOT_FROM_FOLDER[kind]
+            outcome = FileOutcome(kind or "—", path.name, False, 0, message)
+            await record_refusal(self._sessions, outcome, path)  # the imports page lists it too
         else:
             outcome = await import_named_file(kind, path, path.name, self._sessions, self._context(),
                                               source="folder", skip_known=True)

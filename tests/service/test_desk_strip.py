@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from service.desk.strip import day_strip
 from service.figures.compute import FigureTargets
 from service.figures.model import Pacing, Status, Totals
@@ -9,8 +11,8 @@ from service.figures.model import Pacing, Status, Totals
 TARGETS = FigureTargets()
 
 
-def shown(totals: Totals, pace: Pacing | None = None) -> dict[str, tuple[str, Status, str]]:
-    return {i.key: (i.value, i.status, i.note) for i in day_strip(totals, TARGETS, pace)}
+def shown(totals: Totals, pace: Pacing | None = None) -> dict[str, tuple[str, Status, str, str]]:
+    return {i.key: (i.value, i.status, i.note, i.source) for i in day_strip(totals, TARGETS, pace)}
 
 
 def test_a_day_not_begun_shows_zeros_and_no_colour_for_averages() -> None:
@@ -39,5 +41,8 @@ def test_behind_is_red_and_said() -> None:
     strip = shown(day, Pacing(6, 3, "к 12:00 отстаёт на 3 звонка"))
     assert strip["calls_per_day"][1] is Status.LOW and strip["productive"][1] is Status.LOW
     assert strip["avg_productive"][:2] == ("5:00", Status.LOW)
-    assert strip["login_share"] == ("33,3 %", Status.LOW, "цель ≥ 60 %; по статистике: 3 из 3")
+    assert strip["login_share"] == ("33,3 %", Status.LOW, "цель ≥ 60 %", "по статистике")
+    assert shown(dataclasses.replace(day, login_measured=0))["login_share"][3] == "по отметке"
+    assert shown(dataclasses.replace(day, login_measured=2))["login_share"][3] == "по статистике 2 из 3"
+    assert strip["pace"][2] == "выполнено 3; к этому часу по плану 6"
     assert strip["pace"][:2] == ("к 12:00 отстаёт на 3 звонка", Status.LOW)

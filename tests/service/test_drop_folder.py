@@ -74,7 +74,7 @@ async def test_a_bad_file_goes_to_failed_with_its_errors_beside_it(folder: DropF
     assert "строка 2, столбец client_external_id, значение «C-999»: нет такого клиента" in errors
     assert "по имени файла «report.csv» не понять" in (root / "failed" / "report.csv.errors.txt").read_text(
         encoding="utf-8")
-    assert await counts(db_sessions) == (0, 1)  # the refused import is on record; nothing written
+    assert await counts(db_sessions) == (0, 2)  # both refusals are on record; nothing written
 
 
 async def test_the_same_bytes_again_are_not_imported_twice(folder: DropFolder, tmp_path: Path,
@@ -153,7 +153,7 @@ async def test_experts_files_and_links_are_not_taken(folder: DropFolder, tmp_pat
     [outcome] = await folder.poll_once()
     assert not outcome.ok and "он задаёт роли" in outcome.message
     assert names(root / "failed") == ["experts.csv", "experts.csv.errors.txt"]
-    assert (root / "logins-link.csv").is_symlink() and await counts(db_sessions) == (0, 0)
+    assert (root / "logins-link.csv").is_symlink() and await counts(db_sessions) == (0, 1)  # the refusal on record
     async with db_sessions() as session:
         role = await session.scalar(select(m.Expert.role).where(m.Expert.login == "ivanova"))
     assert role == "expert"

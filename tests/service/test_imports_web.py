@@ -78,7 +78,7 @@ async def test_a_supervisor_uploads_the_usage_report(client_as: Any, db_sessions
     html = await response.text()
     assert response.status == 200, html
     assert "импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)" in html
-    assert "звонков за 02.03.2026–02.03.2026 проверено по статистике: 0" in html
+    assert "звонков за 02.03.2026 проверено по статистике: 0" in html
     assert await stored_logins(db_sessions) == 2
     again = await (await client.post("/imports", data=upload_form(token, GOOD), headers=HTML_ACCEPT)).text()
     assert "без изменений 2" in again and await stored_logins(db_sessions) == 2
