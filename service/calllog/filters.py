@@ -4,7 +4,8 @@ The names are a contract: the figures page links to /calls with exactly these pa
 `expert` (extension), `from`, `to`, `outcome`, `topic`, `client`, `direction`, `planned`,
 `min_talk`, `max_talk` (minutes), `logged_in`, `result`, `productive`, `q`, `guessed`, `talk_below`,
 `login` (how "logged in" is known: `measured` from the usage data, `ticked` by the Expert only,
-`disagree`: both known and different).
+`disagree`: both known and different), `dialled` (the client was dialled: an ended call that is not
+the Expert's own miss, as «Сделано звонков» counts).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class CallFilters:
     guessed: bool | None = None  # outcome or talk time a guess (a gap in the PBX link): yes / no
     talk_below_s: float | None = None  # talk strictly shorter (the figures' «короче порога» link)
     login: str | None = None  # one of LOGIN_SOURCES (the figures' «расхождения» link)
+    dialled: bool | None = None  # the client was dialled: an ended call, not the Expert's own miss («Сделано звонков»)
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
@@ -104,6 +106,7 @@ def parse_filters(query: Mapping[str, str], tz: ZoneInfo, now: datetime) -> Call
         "guessed": checked("guessed", _yes_no("guessed", take("guessed"))),
         "talk_below_s": checked("talk_below", _minutes("talk_below", take("talk_below"))),
         "login": checked("login", _choice("login", take("login"), LOGIN_SOURCES, "источник отметки о заходе")),
+        "dialled": checked("dialled", _yes_no("dialled", take("dialled"))),
     }
     errors.extend(_cross_checks(values))
     if errors:

@@ -266,6 +266,9 @@ def _plain_conditions(f: CallFilters, tz: ZoneInfo) -> list[ColumnElement[bool]]
         conditions.append(logged_in_effective(f.logged_in))
     if f.productive is not None:  # "no" means a wrap-up that says no, not a call without one
         conditions.append(WrapUp.productive.is_(true()) if f.productive else WrapUp.productive.is_(false()))
+    if f.dialled is not None:  # the figures' «Сделано звонков»: an ended call, not the Expert's own miss
+        dialled = and_(Call.outcome.is_not(None), Call.outcome != "expert_no_answer")
+        conditions.append(dialled if f.dialled else or_(Call.outcome.is_(None), Call.outcome == "expert_no_answer"))
     if f.login == "measured":
         conditions.append(CallLogin.measured.is_not(None))
     elif f.login == "ticked":

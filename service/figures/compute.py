@@ -29,6 +29,8 @@ from texts.words import plural
 _SUMMED = tuple(f.name for f in fields(Totals) if f.name != "expert_days")
 _VALUES = attrgetter(*_SUMMED)
 NO_TOPIC = "без инфоповода"
+# The call-log filters listing exactly the made calls (SPEC-NOTES: made calls).
+MADE_DRILL = {"direction": "outbound", "dialled": "yes", "guessed": "no"}
 NO_WRAPUP = "без итога (карточка не заполнена)"
 CALL_IN_PROGRESS = "идёт сейчас"
 
@@ -96,10 +98,9 @@ def figure_rows(t: Totals, targets: FigureTargets, drill: Mapping[str, str] | No
             daily=planned_daily),
         row("finished", "Выполнено плановых", t.finished, None, None, {"planned": "yes"},
             daily=per_day(t.finished, days)),
-        row("made", "Сделано звонков", t.made, None, None, {"direction": "outbound", "guessed": "no"},
-            daily=calls_per_day),
+        row("made", "Сделано звонков", t.made, None, None, MADE_DRILL, daily=calls_per_day),
         row("calls_per_day", "Звонков в день на Эксперта", calls_per_day, planned_target, calls_per_day,
-            {"direction": "outbound", "guessed": "no"}, kind="rate"),
+            MADE_DRILL, kind="rate"),
         row("contacts", "Контакт состоялся", t.contacts, None, None, {"result": "contact"},
             daily=per_day(t.contacts, days)),
         row("productive", "Результативные", t.productive, productive_target, productive_daily,

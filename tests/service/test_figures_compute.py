@@ -112,7 +112,7 @@ def test_breakdown_lists_every_expert_of_the_scope_even_without_data() -> None:
     assert [r.expert.login for r in rows] == ["anna", "pavel", "maria"]
     anna, pavel, maria = rows
     assert anna.rows["planned"].per_day == 15 and anna.rows["planned"].status is Status.OK
-    assert anna.rows["made"].drill == {"expert": "102", "direction": "outbound", "guessed": "no"}
+    assert anna.rows["made"].drill == {"expert": "102", "direction": "outbound", "dialled": "yes", "guessed": "no"}
     assert pavel.rows["made"].total == 0 and pavel.rows["made"].per_day is None
     assert maria.rows["made"].per_day == 7.5
 

@@ -149,3 +149,18 @@ async def test_the_xlsx_holds_every_table_with_numbers_and_dates(app_client: Any
     about = book["Параметры"]
     assert about["B4"].value == datetime(2026, 3, 2) and about["B5"].value == datetime(2026, 3, 8)
     assert isinstance(about["B4"].value, date)
+
+
+async def test_the_made_calls_link_lists_exactly_the_made_calls(app_client: Any) -> None:
+    """Found trying it: «Сделано звонков» linked to the Expert's own misses and calls still up too."""
+    import re
+
+    client = await app_client("olga")
+    html = await (await client.get("/figures?scope=expert:maria&period=week&date=2026-03-04",
+                                   headers=HTML_ACCEPT)).text()
+    row = re.search(r'data-figure="made".*?href="([^"]+)"', html, re.S)
+    assert row is not None
+    log = await (await client.get(row[1].replace("&amp;", "&"), headers=HTML_ACCEPT)).text()
+    # maria's week: c3 is her own miss (expert_no_answer) and c4 an inbound call: neither is made.
+    assert set(re.findall(r'<tr data-linkedid="([^"]+)"', log)) == {"c1", "c2", "c5", "c6", "c7", "c8"}
+    assert 'data-figure="made"' in html and ">6<" in html.split('data-figure="made"')[1].split("</tr>")[0]
