@@ -43,7 +43,7 @@ def build_plan(inputs: PlanInputs, calendar: WorkCalendar, rules: PlanRules, now
             day=day, experts=tuple(ExpertPlan(login, day, (), (txt.NOTE_DAY_OFF,)) for login in logins)
         )
     index = build_index(inputs)
-    build = _Build(day, index, calendar, rules, SlotBook(day), now)
+    build = _Build(day, index, calendar, rules, SlotBook(day, rules.client_hours), now)
     return Plan(day=day, experts=tuple(build.expert_plan(expert) for expert in index.experts))
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from scheduler.calling_hours import call_window
 from scheduler.rules import PlanRules
 
 
@@ -95,14 +96,18 @@ class SlotBook:
     (it is taken at noon); a portfolio has thousands of contacts but few distinct windows.
     """
 
-    def __init__(self, day: date) -> None:
+    def __init__(self, day: date, client_hours: tuple[time, time]) -> None:
         self._day = day
+        self._client_hours = client_hours
         self._windows: dict[tuple[str, str, time | None, time | None], tuple[int, int] | None] = {}
 
     def window(
         self, expert_zone: str, client_zone: str, call_from: time | None, call_to: time | None
     ) -> tuple[int, int] | None:
-        """(start second in the Expert's day, length in seconds); None: any time will do."""
+        """(start second in the Expert's day, length in seconds); None: any time will do.
+
+        A contact without a window of its own gets the client's business hours (calling_hours), so a
+        Moscow Expert never plans a Novosibirsk client at 20:30 its time."""
         key = (expert_zone, client_zone, call_from, call_to)
         if key not in self._windows:
             self._windows[key] = self._shift(expert_zone, client_zone, call_from, call_to)
@@ -111,13 +116,9 @@ class SlotBook:
     def _shift(
         self, expert_zone: str, client_zone: str, call_from: time | None, call_to: time | None
     ) -> tuple[int, int] | None:
-        if call_from is None and call_to is None:
-            return None
-        start = seconds_of_day(call_from) if call_from else 0
-        end = seconds_of_day(call_to) if call_to else _DAY_S
-        span = (end - start) % _DAY_S if end != _DAY_S else _DAY_S - start  # a window over midnight wraps
-        if span == 0:
-            return None  # «с 10:00 до 10:00» is a typo in the CRM, not a reason never to call
+        window = call_window(call_from, call_to, self._client_hours)
+        start, end = seconds_of_day(window.start), seconds_of_day(window.end)
+        span = (end - start) % _DAY_S  # a window over midnight wraps
         noon = datetime.combine(self._day, time(12), zone(expert_zone))
         ahead = noon.astimezone(zone(client_zone)).utcoffset() - noon.utcoffset()  # type: ignore[operator]  # aware: never None
         return ((start - int(ahead.total_seconds())) % _DAY_S, span)

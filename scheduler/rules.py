@@ -33,6 +33,8 @@ class PlanRules:
     # Debt has no start date: after a contact made, wait this long before raising it again.
     debt_repeat_days: int = 7
     signal_kinds: frozenset[SignalKind] = field(default_factory=lambda: frozenset(SignalKind))
+    # A contact without a call window of its own is called in these hours, the client's local time.
+    client_hours: tuple[time, time] = (time(9, 0), time(18, 0))
 
     def __post_init__(self) -> None:
         problems = list(self._problems())

@@ -254,13 +254,23 @@ class PlanSettings(_Section):
     debt_threshold_rub: float = Field(default=0.0, ge=0)
     extra_days_off: tuple[date, ...] = ()  # overrides of the production calendar
     extra_working_days: tuple[date, ...] = ()
+    # The client's business hours (its local time): a contact without a call window of its own is
+    # planned and called only inside them (the desk asks to confirm a call outside them).
+    client_hours: tuple[time, time] = (time(9, 0), time(18, 0))
+
+    @field_validator("client_hours")
+    @classmethod
+    def _hours_ordered(cls, value: tuple[time, time]) -> tuple[time, time]:
+        if not value[0] < value[1]:
+            raise ValueError("client_hours must be [start, end] with start < end")
+        return value
 
     def rules(self) -> PlanRules:
         from scheduler.rules import PlanRules  # lazy: settings load without the scheduler
 
         names = ("target_min", "target_max", "day_start", "day_end", "lunch_start", "lunch_end",
                  "slot_minutes", "retry_max_attempts", "cadence_days", "not_logged_in_days",
-                 "not_trained_days", "terms_ending_days", "debt_threshold_rub")
+                 "not_trained_days", "terms_ending_days", "debt_threshold_rub", "client_hours")
         return PlanRules(**{name: getattr(self, name) for name in names})
 
     def calendar(self) -> WorkCalendar:
@@ -302,9 +312,12 @@ DEFAULT_TOPICS = (
 
 
 class DeskSettings(_Section):
-    """The Expert's screen: the topics (инфоповоды) a wrap-up can name."""
+    """The Expert's screen: the topics (инфоповоды) a wrap-up can name, the calling-time guard."""
 
     topics: tuple[str, ...] = DEFAULT_TOPICS
+    # Outside the client's hours the desk asks the Expert to confirm a call; true: it refuses instead.
+    block_outside_hours: bool = False
+    callback_max_days: int = Field(default=60, ge=1, le=366)  # a callback at most this far ahead
 
     @field_validator("topics")
     @classmethod

@@ -17,6 +17,7 @@ SOMEWHERE = {
     "vlat": "Asia/Vladivostok",  # +7 h from Moscow
     "yekt": "Asia/Yekaterinburg",  # +2 h
     "kgd": "Europe/Kaliningrad",  # -1 h
+    "nsk": "Asia/Novosibirsk",  # +4 h
 }
 
 
@@ -40,8 +41,12 @@ def windowed(expert_zone: str, client_zone: str, call_from: time | None, call_to
         ("msk", "msk", (time(17), None), (time(17), time(18))),
         ("msk", "msk", (None, time(10)), (time(9), time(10))),
         ("vlat", "msk", (time(9), time(18)), (time(16), time(18))),  # a Vladivostok Expert
-        ("msk", "vlat", (None, None), (time(9), time(18))),  # no window: any time of the day
-        ("msk", "vlat", (time(10), time(10)), (time(9), time(18))),  # an empty window: a typo, ignored
+        # No window of its own: the client's business hours, 09:00–18:00 its time (issue 14).
+        ("msk", "vlat", (None, None), (time(9), time(11))),  # 02:00–11:00 in Moscow
+        ("msk", "nsk", (None, None), (time(9), time(14))),  # 05:00–14:00 in Moscow, never 20:30 there
+        ("msk", "kgd", (None, None), (time(10), time(18))),  # 10:00–19:00 in Moscow
+        ("msk", "msk", (None, None), (time(9), time(18))),
+        ("msk", "vlat", (time(10), time(10)), (time(9), time(11))),  # an empty window: a typo, business hours
         ("msk", "vlat", (time(22), time(2)), (time(15), time(18))),  # over midnight: 15:00–19:00 Moscow
     ],
 )
@@ -165,3 +170,13 @@ def test_callback_in_another_zone_keeps_its_instant() -> None:
     assert item.slot.utcoffset() == timedelta(hours=10)
     assert item.reasons[0].text == "обещали перезвонить в 14:00"
     assert DAY == item.slot.date()
+
+
+def test_a_contact_without_a_window_is_never_planned_after_the_clients_hours() -> None:
+    """Issue 14: a Moscow Expert's afternoon is 19:00 and later in Novosibirsk: no slot for its client."""
+    afternoon = datetime.combine(DAY, time(15), MSK)
+    far = only(windowed("msk", "nsk", None, None).plan(now=afternoon))
+    assert item_for(far, "K") is None
+    near = only(windowed("msk", "msk", None, None).plan(now=afternoon))
+    item = item_for(near, "K")
+    assert item is not None and item.slot.astimezone(MSK).time() >= time(15)
