@@ -11,6 +11,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from dialer.errors import AmiActionTimeout, DialerError
+from scheduler.calling_hours import call_window, check_call_time
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
 from service.db.call_targets import CallTarget, CallTargetsRepository
@@ -59,6 +60,9 @@ async def originate(request: web.Request) -> web.Response:
     target = await _call_target(request, user, str(form.get("item", "")), str(form.get("contact", "")))
     if isinstance(target, web.Response):
         return target
+    refused = _outside_hours(request, target, confirmed=form.get(CONFIRM_OUTSIDE_HOURS) == "1")
+    if refused is not None:
+        return refused
     pbx = request.app[PBX]
     # No await between this check and originate's expectation: a double click gets a 409.
     if pbx.extension_busy(user.extension):
@@ -74,6 +78,26 @@ async def originate(request: web.Request) -> web.Response:
     if target.planned_call_id is not None:
         await CallTargetsRepository(request.app[DB_SESSIONS]).mark_started(target.planned_call_id, utc_now())
     return web.json_response({"linkedid": linkedid})
+
+
+CONFIRM_OUTSIDE_HOURS = "confirm_outside_hours"  # the Expert confirmed a call outside the client's hours
+
+
+def _outside_hours(request: web.Request, target: CallTarget, *, confirmed: bool) -> web.Response | None:
+    """409 when it is no time to call the client: a question the desk asks the Expert to confirm,
+    or, with desk.block_outside_hours, a refusal. None: a time to call (or confirmed)."""
+    settings = settings_of(request)
+    zone = target.client_timezone or settings.organisation.timezone
+    window = call_window(target.call_from, target.call_to, settings.plan.client_hours)
+    verdict = check_call_time(utc_now(), zone, window, settings.plan.calendar())
+    if verdict.allowed or (confirmed and not settings.desk.block_outside_hours):
+        return None
+    if settings.desk.block_outside_hours:
+        return web.json_response({"error": f"Звонок не сделан: {verdict.reason}. Звонить вне рабочего времени "
+                                           "клиента в отделе запрещено", "outside_hours": True}, status=409)
+    return web.json_response({"error": f"Звонок не сделан: {verdict.reason}", "outside_hours": True,
+                              "confirm": f"У клиента сейчас {verdict.local_text}: {verdict.reason}. "
+                                         "Всё равно позвонить?"}, status=409)
 
 
 async def _call_target(request: web.Request, user: SignedInUser, item: str,

@@ -91,6 +91,22 @@ async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterato
     assert not errors, f"JavaScript or Content-Security-Policy errors on the page: {errors}"
 
 
+def accept_outside_hours(page: Page) -> list[str]:
+    """Answer «Всё равно позвонить?» with yes (a test may run at any hour: the calling-time guard asks
+    then); returns the questions asked. Any other dialog is left to fail the test."""
+    asked: list[str] = []
+
+    async def answer(dialog: Any) -> None:
+        if dialog.message.startswith("У клиента сейчас"):
+            asked.append(dialog.message)
+            await dialog.accept()
+        else:
+            await dialog.dismiss()
+
+    page.on("dialog", answer)
+    return asked
+
+
 async def sign_in(page: Page, desk: LiveDesk, login: str, password: str | None = None) -> None:
     await page.goto(desk.url("/login"))
     await page.fill("#login", login)

@@ -42,7 +42,11 @@
     });
     let payload = {};
     try { payload = await response.json(); } catch (e) { /* not JSON */ }
-    if (!response.ok) throw new Error(payload.error || ("Ошибка " + response.status));
+    if (!response.ok) {
+      const error = new Error(payload.error || ("Ошибка " + response.status));
+      error.payload = payload;
+      throw error;
+    }
     return payload;
   }
 
@@ -121,6 +125,7 @@
     originating = true;
     if (callBtn) callBtn.disabled = true;
     showError("");
+    let confirmAndRetry = null;
     try {
       const result = await post("/calls", data);
       const heard = failed.has(result.linkedid) || (current && current.linkedid === result.linkedid);
@@ -132,9 +137,14 @@
         }
       } else if (callBtn) callBtn.disabled = !!(current && current.state !== "ended");
     } catch (e) {
-      showError(e.message);
+      // Outside the client's hours the server asks first («у клиента сейчас 01:22, вс …»).
+      if (e.payload && e.payload.confirm) confirmAndRetry = e.payload.confirm;
+      else showError(e.message);
       if (callBtn) callBtn.disabled = !!(current && current.state !== "ended");
     } finally { originating = false; }
+    if (confirmAndRetry && window.confirm(confirmAndRetry)) {
+      await call(Object.assign({}, data, { confirm_outside_hours: "1" }));
+    }
   }
   async function hangUp() {
     if (!current || current.state === "ended") return;

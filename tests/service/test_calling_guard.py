@@ -1,0 +1,68 @@
+"""Issue 14 item 1 over HTTP with the built-in PBX: a call outside the client's hours is a question
+(409 with «confirm») the Expert answers, or, with desk.block_outside_hours, a refusal.
+
+Yesterday, today and tomorrow are made days off, so every demo client (Kaliningrad to Novosibirsk)
+is outside its hours now, whatever the clock says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from service.app import create_app
+from service.appkeys import DB_SESSIONS
+from service.db.models import Expert, PlannedCall
+from service.settings import Settings
+from tests.service.web_helpers import JSON_ACCEPT, csrf_header, sign_in
+
+Client = Callable[..., Awaitable[tuple[TestClient, str, str]]]
+
+
+def settings_for(migrated_db: str, tmp_path: Path, **desk: Any) -> Settings:
+    today = datetime.now(UTC).date()
+    days_off = [str(today + timedelta(days=n)) for n in (-1, 0, 1)]
+    return Settings.model_validate({
+        "database": {"url": migrated_db}, "recordings": {"dir": str(tmp_path / "recordings")},
+        "simulator": {"experts": [], "demo_load": True}, "plan": {"extra_days_off": days_off}, "desk": desk})
+
+
+async def maria_with_an_item(aiohttp_client: Any, settings: Settings) -> tuple[TestClient, str, str]:
+    app = create_app(settings)
+    client = await aiohttp_client(app)
+    token = await sign_in(client, "maria", "maria-demo")
+    async with app[DB_SESSIONS]() as session:
+        item = (await session.scalars(select(PlannedCall.public_id).join(Expert, Expert.id == PlannedCall.expert_id)
+                                      .where(Expert.login == "maria").limit(1))).one()
+    return client, token, item
+
+
+async def test_outside_hours_the_desk_asks_and_the_confirmed_call_goes_through(aiohttp_client: Any,
+                                                                              migrated_db: str,
+                                                                              tmp_path: Path) -> None:
+    client, token, item = await maria_with_an_item(aiohttp_client, settings_for(migrated_db, tmp_path))
+    headers = {**csrf_header(token), **JSON_ACCEPT}
+    asked = await client.post("/calls", data={"item": item}, headers=headers)
+    payload = await asked.json()
+    assert asked.status == 409 and payload["outside_hours"] is True
+    assert payload["confirm"].startswith("У клиента сейчас ") and "выходной день" in payload["confirm"]
+    assert payload["confirm"].endswith("Всё равно позвонить?")
+    confirmed = await client.post("/calls", data={"item": item, "confirm_outside_hours": "1"}, headers=headers)
+    assert confirmed.status == 200, await confirmed.text()
+    assert (await confirmed.json())["linkedid"]
+
+
+async def test_a_supervisor_can_forbid_calls_outside_hours(aiohttp_client: Any, migrated_db: str,
+                                                           tmp_path: Path) -> None:
+    settings = settings_for(migrated_db, tmp_path, block_outside_hours=True)
+    client, token, item = await maria_with_an_item(aiohttp_client, settings)
+    refused = await client.post("/calls", data={"item": item, "confirm_outside_hours": "1"},
+                                headers={**csrf_header(token), **JSON_ACCEPT})
+    payload = await refused.json()
+    assert refused.status == 409 and "confirm" not in payload
+    assert "выходной день" in payload["error"] and "запрещено" in payload["error"]
