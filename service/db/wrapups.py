@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
@@ -57,6 +57,9 @@ class WrapUpContext:
     contact_db_id: int | None
     contact_name: str | None
     saved: WrapUp | None
+    client_timezone: str | None = None  # None: the organisation's zone
+    call_from: time | None = None  # the contact's own window (the callback's hours), client's local time
+    call_to: time | None = None
 
     @property
     def is_open(self) -> bool:
@@ -105,10 +108,14 @@ async def _context(session: AsyncSession, linkedid: str) -> WrapUpContext | None
     client = None
     if call.client_id is not None:
         client = (await session.execute(
-            select(Client.id, Client.name).where(Client.external_id == call.client_id))).first()
+            select(Client.id, Client.name, Client.timezone).where(Client.external_id == call.client_id))).first()
     contact = (item[2], item[3]) if item is not None else await _contact_by_phone(
         session, client[0] if client else None, call.client_number)
     saved = (await session.execute(select(WrapUp).where(WrapUp.call_id == call.id))).scalar_one_or_none()
+    window = (None, None)
+    if contact is not None:
+        window = tuple((await session.execute(select(ClientContact.call_from, ClientContact.call_to)
+                                               .where(ClientContact.id == contact[0]))).one())  # type: ignore[assignment]
     return WrapUpContext(
         call_id=call.id, linkedid=call.linkedid, expert_ext=call.expert_ext, expert_id=call.expert_id,
         direction=call.direction,
@@ -121,7 +128,7 @@ async def _context(session: AsyncSession, linkedid: str) -> WrapUpContext | None
         client_db_id=client[0] if client else (item[4] if item is not None else None),
         client_external_id=call.client_id, client_name=client[1] if client else call.client_name,
         contact_db_id=contact[0] if contact else None, contact_name=contact[1] if contact else None,
-        saved=saved,
+        saved=saved, client_timezone=client[2] if client else None, call_from=window[0], call_to=window[1],
     )
 
 

@@ -7,7 +7,7 @@ server never reads them from a request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -78,15 +78,17 @@ class FieldError:
 
 
 def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo, now: datetime,
-                 talk_s: float = 0.0, min_productive_talk_s: float = 0.0,
-                 answered: bool = True) -> WrapUpInput | list[FieldError]:
+                 talk_s: float = 0.0, min_productive_talk_s: float = 0.0, answered: bool = True,
+                 callback_check: Callable[[datetime], str | None] | None = None) -> WrapUpInput | list[FieldError]:
     """The validated wrap-up, or every problem with the form (nothing is saved then).
 
     `talk_s`: the call's talk time from the PBX. Productive is the Expert's judgement, but only of
     a contact made whose talk lasted at least `min_productive_talk_s`: a tick on anything else is
     refused with the reason, never dropped silently (issue 13). `answered`: the PBX saw the client
     answer; a result that needs someone on the line (a contact, a refusal, a wrong number) is
-    refused for a call nobody answered, so no contact can be claimed for it."""
+    refused for a call nobody answered, so no contact can be claimed for it. `callback_check`: why a
+    next contact at that moment cannot be promised (the client's hours, days off, too far ahead:
+    scheduler/calling_hours.py), or None when it can."""
     errors: list[FieldError] = []
     result = _result(form.get("result", ""), errors)
     if result is not None and not answered and result in NEEDS_AN_ANSWER:
@@ -99,6 +101,9 @@ def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo
     if len(comment) > COMMENT_LIMIT:
         errors.append(FieldError("comment", f"Комментарий длиннее {COMMENT_LIMIT} символов"))
     next_at = _next_contact(form.get("next_contact", "").strip(), tz, now, errors)
+    if next_at is not None and callback_check is not None and (problem := callback_check(next_at)) is not None:
+        errors.append(FieldError("next_contact", problem))
+        next_at = None
     if result is WrapUpResult.CALLBACK and next_at is None and not _has_error(errors, "next_contact"):
         errors.append(FieldError("next_contact", "Укажите, когда перезвонить"))
     if _checked(form.get("productive")) and result is not None:

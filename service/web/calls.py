@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from dialer.errors import AmiActionTimeout, DialerError
-from scheduler.calling_hours import call_window, check_call_time
+from scheduler.calling_hours import call_window, check_call_time, check_callback
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
 from service.db.call_targets import CallTarget, CallTargetsRepository
@@ -78,6 +80,14 @@ async def originate(request: web.Request) -> web.Response:
     if target.planned_call_id is not None:
         await CallTargetsRepository(request.app[DB_SESSIONS]).mark_started(target.planned_call_id, utc_now())
     return web.json_response({"linkedid": linkedid})
+
+
+def _callback_check(settings: Settings, ctx: WrapUpContext, now: datetime) -> Callable[[datetime], str | None]:
+    """Why a callback at a moment cannot be promised to this call's client (its hours, days off, too far)."""
+    zone = ctx.client_timezone or settings.organisation.timezone
+    window = call_window(ctx.call_from, ctx.call_to, settings.plan.client_hours)
+    calendar = settings.plan.calendar()
+    return lambda at: check_callback(at, now, zone, window, calendar, settings.desk.callback_max_days)
 
 
 CONFIRM_OUTSIDE_HOURS = "confirm_outside_hours"  # the Expert confirmed a call outside the client's hours
@@ -197,7 +207,8 @@ async def save_wrapup(request: web.Request) -> web.Response:
     now = utc_now()
     parsed = parse_wrapup(form, topics=settings.desk.topics, tz=settings.organisation.tz, now=now,
                           talk_s=ctx.talk_s, min_productive_talk_s=settings.targets.productive_min_talk_s,
-                          answered=ctx.answered_at is not None or ctx.talk_s > 0)
+                          answered=ctx.answered_at is not None or ctx.talk_s > 0,
+                          callback_check=_callback_check(settings, ctx, now))
     if not isinstance(parsed, WrapUpInput):
         values = {**form, "logged_in": "logged_in" in form, "productive": "productive" in form}
         response = aiohttp_jinja2.render_template("desk/_wrapup.html", request,

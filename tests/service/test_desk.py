@@ -179,8 +179,11 @@ async def test_a_callback_becomes_one_promise_that_moves_when_saved_again(aiohtt
                                                                           desk: Desk) -> None:
     await add_call(desk, "L-3", planned_call_id=desk.ids["K-3"])
     client, token = await client_for(aiohttp_client, desk, "ivanova")
-    first = (desk.day + timedelta(days=1)).isoformat() + "T15:30"
-    second = (desk.day + timedelta(days=2)).isoformat() + "T11:00"
+    # Callbacks only on working days (issue 14): the next two, whatever weekday the test runs on.
+    calendar = desk.settings.plan.calendar()
+    next_day = calendar.next_working_day(desk.day)
+    first = next_day.isoformat() + "T15:30"
+    second = calendar.next_working_day(next_day).isoformat() + "T11:00"
     for when in (first, second):
         response = await client.post("/calls/L-3/wrapup", headers=JSON_ACCEPT, data={
             "_csrf": token, "result": "callback", "next_contact": when})
@@ -386,3 +389,26 @@ async def test_a_contact_cannot_be_claimed_for_a_call_nobody_answered(aiohttp_cl
     assert "Клиент не ответил (по данным АТС разговора не было)" in html and "дозвонилась?" in html
     ok = await client.post("/calls/L-na/wrapup", headers=JSON_ACCEPT, data={"_csrf": token, "result": "not_reached"})
     assert ok.status == 200
+
+
+
+@pytest.mark.parametrize(("when", "message"), [
+    ("sunday 11:00", "выходной день"),
+    ("working day 03:00", "вне рабочего времени клиента 09:00–18:00"),
+    ("in 61 days", "не дальше чем через 60 дн."),
+])
+async def test_a_callback_outside_the_clients_hours_is_refused(aiohttp_client: Any, desk: Desk, when: str,
+                                                               message: str) -> None:
+    """Issue 14: callbacks were accepted for Sunday 03:00 and for 2031."""
+    await add_call(desk, "L-cb", planned_call_id=desk.ids["K-3"])
+    calendar = desk.settings.plan.calendar()
+    working = calendar.next_working_day(desk.day)
+    sunday = desk.day + timedelta(days=(6 - desk.day.weekday()) or 7)
+    moment = {"sunday 11:00": f"{sunday.isoformat()}T11:00", "working day 03:00": f"{working.isoformat()}T03:00",
+              "in 61 days": f"{calendar.next_working_day(desk.day + timedelta(days=61)).isoformat()}T11:00"}[when]
+    client, token = await client_for(aiohttp_client, desk, "ivanova")
+    response = await client.post("/calls/L-cb/wrapup", headers=HTML_ACCEPT, data={
+        "_csrf": token, "result": "callback", "next_contact": moment, "comment": "просила позже"})
+    assert response.status == 422
+    html = await response.text()
+    assert message in html and "просила позже" in html
