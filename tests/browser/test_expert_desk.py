@@ -50,13 +50,24 @@ async def test_an_expert_calls_the_next_client_and_wraps_up(live_desk: LiveDesk,
     await expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "talking", timeout=10_000)
     await expect(page.get_by_test_id("live-timer")).to_have_text(re.compile(r"^0:0[1-9]$"), timeout=5_000)
     await screenshot(page, request, "02-talking")
+    # Selecting another client during the call (issue 14): the panel still names the call's own client.
+    called = (await page.locator(f'.queue .row[data-item="{item}"] .who b').inner_text()).strip()
+    other = page.locator(f'.queue .row[data-item]:not([data-item="{item}"]) a').first
+    other_name = (await other.locator(".who b").inner_text()).strip()
+    states = [s for s in await live_states(page) if s in ("dialling", "ringing", "talking", "ended")]
+    assert states == ["dialling", "ringing", "talking"]
+    await other.click()  # a new page: the live state comes back over /live
+    await expect(page.get_by_test_id("live-who")).to_contain_text(f"На линии: {called}", timeout=10_000)
+    if other_name != called:
+        await expect(page.get_by_test_id("live-who")).not_to_contain_text(other_name)
+    await expect(page.locator(".call-target")).to_be_hidden()
+    await screenshot(page, request, "02b-other-selected")
 
     await page.keyboard.press("F4")
     await expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "ended", timeout=10_000)
-    states = [s for s in await live_states(page) if s in ("dialling", "ringing", "talking", "ended")]
-    assert states == ["dialling", "ringing", "talking", "ended"]
     form = page.get_by_test_id("wrapup-form")
     await expect(form).to_be_visible(timeout=5_000)
+    await expect(page.get_by_test_id("wrapup-who")).to_contain_text(called)  # the call's, not the selection's
     await expect(page.get_by_test_id("pbx-outcome")).to_have_text("состоялся")
     await expect(page.locator("#call-error")).to_be_hidden()  # hanging up from the screen went through
     await expect(form.locator('input[name="duration_s"], input[name="talk_s"]')).to_have_count(0)

@@ -8,6 +8,7 @@
   const timerBox = document.getElementById("live-timer");
   const errorBox = document.getElementById("call-error");
   const hangupBtn = document.getElementById("hangup-btn");
+  const whoBox = document.getElementById("live-who");  // the call's own client, whatever is selected
   const callBtn = document.getElementById("call-btn");
   const wrapupSlot = document.getElementById("wrapup-slot");
   const inboundPop = document.getElementById("inbound-pop");
@@ -51,6 +52,18 @@
   }
 
   // ---- live state ------------------------------------------------------------------
+  // Who is on the line: the call's own client and contact, never the row selected in the queue
+  // (selecting another row during a call must not put its name above this call).
+  function callWho(ev) {
+    const row = (ev.planned_call_id && document.querySelector('.queue .row[data-item="' + CSS.escape(ev.planned_call_id) + '"]')) ||
+                document.querySelector('.queue .row[data-linkedid="' + CSS.escape(ev.linkedid) + '"]');
+    if (row) {
+      const name = row.querySelector(".who b");
+      const parts = row.querySelector(".who").innerText.split("\n").map((t) => t.trim()).filter(Boolean);
+      return parts.join(", ") || (name ? name.textContent : "");
+    }
+    return ev.client_name || ev.client_number || "";
+  }
   function render(ev) {
     current = ev;
     stateBox.dataset.state = ev.state;
@@ -58,6 +71,13 @@
     clearInterval(timer); timer = null; timerBox.textContent = "";
     const up = ev.state !== "ended";
     if (hangupBtn) hangupBtn.hidden = !up;
+    if (whoBox) {
+      const who = callWho(ev);
+      whoBox.textContent = who ? (up ? "На линии: " : "Звонок: ") + who : "";
+      whoBox.hidden = !who;
+    }
+    const target = document.querySelector(".call-target");
+    if (target) target.hidden = up;  // the selection's contact is not the one on the line
     if (callBtn) callBtn.disabled = up;
     if (ev.state === "dialling") {
       stateBox.textContent = ev.direction === "inbound" ? "Входящий звонок" + (ev.client_name ? ": " + ev.client_name : "")
