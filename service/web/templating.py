@@ -17,6 +17,7 @@ from service.web.keys import CSRF_FIELD, CSRF_KEY, USER_KEY
 from service.web.live import current_link
 from texts.labels import BOARD_STATE_LABELS, signal_kind_label, version_label
 from texts.words import minutes_seconds, plural
+from texts.zones import zone_label
 
 TEMPLATES_DIR = REPO_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -34,6 +35,7 @@ def setup_templating(app: web.Application) -> None:
     env.filters["ru_plural"] = plural
     env.filters["local_time"] = local_time
     env.filters["local_datetime"] = local_datetime
+    env.filters["zone_label"] = zone_label  # «Екатеринбург (UTC+5)»: `key | zone_label(now)`
     env.filters["rub"] = rub
     env.filters["signal_kind_label"] = signal_kind_label
     env.filters["version_label"] = version_label

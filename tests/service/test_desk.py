@@ -102,6 +102,8 @@ async def test_the_queue_is_ordered_by_slot_with_the_next_call_and_progress(aioh
     assert "ООО «Ромашка»" in html and "Ольга" in html
     status, html = await page(client, f"/desk?item={desk.ids['K-2']}")
     assert "просила прислать обзор" in html  # the previous work's comment is shown with the item
+    # Issue 14: the client's zone by its city and offset, not its IANA key.
+    assert re.search(r"<dd title=\"[A-Za-z/_]+\">[А-Яа-яё]+ \(UTC\+\d+\) · сейчас", html)
 
 
 async def test_an_expert_sees_only_their_own_clients_and_desk(aiohttp_client: Any, desk: Desk) -> None:
