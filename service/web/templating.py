@@ -16,6 +16,7 @@ from service.settings import REPO_ROOT
 from service.web.keys import CSRF_FIELD, CSRF_KEY, USER_KEY
 from service.web.live import current_link
 from texts.labels import BOARD_STATE_LABELS, signal_kind_label, version_label
+from texts.phones import phone_ru
 from texts.words import minutes_seconds, plural
 from texts.zones import zone_label
 
@@ -35,6 +36,7 @@ def setup_templating(app: web.Application) -> None:
     env.filters["ru_plural"] = plural
     env.filters["local_time"] = local_time
     env.filters["local_datetime"] = local_datetime
+    env.filters["phone"] = phone_ru  # «+7 (911) 555-11-20»
     env.filters["zone_label"] = zone_label  # «Екатеринбург (UTC+5)»: `key | zone_label(now)`
     env.filters["rub"] = rub
     env.filters["signal_kind_label"] = signal_kind_label

@@ -95,6 +95,7 @@ async def test_a_supervisor_sees_every_call_and_filters(aiohttp_client: Any, sit
     assert status == 200
     assert set(logged_rows(html)) == {f"L-{n}" for n in range(1, 8)}
     assert "ООО «Ромашка»" in html and "Иванова Мария" in html and "показаны 1–7" in html
+    assert "+7 (911) 555-01-01" in html and "<td>79115550101</td>" not in html  # issue 14: phones as people write them
     status, html = await get(client, "/calls?expert=102&direction=inbound")
     assert logged_rows(html) == ["L-3"]
     status, html = await get(client, "/calls?q=%D1%80%D0%BE%D0%BC%D0%B0%D1%88")  # «ромаш»
