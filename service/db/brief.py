@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import and_, func, select, union_all
 
 from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, ClientSignal, Expert, HistoryEntry, PlannedCall, WrapUp
@@ -179,7 +179,7 @@ async def _history(session: Any, client_id: int) -> list[HistoryLine]:
 
 async def _calls(session: Any, client_external_id: str, expert_id: int | None) -> list[CallLine]:
     query = (select(Call.linkedid, Call.started_at, Call.direction, Call.outcome, Call.talk_s,
-                    Call.recording.is_not(None), WrapUp.result, WrapUp.topic, WrapUp.comment,
+                    and_(Call.recording.is_not(None), Call.talk_s > 0), WrapUp.result, WrapUp.topic, WrapUp.comment,
                     func.coalesce(WrapUp.logged_in, False))
              .outerjoin(WrapUp, WrapUp.call_id == Call.id)
              .where(Call.client_id == client_external_id)

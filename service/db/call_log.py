@@ -370,7 +370,9 @@ def _row(r: Any, expert_name: str | None, client_name: str | None) -> CallRow:
         expert_id=r.expert_id, expert_name=expert_name, client_id=r.client_id, client_name=client_name or r.client_name,
         client_number=r.client_number, outcome=r.outcome, talk_s=r.talk_s or 0.0,
         duration_s=r.duration_s or 0.0, planned_call_id=r.planned_call_id, on_item=bool(r.on_item),
-        has_recording=r.recording is not None, recording_purged=r.recording_purged_at is not None,
+        # Nobody talked (busy, no answer): the file holds no conversation; no player is offered.
+        has_recording=r.recording is not None and (r.talk_s or 0) > 0,
+        recording_purged=r.recording_purged_at is not None,
         result=r.result, topic=r.topic, logged_in=r.logged_in, productive=r.productive, guessed=bool(r.guessed),
         login_measured=r.login_measured)
 

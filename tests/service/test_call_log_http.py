@@ -203,3 +203,20 @@ async def test_the_access_log_is_written_in_utc_now(aiohttp_client: Any, site: S
     async with site.sessions() as s:
         at = (await s.execute(select(func.max(RecordingAccess.at)))).scalar_one()
     assert before - timedelta(seconds=1) <= at <= datetime.now(UTC)
+
+
+async def test_a_call_nobody_talked_on_offers_no_player(aiohttp_client: Any, site: Site) -> None:
+    """Issue 14: a busy call showed ▶ though its file holds no conversation."""
+    from dialer.records import Outcome
+
+    await LedgerRepository(site.sessions).upsert_calls([closed_call(
+        "L-busy", client_id="C-1", recording=PBX_DIR + "ds-L-busy.wav", outcome=Outcome.BUSY, answered_at=None,
+        talk_s=0.0, duration_s=7.0)])
+    client = await signed_in(aiohttp_client, site, "smirnova")
+    status, html = await get(client, "/calls")
+    row = html.split('<tr data-linkedid="L-busy"', 1)[1].split("</tr>", 1)[0]
+    assert status == 200 and "▶" not in row
+    status, page_html = await get(client, "/calls/L-busy")
+    assert "Разговора не было" in page_html and 'data-testid="player"' not in page_html
+    status, answered = await get(client, "/calls/L-1")
+    assert 'data-testid="player"' in answered
