@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,13 @@ async def live_desk(migrated_db: str, tmp_path: Path) -> AsyncIterator[LiveDesk]
         "recordings": {"dir": str(tmp_path / "recordings")},
         "simulator": {"experts": [], "demo_load": True},  # the demo department, no background calls
     })
+    async with serve(settings) as desk:
+        yield desk
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[LiveDesk]:
+    """The whole app (PBX simulator included) on a real port for Chromium, closed afterwards."""
     app = create_app(settings)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

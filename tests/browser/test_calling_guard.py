@@ -10,12 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
-from service.app import create_app
 from service.settings import Settings
-from tests.browser.conftest import LiveDesk, screenshot, sign_in
+from tests.browser.conftest import LiveDesk, screenshot, serve, sign_in
 
 
 @pytest.fixture
@@ -26,13 +24,8 @@ async def desk_on_a_day_off(migrated_db: str, tmp_path: Path) -> AsyncIterator[L
         "simulator": {"experts": [], "demo_load": True},
         "plan": {"extra_days_off": [str(today + timedelta(days=n)) for n in (-1, 0, 1)]},
     })
-    app = create_app(settings)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield LiveDesk(app, str(server.make_url("")).rstrip("/"), settings)
-    finally:
-        await server.close()
+    async with serve(settings) as desk:
+        yield desk
 
 
 async def test_a_call_outside_the_clients_hours_is_confirmed_first(desk_on_a_day_off: LiveDesk, page: Page,

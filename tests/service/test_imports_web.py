@@ -3,7 +3,7 @@ measured, a bad file named row by row with nothing written, roles, size, and the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,11 +16,12 @@ from service.db import models as m
 from service.db.engine import SessionMaker
 from service.db.users import UsersRepository
 from service.imports.runner import import_rows
-from service.passwords import hash_password, use_hasher
+from service.passwords import hash_password
 from service.settings import Settings
 from service.web.keys import CSRF_FIELD
 from tests.service.importing import DEPARTMENT
-from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, sign_in, use_cheap_hashes
+from tests.service.test_figures_web import cheap_hashes  # noqa: F401  (fixture)
+from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, sign_in
 
 GOOD = ("contact_external_id;client_external_id;started_at;ended_at\n"
         "K-1001;C-501;02.03.2026 10:31;02.03.2026 10:40\n"
@@ -32,15 +33,8 @@ BAD = ("contact_external_id;client_external_id;started_at;ended_at\n"
 
 
 @pytest.fixture
-def cheap_hashes() -> Iterator[None]:
-    previous = use_cheap_hashes()
-    yield
-    use_hasher(previous)
-
-
-@pytest.fixture
 async def client_as(aiohttp_client: Any, db_sessions: SessionMaker, migrated_db: str,
-                    cheap_hashes: None) -> AsyncIterator[Any]:
+                    cheap_hashes: None) -> AsyncIterator[Any]:  # noqa: F811  (the imported fixture)
     for kind in ("experts", "clients", "contacts"):
         header, rows = DEPARTMENT[kind]
         await import_rows(kind, [dict(zip(header, row, strict=True)) for row in rows], db_sessions)
