@@ -1,9 +1,10 @@
-"""The live board's state of one Expert (свободен, вызов, разговор, итоги звонка, нет на месте). Pure.
+"""The live board's state of one Expert (свободен, вызов, разговор, итоги звонка, пауза, нет на месте). Pure.
 
 The inputs are facts the service already has: the live payloads of the Expert's calls that are
-up (service/live.py), whether their latest call of the day still has no wrap-up (the ledger),
-whether their screen is open (the hub's presence) and whether they are absent today (the plan's
-absences). service/web/static/board.js applies the same rules to the events it is pushed;
+up (service/live.py), whether their latest call of the day still has no wrap-up and since when
+(the ledger), the pause they declared (service/desk/status.py), whether their screen is open (the
+hub's presence) and whether they are absent today (the plan's absences).
+service/web/static/board.js applies the same rules to the events it is pushed;
 tests/service/test_board.py is the table both follow.
 """
 
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.model import PlanState
 from service.desk.queue import QueueRow, progress
+from service.desk.status import StatusEntry
 from service.figures.compute import pacing
 from service.figures.model import Pacing
 from texts.labels import BOARD_STATE_LABELS
@@ -30,6 +32,7 @@ class BoardState(StrEnum):
     RINGING = "ringing"
     TALKING = "talking"
     WRAPUP = "wrapup"
+    PAUSE = "pause"
     AWAY = "away"
 
 
@@ -38,30 +41,41 @@ _RINGING_LIVE_STATES = frozenset({"dialling", "ringing"})
 
 @dataclass(frozen=True, slots=True)
 class ExpertBoardState:
-    """What the board shows in an Expert's state cell; `since` starts the timer while talking."""
+    """What the board shows in an Expert's state cell; `since` starts its timer (time in state)."""
 
     state: BoardState
     since: datetime | None = None
     linkedid: str | None = None
     client: str | None = None  # the client's name, else the number
     direction: str | None = None
+    reason: str | None = None  # a pause's
 
     @property
     def label(self) -> str:
-        return BOARD_STATE_LABELS[self.state]
+        label = BOARD_STATE_LABELS[self.state]
+        return f"{label}: {self.reason}" if self.state is BoardState.PAUSE and self.reason else label
 
     def elapsed_s(self, now: datetime) -> float | None:
-        """Seconds in this state (talking only: the timer), never negative on a skewed clock."""
+        """Seconds in this state, never negative on a skewed clock (None: no timer)."""
         if self.since is None:
             return None
         return max((now - self.since).total_seconds(), 0.0)
 
+    def overdue(self, now: datetime, wrapup_warn_s: float) -> bool:
+        """A wrap-up waiting longer than `desk.wrapup_warn_s`: amber on the board."""
+        elapsed = self.elapsed_s(now)
+        return self.state is BoardState.WRAPUP and elapsed is not None and elapsed > wrapup_warn_s
 
-def board_state(calls: Iterable[Payload], *, needs_wrapup: bool, present: bool, absent: bool) -> ExpertBoardState:
-    """The Expert's state: a call up wins, then a wrap-up owed, then away, else available.
+
+def board_state(calls: Iterable[Payload], *, needs_wrapup: bool, present: bool, absent: bool,
+                wrapup_since: datetime | None = None, pause: StatusEntry | None = None) -> ExpertBoardState:
+    """The Expert's state: a call up wins, then a wrap-up owed, then a declared pause, then away,
+    else available.
 
     A call is a fact from the PBX, so it shows even for an Expert without an open screen (or
-    marked absent). A wrap-up owed shows even with the screen closed: the work is still to do.
+    marked absent, or on a pause: an inbound call reached her). A wrap-up owed shows even with
+    the screen closed: the work is still to do. A pause shows with the screen closed too (at
+    lunch the laptop is shut): it is what she said.
     """
     up = [c for c in calls if c.get("state") != "ended"]
     talking = [c for c in up if c.get("state") == "talking"]
@@ -73,7 +87,9 @@ def board_state(calls: Iterable[Payload], *, needs_wrapup: bool, present: bool, 
         call = ringing[-1]
         return _on_call(BoardState.RINGING, call, _parse(call.get("at")))
     if needs_wrapup:
-        return ExpertBoardState(BoardState.WRAPUP)
+        return ExpertBoardState(BoardState.WRAPUP, wrapup_since)
+    if pause is not None and not absent:
+        return ExpertBoardState(BoardState.PAUSE, pause.at, reason=pause.reason)
     if absent or not present:
         return ExpertBoardState(BoardState.AWAY)
     return ExpertBoardState(BoardState.AVAILABLE)

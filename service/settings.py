@@ -309,22 +309,34 @@ DEFAULT_TOPICS = (
     "Задолженность",
     "Обратный звонок",
 )
+# «Работа в ВЭ»: in the centre's CRM (ВЭ), away from the phone (GLOSSARY).
+DEFAULT_PAUSE_REASONS = ("Обед", "Перерыв", "Обучение", "Совещание", "Работа в ВЭ")
 
 
 class DeskSettings(_Section):
-    """The Expert's screen: the topics (инфоповоды) a wrap-up can name, the calling-time guard."""
+    """The Expert's screen: the topics (инфоповоды) a wrap-up can name, the calling-time guard,
+    the pauses and the wrap-up rules."""
 
     topics: tuple[str, ...] = DEFAULT_TOPICS
     # Outside the client's hours the desk asks the Expert to confirm a call; true: it refuses instead.
     block_outside_hours: bool = False
     callback_max_days: int = Field(default=60, ge=1, le=366)  # a callback at most this far ahead
+    # The pauses an Expert may take (the reason is stored with each pause; another is refused).
+    pause_reasons: tuple[str, ...] = DEFAULT_PAUSE_REASONS
+    # The board turns a wrap-up amber after this long.
+    wrapup_warn_s: int = Field(default=300, ge=10, le=86_400)
+    # A new call cannot start while a call of this Expert today still has no wrap-up.
+    forced_wrapup: bool = True
+    # A wrap-up saved later than this after its call counts this much «в итогах»: the rest was a
+    # form left open, not wrap-up work (the board shows the real wait, amber).
+    wrapup_count_max_s: int = Field(default=1800, ge=60, le=86_400)
 
-    @field_validator("topics")
+    @field_validator("topics", "pause_reasons")
     @classmethod
-    def _some_topics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        cleaned = tuple(dict.fromkeys(t.strip() for t in value if t.strip()))
+    def _some_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(dict.fromkeys(" ".join(t.split()) for t in value if t.strip()))
         if not cleaned:
-            raise ValueError("needs at least one topic")
+            raise ValueError("needs at least one entry")
         return cleaned
 
 

@@ -133,6 +133,7 @@ BOARD_STATE_LABELS: dict[str, str] = {
     "ringing": "вызов",
     "talking": "разговор",
     "wrapup": "итоги звонка",
+    "pause": "пауза",
     "away": "нет на месте",
 }
 SPY_MODE_LABELS: dict[str, str] = {"listen": "Слушать", "whisper": "Подсказывать", "barge": "Вмешаться"}

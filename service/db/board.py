@@ -1,4 +1,5 @@
-"""Reads for the live board: who is absent today, whose latest call still needs a wrap-up."""
+"""Reads for the live board and the desk: who is absent today, whose latest call still needs a
+wrap-up (and since when), and the call an Expert still owes a wrap-up for (desk.forced_wrapup)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from service.days import day_bounds
 from service.db.engine import SessionMaker
@@ -21,10 +22,24 @@ class LatestCall:
     linkedid: str
     ended: bool
     wrapped_up: bool
+    ended_at: datetime | None = None
+    outcome: str | None = None
 
     @property
     def needs_wrapup(self) -> bool:
-        return self.ended and not self.wrapped_up
+        """Ended without a wrap-up; the Expert's own miss (her phone not answered) needs none
+        (service/desk/queue.py QueueRow.needs_wrapup)."""
+        return self.ended and not self.wrapped_up and self.outcome != "expert_no_answer"
+
+
+@dataclass(frozen=True, slots=True)
+class OwedWrapUp:
+    """A call of the Expert's that ended today without a wrap-up."""
+
+    linkedid: str
+    client_name: str | None
+    client_number: str | None
+    started_at: datetime
 
 
 class BoardRepository:
@@ -42,7 +57,7 @@ class BoardRepository:
         """Extension → its latest call started on `day` (organisation time), with its wrap-up status."""
         if not extensions:
             return {}
-        query = (select(Call.expert_ext, Call.linkedid, Call.ended_at, WrapUp.id)
+        query = (select(Call.expert_ext, Call.linkedid, Call.ended_at, WrapUp.id, Call.outcome)
                  .outerjoin(WrapUp, WrapUp.call_id == Call.id)
                  .where(Call.expert_ext.in_(list(extensions)), Call.started_at >= day_bounds(day, tz)[0],
                         Call.started_at < day_bounds(day, tz)[1])
@@ -50,9 +65,22 @@ class BoardRepository:
         async with self._sessions() as session:
             rows = (await session.execute(query)).all()
         # Later rows overwrite earlier ones: a day is a few dozen calls per Expert.
-        return {ext: LatestCall(linkedid, ended_at is not None, wrapup_id is not None)
-                for ext, linkedid, ended_at, wrapup_id in rows
+        return {ext: LatestCall(linkedid, ended_at is not None, wrapup_id is not None, ended_at, outcome)
+                for ext, linkedid, ended_at, wrapup_id, outcome in rows
                 if ext is not None}  # never false (IN above): it narrows the type
+
+    async def owed_wrapup(self, expert_id: int, day: date, tz: ZoneInfo) -> OwedWrapUp | None:
+        """The Expert's earliest call of `day` that ended without a wrap-up (her own misses aside)."""
+        start, end = day_bounds(day, tz)
+        query = (select(Call.linkedid, Call.client_name, Call.client_number, Call.started_at)
+                 .outerjoin(WrapUp, WrapUp.call_id == Call.id)
+                 .where(Call.expert_id == expert_id, Call.started_at >= start, Call.started_at < end,
+                        Call.ended_at.is_not(None), WrapUp.id.is_(None),
+                        or_(Call.outcome.is_(None), Call.outcome != "expert_no_answer"))
+                 .order_by(Call.started_at, Call.id).limit(1))
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return None if row is None else OwedWrapUp(*row)
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.db.base import Base
 from service.db.models_figures import FiguresBuiltDay, FiguresCount, FiguresDaily, FiguresState
 from service.db.models_logins import CallLogin, ClientLogin, FileImport, LoginDay
+from service.db.models_status import ExpertStatus
 
 
 class Call(Base):
@@ -349,7 +350,7 @@ Index("ix_planned_calls_updated_at", PlannedCall.updated_at)
 
 __all__ = [
     "Base", "Call", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal", "Expert",
-    "ExpertAbsence", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState", "HistoryEntry",
-    "JobRun", "LoginDay", "PlanNote",
+    "ExpertAbsence", "ExpertStatus", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState",
+    "HistoryEntry", "JobRun", "LoginDay", "PlanNote",
     "PlannedCall", "RecordingAccess", "ScriptVersion", "WrapUp",
 ]

@@ -22,7 +22,9 @@ from aiohttp_session import Session, get_session, new_session, session_middlewar
 from yarl import URL
 
 from service.appkeys import DB_SESSIONS, SETTINGS
+from service.db.expert_status import ExpertStatusRepository
 from service.db.users import UserRow, UsersRepository
+from service.desk.status import DeskStatus
 from service.passwords import burn_a_verification, fingerprint, hash_password, needs_rehash, verify_password
 from service.web.csrf import CSRF_MESSAGE, ensure_token, request_is_trusted
 from service.web.keys import CSRF_KEY, ROLES, USER_KEY, Role, SignedInUser
@@ -157,7 +159,10 @@ async def logout(request: web.Request) -> web.StreamResponse:
     """Ends this session and every other one of the user (a copied cookie too)."""
     user = request.get(USER_KEY)
     if user is not None:
-        await UsersRepository(request.app[DB_SESSIONS]).sign_out_everywhere(user.id, datetime.now(UTC))
+        now = datetime.now(UTC)
+        await UsersRepository(request.app[DB_SESSIONS]).sign_out_everywhere(user.id, now)
+        if user.role == "expert":  # the day's last status ends here (a pause does not run on all night)
+            await ExpertStatusRepository(request.app[DB_SESSIONS]).add(user.id, DeskStatus.OFF, None, now)
     (await get_session(request)).invalidate()  # the cookie is deleted on the way out
     raise web.HTTPFound(LOGIN_PATH)
 

@@ -34,9 +34,12 @@ from service.board import (
     calls_by_extension,
     day_progress,
 )
+from service.days import day_bounds
 from service.db.board import BoardRepository, LatestCall, local_day
 from service.db.desk_queue import DeskQueueRepository
+from service.db.expert_status import ExpertStatusRepository
 from service.db.experts import ExpertProfile, ExpertsRepository
+from service.desk.status import DeskStatus, StatusEntry
 from service.web.auth import requires
 from service.web.desk_context import desk_day, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
@@ -72,15 +75,20 @@ class BoardCard:
     present: bool
     absent: bool
     needs_wrapup: bool
+    wrapup_since: datetime | None  # when the call owing a wrap-up ended
+    pause: StatusEntry | None
 
-    def as_json(self, now: datetime) -> dict[str, Any]:
+    def as_json(self, now: datetime, wrapup_warn_s: float) -> dict[str, Any]:
         state = self.state
         return {
             "login": self.expert.login, "full_name": self.expert.full_name, "ext": self.expert.extension,
             "state": str(state.state), "label": state.label,
             "since": None if state.since is None else state.since.isoformat(), "elapsed_s": state.elapsed_s(now),
+            "overdue": state.overdue(now, wrapup_warn_s),
             "linkedid": state.linkedid, "client": state.client, "present": self.present, "absent": self.absent,
             "needs_wrapup": self.needs_wrapup, "progress": self.progress.as_json(),
+            "wrapup_since": None if self.wrapup_since is None else self.wrapup_since.isoformat(),
+            "pause": None if self.pause is None else {"reason": self.pause.reason, "since": self.pause.at.isoformat()},
         }
 
 
@@ -101,23 +109,29 @@ async def board_cards(request: web.Request, extension: str | None = None) -> lis
     present = hub.present_extensions()
     absent = await repo.absent_ids(local_day(now, tz))
     latest = await repo.latest_calls([e.extension for e in experts if e.extension], local_day(now, tz), tz)
+    day_start = day_bounds(local_day(now, tz), tz)[0]
+    pauses = await ExpertStatusRepository(sessions).latest([e.id for e in experts], day_start)
     queues = await DeskQueueRepository(sessions).queues([e.id for e in experts], plan_day.day, tz)
     cards = []
     for expert in experts:
         target = expert.daily_target or settings.plan.target_min
         progress = day_progress(queues[expert.id], target, now, tz, is_today=plan_day.is_today)
-        cards.append(_card(expert, live, present, absent, latest, progress))
+        status = pauses.get(expert.id)
+        pause = status if status is not None and status.status is DeskStatus.PAUSE else None
+        cards.append(_card(expert, live, present, absent, latest, progress, pause))
     return cards
 
 
 def _card(expert: ExpertProfile, live: dict[str, list[Any]], present: frozenset[str], absent: set[int],
-          latest: dict[str, LatestCall], progress: DayProgress) -> BoardCard:
+          latest: dict[str, LatestCall], progress: DayProgress, pause: StatusEntry | None) -> BoardCard:
     ext = expert.extension or ""
     call = latest.get(ext)
     needs_wrapup = call is not None and call.needs_wrapup
+    wrapup_since = call.ended_at if call is not None and needs_wrapup else None
     is_present, is_absent = ext in present, expert.id in absent
-    state = board_state(live.get(ext, []), needs_wrapup=needs_wrapup, present=is_present, absent=is_absent)
-    return BoardCard(expert, state, progress, is_present, is_absent, needs_wrapup)
+    state = board_state(live.get(ext, []), needs_wrapup=needs_wrapup, present=is_present, absent=is_absent,
+                        wrapup_since=wrapup_since, pause=pause)
+    return BoardCard(expert, state, progress, is_present, is_absent, needs_wrapup, wrapup_since, pause)
 
 
 # ---- routes ------------------------------------------------------------------------------
@@ -128,7 +142,8 @@ async def board_page(request: web.Request) -> dict[str, Any]:
     now = utc_now()
     user = signed_in(request)
     return {"cards": await board_cards(request), "now": now, "day": desk_day(settings, now),
-            "modes": SPY_MODE_LABELS, "tz": settings.organisation.tz.key, "own_extension": user.extension}
+            "modes": SPY_MODE_LABELS, "tz": settings.organisation.tz.key, "own_extension": user.extension,
+            "wrapup_warn_s": settings.desk.wrapup_warn_s}
 
 
 @requires("supervisor", "admin")
@@ -138,7 +153,8 @@ async def board_state_json(request: web.Request) -> web.Response:
     extension = request.query.get("ext", "").strip() or None
     now = utc_now()
     cards = await board_cards(request, extension)
-    return web.json_response({"experts": [c.as_json(now) for c in cards], "at": now.isoformat()})
+    warn = settings_of(request).desk.wrapup_warn_s
+    return web.json_response({"experts": [c.as_json(now, warn) for c in cards], "at": now.isoformat()})
 
 
 @requires("supervisor", "admin")

@@ -16,6 +16,7 @@ from dialer.errors import AmiActionTimeout, DialerError
 from scheduler.calling_hours import call_window, check_call_time, check_callback
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
+from service.db.board import BoardRepository, local_day
 from service.db.call_targets import CallTarget, CallTargetsRepository
 from service.db.logins import LoginsRepository
 from service.db.recordings import RecordingRef, RecordingsRepository
@@ -29,9 +30,11 @@ from service.desk.wrapup import (
 )
 from service.settings import Settings
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
+from service.web.desk_status import declare_ready_for_call
 from service.web.keys import SignedInUser
 from texts.labels import OUTCOME_LABELS, RESULT_LABELS
 from texts.pbx import request_failed_text
+from texts.phones import phone_ru
 from texts.words import minutes_seconds
 
 EMPTY_FORM: dict[str, Any] = {"result": "", "topic": "", "logged_in": False, "productive": False,
@@ -63,6 +66,8 @@ async def originate(request: web.Request) -> web.Response:
     if isinstance(target, web.Response):
         return target
     refused = _outside_hours(request, target, confirmed=form.get(CONFIRM_OUTSIDE_HOURS) == "1")
+    if refused is None:
+        refused = await _wrapup_owed(request, user)
     if refused is not None:
         return refused
     pbx = request.app[PBX]
@@ -79,7 +84,24 @@ async def originate(request: web.Request) -> web.Response:
         return _json_error(503, pbx_problem(request, "call", e))
     if target.planned_call_id is not None:
         await CallTargetsRepository(request.app[DB_SESSIONS]).mark_started(target.planned_call_id, utc_now())
+    await declare_ready_for_call(request, user)
     return web.json_response({"linkedid": linkedid})
+
+
+async def _wrapup_owed(request: web.Request, user: SignedInUser) -> web.Response | None:
+    """With desk.forced_wrapup, 409 while a call of hers today still has no wrap-up: the answer
+    names that call, and the desk opens its form (`wrapup_linkedid`)."""
+    settings = settings_of(request)
+    if not settings.desk.forced_wrapup:
+        return None
+    tz = settings.organisation.tz
+    owed = await BoardRepository(request.app[DB_SESSIONS]).owed_wrapup(user.id, local_day(utc_now(), tz), tz)
+    if owed is None:
+        return None
+    who = owed.client_name or (phone_ru(owed.client_number) if owed.client_number else "номер неизвестен")
+    return web.json_response({"error": f"Сначала сохраните итог звонка: {who}, "
+                                       f"{owed.started_at.astimezone(tz).strftime('%H:%M')}",
+                              "wrapup_linkedid": owed.linkedid}, status=409)
 
 
 def _callback_check(settings: Settings, ctx: WrapUpContext, now: datetime) -> Callable[[datetime], str | None]:

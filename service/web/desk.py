@@ -14,6 +14,7 @@ from service.db.experts import ExpertsRepository
 from service.desk.queue import QueueRow, next_row, ordered, progress
 from service.web import calls as call_views
 from service.web import clients as client_views
+from service.web import desk_status
 from service.web.auth import requires
 from service.web.clients import brief_extras
 from service.web.desk_context import (
@@ -36,6 +37,7 @@ def setup_desk(app: web.Application) -> None:
     app.router.add_get("/team", team, name="team")
     client_views.add_routes(app)
     call_views.add_routes(app)
+    desk_status.add_routes(app)
 
 
 async def index(request: web.Request) -> web.StreamResponse:
@@ -63,6 +65,7 @@ async def desk_screen(request: web.Request) -> dict[str, Any]:
         "progress": progress(rows, target), "next_row": upcoming, "selected": selected, "brief": brief,
         "strip": await strip_for(request.app[DB_SESSIONS], expert.id, expert.login, settings, utc_now()),
         "script": await script_panel(request, brief, selected, expert, request.query.get("script")),
+        "status": await desk_status.todays_status(request, expert.id), "pause_reasons": settings.desk.pause_reasons,
         **brief_extras(settings),
     }
 

@@ -59,7 +59,9 @@ async def test_the_board_follows_calls_live_and_a_supervisor_listens_in(
         await screenshot(page, request, "02-talking")
         await expect(maria_card).to_have_attribute("data-state", "wrapup", timeout=15_000)
         await expect(maria_card.get_by_test_id("state-label")).to_have_text("итоги звонка")
-        await expect(maria_card.get_by_test_id("timer")).to_have_text("")
+        # The wrap-up's own time, counted from the call's end (amber past desk.wrapup_warn_s).
+        await expect(maria_card.get_by_test_id("timer")).to_have_text(re.compile(r"^0:0\d$"))
+        await expect(maria_card).not_to_have_class(re.compile(r"\boverdue\b"))
         await expect(maria_card.get_by_test_id("listen")).to_be_hidden()
         assert await card_states(page, "101") == ["available", "ringing", "talking", "wrapup"]
         await screenshot(page, request, "03-wrapup")

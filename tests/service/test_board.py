@@ -16,6 +16,7 @@ from service.board import (
     day_progress,
 )
 from service.desk.queue import QueueRow
+from service.desk.status import DeskStatus, StatusEntry
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 MSK = ZoneInfo("Europe/Moscow")
@@ -59,9 +60,38 @@ def test_board_state(calls: list[dict[str, Any]], needs_wrapup: bool, present: b
     assert board_state(calls, needs_wrapup=needs_wrapup, present=present, absent=absent).state is expected
 
 
+LUNCH = StatusEntry(T0 - timedelta(minutes=20), DeskStatus.PAUSE, "Обед")
+# calls up, needs wrap-up, present, absent, pause → state
+PAUSE_TABLE: list[tuple[str, list[dict[str, Any]], bool, bool, bool, BoardState]] = [
+    ("on a pause, screen open", [], False, True, False, S.PAUSE),
+    ("on a pause, screen closed (lunch: the laptop is shut)", [], False, False, False, S.PAUSE),
+    ("an inbound call reaches her on a pause", [call("ringing", direction="inbound")], False, True, False, S.RINGING),
+    ("talking wins over a pause", [call("talking", answered=True)], False, True, False, S.TALKING),
+    ("a wrap-up owed wins over a pause", [], True, True, False, S.WRAPUP),
+    ("absent today: away, whatever she declared", [], False, True, True, S.AWAY),
+]
+
+
+@pytest.mark.parametrize(("calls", "needs_wrapup", "present", "absent", "expected"),
+                         [row[1:] for row in PAUSE_TABLE], ids=[row[0] for row in PAUSE_TABLE])
+def test_board_state_with_a_pause(calls: list[dict[str, Any]], needs_wrapup: bool, present: bool, absent: bool,
+                                  expected: BoardState) -> None:
+    shown = board_state(calls, needs_wrapup=needs_wrapup, present=present, absent=absent, pause=LUNCH)
+    assert shown.state is expected
+
+
+def test_a_pause_shows_its_reason_and_time_and_a_long_wrapup_turns_amber() -> None:
+    paused = board_state([], needs_wrapup=False, present=True, absent=False, pause=LUNCH)
+    assert paused.label == "пауза: Обед" and paused.elapsed_s(T0) == 20 * 60
+    ended = T0 - timedelta(minutes=6)
+    wrapup = board_state([], needs_wrapup=True, present=True, absent=False, wrapup_since=ended)
+    assert wrapup.elapsed_s(T0) == 360 and wrapup.overdue(T0, 300) and not wrapup.overdue(T0, 400)
+    assert not paused.overdue(T0, 300)  # only a wrap-up is ever amber
+
+
 @pytest.mark.parametrize(("state", "label"), [
     (S.AVAILABLE, "свободен"), (S.RINGING, "вызов"), (S.TALKING, "разговор"), (S.WRAPUP, "итоги звонка"),
-    (S.AWAY, "нет на месте")])
+    (S.PAUSE, "пауза"), (S.AWAY, "нет на месте")])
 def test_russian_labels(state: BoardState, label: str) -> None:
     assert ExpertBoardState(state).label == label
 

@@ -168,3 +168,67 @@ async def test_listen_in_explains_what_is_missing(aiohttp_client: Any, board: Bo
     assert response.status == 400 and (await response.json())["error"] == "Неверный запрос"
     response = await boss.post("/board/listen", json={"expert": "", "mode": "listen"}, headers=headers)
     assert response.status == 400 and "Эксперт" in (await response.json())["error"]
+
+
+async def test_a_pause_reaches_the_board_with_its_reason_and_ready_ends_it(aiohttp_client: Any, board: Board) -> None:
+    supervisor, _ = await client_for(aiohttp_client, board, "smirnova")
+    expert, token = await client_for(aiohttp_client, board, "ivanova")
+    supervisor.app[LIVE_HUB].subscribe("101")  # ivanova's screen is open (as the board's app sees it)
+    stream = expert.app[LIVE_HUB].subscribe(None)  # a board served by the same app
+    paused = await expert.post("/desk/status", data={"status": "pause", "reason": "Обед"},
+                               headers={**csrf_header(token), **JSON_ACCEPT})
+    assert paused.status == 200, await paused.text()
+    assert (await paused.json())["label"] == "Пауза: Обед"
+    event = stream.get_nowait()
+    assert event is not None and event.name == "status"
+    assert {k: json.loads(event.data)[k] for k in ("expert_ext", "status", "reason")} == {
+        "expert_ext": "101", "status": "pause", "reason": "Обед"}
+
+    [shown] = (await (await supervisor.get("/board/state?ext=101", headers=JSON_ACCEPT)).json())["experts"]
+    assert (shown["state"], shown["label"], shown["pause"]["reason"]) == ("pause", "пауза: Обед", "Обед")
+    assert 0 <= shown["elapsed_s"] < 60
+    html = await (await supervisor.get("/board", headers=HTML_ACCEPT)).text()
+    assert cards(html)["ivanova"] == "pause" and "пауза: Обед" in html
+
+    ready = await expert.post("/desk/status", data={"status": "ready"}, headers={**csrf_header(token), **JSON_ACCEPT})
+    assert ready.status == 200 and (await ready.json())["label"] == "Готов"
+    [shown] = (await (await supervisor.get("/board/state?ext=101", headers=JSON_ACCEPT)).json())["experts"]
+    assert shown["state"] == "available" and shown["pause"] is None
+
+
+async def test_a_pause_reason_not_in_config_is_refused_and_only_experts_have_a_status(aiohttp_client: Any,
+                                                                                     board: Board) -> None:
+    expert, token = await client_for(aiohttp_client, board, "ivanova")
+    headers = {**csrf_header(token), **JSON_ACCEPT}
+    refused = await expert.post("/desk/status", data={"status": "pause", "reason": "Сон%_"}, headers=headers)
+    assert refused.status == 400 and "Нет такой причины паузы" in (await refused.json())["error"]
+    unknown = await expert.post("/desk/status", data={"status": "lunch"}, headers=headers)
+    assert unknown.status == 400 and "Неизвестный статус" in (await unknown.json())["error"]
+    no_csrf = await expert.post("/desk/status", data={"status": "ready"}, headers=JSON_ACCEPT)
+    assert no_csrf.status == 403
+    supervisor, token = await client_for(aiohttp_client, board, "smirnova")
+    denied = await supervisor.post("/desk/status", data={"status": "ready"},
+                                   headers={**csrf_header(token), **JSON_ACCEPT})
+    assert denied.status == 403
+
+
+async def test_signing_out_ends_a_pause(aiohttp_client: Any, board: Board) -> None:
+    expert, token = await client_for(aiohttp_client, board, "ivanova")
+    await expert.post("/desk/status", data={"status": "pause", "reason": "Совещание"},
+                      headers={**csrf_header(token), **JSON_ACCEPT})
+    await expert.post("/logout", data={"_csrf": token}, allow_redirects=False)
+    supervisor, _ = await client_for(aiohttp_client, board, "smirnova")
+    [shown] = (await (await supervisor.get("/board/state?ext=101", headers=JSON_ACCEPT)).json())["experts"]
+    assert shown["state"] == "away" and shown["pause"] is None
+
+
+async def test_a_long_wrapup_is_overdue_on_the_board(aiohttp_client: Any, board: Board) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    await LedgerRepository(board.sessions).upsert_calls([closed_call(
+        "L-11", expert_ext="101", started_at=start, ringing_at=None, answered_at=start + timedelta(seconds=5),
+        ended_at=start + timedelta(seconds=65), client_number="79115550001")])
+    supervisor, _ = await client_for(aiohttp_client, board, "smirnova")
+    [shown] = (await (await supervisor.get("/board/state?ext=101", headers=JSON_ACCEPT)).json())["experts"]
+    assert shown["state"] == "wrapup" and shown["overdue"] is True and shown["elapsed_s"] > 8 * 60
+    html = await (await supervisor.get("/board", headers=HTML_ACCEPT)).text()
+    assert re.search(r'class="board-card state-wrapup overdue"[^>]*data-login="ivanova"', html)

@@ -15,10 +15,13 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from dialer.records import Outcome
 from service.app import create_app
 from service.appkeys import DB_SESSIONS
+from service.db.ledger import LedgerRepository
 from service.db.models import Expert, PlannedCall
 from service.settings import Settings
+from tests.service.builders import closed_call
 from tests.service.web_helpers import JSON_ACCEPT, csrf_header, sign_in
 
 Client = Callable[..., Awaitable[tuple[TestClient, str, str]]]
@@ -66,3 +69,56 @@ async def test_a_supervisor_can_forbid_calls_outside_hours(aiohttp_client: Any, 
     payload = await refused.json()
     assert refused.status == 409 and "confirm" not in payload
     assert "выходной день" in payload["error"] and "запрещено" in payload["error"]
+
+
+async def test_no_new_call_while_a_call_of_today_has_no_wrapup(aiohttp_client: Any, migrated_db: str,
+                                                               tmp_path: Path) -> None:
+    """desk.forced_wrapup (on by default): the refusal names the call and hands its linkedid to the desk."""
+    client, token, item = await maria_with_an_item(aiohttp_client, settings_for(migrated_db, tmp_path))
+    sessions = client.app[DB_SESSIONS]
+    async with sessions() as session:
+        extension = (await session.scalars(select(Expert.extension).where(Expert.login == "maria"))).one()
+    start = datetime.now(UTC) - timedelta(minutes=2)
+    await LedgerRepository(sessions).upsert_calls([closed_call(
+        "1765000000.7", expert_ext=extension, started_at=start, ringing_at=None,
+        answered_at=start + timedelta(seconds=5), ended_at=start + timedelta(seconds=65), client_number="79115550001",
+        client_name="ООО «Полюс»")])
+    headers = {**csrf_header(token), **JSON_ACCEPT}
+    refused = await client.post("/calls", data={"item": item, "confirm_outside_hours": "1"}, headers=headers)
+    payload = await refused.json()
+    assert refused.status == 409 and payload["wrapup_linkedid"] == "1765000000.7"
+    assert payload["error"].startswith("Сначала сохраните итог звонка: ООО «Полюс», ")
+    saved = await client.post("/calls/1765000000.7/wrapup", data={"result": "not_reached"}, headers=headers)
+    assert saved.status == 200, await saved.text()
+    allowed = await client.post("/calls", data={"item": item, "confirm_outside_hours": "1"}, headers=headers)
+    assert allowed.status == 200, await allowed.text()
+
+
+async def test_forced_wrapup_can_be_switched_off_and_an_own_miss_never_blocks(aiohttp_client: Any, migrated_db: str,
+                                                                               tmp_path: Path) -> None:
+    client, token, item = await maria_with_an_item(
+        aiohttp_client, settings_for(migrated_db, tmp_path, forced_wrapup=False))
+    sessions = client.app[DB_SESSIONS]
+    async with sessions() as session:
+        extension = (await session.scalars(select(Expert.extension).where(Expert.login == "maria"))).one()
+    start = datetime.now(UTC) - timedelta(minutes=2)
+    await LedgerRepository(sessions).upsert_calls([closed_call(
+        "1765000000.8", expert_ext=extension, started_at=start, ended_at=start + timedelta(seconds=65))])
+    allowed = await client.post("/calls", data={"item": item, "confirm_outside_hours": "1"},
+                                headers={**csrf_header(token), **JSON_ACCEPT})
+    assert allowed.status == 200, await allowed.text()
+
+
+async def test_the_experts_own_miss_needs_no_wrapup_before_the_next_call(aiohttp_client: Any, migrated_db: str,
+                                                                         tmp_path: Path) -> None:
+    client, token, item = await maria_with_an_item(aiohttp_client, settings_for(migrated_db, tmp_path))
+    sessions = client.app[DB_SESSIONS]
+    async with sessions() as session:
+        extension = (await session.scalars(select(Expert.extension).where(Expert.login == "maria"))).one()
+    start = datetime.now(UTC) - timedelta(minutes=2)
+    await LedgerRepository(sessions).upsert_calls([closed_call(
+        "1765000000.9", expert_ext=extension, started_at=start, answered_at=None, talk_s=0.0,
+        ended_at=start + timedelta(seconds=30), outcome=Outcome.EXPERT_NO_ANSWER)])
+    allowed = await client.post("/calls", data={"item": item, "confirm_outside_hours": "1"},
+                                headers={**csrf_header(token), **JSON_ACCEPT})
+    assert allowed.status == 200, await allowed.text()

@@ -1,5 +1,7 @@
 // DS Desk — the supervisor's live board: Experts' states pushed over SSE (GET /live), listening in.
-// The state rules mirror service/board.py (board_state): a call up, then a wrap-up owed, then away.
+// The state rules mirror service/board.py (board_state): a call up, then a wrap-up owed, then a
+// pause, then away. Every state but «свободен» and «нет на месте» shows its time (wrap-up: amber
+// past desk.wrapup_warn_s).
 "use strict";
 (function () {
   const board = document.getElementById("board");
@@ -8,14 +10,17 @@
   const link = document.getElementById("board-link");
   const message = document.getElementById("board-message");
   const LABELS = JSON.parse(board.dataset.stateLabels);  // texts/labels.py BOARD_STATE_LABELS
-  const experts = new Map();  // extension → {card, calls: Map(linkedid → payload), present, absent, needsWrapup}
+  const WARN_S = Number(board.dataset.wrapupWarnS) || 300;
+  // extension → {card, calls: Map(linkedid → payload), present, absent, needsWrapup, wrapupSince, pause}
+  const experts = new Map();
 
   for (const card of board.querySelectorAll(".board-card")) {
     const ext = card.dataset.ext;
     if (!ext) continue;
     experts.set(ext, {
       card, calls: new Map(), present: card.dataset.present === "1", absent: card.dataset.absent === "1",
-      needsWrapup: card.dataset.needsWrapup === "1",
+      needsWrapup: card.dataset.needsWrapup === "1", wrapupSince: card.dataset.wrapupSince || null,
+      pause: card.dataset.pauseSince ? { reason: card.dataset.pauseReason, since: card.dataset.pauseSince } : null,
     });
   }
 
@@ -32,7 +37,8 @@
     if (talking) return { state: "talking", since: talking.answered_at || talking.at, call: talking };
     const ringing = last(up.filter((c) => c.state === "dialling" || c.state === "ringing"));
     if (ringing) return { state: "ringing", since: ringing.at, call: ringing };
-    if (expert.needsWrapup) return { state: "wrapup" };
+    if (expert.needsWrapup) return { state: "wrapup", since: expert.wrapupSince };
+    if (expert.pause && !expert.absent) return { state: "pause", since: expert.pause.since, reason: expert.pause.reason };
     if (expert.absent || !expert.present) return { state: "away" };
     return { state: "available" };
   }
@@ -42,19 +48,21 @@
     const card = expert.card;
     card.dataset.state = now.state;
     card.className = card.className.replace(/\bstate-\w+/, "state-" + now.state);
-    card.dataset.since = now.state === "talking" ? now.since || "" : "";
+    card.dataset.since = now.since || "";
     card.dataset.linkedid = now.call ? now.call.linkedid : "";
-    card.querySelector(".state-label").textContent = LABELS[now.state];
+    card.querySelector(".state-label").textContent = LABELS[now.state] + (now.reason ? ": " + now.reason : "");
     card.querySelector(".client").textContent = now.call ? (now.call.client_name || now.call.client_number || "") : "";
     card.querySelector(".listen").hidden = now.state !== "talking";
     tick(card);
   }
   function tick(card) {
     const timer = card.querySelector(".timer");
-    const since = card.dataset.state === "talking" && card.dataset.since ? Date.parse(card.dataset.since) : NaN;
-    timer.textContent = Number.isNaN(since) ? "" : mmss((Date.now() - since) / 1000);
+    const since = card.dataset.since ? Date.parse(card.dataset.since) : NaN;
+    const elapsed = Number.isNaN(since) ? null : Math.max(0, (Date.now() - since) / 1000);
+    timer.textContent = elapsed === null ? "" : mmss(elapsed);
+    card.classList.toggle("overdue", card.dataset.state === "wrapup" && elapsed !== null && elapsed > WARN_S);
   }
-  setInterval(() => experts.forEach((e) => tick(e.card)), 1000);  // the talk timers (no requests)
+  setInterval(() => experts.forEach((e) => tick(e.card)), 1000);  // the timers (no requests)
 
   function showProgress(expert, data) {
     const card = expert.card;
@@ -77,6 +85,8 @@
         const expert = experts.get(item.ext);
         if (!expert) continue;
         expert.needsWrapup = item.needs_wrapup;
+        expert.wrapupSince = item.wrapup_since;
+        expert.pause = item.pause;
         expert.absent = item.absent;
         showProgress(expert, item);
         render(expert);
@@ -90,7 +100,9 @@
     if (!expert) return;
     if (call.state === "ended") {
       expert.calls.delete(call.linkedid);
-      expert.needsWrapup = true;  // every call is wrapped up; the ledger confirms in refresh()
+      // Every call is wrapped up but the Expert's own miss; the ledger confirms in refresh().
+      expert.needsWrapup = call.outcome !== "expert_no_answer";
+      expert.wrapupSince = call.ended_at || call.at;
       render(expert);
       refresh(call.expert_ext);
       return;
@@ -128,6 +140,13 @@
       const data = JSON.parse(m.data);
       const expert = experts.get(data.expert_ext);
       if (expert) { expert.present = data.present; render(expert); }
+    });
+    source.addEventListener("status", (m) => {  // an Expert declared a pause or «готов» (service/web/desk_status.py)
+      const data = JSON.parse(m.data);
+      const expert = experts.get(data.expert_ext);
+      if (!expert) return;
+      expert.pause = data.status === "pause" ? { reason: data.reason, since: data.at } : null;
+      render(expert);
     });
     source.addEventListener("wrapup", (m) => {
       const data = JSON.parse(m.data);

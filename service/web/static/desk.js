@@ -120,6 +120,7 @@
     source.addEventListener("call", (m) => onEvent(JSON.parse(m.data)));
     source.addEventListener("pbx", (m) => { if (window.DsDeskPbxBar) window.DsDeskPbxBar(JSON.parse(m.data)); });
     source.addEventListener("originate_failed", (m) => originateFailed(JSON.parse(m.data)));
+    source.addEventListener("status", (m) => showStatus(JSON.parse(m.data)));  // another tab of hers
     source.onerror = () => { stateBox.title = "связь с сервером восстанавливается…"; };
     source.onopen = () => { stateBox.title = ""; };
   }
@@ -160,6 +161,8 @@
       // Outside the client's hours the server asks first («у клиента сейчас 01:22, вс …»).
       if (e.payload && e.payload.confirm) confirmAndRetry = e.payload.confirm;
       else showError(e.message);
+      // A wrap-up still owed (desk.forced_wrapup): its form opens, under that call's own client.
+      if (e.payload && e.payload.wrapup_linkedid) loadWrapup(e.payload.wrapup_linkedid);
       if (callBtn) callBtn.disabled = !!(current && current.state !== "ended");
     } finally { originating = false; }
     if (confirmAndRetry && window.confirm(confirmAndRetry)) {
@@ -224,6 +227,45 @@
     if (e.target.id === "wrapup-form") { e.preventDefault(); saveWrapup(); }
   });
 
+  // ---- the Expert's status: готов / пауза (service/web/desk_status.py) ---------------
+  const statusBox = document.getElementById("desk-status");
+  const statusLabel = document.getElementById("status-label");
+  const statusTimer = document.getElementById("status-timer");
+  const readyBtn = document.getElementById("ready-btn");
+  const pauseBtn = document.getElementById("pause-btn");
+  const pauseControls = document.getElementById("pause-controls");
+  const pauseReason = document.getElementById("pause-reason");
+  function showStatus(status) {
+    if (!statusBox || !status) return;
+    const paused = status.status === "pause";
+    statusBox.dataset.status = status.status || "";
+    statusBox.dataset.since = paused ? status.at : "";
+    statusBox.classList.toggle("paused", paused);
+    statusBox.classList.toggle("ready", !paused);
+    statusLabel.textContent = paused ? status.label : "Готов";
+    readyBtn.hidden = !paused;
+    pauseControls.hidden = paused;
+    tickStatus();
+  }
+  function tickStatus() {
+    if (!statusBox) return;
+    const since = statusBox.dataset.since ? Date.parse(statusBox.dataset.since) : NaN;
+    statusTimer.textContent = Number.isNaN(since) ? "" : mmss((Date.now() - since) / 1000);
+  }
+  async function setStatus(status, reason) {
+    showError("");
+    try { showStatus(await post("/desk/status", { status, reason: reason || "" })); }
+    catch (e) { showError("Статус не изменён: " + e.message); }
+  }
+  function togglePause() {
+    if (!statusBox) return;
+    if (statusBox.dataset.status === "pause") setStatus("ready");
+    else setStatus("pause", pauseReason.value);
+  }
+  if (readyBtn) readyBtn.addEventListener("click", () => setStatus("ready"));
+  if (pauseBtn) pauseBtn.addEventListener("click", () => setStatus("pause", pauseReason.value));
+  if (statusBox) { tickStatus(); setInterval(tickStatus, 1000); }
+
   // ---- keyboard: one key per action -----------------------------------------------
   function typing(target) {
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) &&
@@ -243,6 +285,7 @@
     if (key === "F2" || (!inField && key === "KeyC")) { e.preventDefault(); if (callBtn && !callBtn.disabled) callBtn.click(); return; }
     if (key === "F4" || (!inField && key === "KeyH")) { e.preventDefault(); hangUp(); return; }
     if (key === "F8" || (!inField && key === "KeyN")) { e.preventDefault(); goNext(); return; }
+    if (!inField && key === "KeyP") { e.preventDefault(); togglePause(); return; }
     if (!inField && /^Digit[1-5]$/.test(key)) {
       const radios = document.querySelectorAll('#wrapup-form input[name="result"]');
       const radio = radios[Number(key.slice(5)) - 1];
