@@ -22,7 +22,7 @@ class StoredCall:
     """A call's row as committed: the facts the store added to the PBX's record."""
 
     client_id: str | None = None
-    client_name: str | None = None  # the organisation's name when the store matched the caller by number
+    client_name: str | None = None  # the organisation's name (its client is known, or matched by number)
     owner_id: int | None = None  # the user who held the extension when the call was recorded
 
 

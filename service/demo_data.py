@@ -9,6 +9,7 @@ from datetime import date
 
 from service.db.engine import SessionMaker
 from service.db.experts import ExpertsRepository
+from service.db.records import ExpertName
 from service.db.users import UserRow, UsersRepository
 from service.demo_department import DEMO_PASSWORDS, EXPERTS, demo_rows
 from service.imports.runner import import_rows
@@ -34,13 +35,16 @@ async def ensure_demo_logins(sessions: SessionMaker, user_rows: Sequence[Mapping
     """Demo users that cannot sign in yet get their published password (DEMO_PASSWORDS).
 
     Only in the demo department itself: real Experts are never given a known password. A demo made
-    before the supervisor and the admin existed gets them added.
+    before the supervisor and the admin existed gets them added; one made before names were stored
+    in parts («Мария Сергеевна Орлова» split as Фамилия «Мария») gets its users' names put right.
     """
     users = UsersRepository(sessions)
     known = {user.login: user for user in await users.list_users(DEMO_PASSWORDS)}
     if not is_demo_department(known):
         return
-    missing = [row for row in user_rows if row["login"] not in known]
+    legacy = _legacy_names()
+    missing = [row for row in user_rows if row["login"] not in known
+               or known[row["login"]].full_name == legacy.get(row["login"])]
     if missing:
         await import_rows("experts", missing, sessions)
     passwordless = [login for login in DEMO_PASSWORDS
@@ -55,6 +59,15 @@ async def ensure_demo_logins(sessions: SessionMaker, user_rows: Sequence[Mapping
 
 
 def is_demo_department(users_by_login: Mapping[str, UserRow]) -> bool:
-    """True when every demo Expert is there under the demo's own name (so this is the demo's data)."""
-    return all(login in users_by_login and users_by_login[login].full_name == name
+    """True when every demo Expert is there under the demo's own name (so this is the demo's data),
+    as it is stored now or as a demo made before migration 0013 stored it."""
+    legacy = _legacy_names()
+    return all(login in users_by_login
+               and users_by_login[login].full_name in (ExpertName.of(*name).full_name, legacy[login])
                for login, name, _ in EXPERTS)
+
+
+def _legacy_names() -> dict[str, str]:
+    """login → the full name the demo stored for its Experts before names were kept in parts,
+    «Имя Отчество Фамилия» (its supervisor and admin were in «Фамилия Имя Отчество» order already)."""
+    return {login: f"{first} {patronymic} {last}" for login, (last, first, patronymic), _ in EXPERTS}

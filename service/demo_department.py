@@ -9,16 +9,17 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+# (login, (Фамилия, Имя, Отчество), extension)
 EXPERTS = (
-    ("maria", "Мария Сергеевна Орлова", "101"),
-    ("anna", "Анна Викторовна Белова", "102"),
-    ("pavel", "Павел Андреевич Зайцев", "103"),
+    ("maria", ("Орлова", "Мария", "Сергеевна"), "101"),
+    ("anna", ("Белова", "Анна", "Викторовна"), "102"),
+    ("pavel", ("Зайцев", "Павел", "Андреевич"), "103"),
 )
 DEMO_GROUP = "Группа 1"
-# Who else signs in to the demo: (login, full name, role, extension).
+# Who else signs in to the demo: (login, (Фамилия, Имя, Отчество), role, extension).
 STAFF = (
-    ("olga", "Смирнова Ольга Викторовна", "supervisor", "201"),
-    ("admin", "Администратор DS Desk", "admin", ""),
+    ("olga", ("Смирнова", "Ольга", "Викторовна"), "supervisor", "201"),
+    ("admin", ("Администратор", "DS Desk", ""), "admin", ""),
 )
 # Fixed, published passwords of the demo logins (demo mode only; docs/security.md).
 DEMO_PASSWORDS = {login: f"{login}-demo" for login in (*(e[0] for e in EXPERTS), *(s[0] for s in STAFF))}
@@ -35,12 +36,12 @@ PATRONYMIC_F = ("Петровна", "Ивановна", "Сергеевна", "�
 PATRONYMIC_M = ("Петрович", "Иванович", "Сергеевич", "Николаевич", "Викторович", "Александрович")
 SURNAMES = ("Иванов", "Кузнецов", "Соколов", "Попов", "Лебедев", "Новиков", "Морозов", "Волков", "Павлов")
 POSITIONS = ("главный бухгалтер", "бухгалтер", "юрист", "директор", "экономист", "специалист по кадрам")
-TOPICS = ("Обзор новостей и изменений", "Обучение", "Продление финансовых условий", "Смарт-комплект")
+TOPICS = ("Обзор новостей и изменений", "Обучение", "Продление финансовых условий", "СМАРТ-комплект")
 COMMENTS = (
     "Показала поиск по ситуации, попросила напомнить про семинар.",
     "Клиент занят, просил перезвонить после обеда.",
     "Разобрали новый порядок расчёта НДС, зашла в систему.",
-    "Интересуется Смарт-комплектом для юриста.",
+    "Интересуется СМАРТ-комплектом для юриста.",
     "Жалоба на скорость онлайн-версии, передано на ГЛ.",
 )
 SIGNALS = ("hotline_request", "consultation_request", "problem", "task", "new_user", "seminar_invite")
@@ -51,10 +52,10 @@ def demo_rows(today: date, seed: int = 2026) -> dict[str, list[dict[str, str]]]:
     rng = random.Random(seed)
     rows: dict[str, list[dict[str, str]]] = {k: [] for k in ("experts", "clients", "contacts", "history", "signals")}
     for login, name, ext in EXPERTS:
-        rows["experts"].append({"login": login, "full_name": name, "role": "expert", "extension": ext,
+        rows["experts"].append({"login": login, **_name_columns(name), "role": "expert", "extension": ext,
                                 "timezone": "Europe/Moscow", "daily_target": "16", "group": DEMO_GROUP})
     for login, name, role, ext in STAFF:
-        rows["experts"].append({"login": login, "full_name": name, "role": role, "extension": ext,
+        rows["experts"].append({"login": login, **_name_columns(name), "role": role, "extension": ext,
                                 "timezone": "Europe/Moscow", "daily_target": ""})
     for i in range(90):
         client_id = f"C-{1001 + i}"
@@ -70,6 +71,11 @@ def demo_rows(today: date, seed: int = 2026) -> dict[str, list[dict[str, str]]]:
                 "note": "Обращение на Горячую линию: вопрос по поиску" if rng.random() < 0.5 else "",
             })
     return rows
+
+
+def _name_columns(name: tuple[str, str, str]) -> dict[str, str]:
+    last, first, patronymic = name
+    return {"last_name": last, "first_name": first, "patronymic": patronymic}
 
 
 def demo_phone(index: int) -> str:

@@ -47,11 +47,12 @@ def burn_a_verification(password: str) -> None:
 
 
 def password_problem(password: str) -> str | None:
-    """Why a new password is refused (in English, for the CLI), or None when it is acceptable."""
+    """Why a new password is refused (Russian, a phrase without the final stop: the CLI and the
+    admin form both say it), or None when it is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"the password is too short: at least {MIN_PASSWORD_LENGTH} characters"
+        return f"пароль слишком короткий: нужно не меньше {MIN_PASSWORD_LENGTH} символов"
     if not password.strip():
-        return "the password must not be only spaces"
+        return "пароль не может состоять из одних пробелов"
     return None
 
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from service.errors import SettingsError
+from texts.glossary import canonical
 
 if TYPE_CHECKING:
     from dialer.tracker import TrackerConfig
@@ -295,7 +296,7 @@ class ServiceSettings(_Section):
 
 DEFAULT_TOPICS = (
     "Переход на дистанционный сервис",
-    "Комплект SMART",
+    "СМАРТ-комплект",
     "Обзор новостей и изменений",
     "Обучение",
     "Обучение нового пользователя",
@@ -327,14 +328,12 @@ class DeskSettings(_Section):
     wrapup_warn_s: int = Field(default=300, ge=10, le=86_400)
     # A new call cannot start while a call of this Expert today still has no wrap-up.
     forced_wrapup: bool = True
-    # A wrap-up saved later than this after its call counts this much «в итогах»: the rest was a
-    # form left open, not wrap-up work (the board shows the real wait, amber).
-    wrapup_count_max_s: int = Field(default=1800, ge=60, le=86_400)
 
     @field_validator("topics", "pause_reasons")
     @classmethod
     def _some_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        cleaned = tuple(dict.fromkeys(" ".join(t.split()) for t in value if t.strip()))
+        # One spelling of each product name (texts/glossary.py): an old variant reads as the glossary spells it.
+        cleaned = tuple(dict.fromkeys(canonical(t) for t in value if t.strip()))
         if not cleaned:
             raise ValueError("needs at least one entry")
         return cleaned

@@ -3,43 +3,52 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dialer.records import CallRecord
+from service.cli.arguments import add_date_option
 from service.cli.output import print_json_lines, print_lines, table_header, table_line
-from service.cli.registry import command
+from service.cli.registry import command, group
 from service.errors import CommandError
 from service.settings import Settings, mask_url
-from texts.words import minutes_seconds
+from texts.labels import OUTCOME_LABELS
+from texts.words import dmy, minutes_seconds, plural
 
 TABLE_COLUMNS = (
-    ("started", 19), ("dir", 3), ("expert", 6), ("client number", 13), ("client", 24),
-    ("outcome", 16), ("talk", 7), ("total", 7), ("linkedid", 20),
+    ("начало", 19), ("вид", 3), ("доб.", 6), ("номер клиента", 13), ("клиент", 24),
+    ("исход", 22), ("разговор", 8), ("всего", 7), ("id звонка", 20),
 )
 
+group("db", "база данных")
+group("calls", "журнал звонков")
 
-@command("db upgrade", "apply the database migrations",
-         configure=lambda p: p.add_argument("--revision", default="head"))
+
+def _db_upgrade_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--revision", default="head", metavar="РЕВИЗИЯ",
+                        help="до какой ревизии (по умолчанию head — последняя)")
+
+
+@command("db upgrade", "применить миграции базы данных", configure=_db_upgrade_args)
 async def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from service.db.migrate import current_revision, migrate
 
     url = settings.database.url
     await migrate(url, args.revision)
-    print(f"database {mask_url(url)} is at revision {await current_revision(url)}")
+    print(f"база данных {mask_url(url)}: ревизия {await current_revision(url)}")
     return 0
 
 
 def _calls_list_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="day in the organisation's time zone (default: today)")
-    parser.add_argument("--all", action="store_true", help="the latest calls of any day")
-    parser.add_argument("--expert", metavar="EXT", help="only this Expert's extension")
-    parser.add_argument("--limit", type=int, default=1000, help="at most this many calls")
-    parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    add_date_option(parser, "--date", help="день по часовому поясу организации (по умолчанию сегодня)")
+    parser.add_argument("--all", action="store_true", help="последние звонки за любые дни")
+    parser.add_argument("--expert", metavar="НОМЕР", help="только звонки с этого добавочного номера Эксперта")
+    parser.add_argument("--limit", type=int, default=1000, metavar="ЧИСЛО",
+                        help="не больше стольких звонков (по умолчанию 1000)")
+    parser.add_argument("--json", action="store_true", help="строки JSON вместо таблицы (для программ)")
 
 
-@command("calls list", "show the call ledger", configure=_calls_list_args)
+@command("calls list", "показать журнал звонков за день", configure=_calls_list_args)
 async def calls_list(args: argparse.Namespace, settings: Settings) -> int:
     from service.db.engine import create_engine, create_sessionmaker
     from service.db.ledger import LedgerRepository
@@ -59,8 +68,12 @@ async def calls_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-@command("replay", "print the call records of a raw AMI capture as JSON lines",
-         configure=lambda p: p.add_argument("file", help="AMI capture, bytes as received"))
+def _replay_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="ФАЙЛ", help="запись обмена с АТС (AMI), байт в байт как получена")
+
+
+@command("replay", "прогнать запись обмена с АТС через учёт звонков и вывести звонки строками JSON",
+         configure=_replay_args)
 def replay(args: argparse.Namespace, settings: Settings) -> int:
     """As `python -m dialer replay FILE`, with the tracker configured from config.yaml."""
     from dialer.replay import replay_file, replay_lines
@@ -68,12 +81,12 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
     try:
         records = replay_file(args.file, settings.tracker_config())
     except FileNotFoundError as e:
-        raise CommandError(f"no such file: {args.file}") from e
+        raise CommandError(f"нет такого файла: {args.file}") from e
     print_lines(replay_lines(records))
     return 0
 
 
-@command("run", "run the service (web app, PBX connection, scheduler)")
+@command("run", "запустить службу: веб-приложение, связь с АТС, планировщик")
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from service.runner import run as run_service  # on use: the web app and the PBX client load only here
 
@@ -81,20 +94,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def print_table(records: list[CallRecord], tz: ZoneInfo) -> None:
+    count = f"{len(records)} {plural(len(records), 'звонок', 'звонка', 'звонков')}"
     lines = [table_header(TABLE_COLUMNS), *(table_line(_table_cells(r, tz), TABLE_COLUMNS) for r in records),
-             f"{len(records)} call(s); times in {tz.key}"]
+             f"{count}; время — {tz.key}"]
     print_lines(lines)
 
 
 def _table_cells(record: CallRecord, tz: ZoneInfo) -> list[str]:
     client = " ".join(part for part in (record.client_id, record.client_name) if part)
+    started = record.started_at.astimezone(tz)
     return [
-        record.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-        "out" if record.direction == "outbound" else "in",
+        f"{dmy(started)} {started:%H:%M:%S}",
+        "исх" if record.direction == "outbound" else "вх",
         record.expert_ext or "-",
         record.client_number or "-",
         client or "-",
-        "(in progress)" if record.outcome is None else str(record.outcome),
+        "(идёт)" if record.outcome is None else OUTCOME_LABELS.get(record.outcome, str(record.outcome)),
         minutes_seconds(record.talk_s),
         minutes_seconds(record.duration_s),
         record.linkedid,

@@ -11,13 +11,12 @@ import argparse
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.cli.registry import command
+from service.cli.arguments import add_date_option
+from service.cli.registry import command, group
 from service.errors import UnknownExpertError
-from service.imports import cells
 from service.imports.errors import FileFormatError, RowsRejected
 from service.imports.limits import show
 from service.imports.schemas import KINDS
@@ -41,12 +40,13 @@ async def _sessions(settings: Settings) -> AsyncIterator[SessionMaker]:
 
 
 def _import_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="CSV (UTF-8 or Windows-1251, ; or ,) or XLSX")
+    parser.add_argument("file", type=Path, metavar="ФАЙЛ",
+                        help="CSV (UTF-8 или Windows-1251, разделитель ; или ,) или XLSX")
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
-                          help="always show a progress bar on stderr")
+                          help="всегда показывать ход загрузки (в stderr)")
     progress.add_argument("--no-progress", dest="progress", action="store_false",
-                          help="never show one (default: on a terminal or for large files)")
+                          help="никогда не показывать (по умолчанию — в терминале или для больших файлов)")
 
 
 def _import_command(kind: str) -> Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]:
@@ -80,33 +80,31 @@ def _rejected(kind: str, path: Path, error: RowsRejected) -> int:
     return USAGE_ERROR
 
 
+# What each kind of file holds, for `dsdesk import --help` (the kinds are the files' names: docs/import.md).
+IMPORT_TITLES = {"experts": "Экспертов и пользователей", "clients": "клиентов", "contacts": "контактных лиц",
+                 "history": "историю контактов", "signals": "сигналы", "absences": "отсутствия Экспертов",
+                 "logins": "заходы в систему (статистику online-версии)"}
+
+group("import", "загрузить выгрузку из CRM (CSV или XLSX); см. docs/import.md")
+group("experts", "Эксперты: отсутствия")
 for _kind in KINDS:
-    command(f"import {_kind}", f"import {_kind} from a CSV or XLSX file (see docs/import.md)",
+    command(f"import {_kind}", f"загрузить {IMPORT_TITLES.get(_kind, _kind)} из файла CSV или XLSX",
             configure=_import_args)(_import_command(_kind))
 
 
-def _day(value: str) -> date:
-    try:
-        return cells.parse_date(value)
-    except cells.CellError as e:
-        raise argparse.ArgumentTypeError(f"{value!r}: {e}") from e
-
-
 def _absent_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("login", help="the Expert's login")
-    parser.add_argument("--from", dest="start", type=_day, required=True, metavar="DATE",
-                        help="first day away (YYYY-MM-DD or DD.MM.YYYY)")
-    parser.add_argument("--to", dest="end", type=_day, required=True, metavar="DATE",
-                        help="last day away, inclusive")
+    parser.add_argument("login", metavar="ЛОГИН", help="логин Эксперта")
+    add_date_option(parser, "--from", dest="start", required=True, help="первый день отсутствия")
+    add_date_option(parser, "--to", dest="end", required=True, help="последний день отсутствия (включительно)")
 
 
-@command("experts absent", "record that an Expert is away (no plan on those days)",
+@command("experts absent", "отметить, что Эксперт отсутствует (в эти дни плана для него нет)",
          configure=_absent_args)
 async def experts_absent(args: argparse.Namespace, settings: Settings) -> int:
     from service.db.experts import ExpertsRepository
 
     if args.start > args.end:
-        print("dsdesk experts absent: --from is after --to", file=sys.stderr)
+        print("dsdesk experts absent: дата --from позже даты --to", file=sys.stderr)
         return USAGE_ERROR
     try:
         async with _sessions(settings) as sessions:
@@ -114,18 +112,18 @@ async def experts_absent(args: argparse.Namespace, settings: Settings) -> int:
     except UnknownExpertError as e:
         print(f"dsdesk experts absent: {e}", file=sys.stderr)
         return USAGE_ERROR
-    span = f"{args.start:%Y-%m-%d}..{args.end:%Y-%m-%d}"
-    print(f"{args.login} absent {span}" + ("" if added else " (already recorded)"))
+    span = f"{args.start:%d.%m.%Y}–{args.end:%d.%m.%Y}"
+    print(f"{args.login} отсутствует {span}" + ("" if added else " (уже было отмечено)"))
     return 0
 
 
-@command("experts absences", "list recorded absences",
-         configure=lambda p: p.add_argument("login", nargs="?", help="only this Expert"))
+@command("experts absences", "показать отмеченные отсутствия",
+         configure=lambda p: p.add_argument("login", nargs="?", metavar="ЛОГИН", help="только этого Эксперта"))
 async def experts_absences(args: argparse.Namespace, settings: Settings) -> int:
     from service.db.experts import ExpertsRepository
 
     async with _sessions(settings) as sessions:
         absences = await ExpertsRepository(sessions).list_absences(args.login)
     for absence in absences:
-        print(f"{absence.login}\t{absence.from_date:%Y-%m-%d}\t{absence.to_date:%Y-%m-%d}")
+        print(f"{absence.login}\t{absence.from_date:%d.%m.%Y}\t{absence.to_date:%d.%m.%Y}")
     return 0

@@ -3,29 +3,39 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
+from scheduler.jobs import PLAN_JOB, ROLLOVER_JOB
+from scheduler.planning import BuildReport
+from scheduler.retention import RETENTION_JOB
+from service.cli.arguments import add_date_option
 from service.cli.output import print_json_lines
-from service.cli.registry import command
+from service.cli.registry import command, group
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.job_runs import JobRunsRepository
 from service.db.plan import PlannedCallView, PlanRepository
 from service.plan_setup import build_planner
 from service.settings import Settings
+from texts.labels import PLAN_STATE_LABELS
+from texts.words import dmy, hhmm, plural
+
+JOB_LABELS = {PLAN_JOB: "план на день", ROLLOVER_JOB: "перенос в конце дня", RETENTION_JOB: "удаление старых записей"}
+RUN_STATUS_LABELS = {"running": "идёт", "ok": "успешно", "failed": "ошибка"}
+
+group("plan", "план звонков")
 
 
 def _date_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="the plan's day (default: today in the organisation's time zone)")
+    add_date_option(parser, "--date", help="день плана (по умолчанию сегодня по часовому поясу организации)")
 
 
 def _show_args(parser: argparse.ArgumentParser) -> None:
     _date_arg(parser)
-    parser.add_argument("--expert", metavar="LOGIN", help="only this Expert's plan")
-    parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    parser.add_argument("--expert", metavar="ЛОГИН", help="только план этого Эксперта")
+    parser.add_argument("--json", action="store_true", help="строки JSON вместо таблицы (для программ)")
 
 
-@command("plan build", "build (or top up) the call plan for a day", configure=_date_arg)
+@command("plan build", "построить (или дополнить) план звонков на день", configure=_date_arg)
 async def plan_build(args: argparse.Namespace, settings: Settings) -> int:
     day = args.date or datetime.now(settings.organisation.tz).date()
     engine = create_engine(settings.database.url)
@@ -33,13 +43,13 @@ async def plan_build(args: argparse.Namespace, settings: Settings) -> int:
         report = await build_planner(settings, create_sessionmaker(engine)).build_day(day, datetime.now(UTC))
     finally:
         await engine.dispose()
-    print(report.summary())
+    print(build_summary(report))
     for note in report.notes:
         print(f"  {note}")
     return 0
 
 
-@command("plan show", "show the call plan for a day", configure=_show_args)
+@command("plan show", "показать план звонков на день", configure=_show_args)
 async def plan_show(args: argparse.Namespace, settings: Settings) -> int:
     day = args.date or datetime.now(settings.organisation.tz).date()
     engine = create_engine(settings.database.url)
@@ -55,24 +65,39 @@ async def plan_show(args: argparse.Namespace, settings: Settings) -> int:
     for item in items:
         slot = item.slot.astimezone(settings.organisation.tz).strftime("%H:%M")
         why = "; ".join(r.text for r in item.reasons)
+        state = PLAN_STATE_LABELS.get(item.state, str(item.state))
         print(f"{item.expert_login:<10} {slot}  {item.public_id:<9} {item.client_external_id:<8} "
-              f"{item.contact_external_id or '-':<8} {item.state:<12} {item.topic or ''} — {why}")
+              f"{item.contact_external_id or '-':<8} {state:<17} {item.topic or ''} — {why}")
     for login, text in notes:
         print(f"{login}: {text}")
-    print(f"{len(items)} planned call(s) on {day.isoformat()}")
+    print(f"{dmy(day)}: {_calls(len(items))} в плане")
     return 0
 
 
-@command("plan runs", "the last runs of the scheduled plan jobs (failures included)")
+@command("plan runs", "последние запуски плановых заданий (и их ошибки)")
 async def plan_runs(args: argparse.Namespace, settings: Settings) -> int:
     engine = create_engine(settings.database.url)
     try:
         runs = await JobRunsRepository(create_sessionmaker(engine)).recent()
     finally:
         await engine.dispose()
+    tz = settings.organisation.tz
     for run in runs:
-        print(f"{run.started_at:%Y-%m-%d %H:%M} {run.job:<18} {run.status:<8} {run.detail or ''}")
+        started = run.started_at.astimezone(tz)
+        print(f"{dmy(started)} {hhmm(started)}  {JOB_LABELS.get(run.job, run.job):<23} "
+              f"{RUN_STATUS_LABELS.get(run.status, run.status):<8} {run.detail or ''}")
     return 0
+
+
+def build_summary(report: BuildReport) -> str:
+    """What a build did, in Russian: «план на 06.12.2026: добавлено 12 звонков, …»."""
+    experts = ", ".join(f"{login}: {n}" for login, n in sorted(report.per_expert.items()))
+    return (f"план на {dmy(report.day)}: добавлено {_calls(report.created)}, уже было в плане {report.kept}, "
+            f"обязательных отложено {report.deferred} ({experts or 'нет Экспертов на работе'})")
+
+
+def _calls(n: int) -> str:
+    return f"{n} {plural(n, 'звонок', 'звонка', 'звонков')}"
 
 
 def _json(item: PlannedCallView, settings: Settings) -> dict[str, object]:

@@ -5,23 +5,26 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from service.cli.registry import command
+from service.cli.registry import command, group
 from service.db.engine import create_engine, create_sessionmaker
 from service.errors import CommandError
 from service.plan_setup import build_retention_job
 from service.settings import Settings
 
+group("recordings", "записи разговоров")
+
 
 def _purge_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
-                        help="only count what would be deleted; delete and mark nothing")
+                        help="только посчитать, что было бы удалено; ничего не удалять и не отмечать")
 
 
-@command("recordings purge", "delete recordings older than recordings.retention_days", configure=_purge_args)
+@command("recordings purge", "удалить записи разговоров старше recordings.retention_days дней",
+         configure=_purge_args)
 async def recordings_purge(args: argparse.Namespace, settings: Settings) -> int:
     days = settings.recordings.retention_days
     if days <= 0:
-        raise CommandError("recordings.retention_days is 0 (keep forever): nothing to delete")
+        raise CommandError("recordings.retention_days равен 0 (хранить всегда): удалять нечего")
     engine = create_engine(settings.database.url)
     try:
         job = build_retention_job(settings, create_sessionmaker(engine))

@@ -1,8 +1,9 @@
 """The `dsdesk` command line: a registry of subcommands and the entry point that runs them.
 
 A subcommand is a small function registered with `@command`; a space in its name nests it
-(`"calls list"` → `dsdesk calls list`). A package adds its commands by listing the module
-that registers them in COMMAND_MODULES.
+(`"calls list"` → `dsdesk calls list`), and `group` describes such a nest. A package adds its
+commands by listing the module that registers them in COMMAND_MODULES. Help and usage errors
+are in Russian (`arguments`): the users are the department's staff.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from service.cli.arguments import DATE_FORMS, RussianArgumentParser
 from service.errors import CommandError, SettingsError
 from service.settings import Settings, load_settings, mask_url
 
 Handler = Callable[[argparse.Namespace, Settings], int | None | Awaitable[int | None]]
 Configure = Callable[[argparse.ArgumentParser], object]  # adds the command's arguments
 H = TypeVar("H", bound=Handler)
+Subcommands: TypeAlias = "argparse._SubParsersAction[RussianArgumentParser]"  # not subscriptable at run time
 
 # Importing each of these registers its commands.
 COMMAND_MODULES: list[str] = ["service.cli.foundation", "service.cli.imports", "service.cli.plan",
@@ -40,6 +43,12 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+GROUPS: dict[str, str] = {}  # "calls" → its help in `dsdesk --help`
+
+
+def group(name: str, help: str) -> None:
+    """Describe the command group `dsdesk <name>` (its commands register with `@command`)."""
+    GROUPS[name] = help
 
 
 def command(name: str, help: str, configure: Configure | None = None) -> Callable[[H], H]:
@@ -65,7 +74,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dsdesk",
     try:
         return _run(chosen, args, load_settings(args.config))
     except SettingsError as e:
-        print(f"{prog}: {e}", file=sys.stderr)
+        print(f"{prog}: ошибка в настройках: {e}", file=sys.stderr)
         return 2
     except CommandError as e:
         print(f"{prog} {chosen.name}: {e}", file=sys.stderr)
@@ -78,13 +87,15 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dsdesk",
 def build_parser(prog: str = "dsdesk", only: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The argparse tree for every registered command (top-level names in `only`, if given)."""
     load_command_modules()
-    parser = argparse.ArgumentParser(prog=prog, description="DS Desk: the call desk.")
-    parser.add_argument("--config", metavar="PATH",
-                        help="config file (default: $DSDESK_CONFIG, else ./config.yaml)")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    parser.add_argument("-q", "--quiet", action="count", default=0, help="less log output")
-    groups: dict[tuple[str, ...], argparse._SubParsersAction[argparse.ArgumentParser]] = {}
-    groups[()] = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser = RussianArgumentParser(
+        prog=prog, description="DS Desk — рабочее место отдела сопровождения: звонки, план звонков, пользователи.",
+        epilog=f"Даты в параметрах: {DATE_FORMS}. Справка по команде: {prog} КОМАНДА --help.")
+    parser.add_argument("--config", metavar="ПУТЬ",
+                        help="файл настроек (по умолчанию $DSDESK_CONFIG, иначе ./config.yaml)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="подробнее в журнале (stderr)")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="в журнале только предупреждения")
+    groups: dict[tuple[str, ...], Subcommands] = {}
+    groups[()] = parser.add_subparsers(title="команды", metavar="КОМАНДА")
     for name in sorted(COMMANDS):
         words = tuple(name.split())
         if only is None or words[0] in only:
@@ -97,14 +108,15 @@ def load_command_modules() -> None:
         importlib.import_module(module)
 
 
-def _add_command(groups: dict[tuple[str, ...], argparse._SubParsersAction[argparse.ArgumentParser]],
+def _add_command(groups: dict[tuple[str, ...], Subcommands],
                  cmd: Command, words: tuple[str, ...]) -> None:
     for depth in range(1, len(words)):
         prefix = words[:depth]
         if prefix not in groups:
-            group = groups[prefix[:-1]].add_parser(prefix[-1], help=f"{' '.join(prefix)} commands")
+            about = GROUPS.get(" ".join(prefix))
+            group = groups[prefix[:-1]].add_parser(prefix[-1], help=about, description=about)
             group.set_defaults(group_parser=group)
-            groups[prefix] = group.add_subparsers(title="commands", metavar="COMMAND")
+            groups[prefix] = group.add_subparsers(title="команды", metavar="КОМАНДА")
     leaf = groups[words[:-1]].add_parser(words[-1], help=cmd.help, description=cmd.help)
     if cmd.configure is not None:
         cmd.configure(leaf)
@@ -127,10 +139,10 @@ def _database_problem(error: DBAPIError, settings: Settings) -> str:
     text = str(error.orig)
     where = mask_url(settings.database.url)
     if "no such table" in text or "does not exist" in text and "relation" in text:
-        return f"the database {where} is not set up: run `dsdesk db upgrade` (or `make run`) first"
+        return f"база данных {where} не подготовлена: сначала выполните `dsdesk db upgrade` (или `make run`)"
     if isinstance(error, OperationalError):
-        return f"cannot use the database {where}: {text}"
-    return f"database error on {where}: {text}"
+        return f"нет доступа к базе данных {where}: {text}"
+    return f"ошибка базы данных {where}: {text}"
 
 
 async def _await(awaitable: Awaitable[int | None]) -> int | None:

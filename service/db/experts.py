@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
@@ -47,7 +47,7 @@ class ExpertsRepository:
         counts = Counts()
         async with session_scope(self._sessions, session) as s:
             for chunk in chunks(records):
-                counts += await upsert_by_key(s, _EXPERTS, "login", [asdict(r) for r in chunk])
+                counts += await upsert_by_key(s, _EXPERTS, "login", [r.row() for r in chunk])
         return counts
 
     async def expert_ids(self, session: AsyncSession | None = None) -> dict[str, int]:
@@ -116,7 +116,7 @@ async def _insert_absences(session: AsyncSession, records: Sequence[AbsenceRecor
     ids = await ids_by(session, _EXPERTS, "login", (r.login for r in records))
     unknown = sorted({r.login for r in records} - ids.keys())
     if unknown:
-        raise UnknownExpertError(f"no Expert with login {', '.join(map(repr, unknown))}")
+        raise UnknownExpertError("нет Эксперта с логином " + ", ".join(f"«{login}»" for login in unknown))
     rows = list({(ids[r.login], r.from_date, r.to_date) for r in records})
     statement = insert_for(dialect_name(session), _ABSENCES).on_conflict_do_nothing(
         index_elements=["expert_id", "from_date", "to_date"]).returning(_ABSENCES.c.id)

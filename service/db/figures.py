@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from sqlalchemy import and_, case, func, select, true
 
 from scheduler.model import PlanState
 from service.db.engine import SessionMaker
+from service.db.expert_status import ExpertStatusRepository
 from service.db.figures_queries import (
     CALL_FIELDS,
     FINISHED,
@@ -36,11 +38,13 @@ from service.db.figures_queries import (
 )
 from service.db.figures_summary import FiguresSummary, days_span
 from service.db.models import Call, Expert, PlannedCall, WrapUp
+from service.desk.status import PauseTime
 from service.figures.compute import FigureTargets
 from service.figures.errors import UnknownScope
 from service.figures.freshness import stored_and_live
 from service.figures.model import DayAggregate, ExpertInfo, Period, Scope, ScopeKind
 from service.figures.report import FiguresReport, build_report
+from service.figures.time_in_state import DayKey, pauses_by_day
 
 
 class FiguresRepository:
@@ -58,8 +62,16 @@ class FiguresRepository:
         (aggregates, topics, outcomes), due, short = await asyncio.gather(
             self.figures(scope, period, tz, now), self._pacing_if_today(scope, period, local_now.date(), now),
             self.short_productive(scope, period, tz, targets.productive_min_talk_s))
+        pauses = await self.pauses(experts, period, tz, now)
         return build_report(scope, period, experts, aggregates, topics, outcomes, due, local_now.time(), targets,
-                            short)
+                            short, pauses)
+
+    async def pauses(self, experts: Sequence[ExpertInfo], period: Period, tz: ZoneInfo,
+                     now: datetime) -> dict[DayKey, PauseTime]:
+        """The scope's Experts' pauses per day, from the status log (a few rows per Expert-day)."""
+        start, end = utc_range(period, tz)
+        entries = await ExpertStatusRepository(self._sessions).entries([e.id for e in experts], start, end)
+        return pauses_by_day(entries, period.days, tz, now)
 
     async def short_productive(self, scope: Scope, period: Period, tz: ZoneInfo, threshold_s: float) -> int:
         """Wrap-ups marked productive whose call talked less than the threshold: saved before the rule

@@ -26,11 +26,11 @@ from scheduler.model import FINISHED_STATES, PlanState
 from service.days import day_bounds
 from service.db.models import Call, CallLogin, Expert, PlannedCall, WrapUp
 from service.db.plan_links import unplanned
-from service.figures.model import Period, Scope, ScopeKind
+from service.figures.model import SECONDS_FIELDS, WRAPUP_COUNT_MAX_S, Period, Scope, ScopeKind
 
 CallIds = tuple[int, int]
 CALL_FIELDS = ("calls", "made", "unplanned", "wrapped", "contacts", "productive", "productive_talk_s", "logged_in",
-               "guessed", "login_measured", "login_disagree")
+               "guessed", "login_measured", "login_disagree", "talk_total_s", "on_call_s", "wrapup_s")
 PLAN_FIELDS = ("planned", "finished")
 FINISHED = sorted(s.value for s in FINISHED_STATES)
 # A month of a large department is ~440,000 joined rows: grouping them in memory instead of in
@@ -79,8 +79,8 @@ def as_date(value: Any) -> date:
 
 
 def numbers(values: dict[str, Any]) -> dict[str, Any]:
-    """Counts as int, the talk time as float (sums come back as Decimal or None on some backends)."""
-    return {k: (float(v or 0) if k == "productive_talk_s" else int(v or 0)) for k, v in values.items()}
+    """Counts as int, times as float (sums come back as Decimal or None on some backends)."""
+    return {k: (float(v or 0) if k in SECONDS_FIELDS else int(v or 0)) for k, v in values.items()}
 
 
 async def tuned(session: AsyncSession) -> str:
@@ -144,7 +144,8 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
     rows = (select(
         Call.expert_id, local_day(dialect, Call.started_at, period, tz).label("day"),
         Call.direction, Call.outcome, unplanned(Call).label("unplanned"), Call.talk_s, WrapUp.id.label("wrapup_id"),
-        Call.guessed,
+        Call.guessed, Call.duration_s, Call.ended_at.is_not(None).label("ended"),
+        wrapup_wait_s(dialect).label("wrapup_wait_s"),
         contact.label("contact"), productive.label("productive"),
         and_(contact, logged_in_effective(True)).label("logged_in"),
         and_(contact, CallLogin.measured.is_not(None)).label("login_measured"),
@@ -170,7 +171,21 @@ def calls_per_expert_day(dialect: str, period: Period, tz: ZoneInfo, ids: CallId
         _flag(rows.c.guessed == true()).label("guessed"),
         _flag(rows.c.login_measured == true()).label("login_measured"),
         _flag(rows.c.login_disagree == true()).label("login_disagree"),
+        _flag(exact, rows.c.talk_s).label("talk_total_s"),
+        _flag(and_(exact, rows.c.ended == true()), rows.c.duration_s).label("on_call_s"),
+        _flag(and_(exact, rows.c.wrapup_wait_s.is_not(None)), rows.c.wrapup_wait_s).label("wrapup_s"),
     ).group_by(rows.c.expert_id, rows.c.day)
+
+
+def wrapup_wait_s(dialect: str) -> ColumnElement[Any]:
+    """Seconds from a call's end to its wrap-up's first save, within [0, WRAPUP_COUNT_MAX_S]; NULL
+    without a wrap-up (or a call still up). For a query that outer-joins WrapUp to Call."""
+    if dialect == "postgresql":
+        wait: ColumnElement[Any] = func.extract("epoch", WrapUp.created_at - Call.ended_at)
+    else:  # SQLite keeps UTC text; julianday() reads it (to ~10 µs: rounded to 1 ms, as the ledger keeps times)
+        wait = func.round((func.julianday(WrapUp.created_at) - func.julianday(Call.ended_at)) * 86_400.0, 3)
+    return case((or_(WrapUp.id.is_(None), Call.ended_at.is_(None)), None),
+                (wait > WRAPUP_COUNT_MAX_S, WRAPUP_COUNT_MAX_S), (wait < 0, 0.0), else_=wait)
 
 
 def logged_in_effective(value: bool) -> ColumnElement[bool]:

@@ -49,7 +49,7 @@ from service.db.models import (
 )
 from service.db.upsert import insert_for
 from service.figures.freshness import changes_since, days_of_hours, days_to_rebuild, runs
-from service.figures.model import DayAggregate, Period, PeriodKind, Scope
+from service.figures.model import SECONDS_FIELDS, DayAggregate, Period, PeriodKind, Scope
 
 _STATE = cast(Table, FiguresState.__table__)
 _FIELDS = (*PLAN_FIELDS, *CALL_FIELDS)  # DayAggregate's fields after expert_id and day, in its order
@@ -212,7 +212,7 @@ def _daily(dialect: str, span: Period, tz: ZoneInfo, ids: tuple[int, int]) -> An
 
     def zero(name: str) -> ColumnElement[Any]:
         # Inlined: a bind parameter in a UNION's select list leaves PostgreSQL guessing its type.
-        value = sql_cast(literal_column("0"), Float) if name == "productive_talk_s" else literal_column("0")
+        value = sql_cast(literal_column("0"), Float) if name in SECONDS_FIELDS else literal_column("0")
         return value.label(name)
 
     both = union_all(

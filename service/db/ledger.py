@@ -55,7 +55,7 @@ class LedgerRepository:
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
             batch, matched = await _with_inbound_clients(session, batch)
-            batch = await _with_client_names(session, batch)
+            batch, organisations = await _with_client_names(session, batch)
             owners = await _extension_holders(session, {r.expert_ext for r in batch if r.expert_ext})
             statement = _upsert_statement(dialect_name(session))
             rows = [record_to_row(r, now, owners.get(r.expert_ext or "")) for r in batch]
@@ -67,7 +67,10 @@ class LedgerRepository:
             missed = {r.linkedid for r in batch if r.outcome is Outcome.EXPERT_NO_ANSWER}
             await release_missed_items(session, ((ending[linkedid], owner_id)
                                                  for linkedid, _, owner_id in stored if linkedid in missed), now)
-            return {linkedid: StoredCall(client_id, matched.get(linkedid), owner_id)
+            # The organisation's name goes out with the live events too: the board names the client
+            # of an outbound call as the call log does, not by the number (issue 14).
+            return {linkedid: StoredCall(client_id, matched.get(linkedid) or organisations.get(client_id or ""),
+                                         owner_id)
                     for linkedid, client_id, owner_id in stored}
 
     async def open_calls(self) -> list[CallRecord]:
@@ -280,16 +283,18 @@ def _with_client(record: CallRecord, client: tuple[str, str] | None) -> CallReco
     return dataclasses.replace(record, client_id=client[0], client_name=record.client_name or client[1])
 
 
-async def _with_client_names(session: AsyncSession, records: list[CallRecord]) -> list[CallRecord]:
-    wanted = {r.client_id for r in records if r.client_id is not None and r.client_name is None}
+async def _with_client_names(session: AsyncSession,
+                             records: list[CallRecord]) -> tuple[list[CallRecord], dict[str, str]]:
+    """The records, a missing client name filled from the directory; and external id → organisation name."""
+    wanted = {r.client_id for r in records if r.client_id is not None}
     if not wanted:
-        return records
+        return records, {}
     rows = await session.execute(
         select(Client.external_id, Client.name).where(Client.external_id.in_(wanted))
     )
     names = {external_id: name for external_id, name in rows}
     return [dataclasses.replace(r, client_name=names[r.client_id])
-            if r.client_name is None and r.client_id in names else r for r in records]
+            if r.client_name is None and r.client_id in names else r for r in records], names
 
 
 async def _clients_by_phone(session: AsyncSession,

@@ -33,6 +33,7 @@ from service.db.base import Base
 from service.db.models_figures import FiguresBuiltDay, FiguresCount, FiguresDaily, FiguresState
 from service.db.models_logins import CallLogin, ClientLogin, FileImport, LoginDay
 from service.db.models_status import ExpertStatus
+from service.db.search_text import folded, phone_digits
 
 
 class Call(Base):
@@ -91,7 +92,12 @@ class Expert(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
+    # The display name «Фамилия Имя Отчество», always written with the parts (ExpertName.columns()).
     full_name: Mapped[str] = mapped_column(String(255))
+    # The name in parts (migration 0013); "" only in a row written around the repositories.
+    last_name: Mapped[str] = mapped_column(String(255), server_default="")
+    first_name: Mapped[str] = mapped_column(String(255), server_default="")
+    patronymic: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), server_default="expert")  # expert|supervisor|admin
     extension: Mapped[str | None] = mapped_column(String(32))
     timezone: Mapped[str | None] = mapped_column(String(64))  # None: the organisation's zone
@@ -347,6 +353,21 @@ class ScriptVersion(Base):
 Index("ix_calls_updated_at", Call.updated_at)
 Index("ix_wrapups_updated_at", WrapUp.updated_at)
 Index("ix_planned_calls_updated_at", PlannedCall.updated_at)
+
+
+def _trigram_index(name: str, expression: Any) -> None:
+    """A pg_trgm GIN index: `LIKE '%…%'` on `expression` searches it (PostgreSQL only, migration 0014)."""
+    Index(name, expression.label("searched"), postgresql_using="gin",
+          postgresql_ops={"searched": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
+# The client search's (service/client_search/, service/db/search_text.py).
+Index("ix_clients_expert_id_id", Client.expert_id, Client.id)  # an Expert's clients from the index alone
+_trigram_index("ix_clients_name_search", folded(Client.name))
+_trigram_index("ix_clients_inn_search", Client.inn)
+_trigram_index("ix_client_contacts_name_search", folded(ClientContact.full_name))
+_trigram_index("ix_client_contacts_phone_e164_search", ClientContact.phone_e164)
+_trigram_index("ix_client_contacts_phone_search", phone_digits(ClientContact.phone, "postgresql"))
 
 __all__ = [
     "Base", "Call", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal", "Expert",

@@ -34,6 +34,10 @@ class FiguresDaily(Base):
     guessed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # migration 0010
     login_measured: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # migration 0011
     login_disagree: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Time in state (migration 0015): seconds talking, on a call at all, in wrap-up.
+    talk_total_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    on_call_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    wrapup_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class FiguresCount(Base):

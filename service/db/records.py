@@ -29,15 +29,60 @@ class Counts:
         return f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
 
 
+MAX_NAME_PART = 80  # «Фамилия», «Имя», «Отчество» each; all three and two spaces fit full_name's 255
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertName:
+    """An Expert's name as stored: «Фамилия», «Имя», «Отчество» (None: none), and the display name."""
+
+    last_name: str
+    first_name: str
+    patronymic: str | None = None
+
+    @classmethod
+    def of(cls, last_name: str, first_name: str, patronymic: str | None = None) -> ExpertName:
+        """The parts as typed: spaces trimmed and collapsed, an empty patronymic is none."""
+        return cls(_words(last_name), _words(first_name), _words(patronymic or "") or None)
+
+    @classmethod
+    def parse(cls, full_name: str) -> ExpertName:
+        """«Фамилия Имя Отчество», by the call scripts' rules (service/scripts/variables.py split_full_name):
+        one word is the first name, four and more keep the tail as the patronymic («Гейдар оглы»)."""
+        words = full_name.split()
+        if len(words) < 2:
+            return cls("", " ".join(words))
+        return cls(words[0], words[1], " ".join(words[2:]) or None)
+
+    @property
+    def full_name(self) -> str:
+        """The display name, always «Фамилия Имя Отчество»: what `experts.full_name` holds."""
+        return " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part)
+
+    def columns(self) -> dict[str, str | None]:
+        """The `experts` columns of the name: the parts and full_name are only ever written together."""
+        return {"last_name": self.last_name, "first_name": self.first_name, "patronymic": self.patronymic,
+                "full_name": self.full_name}
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 @dataclass(frozen=True, slots=True)
 class ExpertRecord:
     login: str
-    full_name: str
+    name: ExpertName
     role: str = "expert"  # expert | supervisor | admin
     extension: str | None = None
     timezone: str | None = None  # None: the organisation's zone
     daily_target: int | None = None
     group_name: str | None = None  # imported as `group`
+
+    def row(self) -> dict[str, object]:
+        """The `experts` row: the name's four columns, then the rest."""
+        return {"login": self.login, **self.name.columns(), "role": self.role, "extension": self.extension,
+                "timezone": self.timezone, "daily_target": self.daily_target, "group_name": self.group_name}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.db.engine import SessionMaker
 from service.db.models import Expert
+from service.db.records import ExpertName
 from service.errors import LedgerError
 
 
@@ -51,10 +52,21 @@ class AccountRow:
     group_name: str | None
     active: bool
     has_password: bool
+    last_name: str = ""
+    first_name: str = ""
+    patronymic: str | None = None
+
+    @property
+    def name(self) -> ExpertName:
+        """The stored parts; a row written around the repositories has none: its full name split."""
+        if self.last_name or self.first_name:
+            return ExpertName(self.last_name, self.first_name, self.patronymic)
+        return ExpertName.parse(self.full_name)
 
 
 _ACCOUNT_COLUMNS = (Expert.id, Expert.login, Expert.full_name, Expert.role, Expert.extension,
-                    Expert.group_name, Expert.active, Expert.password_hash.is_not(None))
+                    Expert.group_name, Expert.active, Expert.password_hash.is_not(None),
+                    Expert.last_name, Expert.first_name, Expert.patronymic)
 _COLUMNS = (Expert.id, Expert.login, Expert.full_name, Expert.role, Expert.extension,
             Expert.password_hash, Expert.active, Expert.signed_out_at)
 
@@ -80,10 +92,12 @@ class UsersRepository:
         async with self._sessions() as session:
             return [UserRow(*row) for row in await session.execute(query)]
 
-    async def add(self, login: str, full_name: str, role: str, extension: str | None,
+    async def add(self, login: str, name: ExpertName | str, role: str, extension: str | None,
                   password_hash: str | None, *, group_name: str | None = None) -> UserRow:
-        """A new user; DuplicateLoginError when the login is taken."""
-        expert = Expert(login=login, full_name=full_name, role=role, extension=extension,
+        """A new user, named in parts or by a full name («Фамилия Имя Отчество»); DuplicateLoginError
+        when the login is taken."""
+        parts = name if isinstance(name, ExpertName) else ExpertName.parse(name)
+        expert = Expert(login=login, **parts.columns(), role=role, extension=extension,
                         password_hash=password_hash, active=True, group_name=group_name)
         try:
             async with self._sessions.begin() as session:
@@ -122,6 +136,11 @@ class UsersRepository:
             row = (await session.execute(select(*_ACCOUNT_COLUMNS).where(Expert.id == user_id))).first()
         return None if row is None else AccountRow(*row)
 
+    async def name_of(self, user_id: int) -> ExpertName | None:
+        """The user's name in parts (what a call script introduces the Expert by); None: no such user."""
+        account = await self.account(user_id)
+        return None if account is None else account.name
+
     async def extension_holder(self, extension: str, except_id: int | None = None) -> str | None:
         """The login of another active user with this extension (their calls would be mixed up)."""
         query = select(Expert.login).where(Expert.extension == extension, Expert.active)
@@ -130,11 +149,11 @@ class UsersRepository:
         async with self._sessions() as session:
             return (await session.execute(query.order_by(Expert.login).limit(1))).scalar_one_or_none()
 
-    async def update_account(self, user_id: int, *, full_name: str, role: str, extension: str | None,
+    async def update_account(self, user_id: int, *, name: ExpertName, role: str, extension: str | None,
                              group_name: str | None) -> bool:
         """False when there is no such user; LastAdminError when it would demote the last admin."""
         return await self._change_keeping_an_admin(
-            user_id, full_name=full_name, role=role, extension=extension, group_name=group_name)
+            user_id, **name.columns(), role=role, extension=extension, group_name=group_name)
 
     async def set_active(self, user_id: int, active: bool, now: datetime | None = None) -> bool:
         """False when there is no such user; LastAdminError when it would deactivate the last admin.

@@ -11,8 +11,10 @@ from dataclasses import dataclass, fields
 from datetime import date, time
 from functools import reduce
 from operator import add, attrgetter
+from typing import Any
 
 from service.figures.model import (
+    SECONDS_FIELDS,
     DayAggregate,
     ExpertFigures,
     ExpertInfo,
@@ -62,8 +64,9 @@ def totals(aggregates: Iterable[DayAggregate]) -> Totals:
     columns = zip(*map(_VALUES, aggs), strict=True) if aggs else (() for _ in _SUMMED)
     sums = {name: reduce(add, column, 0) for name, column in zip(_SUMMED, columns, strict=True)}
     working = {(agg.expert_id, agg.day) for agg in aggs if agg.is_working_day}
-    ints = {name: int(value) for name, value in sums.items() if name != "productive_talk_s"}
-    return Totals(expert_days=len(working), productive_talk_s=float(sums["productive_talk_s"]), **ints)
+    values: dict[str, Any] = {name: float(value) if name in SECONDS_FIELDS else int(value)
+                              for name, value in sums.items()}
+    return Totals(expert_days=len(working), **values)
 
 
 def per_day(count: float, expert_days: int) -> float | None:

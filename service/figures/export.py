@@ -38,6 +38,7 @@ def report_xlsx(report: FiguresReport, generated_at: datetime) -> bytes:
     _figures_sheet(first, report)
     _experts_sheet(book.create_sheet("По экспертам"), report)
     _daily_sheet(book.create_sheet("По дням"), report)
+    _times_sheet(book.create_sheet("Время"), report)
     _shares_sheet(book.create_sheet("Инфоповоды"), "Инфоповод", report.topics)
     _shares_sheet(book.create_sheet("Исходы"), "Исход звонка", report.outcomes)
     if report.pacing_lines:
@@ -141,6 +142,18 @@ def _daily_sheet(sheet: Worksheet, report: FiguresReport) -> None:
         ("Доля контактов с заходом в систему", PERCENT, 16),
         ("Из контактов заход измерен по статистике", INT, 16), ("Расхождения статистики с отметкой", INT, 16)]
     _sheet(sheet, columns, [_daily_row(day, t) for day, t in report.daily])
+
+
+def _times_sheet(sheet: Worksheet, report: FiguresReport) -> None:
+    """Time in state per Expert-day (the page shows it per Expert per day, or per day for one Expert)."""
+    columns: list[Column] = [
+        ("Эксперт", None, 28), ("Логин", None, 12), ("Дата", DATE, 12), ("В разговоре", MINUTES, 12),
+        ("На звонках (с набором)", MINUTES, 14), ("В итогах", MINUTES, 12), ("На паузе", MINUTES, 12),
+        ("Паузы по причинам", None, 40)]
+    _sheet(sheet, columns, [
+        [line.expert.full_name, line.expert.login, line.day, line.talk_s / SECONDS_PER_DAY,
+         line.on_call_s / SECONDS_PER_DAY, line.wrapup_s / SECONDS_PER_DAY, line.pause_s / SECONDS_PER_DAY,
+         line.pause_reasons_text] for line in report.day_times])
 
 
 def _daily_row(day: date, t: Totals) -> list[Any]:

@@ -99,6 +99,12 @@ class DayAggregate:
     guessed: int = 0  # calls whose outcome or talk time is a guess (a gap in the PBX link): in no other count
     login_measured: int = 0  # contacts whose "logged in" is measured from the usage data (not the tick)
     login_disagree: int = 0  # of those, where the measurement and the Expert's tick differ
+    # Time in state (issue 14), from the PBX's times, guessed calls aside: talking (talk_s), on a
+    # call at all (duration_s: dialling and ringing too), in wrap-up (the call's end to its
+    # wrap-up's first save, at most WRAPUP_COUNT_MAX_S). Pauses come from the status log.
+    talk_total_s: float = 0.0
+    on_call_s: float = 0.0
+    wrapup_s: float = 0.0
 
     @property
     def is_working_day(self) -> bool:
@@ -124,6 +130,16 @@ class Totals:
     guessed: int = 0
     login_measured: int = 0
     login_disagree: int = 0
+    talk_total_s: float = 0.0
+    on_call_s: float = 0.0
+    wrapup_s: float = 0.0
+
+
+# The sums kept as seconds (float); every other summed field is a count.
+SECONDS_FIELDS = frozenset({"productive_talk_s", "talk_total_s", "on_call_s", "wrapup_s"})
+# A wrap-up saved later than this after its call counts this much «в итогах»: the rest was a form
+# left open (lunch, the evening), not wrap-up work. The board shows the real wait, amber.
+WRAPUP_COUNT_MAX_S = 1800
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 
+from service.desk.status import PauseTime
 from service.figures.compute import (
     FigureTargets,
     daily_totals,
@@ -29,6 +30,7 @@ from service.figures.model import (
     Target,
     Totals,
 )
+from service.figures.time_in_state import DayKey, TimeLine, time_lines
 from texts.words import decimal, minutes_seconds
 
 
@@ -55,6 +57,8 @@ class FiguresReport:
     short_productive: int = 0  # marked productive before the rule, with talk under the threshold
     short_drill: dict[str, str] | None = None
     login: LoginSource | None = None  # how the login share was known
+    times: list[TimeLine] = field(default_factory=list)  # time in state per Expert over the period
+    day_times: list[TimeLine] = field(default_factory=list)  # … and per Expert-day
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +100,12 @@ def scope_drill(scope: Scope, experts: Sequence[ExpertInfo]) -> dict[str, str]:
 def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
                  aggregates: Sequence[DayAggregate], topics: Mapping[str | None, int],
                  outcomes: Mapping[str | None, int], due_finished: Mapping[int, tuple[int, int]] | None,
-                 now_local: time, targets: FigureTargets, short_productive: int = 0) -> FiguresReport:
+                 now_local: time, targets: FigureTargets, short_productive: int = 0,
+                 pauses: Mapping[DayKey, PauseTime] | None = None) -> FiguresReport:
     """`due_finished` (Expert id → items due, finished) is given only when the period holds today."""
     drill = scope_drill(scope, experts)
     t = totals(aggregates)
+    times, day_times = time_lines(experts, aggregates, pauses or {})
     lines: list[PacingLine] = []
     overall = None
     if due_finished is not None:
@@ -118,6 +124,7 @@ def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
         short_drill={**drill, "productive": "yes", "talk_below": minutes_seconds(targets.productive_min_talk_s)},
         login=LoginSource(t.contacts, t.login_measured, t.login_disagree,
                           {**drill, "result": "contact", "login": "disagree"}),
+        times=times, day_times=day_times,
     )
 
 

@@ -20,7 +20,8 @@ _VISIBLE.update({ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"})
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One bad cell: row as numbered in the file (header = row 1), column, value as given.
+    """One bad cell: row as numbered in the file (header = row 1), column (the import's name for it;
+    `label` is the file's, when that is an alias), value as given.
 
     A long value is kept cut to its first MAX_QUOTED_CHARS characters (`length` is the whole
     length), so a 400 MB cell neither stays in memory nor floods the terminal.
@@ -31,6 +32,7 @@ class RowError:
     value: str
     reason: str
     length: int = field(default=-1, compare=False)
+    label: str = field(default="", compare=False)  # the column's name in the file, when it is an alias
 
     def __post_init__(self) -> None:
         if self.length < 0:
@@ -39,10 +41,18 @@ class RowError:
             object.__setattr__(self, "value", self.value[:MAX_QUOTED_CHARS])
 
     def __str__(self) -> str:
-        where = f"строка {self.row}, столбец {self.column}"
+        where = f"строка {self.row}, столбец {self.named_column}"
         if not self.length:  # a missing column or an empty cell: there is no value to quote
             return f"{where}: {self.reason}"
         return f"{where}, значение {quote(self.value, self.length)}: {self.reason}"
+
+    @property
+    def named_column(self) -> str:
+        """«Телефон» (phone): the file's name first, the way the person sees the column; the import's
+        own name after it, because reasons name the other columns that way (`позже call_from`)."""
+        if not self.label or self.label == self.column:
+            return quote(self.column)
+        return f"{quote(self.label)} ({self.column})"
 
 
 def quote(value: str, length: int | None = None) -> str:

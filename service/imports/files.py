@@ -16,7 +16,7 @@ from service.db.engine import SessionMaker, create_engine, create_sessionmaker
 from service.db.file_imports import FileImportsRepository
 from service.imports.errors import ImportFailed, RowsRejected
 from service.imports.limits import show
-from service.imports.runner import ImportReport, import_file
+from service.imports.runner import import_file
 from service.imports.schemas import KINDS, ImportContext
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class FileOutcome:
     ok: bool
     rows: int
     message: str  # what was written, or why nothing was (Russian)
-    errors: tuple[str, ...] = ()  # each bad row: «строка 5, столбец started_at, …»
+    errors: tuple[str, ...] = ()  # each bad row: «строка 5, столбец «started_at», …»
     more_errors: int = 0  # bad cells beyond `errors`
     already: bool = False  # the same bytes were imported before: nothing done
 
@@ -101,19 +101,7 @@ async def _import_with(kind: str, path: Path, name: str, sessions: SessionMaker,
                            errors, e.total - len(errors))
     except ImportFailed as e:
         return FileOutcome(kind, name, False, 0, f"файл не импортирован: {e}")
-    return FileOutcome(kind, name, True, report.rows, done_message(report))
-
-
-def done_message(report: ImportReport) -> str:
-    c = report.counts
-    text = (f"импортировано строк: {show(report.rows)} (новых {show(c.new)}, изменённых {show(c.updated)}, "
-            f"без изменений {show(c.unchanged)})")
-    if report.measured is not None:
-        m = report.measured
-        days = f"{m.first:%d.%m.%Y}" if m.first == m.last else f"{m.first:%d.%m.%Y}–{m.last:%d.%m.%Y}"
-        text += (f"; звонков за {days} проверено по статистике: {show(m.calls)}, "
-                 f"из них клиент заходил во время разговора: {show(m.logged_in)}")
-    return text
+    return FileOutcome(kind, name, True, report.rows, report.summary())
 
 
 def _recorded(outcome: FileOutcome) -> str:

@@ -1,5 +1,5 @@
-"""Files → a header and numbered rows. CSV (UTF-8 with or without BOM, or Windows-1251; `;` or
-`,`, both detected) and XLSX (openpyxl, read-only). Rows can be read more than once (the
+"""Files → a header and numbered rows. CSV (UTF-8 with or without BOM, Windows-1251, or UTF-16 with
+its BOM; `;`, `,` or a tab, all detected) and XLSX (openpyxl, read-only). Rows can be read more than once (the
 runner validates in one pass and writes in a second) without holding the file in memory.
 
 A file is untrusted: it is read within the budgets of limits.py (its size, its rows and
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import warnings
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -19,8 +20,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
 from service.imports import cells
-from service.imports.errors import FileFormatError
+from service.imports.aliases import normalise
+from service.imports.errors import FileFormatError, quote
 from service.imports.limits import MAX_COLUMNS, MAX_FILE_BYTES, MAX_LINE_CHARS, MAX_ROWS, show, show_bytes
+from service.imports.sniff import SAVE_AS, UTF8, UTF16, bom_encoding, not_a_table
 from service.imports.xlsx_guard import scan_workbook, unreadable
 
 if TYPE_CHECKING:
@@ -32,11 +35,12 @@ T = TypeVar("T")
 
 _CHUNK = 1 << 20
 _SAMPLE = 64 * 1024
-_DELIMITERS = ";,"
+_DELIMITERS = ";,\t"  # a tab: Excel's «Текст в Юникоде» (UTF-16) and «Текст (разделители — табуляция)»
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (Excel 97–2003)
-_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # the UTF-32 ones start the same way
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_OS_REASONS = {errno.ENOENT: "такого файла нет", errno.EACCES: "нет прав на чтение",
+               errno.EPERM: "нет прав на чтение", errno.EISDIR: "это папка, а не файл"}
 
 
 class Table(Protocol):
@@ -51,13 +55,14 @@ class Table(Protocol):
 
 
 def open_table(path: Path, known_columns: Collection[str], sheet: str | None = None) -> Table:
-    """A CSV or XLSX table; `known_columns` helps pick the CSV delimiter, `sheet` the XLSX sheet."""
+    """A CSV or XLSX table; `known_columns` (any names a column goes by) help pick the CSV delimiter,
+    `sheet` the XLSX sheet."""
     try:
         size = path.stat().st_size
         with path.open("rb") as file:
             head = file.read(_SAMPLE)
     except OSError as e:
-        raise FileFormatError(f"файл не читается: {e.strerror or e}") from e
+        raise FileFormatError(f"файл не читается: {os_reason(e)}") from e
     if size > MAX_FILE_BYTES:
         raise FileFormatError(f"файл больше {show_bytes(MAX_FILE_BYTES)} (предел импорта): разделите его на части")
     if head.startswith(_OLE_MAGIC):
@@ -110,7 +115,7 @@ class CsvTable:
     def _unreadable(self, number: int, record: str) -> str:
         limit = csv.field_size_limit()
         index = long_field(record, self.delimiter, limit)
-        column = self.header[index] if index < len(self.header) else f"№ {index + 1} (без названия)"
+        column = quote(self.header[index]) if index < len(self.header) else f"№ {index + 1} (без названия)"
         return (f"строка {number}, столбец {column}: ячейка длиннее {show(limit)} знаков "
                 f"(предел чтения CSV) — не закрыта кавычка? Дальше файл не читается")
 
@@ -268,15 +273,27 @@ def too_many_rows() -> str:
     return f"в файле больше {show(MAX_ROWS)} строк (предел импорта): разделите его на части"
 
 
+def os_reason(e: OSError) -> str:
+    """Why the system could not read a file, in Russian (its own words are English)."""
+    return _OS_REASONS.get(e.errno or 0) or f"ошибка чтения ({errno.errorcode.get(e.errno or 0, e.errno)})"
+
+
 def detect_encoding(path: Path, head: bytes = b"") -> str:
-    """utf-8-sig (with or without a BOM) when the whole file is valid UTF-8, else cp1251."""
-    if head.startswith(_WIDE_BOMS) or head[:1024].count(0) * 4 > len(head[:1024]):
-        raise FileFormatError("файл в кодировке UTF-16 (так сохраняет «Текст в Юникоде»): "
-                              "сохраните его как «CSV UTF-8» или CSV в Windows-1251")
-    for encoding in ("utf-8-sig", "cp1251"):
+    """UTF-16 when the file starts with its BOM (LE or BE); otherwise utf-8-sig (with or without a
+    BOM) when the whole file is valid UTF-8, else cp1251. What is no text at all is refused, saying
+    what it looks like (sniff.py)."""
+    refusal = not_a_table(head)
+    if refusal:
+        raise FileFormatError(refusal)
+    if bom_encoding(head) == UTF16:
+        if _decodes(path, UTF16):
+            return UTF16
+        raise FileFormatError(f"файл начинается с метки UTF-16, но дальше не текст в UTF-16 (обрезан или "
+                              f"испорчен): {SAVE_AS}")
+    for encoding in (UTF8, "cp1251"):
         if _decodes(path, encoding):
             return encoding
-    raise FileFormatError("файл не в UTF-8 и не в Windows-1251: сохраните его как «CSV UTF-8»")
+    raise FileFormatError(f"файл не в UTF-8 и не в Windows-1251 и без метки UTF-16: {SAVE_AS}")
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -293,19 +310,20 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 
 def detect_delimiter(sample: str, known_columns: Collection[str]) -> str:
-    """`;` or `,`: the one that splits the header into the most known column names."""
+    """`;`, `,` or a tab: the one that splits the header into the most known column names."""
     first_line = sample.splitlines()[0] if sample else ""
-    scores = {d: _known_count(first_line, d, known_columns) for d in _DELIMITERS}
+    known = {normalise(name) for name in known_columns}
+    scores = {d: _known_count(first_line, d, known) for d in _DELIMITERS}
     best = max(scores.values())
     winners = [d for d in _DELIMITERS if scores[d] == best]
     if len(winners) == 1:
         return winners[0]
     try:  # no known names either way: let the Sniffer judge the data
         return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        return ";"
+    except csv.Error:  # then the one the header holds most of (`;` when it holds none)
+        return max(_DELIMITERS, key=first_line.count) if any(d in first_line for d in _DELIMITERS) else ";"
 
 
-def _known_count(line: str, delimiter: str, known_columns: Collection[str]) -> int:
+def _known_count(line: str, delimiter: str, known: Collection[str]) -> int:
     names = clean_header(next(csv.reader([line], delimiter=delimiter), []))
-    return sum(1 for name in names if name in known_columns)
+    return sum(1 for name in names if normalise(name) in known)

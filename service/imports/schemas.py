@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from scheduler.model import Segment, SignalKind, Version
 from service.db.records import (
+    MAX_NAME_PART,
     AbsenceRecord,
     ClientRecord,
     ContactRecord,
+    ExpertName,
     ExpertRecord,
     HistoryRecord,
     LoginRecord,
@@ -91,21 +93,53 @@ def _contact(values: Values) -> ContactRecord:
     return ContactRecord(**values, phone=phone, phone_e164=phone_e164)
 
 
+NAME_PARTS = ("last_name", "first_name", "patronymic")
+
+
+def _expert_name_given(values: Values) -> list[Problem]:
+    """The name in parts (Фамилия and Имя at least), or else whole in full_name."""
+    if any(values[part] for part in NAME_PARTS):
+        return [(part, f"пусто: {needed} (ФИО дано по частям)")
+                for part, needed in (("last_name", "нужна фамилия"), ("first_name", "нужно имя")) if not values[part]]
+    if not values["full_name"]:
+        return [("last_name", "нет имени: заполните last_name и first_name (Фамилия, Имя) или full_name (ФИО)")]
+    return []
+
+
+def _expert_checks(values: Values) -> list[Problem]:
+    return _expert_name_given(values) + _extension_required(values)
+
+
+def _expert_name(values: Values) -> ExpertName:
+    """The parts when given; else full_name split in «Фамилия Имя Отчество» order."""
+    if values["last_name"]:
+        return ExpertName.of(values["last_name"], values["first_name"], values["patronymic"])
+    return ExpertName.parse(values["full_name"])
+
+
+def _expert(values: Values) -> ExpertRecord:
+    return ExpertRecord(values["login"], _expert_name(values), role=values["role"], extension=values["extension"],
+                        timezone=values["timezone"], daily_target=values["daily_target"],
+                        group_name=values["group"] or None)
+
+
 EXPERTS = Schema(
     kind="experts",
     columns=(
         Column("login", c.code(64), required=True),
-        Column("full_name", c.bounded_text(255), required=True),
+        Column("last_name", c.bounded_text(MAX_NAME_PART)),  # Фамилия
+        Column("first_name", c.bounded_text(MAX_NAME_PART)),  # Имя
+        Column("patronymic", c.bounded_text(MAX_NAME_PART)),  # Отчество
+        Column("full_name", c.bounded_text(255)),  # without the parts: split as «Фамилия Имя Отчество»
         Column("role", c.choice(ROLES), default="expert"),
         Column("extension", c.extension),
         Column("timezone", c.timezone),
         Column("daily_target", c.integer(1, 100)),
         Column("group", c.bounded_text(64)),  # the РГ's group («Группа 1»), for the control figures
     ),
-    build=lambda values: ExpertRecord(**{k: v for k, v in values.items() if k != "group"},
-                                      group_name=values.get("group") or None),
+    build=_expert,
     unique="login",
-    checks=_extension_required,
+    checks=_expert_checks,
 )
 
 CLIENTS = Schema(

@@ -1,6 +1,6 @@
 """Rows → typed records, or the list of what is wrong with them. Pure.
 
-Three levels: the header (every required column present, none twice), each cell (length and
+Three levels: the header (every required column present under its name or an alias, none twice), each cell (length and
 control characters, then type, range, choice), and the file as a whole (a unique key seen
 twice, references to clients, contacts and Experts that neither the database nor the file
 knows).
@@ -8,16 +8,19 @@ knows).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from service.imports import cells
-from service.imports.errors import RowError
+from service.imports.errors import RowError, quote
+from service.imports.headers import Header, accepted_names
+from service.imports.limits import show
 from service.imports.schemas import Schema, Values
 
 HEADER_ROW = 1
+MAX_NAMES_LISTED = 30  # of a file's header in a message: a 256-column export must stay one readable line
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +32,26 @@ class References:
     contacts: Mapping[str, str] = field(default_factory=dict)
 
 
-def header_errors(schema: Schema, header: tuple[str, ...]) -> list[RowError]:
+def header_errors(schema: Schema, header: Header) -> list[RowError]:
     """Required columns that are missing and columns named twice (other names are ignored)."""
-    errors = [RowError(HEADER_ROW, col.name, "", "нет обязательного столбца")
-              for col in schema.columns if col.required and col.name not in header]
-    known = set(schema.names)
-    twice = sorted({name for name in header if name in known and header.count(name) > 1})
-    errors += [RowError(HEADER_ROW, name, name, "столбец повторяется") for name in twice]
+    accepted = accepted_names(schema)
+    errors = [RowError(HEADER_ROW, name, "", _missing(accepted[name], header.names)) for name in header.missing]
+    errors += [RowError(HEADER_ROW, column, "", f"столбец повторяется ({_listed(names)}): оставьте один")
+               for column, names in header.repeated]
     return errors
+
+
+def _missing(accepted: tuple[str, ...], present: tuple[str, ...]) -> str:
+    # The accepted names and the file's own: a wrong delimiter or a renamed column shows at a glance.
+    named = [name for name in present if name]
+    found = f"в файле столбцы: {_listed(named)}" if named else "в первой строке файла нет названий столбцов"
+    return f"нет обязательного столбца (подходят названия: {_listed(accepted)}); {found}"
+
+
+def _listed(names: Sequence[str]) -> str:
+    shown = ", ".join(quote(name) for name in names[:MAX_NAMES_LISTED])
+    more = len(names) - MAX_NAMES_LISTED
+    return f"{shown} … и ещё {show(more)}" if more > 0 else shown
 
 
 def parse_row(schema: Schema, number: int, row: Mapping[str, object]) -> tuple[Any, list[RowError]]:

@@ -62,7 +62,10 @@ def scan_workbook(path: Path, limits: XlsxLimits = XLSX_LIMITS) -> dict[str, int
 
 def unreadable(e: Exception) -> FileFormatError:
     """What openpyxl raised, when it raised because the workbook cannot be read."""
-    return FileFormatError(f"книга Excel не читается (openpyxl: {quote(f'{type(e).__name__}: {e}')})")
+    # openpyxl's own words are English and technical: kept, but only as a detail for whoever supports the desk.
+    return FileFormatError(f"книга Excel не читается: она повреждена или записана не так, как пишет Excel — "
+                           f"откройте её в Excel и сохраните снова (подробности для поддержки: "
+                           f"{quote(f'{type(e).__name__}: {e}')})")
 
 
 def _check_directory(path: Path, limits: XlsxLimits) -> None:

@@ -135,7 +135,7 @@ def script_variables(
     return {
         "client": client_view(client, today, not_logged_in_days, terms_ending_days),
         "contact": contact_view(contact),
-        "expert": person_view(_field(expert, "full_name")),
+        "expert": expert_view(expert),
         "item": item_view(item),
         "today": today,
     }
@@ -176,6 +176,19 @@ def client_view(client: Any, today: date, not_logged_in_days: int = NOT_LOGGED_I
 
 def person_view(full_name: str | None) -> PersonView:
     return PersonView(**_name_fields(full_name))
+
+
+def expert_view(expert: Any) -> PersonView:
+    """The Expert by the name parts stored for them (`last_name`, `first_name`, `patronymic`);
+    a source without parts (an older caller, a row written around the repositories) by the full name."""
+    last = _text(_field(expert, "last_name")) or ""
+    first = _text(_field(expert, "first_name")) or ""
+    if not (last or first):
+        return person_view(_field(expert, "full_name"))
+    parts = NameParts(last, first, _text(_field(expert, "patronymic")) or "")
+    full_name = " ".join(part for part in (parts.last, parts.first, parts.patronymic) if part)
+    return PersonView(full_name=full_name, io=parts.io, first_name=parts.first, patronymic=parts.patronymic,
+                      last_name=parts.last, gender=grammatical_gender(full_name))
 
 
 def contact_view(contact: Any) -> ContactView:
@@ -246,7 +259,7 @@ def sample_variables(today: date, **overrides: Any) -> dict[str, Any]:
     }
     contact = {"full_name": "Иванова Ольга Петровна", "position": "главный бухгалтер", "is_user": True,
                "email": "olga@example.ru", "phone": "+7 811 200-00-01"}
-    expert = {"full_name": "Смирнова Мария Андреевна"}
+    expert = {"last_name": "Смирнова", "first_name": "Мария", "patronymic": "Андреевна"}
     item = {"public_id": "PC-1001", "topic": "Обзор новостей и изменений",
             "comment": "просила напомнить про отчётность",
             "reasons": [{"code": "not_logged_in", "text": "не заходили в онлайн-версию 20 дней"},

@@ -16,7 +16,9 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.db.brief import BriefRepository, ClientBrief
 from service.db.clients import ClientChoice, ClientsRepository
+from service.db.records import ExpertName
 from service.db.script_versions import ScriptVersionRow, ScriptVersionsRepository
+from service.db.users import UsersRepository
 from service.scripts import (
     SCRIPTS_DIR,
     ScriptEntry,
@@ -99,7 +101,8 @@ async def preview_script(request: web.Request) -> web.StreamResponse:
     brief = await BriefRepository(request.app[DB_SESSIONS]).brief(_field(form, "client"), None, all_calls=False)
     if brief is None:
         return _fragment(request, {"error": None, "html": None, "missing": "Выберите клиента из списка."}, 404)
-    variables = _preview_variables(request, entry, brief, _field(form, "contact"), _field(form, "kind"))
+    expert = await _preview_expert(request, brief)
+    variables = _preview_variables(request, entry, brief, expert, _field(form, "contact"), _field(form, "kind"))
     problem = _text_problem(text)
     rendered = None if problem else await request.app[SCRIPT_RENDERER].preview(
         ScriptSource(text, name=entry.file), variables)
@@ -166,13 +169,19 @@ def _current_of(history: list[ScriptVersionRow]) -> str | None:
     return history[0].source if history else None
 
 
-def _preview_variables(request: web.Request, entry: ScriptEntry, brief: ClientBrief, contact: str,
-                       kind: str) -> dict[str, Any]:
+async def _preview_expert(request: web.Request, brief: ClientBrief) -> ExpertName | None:
+    """The client's Expert by their stored name parts; without one, whoever is previewing."""
+    users = UsersRepository(request.app[DB_SESSIONS])
+    name = await users.name_of(brief.expert_id) if brief.expert_id is not None else None
+    return name or await users.name_of(signed_in(request).id)
+
+
+def _preview_variables(request: web.Request, entry: ScriptEntry, brief: ClientBrief, expert: ExpertName | None,
+                       contact: str, kind: str) -> dict[str, Any]:
     settings = settings_of(request)
     item: dict[str, Any] | None = None if kind == "unplanned" else {
         "public_id": PREVIEW_PUBLIC_ID, "topic": entry.topics[0] if entry.topics else None,
         "comment": next((line.comment for line in brief.history if line.comment), None), "reasons": []}
-    expert = {"full_name": brief.expert_name or signed_in(request).full_name}
     return script_variables(brief, _contact_at(brief, contact), expert, item, _today(request),
                             not_logged_in_days=settings.plan.not_logged_in_days,
                             terms_ending_days=settings.plan.terms_ending_days)

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from service.appkeys import DB_SESSIONS
+from service.db.records import MAX_NAME_PART, ExpertName
 from service.db.users import (
     AccountRow,
     DuplicateLoginError,
     LastAdminError,
     UsersRepository,
 )
-from service.passwords import MIN_PASSWORD_LENGTH, hash_password
+from service.passwords import MIN_PASSWORD_LENGTH, hash_password, password_problem
 from service.web.auth import requires
 from service.web.desk_context import signed_in
 from service.web.keys import ROLES
@@ -29,8 +30,10 @@ from texts.labels import ROLE_LABELS
 
 LOGIN_PATTERN = re.compile(r"[\w.@-]{1,64}")
 EXTENSION_PATTERN = re.compile(r"\d{2,6}")
-MAX_NAME = 255
 MAX_GROUP = 64
+# The name fields: (form field, label, required, «Укажите …»).
+NAME_FIELDS = (("last_name", "Фамилия", True, "фамилию"), ("first_name", "Имя", True, "имя"),
+               ("patronymic", "Отчество", False, "отчество"))
 LAST_ADMIN = "Нельзя: в DS Desk должен остаться хотя бы один действующий администратор."
 NOT_YOURSELF_OFF = "Нельзя отключить самого себя: попросите другого администратора."
 NOT_YOURSELF_DEMOTE = "Нельзя снять с себя роль администратора: попросите другого администратора."
@@ -48,7 +51,9 @@ class AccountForm:
     """What the admin typed, trimmed; `errors` maps a field to its Russian message."""
 
     login: str = ""
-    full_name: str = ""
+    last_name: str = ""
+    first_name: str = ""
+    patronymic: str = ""
     role: str = "expert"
     extension: str | None = None
     group_name: str | None = None
@@ -58,6 +63,18 @@ class AccountForm:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def name(self) -> ExpertName:
+        return ExpertName.of(self.last_name, self.first_name, self.patronymic)
+
+    @classmethod
+    def of_account(cls, account: AccountRow) -> AccountForm:
+        """The form filled with the user's stored data."""
+        name = account.name
+        return cls(login=account.login, last_name=name.last_name, first_name=name.first_name,
+                   patronymic=name.patronymic or "", role=account.role, extension=account.extension,
+                   group_name=account.group_name)
 
 
 def setup_admin_users(app: web.Application) -> None:
@@ -73,15 +90,11 @@ def setup_admin_users(app: web.Application) -> None:
 
 def read_profile(form: Any) -> AccountForm:
     """Name, role, extension and group, checked; the login and password are not part of it."""
-    full_name = " ".join(_text(form, "full_name").split())
+    names = {name: " ".join(_text(form, name).split()) for name, *_ in NAME_FIELDS}
     role = _text(form, "role")
     extension = _text(form, "extension") or None
     group_name = " ".join(_text(form, "group_name").split()) or None
-    errors: dict[str, str] = {}
-    if not full_name:
-        errors["full_name"] = "Укажите ФИО."
-    elif len(full_name) > MAX_NAME:
-        errors["full_name"] = f"ФИО длиннее {MAX_NAME} символов."
+    errors = _name_errors(names)
     if role not in ROLES:
         errors["role"] = "Выберите роль: эксперт, руководитель группы или администратор."
     if extension is None and role == "expert":
@@ -90,7 +103,18 @@ def read_profile(form: Any) -> AccountForm:
         errors["extension"] = "Добавочный номер — от 2 до 6 цифр."
     if group_name is not None and len(group_name) > MAX_GROUP:
         errors["group_name"] = f"Название группы длиннее {MAX_GROUP} символов."
-    return AccountForm(full_name=full_name, role=role, extension=extension, group_name=group_name, errors=errors)
+    return AccountForm(**names, role=role, extension=extension, group_name=group_name, errors=errors)
+
+
+def _name_errors(names: dict[str, str]) -> dict[str, str]:
+    """Фамилия and Имя are required; no part is longer than MAX_NAME_PART."""
+    errors = {}
+    for name, label, required, accusative in NAME_FIELDS:
+        if required and not names[name]:
+            errors[name] = f"Укажите {accusative}."
+        elif len(names[name]) > MAX_NAME_PART:
+            errors[name] = f"{label} длиннее {MAX_NAME_PART} символов."
+    return errors
 
 
 def read_new_account(form: Any) -> AccountForm:
@@ -104,16 +128,13 @@ def read_new_account(form: Any) -> AccountForm:
     password_error = password_message(password)
     if password_error:
         errors["password"] = password_error
-    return AccountForm(login=login, full_name=profile.full_name, role=profile.role, extension=profile.extension,
-                       group_name=profile.group_name, password=password, errors=errors)
+    return replace(profile, login=login, password=password, errors=errors)
 
 
 def password_message(password: str) -> str | None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Пароль слишком короткий: нужно не меньше {MIN_PASSWORD_LENGTH} символов."
-    if not password.strip():
-        return "Пароль не может состоять из одних пробелов."
-    return None
+    """The rule's own words (service/passwords.py) as a sentence of the form."""
+    problem = password_problem(password)
+    return None if problem is None else problem[0].upper() + problem[1:] + "."
 
 
 def _text(form: Any, name: str) -> str:
@@ -143,7 +164,7 @@ async def create_user(request: web.Request) -> web.StreamResponse:
         return await _users_page(request, account, status=422)
     password_hash = await _hash(account.password)
     try:
-        await users.add(account.login, account.full_name, account.role, account.extension, password_hash,
+        await users.add(account.login, account.name, account.role, account.extension, password_hash,
                         group_name=account.group_name)
     except DuplicateLoginError:
         taken = {**account.errors, "login": f"Логин «{account.login}» уже занят: выберите другой."}
@@ -167,7 +188,7 @@ async def update_user(request: web.Request) -> web.StreamResponse:
     if not profile.ok:
         return await _user_page(request, account, profile=profile, status=422)
     try:
-        await users.update_account(account.id, full_name=profile.full_name, role=profile.role,
+        await users.update_account(account.id, name=profile.name, role=profile.role,
                                    extension=profile.extension, group_name=profile.group_name)
     except LastAdminError:
         return await _user_page(request, account, profile=_with_errors(profile, {"role": LAST_ADMIN}), status=409)
@@ -221,8 +242,7 @@ async def _with_extension_check(users: UsersRepository, account: AccountForm, us
 
 
 def _with_errors(account: AccountForm, errors: dict[str, str]) -> AccountForm:
-    return AccountForm(account.login, account.full_name, account.role, account.extension, account.group_name,
-                       account.password, {**account.errors, **errors})
+    return replace(account, errors={**account.errors, **errors})
 
 
 async def _hash(password: str) -> str:
@@ -238,16 +258,16 @@ async def _users_page(request: web.Request, new: AccountForm, *, notice: str | N
                       status: int = 200) -> web.Response:
     accounts = await UsersRepository(request.app[DB_SESSIONS]).list_accounts()
     context = {"accounts": accounts, "new": new, "notice": notice, "roles": _roles(), "role_names": ROLE_LABELS,
-               "min_password": MIN_PASSWORD_LENGTH}
+               "min_password": MIN_PASSWORD_LENGTH, "name_fields": NAME_FIELDS, "max_name_part": MAX_NAME_PART}
     return aiohttp_jinja2.render_template("admin/users.html", request, context, status=status)
 
 
 async def _user_page(request: web.Request, account: AccountRow, *, profile: AccountForm | None = None,
                      password_error: str | None = None, active_error: str | None = None,
                      notice: str | None = None, status: int = 200) -> web.Response:
-    shown = profile or AccountForm(login=account.login, full_name=account.full_name, role=account.role,
-                                   extension=account.extension, group_name=account.group_name)
+    shown = profile or AccountForm.of_account(account)
     context = {"account": account, "form": shown, "password_error": password_error, "active_error": active_error,
                "notice": notice, "roles": _roles(), "role_names": ROLE_LABELS, "min_password": MIN_PASSWORD_LENGTH,
-               "is_self": account.id == signed_in(request).id}
+               "is_self": account.id == signed_in(request).id, "name_fields": NAME_FIELDS,
+               "max_name_part": MAX_NAME_PART}
     return aiohttp_jinja2.render_template("admin/user_edit.html", request, context, status=status)

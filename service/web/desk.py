@@ -7,8 +7,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from scheduler.calling_hours import CallTime, call_window, check_call_time
 from service.appkeys import DB_SESSIONS
 from service.db.brief import BriefRepository
+from service.db.call_targets import CallTargetsRepository
 from service.db.desk_queue import DeskQueueRepository
 from service.db.experts import ExpertsRepository
 from service.desk.queue import QueueRow, next_row, ordered, progress
@@ -66,8 +68,22 @@ async def desk_screen(request: web.Request) -> dict[str, Any]:
         "strip": await strip_for(request.app[DB_SESSIONS], expert.id, expert.login, settings, utc_now()),
         "script": await script_panel(request, brief, selected, expert, request.query.get("script")),
         "status": await desk_status.todays_status(request, expert.id), "pause_reasons": settings.desk.pause_reasons,
+        "call_time": await _call_time(request, selected) if expert.id == user.id else None,
         **brief_extras(settings),
     }
+
+
+async def _call_time(request: web.Request, selected: QueueRow | None) -> CallTime | None:
+    """The client's local time and whether it is a time to call (the hint above «Позвонить»)."""
+    if selected is None or not selected.is_planned or not selected.is_open or selected.public_id is None:
+        return None
+    target = await CallTargetsRepository(request.app[DB_SESSIONS]).planned_item(selected.public_id)
+    if target is None:
+        return None
+    settings = settings_of(request)
+    zone = target.client_timezone or settings.organisation.timezone
+    window = call_window(target.call_from, target.call_to, settings.plan.client_hours)
+    return check_call_time(utc_now(), zone, window, settings.plan.calendar())
 
 
 def _selected(rows: list[QueueRow], wanted: str | None, upcoming: QueueRow | None) -> QueueRow | None:

@@ -17,6 +17,7 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.db.brief import ClientBrief
 from service.db.script_versions import ScriptVersionsRepository
+from service.db.users import UsersRepository
 from service.desk.queue import QueueRow
 from service.scripts import (
     RenderedScript,
@@ -64,8 +65,10 @@ async def script_panel(request: web.Request, brief: ClientBrief | None, row: Que
     entry = (catalog.by_file(wanted) if wanted else None) or catalog.for_topic(row.topic if row else None)
     settings = settings_of(request)
     today = utc_now().astimezone(settings.organisation.tz).date()
+    # The Expert is introduced by the name parts stored for them, not by a guess at the full name.
+    name = await UsersRepository(request.app[DB_SESSIONS]).name_of(expert.id)
     variables = script_variables(
-        brief, _contact(brief, row), expert, _item(row), today,
+        brief, _contact(brief, row), name or expert, _item(row), today,
         not_logged_in_days=settings.plan.not_logged_in_days,
         terms_ending_days=settings.plan.terms_ending_days)
     rendered = await render_current(request, entry, variables)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from service.client_search.views import setup_client_search
 from service.web.admin_scripts import setup_admin_scripts
 from service.web.admin_users import setup_admin_users
 from service.web.auth import setup_auth, setup_login_flood_guard
@@ -29,6 +30,7 @@ def setup_web(app: web.Application) -> None:
     setup_board(app)
     setup_figures(app)
     add_call_log_routes(app)
+    setup_client_search(app)
     setup_admin_scripts(app)
     setup_admin_users(app)
     setup_imports(app)  # its upload-size check goes ahead of the input guard

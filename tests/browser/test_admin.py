@@ -76,7 +76,9 @@ async def test_an_admin_adds_a_user_who_then_signs_in(live_desk: LiveDesk, page:
     await expect(page.locator('tr[data-login="maria"]')).to_be_visible()
     form = page.get_by_test_id("create-form")
     await form.get_by_test_id("field-login").fill("irina")
-    await form.get_by_test_id("field-full_name").fill("Кузнецова Ирина Олеговна")
+    await form.get_by_label("Фамилия").fill("Кузнецова")
+    await form.get_by_label("Имя", exact=True).fill("Ирина")
+    await form.get_by_label("Отчество").fill("Олеговна")
     await form.get_by_test_id("field-role").select_option("expert")
     await form.get_by_test_id("field-extension").fill("101")  # maria's: refused
     await form.get_by_test_id("field-group_name").fill("Группа 1")

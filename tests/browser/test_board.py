@@ -95,3 +95,32 @@ async def test_the_board_follows_calls_live_and_a_supervisor_listens_in(
         return [r.status, (await r.json()).error];
     }""")
     assert status == 409 and "не разговаривает" in error
+
+
+async def test_a_pause_shows_on_the_board_live_and_ends_with_ready(live_desk: LiveDesk, page: Page, browser: Browser,
+                                                                  request: pytest.FixtureRequest) -> None:
+    """Issue 14: maria takes a lunch pause with P; olga's board shows «пауза: Обед» with its timer at once."""
+    await sign_in(page, live_desk, "olga")
+    await page.goto(live_desk.url("/board"))
+    maria_card = page.locator('.board-card[data-ext="101"]')
+    await expect(page.get_by_test_id("board-link")).to_have_attribute("data-state", "live")
+    maria_context = await browser.new_context(viewport=OFFICE_SCREEN, locale="ru-RU")
+    maria = await maria_context.new_page()
+    try:
+        await sign_in(maria, live_desk, "maria")
+        await expect(maria_card).to_have_attribute("data-state", "available", timeout=5_000)
+        await maria.get_by_test_id("pause-reason").select_option("Обед")
+        await maria.locator("body").click()
+        await maria.keyboard.press("KeyP")
+        await expect(maria.get_by_test_id("status-label")).to_have_text("Пауза: Обед")
+        await expect(maria.get_by_test_id("ready-btn")).to_be_visible()
+        await expect(maria_card).to_have_attribute("data-state", "pause", timeout=5_000)
+        await expect(maria_card.get_by_test_id("state-label")).to_have_text("пауза: Обед")
+        await expect(maria_card.get_by_test_id("timer")).to_have_text(re.compile(r"^0:0\d$"))
+        await screenshot(page, request, "pause-on-the-board")
+        await maria.get_by_test_id("ready-btn").click()
+        await expect(maria.get_by_test_id("status-label")).to_have_text("Готов")
+        await expect(maria_card).to_have_attribute("data-state", "available", timeout=5_000)
+        await expect(maria_card.get_by_test_id("timer")).to_have_text("")
+    finally:
+        await maria_context.close()

@@ -39,6 +39,10 @@ async def test_a_call_outside_the_clients_hours_is_confirmed_first(desk_on_a_day
         asked.append(dialog.message)  # type: ignore[attr-defined]
         await getattr(dialog, next(answers))()
 
+    # Before any click the desk already says it is no time to call.
+    hint = page.get_by_test_id("call-hours")
+    await expect(hint).to_have_attribute("data-allowed", "0")
+    await expect(hint).to_contain_text("выходной день")
     page.on("dialog", answer)
     phone = await page.locator(".call-target [data-phone]").get_attribute("data-phone") or ""
     desk_on_a_day_off.simulator.script(phone, "answered", expert_ring_s=0.5, ring_s=1.0, talk_s=600)

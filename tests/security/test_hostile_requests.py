@@ -124,10 +124,11 @@ async def test_a_hostile_json_body_to_listen_in_is_a_clear_400(office: Office, b
 
 # Every query and form parameter name a view reads (kept wide: an unknown name costs nothing).
 PARAMETERS = ("after", "call", "client", "comment", "contact", "date", "direction", "done", "download",
-              "expert", "ext", "extension", "from", "full_name", "group_name", "item", "kind", "linkedid",
-              "logged_in", "login", "max_talk", "min_talk", "mode", "next", "next_contact", "outcome",
-              "password", "password2", "period", "planned", "productive", "q", "result", "role", "scope",
-              "script", "source", "state", "to", "topic", "active", "id")
+              "expert", "ext", "extension", "first_name", "from", "full_name", "group_name", "item", "kind",
+              "last_name", "linkedid", "logged_in", "login", "max_talk", "min_talk", "mode", "next",
+              "next_contact", "outcome", "password", "password2", "patronymic", "period", "planned",
+              "productive", "q", "result", "role", "scope", "script", "source", "state", "to", "topic",
+              "active", "id")
 HOSTILE_VALUES = (
     "0001-01-01", "9999-12-31", "31.12.9999", "9999-12-31T23:59", "0001-01-01T00:00",
     "1" + "0" * 22, "-1", "1e309", "NaN", "²", "٣",

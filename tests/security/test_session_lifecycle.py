@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
+from service.db.records import ExpertName
 from service.passwords import hash_password
 from service.web.keys import CSRF_FIELD
 from tests.security.conftest import Office
@@ -77,6 +78,6 @@ async def test_a_demoted_supervisor_loses_supervisor_pages_at_once(office: Offic
     assert (await olga.get("/team", headers=HTML_ACCEPT, allow_redirects=False)).status == 200
     smirnova = await office.users().by_login("smirnova")
     assert smirnova is not None
-    await office.users().update_account(smirnova.id, full_name="Смирнова Анна", role="expert", extension="150",
-                                        group_name=None)
+    await office.users().update_account(smirnova.id, name=ExpertName("Смирнова", "Анна"), role="expert",
+                                        extension="150", group_name=None)
     assert (await olga.get("/team", headers=HTML_ACCEPT, allow_redirects=False)).status == 403

@@ -19,6 +19,7 @@ CSV_VARIANTS = {
     "csv-utf8bom-semicolon": ("utf-8-sig", ";"),
     "csv-cp1251-semicolon": ("cp1251", ";"),
     "csv-cp1251-comma": ("cp1251", ","),
+    "csv-utf16-tab": ("utf-16", "\t"),  # Excel's «Текст в Юникоде»: a BOM, then UTF-16 LE, tabs, CRLF
 }
 FORMATS = (*CSV_VARIANTS, "xlsx")
 KINDS_IN_ORDER = ("experts", "clients", "contacts", "history", "signals", "absences")

@@ -17,6 +17,7 @@ from service.app import create_app
 from service.db.engine import SessionMaker
 from service.db.models import Expert, ScriptVersion
 from service.db.plan import PlanRepository
+from service.db.records import ExpertName
 from service.db.users import LastAdminError, UsersRepository
 from service.passwords import use_hasher
 from service.settings import Settings
@@ -102,7 +103,7 @@ async def test_a_supervisor_edits_scripts_but_gets_403_on_users(aiohttp_client: 
     assert (await get(client, "/admin/scripts/training.j2"))[0] == 200
     status, html = await get(client, "/admin/users")
     assert status == 403 and "администратор" in html
-    assert (await post(client, "/admin/users", token, login="hacker", full_name="Х", role="admin",
+    assert (await post(client, "/admin/users", token, login="hacker", last_name="Х", first_name="Х", role="admin",
                        password="12345678"))[0] == 403
     async with office.sessions() as session:
         assert (await session.execute(select(Expert).where(Expert.login == "hacker"))).first() is None
@@ -162,6 +163,25 @@ async def test_the_preview_renders_the_unsaved_text_for_a_real_client(aiohttp_cl
     assert response.status == 404 and "Выберите клиента" in await response.text()
 
 
+async def test_the_script_introduces_the_expert_by_the_stored_first_name(aiohttp_client: Any,
+                                                                         office: Office) -> None:
+    """A double surname: a guess at «Мусина Пушкина Анна Сергеевна» would greet as «Пушкина» (issue 14)."""
+    users = UsersRepository(office.sessions)
+    ivanova = await users.by_login("ivanova")
+    assert ivanova is not None
+    await users.update_account(ivanova.id, name=ExpertName("Мусина Пушкина", "Анна", "Сергеевна"), role="expert",
+                               extension="101", group_name=None)
+    expert, _ = await signed_in_as(aiohttp_client, office, "ivanova")
+    status, html = await get(expert, f"/desk?item={office.ids['K-3']}")
+    assert status == 200 and "Меня зовут Анна, я ваш эксперт" in html, html[-3000:]
+    # The preview introduces the client's Expert (C-2 is ivanova's) by her stored parts too.
+    supervisor, token = await signed_in_as(aiohttp_client, office, "smirnova")
+    source = "<p>{{ expert.first_name }} {{ expert.patronymic }} / {{ expert.last_name }} / {{ expert.io }}</p>"
+    form = {"source": source, "client": "C-2", "contact": "0", "kind": "planned"}
+    response = await supervisor.post("/admin/scripts/training.j2/preview", data=form, headers=csrf_header(token))
+    assert "Анна Сергеевна / Мусина Пушкина / Анна Сергеевна" in await response.text()
+
+
 async def test_the_client_picker_finds_by_name_in_any_case_and_by_id(aiohttp_client: Any, office: Office) -> None:
     client, _ = await signed_in_as(aiohttp_client, office, "smirnova")
     for query, expected in (("вектор", ["C-2"]), ("ВЕКТОР", ["C-2"]), ("c-1", ["C-1"]), ("%", []), ("", None)):
@@ -209,8 +229,8 @@ async def test_a_saved_edit_shows_on_the_experts_screen_until_reset(aiohttp_clie
 
 # ---- users -------------------------------------------------------------------------------------
 
-NEW_USER = {"login": "irina", "full_name": "Кузнецова Ирина Олеговна", "role": "expert", "extension": "105",
-            "group_name": "Группа 2", "password": "новый пароль"}
+NEW_USER = {"login": "irina", "last_name": "Кузнецова", "first_name": "Ирина", "patronymic": "Олеговна",
+            "role": "expert", "extension": "105", "group_name": "Группа 2", "password": "новый пароль"}
 
 
 async def test_an_admin_creates_a_user_who_can_sign_in(aiohttp_client: Any, office: Office) -> None:
@@ -225,7 +245,28 @@ async def test_an_admin_creates_a_user_who_can_sign_in(aiohttp_client: Any, offi
     newbie, _ = await signed_in_as(aiohttp_client, office, "irina", "новый пароль")
     status, html = await get(newbie, "/desk")
     assert status == 200 and "доб. 105" in html
+    async with office.sessions() as session:
+        irina = (await session.execute(select(Expert).where(Expert.login == "irina"))).scalar_one()
+    assert (irina.last_name, irina.first_name, irina.patronymic, irina.full_name) == \
+        ("Кузнецова", "Ирина", "Олеговна", "Кузнецова Ирина Олеговна")
 
+
+async def test_the_name_is_typed_in_three_labelled_fields(aiohttp_client: Any, office: Office) -> None:
+    admin, token = await signed_in_as(aiohttp_client, office, "root")
+    status, html = await get(admin, "/admin/users")
+    for label, field in (("Фамилия", "last_name"), ("Имя", "first_name"), ("Отчество", "patronymic")):
+        assert re.search(rf'<label>{label}\s*<input name="{field}" value="" maxlength="80"', html), label
+    assert 'name="full_name"' not in html
+    assert re.search(r'name="last_name"[^>]* required', html)
+    assert not re.search(r'name="patronymic"[^>]* required', html)
+    # No patronymic is fine; spaces are trimmed and collapsed; the display name is made of the parts.
+    new = {**NEW_USER, "last_name": "  Мусина   Пушкина ", "first_name": "Анна", "patronymic": " "}
+    assert (await post(admin, "/admin/users", token, **new))[0] == 303
+    anna = await UsersRepository(office.sessions).by_login("irina")
+    assert anna is not None and anna.full_name == "Мусина Пушкина Анна"
+    status, html = await get(admin, f"/admin/users/{anna.id}")
+    assert 'name="last_name" value="Мусина Пушкина"' in html and 'name="first_name" value="Анна"' in html
+    assert 'name="patronymic" value=""' in html
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"login": "ivanova"}, "login", "уже занят"),
@@ -234,7 +275,10 @@ async def test_an_admin_creates_a_user_who_can_sign_in(aiohttp_client: Any, offi
     ({"extension": ""}, "extension", "Эксперту нужен добавочный"),
     ({"extension": "12a"}, "extension", "от 2 до 6 цифр"),
     ({"extension": "101"}, "extension", "уже у пользователя «ivanova»"),
-    ({"full_name": "  "}, "full_name", "Укажите ФИО"),
+    ({"last_name": "  "}, "last_name", "Укажите фамилию"),
+    ({"first_name": ""}, "first_name", "Укажите имя"),
+    ({"last_name": "Я" * 81}, "last_name", "Фамилия длиннее 80 символов"),
+    ({"patronymic": "Я" * 81}, "patronymic", "Отчество длиннее 80 символов"),
     ({"role": "boss"}, "role", "Выберите роль"),
 ])
 async def test_a_bad_new_user_is_refused_with_a_russian_message(aiohttp_client: Any, office: Office,
@@ -254,14 +298,22 @@ async def test_an_admin_edits_a_user_and_sets_a_password(aiohttp_client: Any, of
     petrov = await UsersRepository(office.sessions).by_login("petrov")
     assert petrov is not None
     path = f"/admin/users/{petrov.id}"
-    status, _ = await post(admin, path, token, full_name="Петров Павел Ильич", role="supervisor", extension="",
-                           group_name="Группа 1")
+    status, html = await get(admin, path)  # imported as «Петров Павел»: split into the fields
+    assert 'name="last_name" value="Петров"' in html and 'name="first_name" value="Павел"' in html
+    status, html = await post(admin, path, token, last_name="Петров", first_name="", patronymic="Ильич",
+                              role="supervisor", extension="", group_name="Группа 1")
+    assert status == 422 and 'data-testid="error-first_name">Укажите имя.' in html
+    assert 'name="patronymic" value="Ильич"' in html  # what was typed is kept
+    status, _ = await post(admin, path, token, last_name="Петров", first_name="Павел", patronymic="Ильич",
+                           role="supervisor", extension="", group_name="Группа 1")
     assert status == 303
     status, html = await get(admin, path + "?done=saved")
     assert "Изменения сохранены" in html and "Петров Павел Ильич" in html
     async with office.sessions() as session:
         row = (await session.execute(select(Expert).where(Expert.id == petrov.id))).scalar_one()
         assert (row.role, row.extension, row.group_name) == ("supervisor", None, "Группа 1")
+        assert (row.last_name, row.first_name, row.patronymic, row.full_name) == \
+            ("Петров", "Павел", "Ильич", "Петров Павел Ильич")
 
     assert (await post(admin, path + "/password", token, password="12345678", password2="1234567X"))[0] == 422
     status, html = await post(admin, path + "/password", token, password="short", password2="short")
@@ -294,7 +346,7 @@ async def test_deactivation_ends_sign_in_and_an_admin_cannot_lock_themselves_out
 
     status, html = await post(admin, f"/admin/users/{root.id}/active", token, active="0")
     assert status == 409 and "самого себя" in html
-    status, html = await post(admin, f"/admin/users/{root.id}", token, full_name="Админов Админ",
+    status, html = await post(admin, f"/admin/users/{root.id}", token, last_name="Админов", first_name="Админ",
                               role="supervisor", extension="")
     assert status == 422 and "снять с себя роль администратора" in html
     assert (await get(admin, "/admin/users"))[0] == 200  # still an admin
@@ -307,7 +359,8 @@ async def test_the_last_admin_cannot_be_removed_even_bypassing_the_page(office: 
     with pytest.raises(LastAdminError):
         await users.set_active(root.id, False)
     with pytest.raises(LastAdminError):
-        await users.update_account(root.id, full_name="Админов", role="expert", extension="199", group_name=None)
+        await users.update_account(root.id, name=ExpertName("Админов", "Иван"), role="expert", extension="199",
+                                   group_name=None)
     after = await users.account(root.id)
     assert after is not None and (after.active, after.role, after.full_name) == (True, "admin", "Админов Админ")
     second = await users.add("admin2", "Второй Админ", "admin", None, None)

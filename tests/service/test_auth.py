@@ -12,10 +12,13 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 from pytest_aiohttp import AiohttpClient
+from sqlalchemy import update
 from yarl import URL
 
 from service.app import create_app
 from service.appkeys import DB_SESSIONS
+from service.db.models import Expert
+from service.db.records import ExpertName
 from service.db.users import UsersRepository
 from service.demo_data import seed_demo_department
 from service.passwords import hash_password, use_hasher, verify_password
@@ -309,10 +312,32 @@ async def test_the_demo_department_gets_its_logins(aiohttp_client: AiohttpClient
         "olga": ("supervisor", "201"), "admin": ("admin", None)}
     assert users["olga"].full_name == "Смирнова Ольга Викторовна"
     assert users["admin"].full_name == "Администратор DS Desk"
+    assert await _users(client).name_of(users["maria"].id) == ExpertName("Орлова", "Мария", "Сергеевна")
+    assert users["maria"].full_name == "Орлова Мария Сергеевна"
     await sign_in(client, "olga", "olga-demo")
     hashes = {u.login: u.password_hash for u in users.values()}
     await seed_demo_department(client.app[DB_SESSIONS], date(2026, 3, 3))  # a restart
     assert {u.login: u.password_hash for u in await _users(client).list_users()} == hashes
+
+
+async def test_a_demo_made_before_names_in_parts_gets_them_put_right(aiohttp_client: AiohttpClient,
+                                                                      settings: Settings) -> None:
+    """Demos before migration 0013 stored «Мария Сергеевна Орлова», which the migration splits as
+    Фамилия «Мария», Имя «Сергеевна» (the script said «Меня зовут Сергеевна»)."""
+    client = await aiohttp_client(build_app(settings))
+    sessions = client.app[DB_SESSIONS]
+    await seed_demo_department(sessions, date(2026, 3, 2))
+    async with sessions.begin() as session:
+        for login, old in (("maria", "Мария Сергеевна Орлова"), ("anna", "Анна Викторовна Белова")):
+            last, first, patronymic = old.split()
+            await session.execute(update(Expert).where(Expert.login == login).values(
+                full_name=old, last_name=last, first_name=first, patronymic=patronymic))
+    await seed_demo_department(sessions, date(2026, 3, 3))  # the restart after the upgrade
+    users = {u.login: u for u in await _users(client).list_users()}
+    assert await _users(client).name_of(users["maria"].id) == ExpertName("Орлова", "Мария", "Сергеевна")
+    assert (users["anna"].full_name, users["anna"].extension) == ("Белова Анна Викторовна", "102")
+    assert all(u.password_hash is not None for u in users.values())
+    assert users["pavel"].full_name == "Зайцев Павел Андреевич"
 
 
 def _users(client) -> UsersRepository:

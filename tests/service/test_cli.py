@@ -64,20 +64,28 @@ def test_calls_list_filters_by_expert(ledger_db: str) -> None:
     assert [json.loads(line)["linkedid"] for line in result.stdout.splitlines()] == ["c.2"]
 
 
+def test_calls_list_takes_a_russian_date(ledger_db: str) -> None:
+    iso, russian = (run_cli("calls", "list", "--date", value, "--json", env={"DSDESK_DATABASE_URL": ledger_db})
+                    for value in ("2026-03-02", "02.03.2026"))
+    assert iso.returncode == russian.returncode == 0, russian.stderr
+    assert [json.loads(line)["linkedid"] for line in russian.stdout.splitlines()] == ["c.1", "c.2"]
+    assert russian.stdout == iso.stdout  # --json stays machine output: ISO times, English codes
+
+
 def test_calls_list_table(ledger_db: str) -> None:
     result = run_cli("calls", "list", "--date", "2026-03-02", env={"DSDESK_DATABASE_URL": ledger_db},
                      module="service")
     assert result.returncode == 0, result.stderr
-    assert "2026-03-02 10:30:00" in result.stdout  # shown in the organisation's zone
-    assert "ООО «Ромашка»" in result.stdout and "(in progress)" in result.stdout
-    assert "2 call(s)" in result.stdout
+    assert "02.03.2026 10:30:00" in result.stdout  # shown in the organisation's zone
+    assert "ООО «Ромашка»" in result.stdout and "(идёт)" in result.stdout and "состоялся" in result.stdout
+    assert result.stdout.splitlines()[-1] == "2 звонка; время — Europe/Moscow"
 
 
 def test_db_upgrade(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'fresh.db'}"
     result = run_cli("db", "upgrade", env={"DSDESK_DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
-    assert f"revision {HEAD}" in result.stdout
+    assert f"ревизия {HEAD}" in result.stdout
     assert (tmp_path / "sub" / "fresh.db").exists()
 
 
@@ -99,7 +107,7 @@ def test_python_m_dialer_replay() -> None:
 def test_replay_of_a_missing_file_is_an_error() -> None:
     result = run_cli("replay", "/no/such/capture.ami", env={})
     assert result.returncode == 1
-    assert "no such file" in result.stderr
+    assert "нет такого файла: /no/such/capture.ami" in result.stderr
 
 
 def test_commands_are_registered() -> None:

@@ -13,5 +13,5 @@ def test_unmigrated_database_gives_a_clear_message(tmp_path: Path) -> None:
     for args in (["calls", "list"], ["plan", "show", "--date", "2026-11-30"]):
         result = subprocess.run([sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True)
         assert result.returncode == 1
-        assert "is not set up: run `dsdesk db upgrade`" in result.stderr
+        assert "не подготовлена: сначала выполните `dsdesk db upgrade`" in result.stderr
         assert "Traceback" not in result.stderr

@@ -71,7 +71,7 @@ async def test_a_bad_file_goes_to_failed_with_its_errors_beside_it(folder: DropF
     assert [o.ok for o in outcomes] == [False, False]
     assert names(root / "failed") == ["logins.csv", "logins.csv.errors.txt", "report.csv", "report.csv.errors.txt"]
     errors = (root / "failed" / "logins.csv.errors.txt").read_text(encoding="utf-8")
-    assert "строка 2, столбец client_external_id, значение «C-999»: нет такого клиента" in errors
+    assert "строка 2, столбец «client_external_id», значение «C-999»: нет такого клиента" in errors
     assert "по имени файла «report.csv» не понять" in (root / "failed" / "report.csv.errors.txt").read_text(
         encoding="utf-8")
     assert await counts(db_sessions) == (0, 2)  # both refusals are on record; nothing written

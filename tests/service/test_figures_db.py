@@ -62,6 +62,7 @@ class C:
     productive: bool = False
     logged_in: bool = False
     topic: str | None = None
+    wrapup_after_s: float = 45.0  # the wrap-up's first save after the call's end
 
 
 def msk(day: date, hour: int, minute: int = 0) -> datetime:
@@ -75,7 +76,8 @@ CALLS = [
     C("c2", "101", msk(MON, 10, 5), outcome="no_answer", planned="PC-2", result="not_reached"),
     C("c3", "101", msk(MON, 12, 5), outcome="expert_no_answer", planned="PC-4"),
     C("c4", "101", msk(MON, 13, 0), direction="inbound", talk_s=300, result="contact_made", topic="Обучение"),
-    C("c5", "101", msk(MON, 14, 0), talk_s=720, result="contact_made", productive=True, topic="Комплект SMART"),
+    C("c5", "101", msk(MON, 14, 0), talk_s=720, result="contact_made", productive=True, topic="Комплект SMART",
+      wrapup_after_s=3 * 3600),  # saved 3 hours later: counts 30 minutes «в итогах»
     C("c6", "101", msk(MON, 15, 0), outcome="busy", planned="PC-2"),
     C("c7", "101", msk(MON, 23, 59), talk_s=660, result="contact_made", productive=True, logged_in=True,
       topic="Обучение"),
@@ -129,8 +131,9 @@ def _call_row(i: int, c: C, now: datetime) -> dict[str, Any]:
 
 def _wrapup_row(i: int, c: C, now: datetime) -> dict[str, Any]:
     expert = next(e[0] for e in EXPERTS if e[4] == c.ext) if c.ext != "999" else 1
+    saved = c.started + timedelta(seconds=c.talk_s + 10 + c.wrapup_after_s)
     return {"call_id": i, "expert_id": expert, "result": c.result, "topic": c.topic,
-            "logged_in": c.logged_in, "productive": c.productive, "created_at": now, "updated_at": now}
+            "logged_in": c.logged_in, "productive": c.productive, "created_at": saved, "updated_at": now}
 
 
 @pytest.fixture
@@ -145,12 +148,15 @@ def agg(expert: int, day: date, **counts: Any) -> DayAggregate:
 
 async def test_day_aggregates_of_the_week_per_expert_and_moscow_day(repo: FiguresRepository) -> None:
     assert await repo.day_aggregates(DEPARTMENT, WEEK, MSK) == [
+        # Time in state: talk 600+300+720+660; on a call each talk + 10 s; wrap-ups 45 s each, c5's 30 min.
         agg(1, MON, planned=3, finished=2, calls=7, made=5, unplanned=3, wrapped=5, contacts=4,
-            productive=3, productive_talk_s=1980.0, logged_in=2),
-        agg(1, TUE, planned=3, finished=1, calls=1, made=1, unplanned=1),
+            productive=3, productive_talk_s=1980.0, logged_in=2, talk_total_s=2280.0, on_call_s=2350.0,
+            wrapup_s=4 * 45.0 + 1800.0),
+        agg(1, TUE, planned=3, finished=1, calls=1, made=1, unplanned=1, on_call_s=10.0),
         agg(2, MON, planned=1, finished=1, calls=2, made=1, unplanned=1, wrapped=1, contacts=1,
-            productive=1, productive_talk_s=480.0, logged_in=1),
-        agg(3, THU, planned=2, finished=2, calls=2, made=2, wrapped=2, contacts=1),
+            productive=1, productive_talk_s=480.0, logged_in=1, talk_total_s=480.0, on_call_s=500.0, wrapup_s=45.0),
+        agg(3, THU, planned=2, finished=2, calls=2, made=2, wrapped=2, contacts=1, talk_total_s=30.0, on_call_s=50.0,
+            wrapup_s=90.0),
     ]
 
 
@@ -170,14 +176,14 @@ async def test_department_week_figures_against_targets(repo: FiguresRepository) 
 async def test_the_month_takes_the_call_that_is_monday_in_moscow_but_sunday_in_utc(repo: FiguresRepository) -> None:
     month = await repo.day_aggregates(DEPARTMENT, MONTH, MSK)
     assert agg(1, date(2026, 3, 9), calls=1, made=1, unplanned=1, wrapped=1, contacts=1, productive=1,
-               productive_talk_s=540.0) in month
+               productive_talk_s=540.0, talk_total_s=540.0, on_call_s=550.0, wrapup_s=45.0) in month
     t = totals(month)
     assert (t.expert_days, t.calls, t.made, t.productive, t.productive_talk_s) == (5, 13, 10, 5, 3000.0)
 
 
 async def test_a_single_day_and_a_day_without_calls(repo: FiguresRepository) -> None:
     tuesday = await repo.day_aggregates(DEPARTMENT, Period.around(PeriodKind.DAY, TUE), MSK)
-    assert tuesday == [agg(1, TUE, planned=3, finished=1, calls=1, made=1, unplanned=1)]
+    assert tuesday == [agg(1, TUE, planned=3, finished=1, calls=1, made=1, unplanned=1, on_call_s=10.0)]
     assert await repo.day_aggregates(DEPARTMENT, Period.around(PeriodKind.DAY, WED), MSK) == []
     rows = {r.key: r for r in figure_rows(totals([]), FigureTargets())}
     assert rows["planned"].per_day is None and rows["planned"].status is Status.NONE
@@ -188,7 +194,8 @@ async def test_group_and_expert_scopes(repo: FiguresRepository) -> None:
     group = totals(await repo.day_aggregates(GROUP_1, WEEK, MSK))
     assert (group.expert_days, group.planned, group.made, group.contacts, group.productive) == (3, 7, 7, 5, 4)
     pavel = await repo.day_aggregates(Scope(ScopeKind.EXPERT, "pavel"), WEEK, MSK)
-    assert pavel == [agg(3, THU, planned=2, finished=2, calls=2, made=2, wrapped=2, contacts=1)]
+    assert pavel == [agg(3, THU, planned=2, finished=2, calls=2, made=2, wrapped=2, contacts=1, talk_total_s=30.0,
+                         on_call_s=50.0, wrapup_s=90.0)]
     assert [e.login for e in await repo.experts(GROUP_1)] == ["anna", "maria"]
     assert await repo.groups() == ["Группа 1", "Группа 2"]
     with pytest.raises(UnknownScope, match="Нет группы"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timedelta
 from io import BytesIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -13,7 +15,9 @@ from openpyxl import load_workbook
 
 from service.app import create_app
 from service.db.engine import SessionMaker
+from service.db.expert_status import ExpertStatusRepository
 from service.db.users import UsersRepository
+from service.desk.status import DeskStatus
 from service.passwords import hash_password, use_hasher
 from service.settings import Settings
 from tests.service.test_figures_db import seed_figures
@@ -123,7 +127,7 @@ async def test_the_xlsx_holds_every_table_with_numbers_and_dates(app_client: Any
     assert response.content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     book = load_workbook(BytesIO(await response.read()))
-    assert book.sheetnames == ["Показатели", "По экспертам", "По дням", "Инфоповоды", "Исходы", "Параметры"]
+    assert book.sheetnames == ["Показатели", "По экспертам", "По дням", "Время", "Инфоповоды", "Исходы", "Параметры"]
     figures = book["Показатели"]
     assert [c.value for c in figures[1]] == ["Показатель", "За период", "В день на Эксперта", "Цель", "Оценка"]
     assert figures.freeze_panes == "A2"
@@ -164,3 +168,35 @@ async def test_the_made_calls_link_lists_exactly_the_made_calls(app_client: Any)
     # maria's week: c3 is her own miss (expert_no_answer) and c4 an inbound call: neither is made.
     assert set(re.findall(r'<tr data-linkedid="([^"]+)"', log)) == {"c1", "c2", "c5", "c6", "c7", "c8"}
     assert 'data-figure="made"' in html and ">6<" in html.split('data-figure="made"')[1].split("</tr>")[0]
+
+
+async def test_time_in_state_per_expert_day_with_pauses_on_the_page_and_in_the_xlsx(
+        app_client: Any, db_sessions: SessionMaker) -> None:
+    """Issue 14: talking, on a call, in wrap-up (the ledger's times) and pauses (the status log)."""
+    moscow = ZoneInfo("Europe/Moscow")
+    lunch = datetime(2026, 3, 2, 13, 0, tzinfo=moscow)
+    await ExpertStatusRepository(db_sessions).add(1, DeskStatus.PAUSE, "Обед", lunch)
+    await ExpertStatusRepository(db_sessions).add(1, DeskStatus.READY, None, lunch + timedelta(minutes=45))
+    await ExpertStatusRepository(db_sessions).add(1, DeskStatus.PAUSE, "Совещание", lunch + timedelta(hours=3))
+    await ExpertStatusRepository(db_sessions).add(1, DeskStatus.OFF, None, lunch + timedelta(hours=3, minutes=30))
+    client = await app_client("olga")
+    html = await (await client.get("/figures?scope=expert:maria&period=week&date=2026-03-04",
+                                   headers=HTML_ACCEPT)).text()
+    monday = re.search(r'<tr data-expert="maria" data-day="2026-03-02">(.*?)</tr>', html, re.S)
+    assert monday is not None, html
+    cells = dict(re.findall(r'data-figure="(\w+)"[^>]*>([^<]*)<', monday.group(1)))
+    # maria's Monday (test_figures_db.CALLS): talk 2280 s, on a call 2350 s, wrap-ups 4 × 45 s + 30 min (capped).
+    assert cells == {"talk": "38:00", "on_call": "39:10", "wrapup": "33:00", "pause": "75:00"}
+    assert 'title="Обед 45:00, Совещание 30:00"' in monday.group(1)
+    department = await (await client.get(WEEK, headers=HTML_ACCEPT)).text()
+    per_expert = re.search(r'<tr data-expert="maria">(.*?)</tr>', department.split('data-testid="time-in-state"')[1],
+                           re.S)
+    assert per_expert is not None and ">2<" in per_expert.group(1)  # two days: Monday and Tuesday, per day shown
+
+    book = load_workbook(BytesIO(await (await client.get(WEEK.replace("/figures?", "/figures.xlsx?"))).read()))
+    rows = {(r[1], r[2]): r for r in book["Время"].iter_rows(min_row=2, values_only=True)}
+    row = rows[("maria", datetime(2026, 3, 2))]
+    durations = row[3:7]
+    assert all(isinstance(v, timedelta) for v in durations), durations
+    assert [round(v.total_seconds()) for v in durations if isinstance(v, timedelta)] == [2280, 2350, 1980, 75 * 60]
+    assert row[7] == "Обед 45:00, Совещание 30:00"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.imports import cells
+from service.imports.headers import read_header
 from service.imports.readers import CsvTable, XlsxTable, detect_delimiter, open_table
 from service.imports.schemas import CLIENTS, CONTACTS, EXPERTS
 from service.imports.validation import References, Validator, header_errors
@@ -106,8 +107,8 @@ def test_every_format_reads_back_the_same_rows(tmp_path: Path, fmt: str) -> None
         assert isinstance(table, XlsxTable) and read[0][1]["call_from"] == time(9)
     else:
         encoding, delimiter = CSV_VARIANTS[fmt]
-        assert isinstance(table, CsvTable) and (table.encoding, table.delimiter) == (
-            "utf-8-sig" if encoding.startswith("utf-8") else "cp1251", delimiter)
+        read_as = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "utf-16": "utf-16"}.get(encoding, "cp1251")
+        assert isinstance(table, CsvTable) and (table.encoding, table.delimiter) == (read_as, delimiter)
 
 
 def test_blank_rows_are_skipped_but_counted_and_multiline_cells_are_one_row(tmp_path: Path) -> None:
@@ -125,9 +126,11 @@ def test_the_delimiter_follows_the_known_column_names() -> None:
 
 
 def test_header_problems() -> None:
-    header = ("external_id", "name", "name", "extra")
+    header = read_header(CLIENTS, ("external_id", "name", "Наименование", "extra"))
     assert [(e.row, e.column, e.reason) for e in header_errors(CLIENTS, header)] == [
-        (1, "segment", "нет обязательного столбца"), (1, "name", "столбец повторяется")]
+        (1, "segment", "нет обязательного столбца (подходят названия: «segment», «Сегмент», «Вид сопровождения»); "
+                       "в файле столбцы: «external_id», «name», «Наименование», «extra»"),
+        (1, "name", "столбец повторяется («name», «Наименование»): оставьте один")]
 
 
 def test_validator_lists_cell_duplicate_and_reference_errors_of_one_row() -> None:

@@ -77,7 +77,8 @@ CASES = {
                                                    [["ivanova", "2026-03-12", "2026-03-10"]]), [
         RowError(2, "to", "2026-03-10", "не раньше from 12.03.2026")]),
     "missing required column": ("history", (["client_external_id", "date"], [["C-501", "2026-02-01"]]), [
-        RowError(1, "result", "", "нет обязательного столбца")]),
+        RowError(1, "result", "", "нет обязательного столбца (подходят названия: «result», «Результат», "
+                                  "«Результат контакта»); в файле столбцы: «client_external_id», «date»")]),
 }
 
 
@@ -123,7 +124,7 @@ async def test_every_bad_row_is_listed(department: SessionMaker, tmp_path: Path)
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "файл пуст"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest of an old workbook", r"старая книга Excel \(\.xls\)"),
-    (b"login,full_name\n\x98\x98\n", "не в UTF-8 и не в Windows-1251"),
+    (b"login,full_name\n\x98\x98\n", "не в UTF-8 и не в Windows-1251 и без метки UTF-16"),
     (b"PK\x03\x04not really a zip", r"не книга Excel \(\.xlsx\)"),
 ])
 def test_unreadable_files(tmp_path: Path, content: bytes, message: str) -> None:
@@ -144,8 +145,8 @@ async def test_cli_exit_code_and_messages(department: SessionMaker, migrated_db:
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"dsdesk import clients: {path}: ошибок: 2; ничего не импортировано",
-        "  строка 2, столбец expert_login, значение «sidorov»: нет такого Эксперта",
-        "  строка 2, столбец debt_rub, значение «12,3,4»: не число",
+        "  строка 2, столбец «expert_login», значение «sidorov»: нет такого Эксперта",
+        "  строка 2, столбец «debt_rub», значение «12,3,4»: не число",
     ]
 
 
@@ -153,21 +154,22 @@ async def test_cli_import_and_absences(department: SessionMaker, migrated_db: st
                                        tmp_path: Path) -> None:
     path = write_table(tmp_path, "signals", DEPARTMENT["signals"], "csv-utf8-comma")
     result = run_cli("import", "signals", str(path), url=migrated_db)
-    assert (result.returncode, result.stdout) == (0, "signals: 2 row(s): 2 new, 0 updated, 0 unchanged\n")
+    assert (result.returncode, result.stdout) == (
+        0, "signals: импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)\n")
     result = run_cli("experts", "absent", "petrov", "--from", "04.05.2026", "--to", "2026-05-08",
                      url=migrated_db)
-    assert (result.returncode, result.stdout) == (0, "petrov absent 2026-05-04..2026-05-08\n")
+    assert (result.returncode, result.stdout) == (0, "petrov отсутствует 04.05.2026–08.05.2026\n")
     again = run_cli("experts", "absent", "petrov", "--from", "2026-05-04", "--to", "2026-05-08",
                     url=migrated_db)
-    assert again.stdout == "petrov absent 2026-05-04..2026-05-08 (already recorded)\n"
+    assert again.stdout == "petrov отсутствует 04.05.2026–08.05.2026 (уже было отмечено)\n"
     listed = run_cli("experts", "absences", url=migrated_db)
-    assert listed.stdout == "petrov\t2026-05-04\t2026-05-08\n"
+    assert listed.stdout == "petrov\t04.05.2026\t08.05.2026\n"
     unknown = run_cli("experts", "absent", "nobody", "--from", "2026-05-04", "--to", "2026-05-08",
                       url=migrated_db)
-    assert (unknown.returncode, unknown.stderr) == (2, "dsdesk experts absent: no Expert with login 'nobody'\n")
+    assert (unknown.returncode, unknown.stderr) == (2, "dsdesk experts absent: нет Эксперта с логином «nobody»\n")
     reversed_ = run_cli("experts", "absent", "petrov", "--from", "2026-05-08", "--to", "2026-05-04",
                         url=migrated_db)
-    assert reversed_.returncode == 2
+    assert (reversed_.returncode, reversed_.stderr) == (2, "dsdesk experts absent: дата --from позже даты --to\n")
 
 
 def run_cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:

@@ -72,12 +72,12 @@ async def test_the_documented_sample_files(db_sessions: SessionMaker) -> None:
     files = {kind: next(FIXTURES.glob(f"{kind}.*")) for kind in KINDS_IN_ORDER}
     reports = [await import_file(kind, files[kind], db_sessions) for kind in KINDS_IN_ORDER]
     assert [str(r) for r in reports] == [
-        "experts: 3 row(s): 3 new, 0 updated, 0 unchanged",
-        "clients: 3 row(s): 3 new, 0 updated, 0 unchanged",
-        "contacts: 3 row(s): 3 new, 0 updated, 0 unchanged",
-        "history: 3 row(s): 3 new, 0 updated, 0 unchanged",
-        "signals: 2 row(s): 2 new, 0 updated, 0 unchanged",
-        "absences: 2 row(s): 2 new, 0 updated, 0 unchanged",
+        "experts: импортировано строк: 3 (новых 3, изменённых 0, без изменений 0)",
+        "clients: импортировано строк: 3 (новых 3, изменённых 0, без изменений 0)",
+        "contacts: импортировано строк: 3 (новых 3, изменённых 0, без изменений 0)",
+        "history: импортировано строк: 3 (новых 3, изменённых 0, без изменений 0)",
+        "signals: импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)",
+        "absences: импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)",
     ]
     async with db_sessions() as session:
         kuznetsov = await session.scalar(select(m.Client).where(m.Client.external_id == "C-503"))

@@ -223,22 +223,22 @@ async def test_a_late_login_file_measures_again(department: SessionMaker) -> Non
 
 
 BAD = [
-    (["K-9999", "C-501", "02.03.2026 10:00", ""], "строка 2, столбец contact_external_id, значение «K-9999»: "
+    (["K-9999", "C-501", "02.03.2026 10:00", ""], "строка 2, столбец «contact_external_id», значение «K-9999»: "
                                                    "нет такого контакта (сначала импортируйте contacts)"),
-    (["", "C-999", "02.03.2026 10:00", ""], "строка 2, столбец client_external_id, значение «C-999»: "
+    (["", "C-999", "02.03.2026 10:00", ""], "строка 2, столбец «client_external_id», значение «C-999»: "
                                              "нет такого клиента (сначала импортируйте clients)"),
-    (["K-1003", "C-501", "02.03.2026 10:00", ""], "строка 2, столбец contact_external_id, значение «K-1003»: "
+    (["K-1003", "C-501", "02.03.2026 10:00", ""], "строка 2, столбец «contact_external_id», значение «K-1003»: "
                                                    "это контакт клиента C-502, а не C-501"),
     (["K-1001", "C-501", "02.03.2026 10:00", "02.03.2026 09:59"],
-     "строка 2, столбец ended_at, значение «02.03.2026 09:59»: раньше started_at 02.03.2026 10:00:00"),
+     "строка 2, столбец «ended_at», значение «02.03.2026 09:59»: раньше started_at 02.03.2026 10:00:00"),
     (["K-1001", "C-501", "04.03.2026 10:00", ""],
-     "строка 2, столбец started_at, значение «04.03.2026 10:00»: в будущем (сейчас 03.03.2026 12:00)"),
+     "строка 2, столбец «started_at», значение «04.03.2026 10:00»: в будущем (сейчас 03.03.2026 12:00)"),
     (["K-1001", "C-501", "2026-03-03 11:00", "2026-03-03 12:30"],
-     "строка 2, столбец ended_at, значение «2026-03-03 12:30»: в будущем (сейчас 03.03.2026 12:00)"),
+     "строка 2, столбец «ended_at», значение «2026-03-03 12:30»: в будущем (сейчас 03.03.2026 12:00)"),
     (["K-1001", "C-501", "32.03.2026 10:00", ""],
-     "строка 2, столбец started_at, значение «32.03.2026 10:00»: нет такой даты или времени"),
+     "строка 2, столбец «started_at», значение «32.03.2026 10:00»: нет такой даты или времени"),
     (["K-1001", "C-501", "вчера", ""],
-     "строка 2, столбец started_at, значение «вчера»: не дата и время (ГГГГ-ММ-ДДTЧЧ:ММ:СС+03:00 или "
+     "строка 2, столбец «started_at», значение «вчера»: не дата и время (ГГГГ-ММ-ДДTЧЧ:ММ:СС+03:00 или "
      "ДД.ММ.ГГГГ ЧЧ:ММ[:СС])"),
 ]
 
@@ -268,9 +268,9 @@ async def test_overlapping_duplicates_are_named_against_the_row_they_overlap(dep
         await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in rows], department, context=CONTEXT)
     same_user = " (тот же пользователь того же клиента): повтор в отчёте?"
     assert [str(e) for e in caught.value.errors] == [
-        "строка 4, столбец started_at: пересекается по времени со строкой 2" + same_user,
-        "строка 5, столбец started_at: тот же вход, что в строке 2" + same_user,
-        "строка 9, столбец started_at: тот же вход, что в строке 7" + same_user,
+        "строка 4, столбец «started_at»: пересекается по времени со строкой 2" + same_user,
+        "строка 5, столбец «started_at»: тот же вход, что в строке 2" + same_user,
+        "строка 9, столбец «started_at»: тот же вход, что в строке 7" + same_user,
     ]
     await assert_nothing_written(department)
 
@@ -289,15 +289,25 @@ async def test_a_session_longer_than_a_day_is_refused(department: SessionMaker) 
     with pytest.raises(RowsRejected) as caught:
         await import_rows("logins", [dict(zip(HEADER, r, strict=True)) for r in rows], department, context=CONTEXT)
     assert [str(e) for e in caught.value.errors] == [
-        "строка 2, столбец ended_at, значение «02.03.2026 09:01»: сеанс длиннее суток: так не бывает, проверьте "
+        "строка 2, столбец «ended_at», значение «02.03.2026 09:01»: сеанс длиннее суток: так не бывает, проверьте "
         "выгрузку"]
 
 
-async def test_a_utf16_file_from_excels_unicode_text_is_refused_in_russian(department: SessionMaker,
-                                                                          tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+async def test_a_utf16_file_from_excels_unicode_text_is_read(department: SessionMaker, tmp_path: Path,
+                                                            encoding: str) -> None:
+    """Excel's «Текст в Юникоде»: UTF-16 with its BOM (LE as Excel writes it, or BE), tab-separated."""
     path = tmp_path / "logins.txt"
-    path.write_text("\t".join(HEADER) + "\r\n" + "\t".join(ROWS[0]) + "\r\n", encoding="utf-16")
-    with pytest.raises(FileFormatError, match="UTF-16"):
+    text = "".join("\t".join(row) + "\r\n" for row in (HEADER, *ROWS))
+    path.write_bytes(("\ufeff" + text).encode(encoding))
+    report = await import_file("logins", path, department, progress=False, context=CONTEXT)
+    assert report.counts == Counts(new=4)
+
+
+async def test_utf16_without_its_bom_is_refused_in_russian(department: SessionMaker, tmp_path: Path) -> None:
+    path = tmp_path / "logins.txt"
+    path.write_bytes(("\t".join(HEADER) + "\r\n" + "\t".join(ROWS[0]) + "\r\n").encode("utf-16-le"))
+    with pytest.raises(FileFormatError, match=r"файл в кодировке UTF-16 \(LE\) без метки порядка байтов"):
         await import_file("logins", path, department, progress=False, context=CONTEXT)
     await assert_nothing_written(department)
 
@@ -325,7 +335,8 @@ async def test_the_cli_reads_local_times_in_the_configured_zone(department: Sess
     result = subprocess.run([str(DSDESK), "-q", "import", "logins", str(path)], env=env, cwd=REPO,
                             capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("logins: 1 row(s): 1 new, 0 updated, 0 unchanged; measured 2026-03-02..")
+    assert result.stdout.startswith("logins: импортировано строк: 1 (новых 1, изменённых 0, без изменений 0); "
+                                    "звонков за 02.03.2026 проверено по статистике: ")
     async with department() as session:
         start = (await session.scalars(select(m.ClientLogin.started_at))).one()
     assert start == datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # 12:00 in Novosibirsk

@@ -84,18 +84,30 @@ async def test_a_bad_file_names_each_row_and_writes_nothing(client_as: Any, db_s
     response = await client.post("/imports", data=upload_form(token, BAD), headers=HTML_ACCEPT)
     html = await response.text()
     assert response.status == 422
-    assert "строка 2, столбец ended_at, значение «02.03.2026 10:20»: раньше started_at 02.03.2026 10:31:00" in html
-    assert ("строка 3, столбец contact_external_id, значение «K-9999»: нет такого контакта (сначала "
+    assert "строка 2, столбец «ended_at», значение «02.03.2026 10:20»: раньше started_at 02.03.2026 10:31:00" in html
+    assert ("строка 3, столбец «contact_external_id», значение «K-9999»: нет такого контакта (сначала "
             "импортируйте contacts)") in html
     assert "ошибок: 2; ничего не импортировано" in html
     assert await stored_logins(db_sessions) == 0
 
 
-async def test_a_utf16_file_is_refused_in_russian(client_as: Any, db_sessions: SessionMaker) -> None:
+async def test_a_utf16_file_from_excels_unicode_text_is_imported(client_as: Any, db_sessions: SessionMaker) -> None:
     client, token = await client_as("smirnova")
-    body = GOOD.replace(";", "\t").encode("utf-16")
+    body = GOOD.replace(";", "\t").replace("\n", "\r\n").encode("utf-16")  # Excel's «Текст в Юникоде»
     response = await client.post("/imports", data=upload_form(token, body, "logins.txt"), headers=HTML_ACCEPT)
-    assert response.status == 422 and "UTF-16" in await response.text()
+    html = await response.text()
+    assert response.status == 200, html
+    assert "импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)" in html
+    assert await stored_logins(db_sessions) == 2
+
+
+async def test_binary_junk_is_refused_saying_what_it_looks_like(client_as: Any, db_sessions: SessionMaker) -> None:
+    client, token = await client_as("smirnova")
+    body = bytes(range(256)) * 8  # what a misnamed archive or program looks like to the CSV reader
+    response = await client.post("/imports", data=upload_form(token, body), headers=HTML_ACCEPT)
+    html = await response.text()
+    assert response.status == 422
+    assert "файл не импортирован: это не текст, а двоичные данные" in html
     assert await stored_logins(db_sessions) == 0
 
 

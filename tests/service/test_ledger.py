@@ -172,9 +172,13 @@ async def test_inbound_call_is_linked_to_the_client(ledger: LedgerRepository,
 async def test_outbound_call_gets_its_client_name(ledger: LedgerRepository,
                                                   clients_repo: ClientsRepository) -> None:
     await clients_repo.upsert_client("C-501", "ООО «Ромашка»")
-    await ledger.upsert_calls([closed_call()])
+    answer = await ledger.upsert_calls([closed_call()])
     stored = await ledger.get_call("1700000000.1")
     assert stored is not None and stored.client_name == "ООО «Ромашка»"
+    # …and the store says so, so the live events (the board) name the client, not the number (issue 14).
+    assert answer["1700000000.1"].client_name == "ООО «Ромашка»"
+    named_by_the_pbx = await ledger.upsert_calls([open_call("1700000000.2", client_name="Иванов (caller ID)")])
+    assert named_by_the_pbx["1700000000.2"].client_name == "ООО «Ромашка»"  # the organisation's, not the caller ID's
 
 
 async def test_clients_repository(clients_repo: ClientsRepository, ledger: LedgerRepository) -> None:

@@ -8,7 +8,7 @@ from typing import TypeVar
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.pool import NullPool
 
 from service.db.engine import create_engine
@@ -143,3 +143,33 @@ async def test_upgrading_a_database_with_calls_keeps_their_wrapups(db_url: str) 
     # The owner is who wrapped the call up (maria), not today's holder of its extension (nina).
     owner = await _inspect(db_url, lambda c: c.exec_driver_sql("SELECT expert_id FROM calls").scalar())
     assert owner == 1
+
+
+async def test_0013_splits_the_existing_names_into_parts(db_url: str) -> None:
+    """Existing Experts get their parts from full_name, read as «Фамилия Имя Отчество»; full_name
+    becomes the display name made of them (extra spaces gone)."""
+    await migrate(db_url, "0012")
+    names = ["Иванова Мария Сергеевна", "  Петров   Павел ", "Админ", "Алиев Рустам Гейдар оглы", " "]
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: c.execute(
+                text("INSERT INTO experts (id, login, full_name, role, active)"
+                     " VALUES (:id, :login, :name, 'expert', true)"),
+                [{"id": i, "login": f"e{i}", "name": name} for i, name in enumerate(names, start=1)]))
+    finally:
+        await engine.dispose()
+    await migrate(db_url)
+    assert await current_revision(db_url) == HEAD
+    rows = await _inspect(db_url, lambda c: c.exec_driver_sql(
+        "SELECT last_name, first_name, patronymic, full_name FROM experts ORDER BY id").all())
+    assert [tuple(r) for r in rows] == [
+        ("Иванова", "Мария", "Сергеевна", "Иванова Мария Сергеевна"),
+        ("Петров", "Павел", None, "Петров Павел"),
+        ("", "Админ", None, "Админ"),
+        ("Алиев", "Рустам", "Гейдар оглы", "Алиев Рустам Гейдар оглы"),
+        ("", "", None, ""),
+    ]
+    await _downgrade(db_url, "0012")
+    columns = await _inspect(db_url, lambda c: {col["name"] for col in inspect(c).get_columns("experts")})
+    assert "first_name" not in columns and "full_name" in columns

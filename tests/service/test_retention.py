@@ -149,7 +149,7 @@ async def test_the_purge_command(db_sessions: SessionMaker, migrated_db: str, ol
     assert "удалено 2 записи старше 30 дней" in capsys.readouterr().out
     config.write_text(f"database:\n  url: {migrated_db}\n", encoding="utf-8")
     assert await _in_thread(lambda: main(["--config", str(config), "recordings", "purge"])) == 1
-    assert "keep forever" in capsys.readouterr().err
+    assert "хранить всегда" in capsys.readouterr().err
 
 
 async def _in_thread(job: Callable[[], int]) -> int:

@@ -118,6 +118,23 @@ def test_split_full_name_puts_the_surname_first() -> None:
     assert (parts.last, parts.first, parts.patronymic) == ("Смирнова", "Мария", "Андреевна")
 
 
+def test_the_expert_is_introduced_by_the_stored_parts(catalog: ScriptCatalog) -> None:
+    """Issue 14: a guess at «Мария Сергеевна Иванова» greeted as «Меня зовут Сергеевна»; the parts do not guess."""
+    expert = Expert(login="maria", full_name="Иванова Мария Сергеевна", last_name="Иванова", first_name="Мария",
+                    patronymic="Сергеевна")
+    view = variables(expert=expert)["expert"]
+    assert (view.last_name, view.first_name, view.patronymic, view.io, view.full_name, view.gender) == (
+        "Иванова", "Мария", "Сергеевна", "Мария Сергеевна", "Иванова Мария Сергеевна", "f")
+    assert "Меня зовут Мария, я ваш эксперт" in rendered_html(catalog.for_topic(TOPIC_TRAINING),
+                                                               variables(TOPIC_TRAINING, expert=expert))
+    # A double surname and no patronymic: still no guess.
+    view = variables(expert={"last_name": "Мусина Пушкина", "first_name": "Анна", "patronymic": None})["expert"]
+    assert (view.first_name, view.io, view.full_name, view.gender) == ("Анна", "Анна", "Мусина Пушкина Анна", None)
+    # Without parts (an older caller, a row written around the repositories) the full name is split.
+    view = variables(expert={"full_name": "Смирнова Мария Андреевна", "first_name": "", "last_name": None})["expert"]
+    assert (view.last_name, view.first_name, view.io) == ("Смирнова", "Мария", "Мария Андреевна")
+
+
 # --- every shipped script renders ----------------------------------------------------------------
 
 def _entries() -> list[ScriptEntry]:

@@ -307,5 +307,8 @@
   });
 
   if (desk.dataset.needsWrapup === "1" && desk.dataset.selectedLinkedid) loadWrapup(desk.dataset.selectedLinkedid);
+  // The selected row in view (the queue scrolls itself; the page does not move).
+  const selectedRow = document.querySelector(".queue .row.selected");
+  if (selectedRow) selectedRow.scrollIntoView({ block: "nearest" });
   connect();
 })();

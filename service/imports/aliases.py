@@ -1,0 +1,102 @@
+"""The other names a CRM export gives each import column («Код», «ИНН», «ФИО»…), and how names compare. Pure.
+
+A column is found by its own name (`external_id`) or by any of the names listed here for its
+kind, compared by `normalise`: case, spaces and underscores, ё/е, a BOM and a trailing dot,
+colon or asterisk do not matter. Within a kind no two columns may share a name (the tests check
+it), and a name is listed only when a person would not mean another column by it: «Клиент» is a
+name in one export and a code in another, so it is listed for neither.
+
+Keyed by column name, not by the schema's columns: a name for a column the schema does not have
+(yet) is simply never looked up. docs/import.md «Column names» lists the same table for people.
+"""
+
+from __future__ import annotations
+
+import re
+
+_RUNS = re.compile(r"[\s_]+")
+_TRIMMED = " .:*"  # «Долг, руб.», «ИНН:», «Наименование*» (a required-column mark)
+
+_CLIENT_CODE = ("Код клиента", "ID клиента", "Код организации")
+_CONTACT_CODE = ("Код контакта", "Код контактного лица", "ID контакта")
+_FULL_NAME = ("ФИО", "Ф.И.О.", "Фамилия Имя Отчество")
+
+ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "clients": {
+        "external_id": ("Код", *_CLIENT_CODE, "ID", "Идентификатор", "Код в CRM"),
+        "name": ("Наименование", "Название", "Наименование клиента", "Организация", "Название организации"),
+        "inn": ("ИНН",),
+        "segment": ("Сегмент", "Вид сопровождения"),
+        "territory": ("Территория", "Район"),
+        "expert_login": ("Эксперт", "Ответственный", "Логин эксперта", "Ответственный эксперт"),
+        "timezone": ("Часовой пояс", "Часовой пояс клиента"),
+        "version": ("Версия", "Версия системы"),
+        "online_last_login": ("Последний вход", "Дата последнего входа", "Последний вход в онлайн"),
+        "online_logins_30d": ("Входов за 30 дней", "Заходов за 30 дней"),
+        "debt_rub": ("Долг", "Задолженность", "Долг, руб", "Задолженность, руб"),
+        "prepaid_months": ("Предоплата, мес", "Месяцев предоплаты", "Оплачено месяцев вперёд"),
+        "terms_end": ("Окончание условий", "Окончание финансовых условий", "Условия до"),
+        "ds_since": ("На ДС с", "Дата перехода на ДС"),
+        "contact_every_days": ("Периодичность контакта", "Периодичность контакта, дней"),
+    },
+    "contacts": {
+        "external_id": ("Код", *_CONTACT_CODE, "ID", "Идентификатор"),
+        "client_external_id": _CLIENT_CODE,
+        "full_name": (*_FULL_NAME, "Контактное лицо"),
+        "position": ("Должность",),
+        "phone": ("Телефон", "Телефоны", "Номер телефона", "Тел"),
+        "email": ("E-mail", "Эл. почта", "Электронная почта", "Почта", "Адрес электронной почты"),
+        "is_user": ("Пользователь", "Пользователь системы", "Пользуется системой"),
+        "call_from": ("Звонить с", "Удобное время с", "Время звонка с"),
+        "call_to": ("Звонить до", "Удобное время до", "Время звонка до"),
+    },
+    "history": {
+        "client_external_id": _CLIENT_CODE,
+        "contact_external_id": _CONTACT_CODE,
+        "date": ("Дата", "Дата контакта", "Дата работы"),
+        "result": ("Результат", "Результат контакта"),
+        "topic": ("Тема", "Инфоповод"),
+        "comment": ("Комментарий", "Примечание"),
+    },
+    "signals": {
+        "client_external_id": _CLIENT_CODE,
+        "contact_external_id": _CONTACT_CODE,
+        "kind": ("Вид", "Тип", "Вид сигнала", "Тип сигнала"),
+        "occurred_on": ("Дата", "Дата сигнала"),
+        "note": ("Примечание", "Комментарий"),
+    },
+    "absences": {
+        "login": ("Логин", "Эксперт", "Логин эксперта"),
+        "from": ("С", "С даты", "Начало", "Дата начала", "Первый день"),
+        "to": ("По", "По дату", "Окончание", "Дата окончания", "Последний день"),
+    },
+    "logins": {
+        "contact_external_id": (*_CONTACT_CODE, "Код пользователя"),
+        "client_external_id": _CLIENT_CODE,
+        "started_at": ("Начало сеанса", "Вход", "Время входа", "Дата входа", "Начало"),
+        "ended_at": ("Конец сеанса", "Выход", "Время выхода", "Окончание", "Конец"),
+    },
+    "experts": {
+        "login": ("Логин", "Учётная запись"),
+        "full_name": (*_FULL_NAME, "Сотрудник"),
+        "last_name": ("Фамилия",),
+        "first_name": ("Имя",),
+        "patronymic": ("Отчество",),
+        "role": ("Роль",),
+        "extension": ("Внутренний номер", "Внутренний", "Вн. номер", "Добавочный"),
+        "timezone": ("Часовой пояс",),
+        "daily_target": ("Звонков в день", "План звонков в день", "Норма звонков"),
+        "group": ("Группа", "Рабочая группа"),
+    },
+}
+
+
+def normalise(name: str) -> str:
+    """A header name as it is compared: «  Учётная_запись: » and «учетная запись» are the same."""
+    folded = name.replace("\ufeff", "").casefold().replace("ё", "е")
+    return _RUNS.sub(" ", folded).strip(_TRIMMED)
+
+
+def aliases_of(kind: str, column: str) -> tuple[str, ...]:
+    """The other names `column` of `kind` goes by (none for a column no export renames)."""
+    return ALIASES.get(kind, {}).get(column, ())
