@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date, time
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from dialer.tracker import TrackerConfig
     from scheduler.calendar import WorkCalendar
     from scheduler.rules import PlanRules
+    from service.selection.scoring import SelectionRules
 
 ENV_CONFIG = "DSDESK_CONFIG"
 ENV_DATABASE_URL = "DSDESK_DATABASE_URL"
@@ -370,6 +372,43 @@ class ImportsSettings(_Section):
     settle_s: float = Field(default=30.0, ge=0, le=86400)  # a file written less long ago is left for later
 
 
+Thresholds = tuple[int, int, int]
+
+
+class SelectionSettings(_Section):
+    """Choosing clients for ДС (docs/selection.md): each criterion's thresholds for 1, 2 and 3 points,
+    and the total a candidate needs; maps onto service.selection.scoring.SelectionRules one to one."""
+
+    min_total: int = Field(default=12, ge=0, le=24)  # of 24
+    loyalty_years: Thresholds = (1, 3, 5)  # whole years a client
+    debt_threshold_rub: Decimal = Field(default=Decimal(0), ge=0)  # debt above this: one loyalty point less
+    skills_logins: Thresholds = (1, 5, 15)  # logins to the online version in 30 days
+    users_at_most: Thresholds = (2, 4, 7)  # at most this many users: 3, 2, 1 points; more: 0
+    prepay_months: Thresholds = (1, 2, 6)
+    services_count: Thresholds = (1, 2, 3)
+    remoteness_km: tuple[float, float, float] = (10.0, 30.0, 80.0)
+
+    @field_validator("loyalty_years", "skills_logins", "users_at_most", "prepay_months", "services_count",
+                     "remoteness_km")
+    @classmethod
+    def _ascending(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not 0 <= value[0] < value[1] < value[2]:
+            raise ValueError("must be three ascending numbers >= 0 (for 1, 2 and 3 points), e.g. [1, 3, 5]")
+        return value
+
+    @field_validator("users_at_most")
+    @classmethod
+    def _some_users(cls, value: Thresholds) -> Thresholds:
+        if value[0] < 1:
+            raise ValueError("must start at 1 or more (a client with no users marked scores 0)")
+        return value
+
+    def rules(self) -> SelectionRules:
+        from service.selection.scoring import SelectionRules  # lazy, like plan.rules()
+
+        return SelectionRules(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     pbx: PbxSettings = PbxSettings()
@@ -383,6 +422,7 @@ class Settings(_Section):
     desk: DeskSettings = DeskSettings()
     targets: TargetsSettings = TargetsSettings()
     imports: ImportsSettings = ImportsSettings()
+    selection: SelectionSettings = SelectionSettings()
 
     def tracker_config(self) -> TrackerConfig:
         """The call tracker's configuration (dialer.replay and the runner look for this)."""

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.db.base import Base
 from service.db.models_figures import FiguresBuiltDay, FiguresCount, FiguresDaily, FiguresState
 from service.db.models_logins import CallLogin, ClientLogin, FileImport, LoginDay
+from service.db.models_selection import ClientTransition, SelectionScore
 from service.db.models_status import ExpertStatus
 from service.db.search_text import folded, phone_digits
 
@@ -143,6 +144,13 @@ class Client(Base):
     terms_end: Mapped[date | None] = mapped_column(Date)
     ds_since: Mapped[date | None] = mapped_column(Date)
     contact_every_days: Mapped[int | None] = mapped_column(Integer)  # None: the configured cadence
+    # Moving to ДС (migration 0016, issue 15): what the selection's criteria read.
+    client_since: Mapped[date | None] = mapped_column(Date)
+    came_from: Mapped[str | None] = mapped_column(String(16))  # glavbukh | garant | other
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    services: Mapped[list[str] | None] = mapped_column(JSON)  # st, mailing, video_seminars, lk
+    ip_possible: Mapped[bool | None] = mapped_column(Boolean)  # internet update possible (ИП)
+    sio: Mapped[str | None] = mapped_column(String(128))  # the client's СИО (service engineer), as the CRM names them
     contacts: Mapped[list[ClientContact]] = relationship(
         back_populates="client", lazy="raise_on_sql", cascade="all, delete-orphan"
     )
@@ -370,7 +378,8 @@ _trigram_index("ix_client_contacts_phone_e164_search", ClientContact.phone_e164)
 _trigram_index("ix_client_contacts_phone_search", phone_digits(ClientContact.phone, "postgresql"))
 
 __all__ = [
-    "Base", "Call", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal", "Expert",
+    "Base", "Call", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal",
+    "ClientTransition", "Expert", "SelectionScore",
     "ExpertAbsence", "ExpertStatus", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState",
     "HistoryEntry", "JobRun", "LoginDay", "PlanNote",
     "PlannedCall", "RecordingAccess", "ScriptVersion", "WrapUp",

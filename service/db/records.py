@@ -109,6 +109,24 @@ class ClientRecord:
     terms_end: date | None = None
     ds_since: date | None = None
     contact_every_days: int | None = None
+    # The selection for ДС (issue 15): optional; an empty cell is "unknown".
+    client_since: date | None = None
+    came_from: str | None = None
+    distance_km: float | None = None
+    services: list[str] | None = None
+    ip_possible: bool | None = None
+    sio: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionRecord:
+    """A manual selection score or the СИО's recommendation (issue 15), as imported."""
+
+    client_external_id: str
+    criterion: str  # service.selection.scoring.CRITERIA or "recommendation"
+    value: str  # normalised: "0".."3" | "yes" | "no"
+    note: str | None
+    author_login: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,6 +193,26 @@ def _to_int(raw: object) -> int:
     return int(value)
 
 
+def distance(raw: object) -> float:
+    """Kilometres, ≥ 0: «12,5», «80», an XLSX number."""
+    value = money(raw)
+    if value < 0:
+        raise CellError("не может быть отрицательным")
+    return float(value)
+
+
+def word_list(options: Mapping[str, str]) -> Parser:
+    """A list separated by «;» or «,» of `options` (spellings casefolded → value), each once, in order."""
+    def parse(raw: object) -> list[str]:
+        words = [w.strip() for w in re.split(r"[;,]", text(raw)) if w.strip()]
+        unknown = [w for w in words if w.casefold() not in options]
+        if unknown:
+            allowed = ", ".join(sorted(set(options.values())))
+            raise CellError(f"неизвестное значение «{unknown[0]}» (можно: {allowed} через «;»)")
+        return list(dict.fromkeys(options[w.casefold()] for w in words))
+    return parse
+
+
 def money(raw: object) -> Decimal:
     """Roubles with kopecks: «1 234,50», «1234.5», an XLSX number; rounded to kopecks."""
     if isinstance(raw, bool):

@@ -22,10 +22,12 @@ from service.db.records import (
     ExpertRecord,
     HistoryRecord,
     LoginRecord,
+    SelectionRecord,
     SignalRecord,
 )
 from service.imports import cells as c
 from service.logins.match import LONGEST_SESSION
+from service.selection.scoring import CRITERIA, CRITERION_LABELS, RECOMMENDATION, check_manual, normalise_manual
 
 Values = dict[str, Any]  # column name → typed value (None when the cell was empty)
 Problem = tuple[str, str]  # (column, reason) found by a check across the row's cells
@@ -66,6 +68,13 @@ SEGMENTS = _options(*((s.value, s.value) for s in Segment), ("DS", "ДС"), ("KS
 VERSIONS = _options(*((v.value, v.value) for v in Version))
 RESULTS = _options(("contact_made", "contact_made"), ("not_reached", "not_reached"))
 SIGNAL_KINDS = _options(*((k.value, k.value) for k in SignalKind))
+# Where a client came from (the selection's «пришёл от Главбуха») and the services it uses (issue 15).
+CAME_FROM = _options(("glavbukh", "glavbukh"), ("Главбух", "glavbukh"), ("garant", "garant"), ("Гарант", "garant"),
+                     ("other", "other"), ("другое", "other"), ("другой", "other"))
+SERVICES = _options(("st", "st"), ("СТ", "st"), ("семинар", "st"), ("mailing", "mailing"), ("рассылка", "mailing"),
+                    ("video_seminars", "video_seminars"), ("видеосеминары", "video_seminars"),
+                    ("видео-семинары", "video_seminars"), ("lk", "lk"), ("ЛК", "lk"),
+                    ("линия консультаций", "lk"))
 EXTERNAL_ID = c.code(32)
 
 
@@ -160,6 +169,13 @@ CLIENTS = Schema(
         Column("terms_end", c.parse_date),
         Column("ds_since", c.parse_date),
         Column("contact_every_days", c.integer(1, 366)),
+        # The selection for ДС (issue 15, docs/selection.md): all optional.
+        Column("client_since", c.parse_date),
+        Column("came_from", c.choice(CAME_FROM)),
+        Column("distance_km", c.distance),
+        Column("services", c.word_list(SERVICES)),
+        Column("ip_possible", c.parse_bool),
+        Column("sio", c.bounded_text(128)),
     ),
     build=lambda values: ClientRecord(**values),
     unique="external_id",
@@ -206,6 +222,42 @@ SIGNALS = Schema(
         Column("note", c.text),
     ),
     build=lambda values: SignalRecord(**values),
+)
+
+# The criterion's code or its Russian name (the presentation's, or a short one).
+SELECTION_CRITERIA = _options(
+    *((code, code) for code in (*CRITERIA, RECOMMENDATION)),
+    *((label, code) for code, label in CRITERION_LABELS.items()),
+    ("лояльность", "loyalty"), ("навыки", "skills"), ("пользователи", "users"), ("предоплата", "prepay"),
+    ("сервисы", "services"), ("без СИО", "without_sio"), ("удалённость", "remoteness"), ("удаленность", "remoteness"),
+    ("Главбух", "from_glavbukh"), ("рекомендация", RECOMMENDATION), ("рекомендация СИО", RECOMMENDATION))
+
+
+def _selection_checks(values: Values) -> list[Problem]:
+    criterion, value = values["criterion"], values["score"]
+    if criterion is None or value is None:
+        return []  # the cell has its own error
+    problem = check_manual(criterion, value)
+    return [] if problem is None else [("score", problem)]
+
+
+def _selection(values: Values) -> SelectionRecord:
+    return SelectionRecord(values["client_external_id"], values["criterion"],
+                           normalise_manual(values["criterion"], values["score"]), values["note"] or None,
+                           values["author_login"])
+
+
+SELECTION = Schema(
+    kind="selection",
+    columns=(
+        Column("client_external_id", EXTERNAL_ID, required=True),
+        Column("criterion", c.choice(SELECTION_CRITERIA), required=True),
+        Column("score", c.bounded_text(32), required=True),  # 0–3, or yes/no (да/нет) for the recommendation
+        Column("note", c.bounded_text(1000)),
+        Column("author_login", c.code(64), required=True),  # the СИО (or supervisor) who scored
+    ),
+    build=_selection,
+    checks=_selection_checks,
 )
 
 ABSENCES = Schema(
@@ -281,7 +333,8 @@ def logins_schema(context: ImportContext) -> Schema:
 
 # In the order a department is imported (a row may refer only to what exists already).
 SCHEMAS: dict[str, Schema] = {
-    s.kind: s for s in (EXPERTS, CLIENTS, CONTACTS, HISTORY, SIGNALS, ABSENCES, logins_schema(ImportContext()))
+    s.kind: s for s in (EXPERTS, CLIENTS, CONTACTS, HISTORY, SIGNALS, ABSENCES, logins_schema(ImportContext()),
+                        SELECTION)
 }
 KINDS = tuple(SCHEMAS)
 

@@ -161,6 +161,9 @@ def reference_errors(kind: str, values: Values, number: int, refs: References) -
         return unknown("expert_login", refs.experts, "нет такого Эксперта")
     if kind == "absences":
         return unknown("login", refs.experts, "нет такого Эксперта")
+    if kind == "selection":
+        return (unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
+                + unknown("author_login", refs.experts, "нет такого пользователя DS Desk (автор оценки)"))
     if kind not in ("contacts", "history", "signals", "logins"):
         return []
     errors = unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")

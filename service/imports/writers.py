@@ -14,6 +14,7 @@ from service.db.experts import ExpertsRepository
 from service.db.history import HistoryRepository
 from service.db.logins import Measured, cover_days, covered_until, measure_days, upsert_logins
 from service.db.records import Counts, LoginRecord
+from service.db.selection import SelectionRepository
 from service.figures.freshness import runs
 from service.imports.schemas import ImportContext
 from service.imports.validation import References
@@ -29,6 +30,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "history": ("clients", "contacts"),
     "signals": ("clients", "contacts"),
     "logins": ("clients", "contacts"),
+    "selection": ("clients", "experts"),
 }
 
 
@@ -76,6 +78,10 @@ async def _logins(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSe
     return await upsert_logins(session, batch, datetime.now(UTC))
 
 
+async def _selection(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSession) -> Counts:
+    return await SelectionRepository(sessions).add_scores(batch, "import", datetime.now(UTC), session)
+
+
 WRITERS: dict[str, Writer] = {
     "experts": _experts,
     "absences": _absences,
@@ -84,6 +90,7 @@ WRITERS: dict[str, Writer] = {
     "history": _history,
     "signals": _signals,
     "logins": _logins,
+    "selection": _selection,
 }
 
 
