@@ -142,3 +142,13 @@ ROLE_LABELS: dict[str, str] = {"expert": "эксперт", "supervisor": "рук
 # ---- the control figures (service.figures.model) ------------------------------------------
 FIGURE_STATUS_LABELS: dict[str, str] = {"ok": "в норме", "low": "ниже цели", "high": "выше цели", "none": ""}
 PERIOD_LABELS: dict[str, str] = {"day": "день", "week": "неделя", "month": "месяц"}
+
+# ---- the transition to ДС (service.transition.machine.Status) ------------------------------
+TRANSITION_LABELS: dict[str, str] = {
+    "candidate": "кандидат",
+    "offered": "предложено",
+    "agreed": "согласен",
+    "moved": "переведён",
+    "declined": "отказ",
+    "postponed": "отложено",
+}

@@ -11,6 +11,7 @@ always equal, kept for tests and for comparison in bench/report.py. Raw calls ne
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -37,11 +38,13 @@ from service.db.figures_queries import (
     utc_range,
 )
 from service.db.figures_summary import FiguresSummary, days_span
+from service.db.funnel import FunnelRepository
 from service.db.models import Call, Expert, PlannedCall, WrapUp
 from service.desk.status import PauseTime
 from service.figures.compute import FigureTargets
 from service.figures.errors import UnknownScope
 from service.figures.freshness import stored_and_live
+from service.figures.funnel import funnel, funnels_by_expert
 from service.figures.model import DayAggregate, ExpertInfo, Period, Scope, ScopeKind
 from service.figures.report import FiguresReport, build_report
 from service.figures.time_in_state import DayKey, pauses_by_day
@@ -63,8 +66,18 @@ class FiguresRepository:
             self.figures(scope, period, tz, now), self._pacing_if_today(scope, period, local_now.date(), now),
             self.short_productive(scope, period, tz, targets.productive_min_talk_s))
         pauses = await self.pauses(experts, period, tz, now)
-        return build_report(scope, period, experts, aggregates, topics, outcomes, due, local_now.time(), targets,
-                            short, pauses)
+        report = build_report(scope, period, experts, aggregates, topics, outcomes, due, local_now.time(), targets,
+                              short, pauses)
+        return await self.with_transition(report, scope, experts, period, tz)
+
+    async def with_transition(self, report: FiguresReport, scope: Scope, experts: Sequence[ExpertInfo],
+                              period: Period, tz: ZoneInfo) -> FiguresReport:
+        """The move to ДС (issue 15): the period's funnel (the scope's, and per Expert) and ДС now."""
+        ids = None if scope.kind is ScopeKind.DEPARTMENT else [e.id for e in experts]
+        repo = FunnelRepository(self._sessions)
+        steps = await repo.steps(ids, *utc_range(period, tz))
+        return dataclasses.replace(report, funnel=funnel(steps), funnel_lines=funnels_by_expert(steps, experts),
+                                   portfolio=await repo.portfolio(ids))
 
     async def pauses(self, experts: Sequence[ExpertInfo], period: Period, tz: ZoneInfo,
                      now: datetime) -> dict[DayKey, PauseTime]:

@@ -19,9 +19,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service.exports_safety import spreadsheet_row
 from service.figures.compute import ratio
+from service.figures.funnel import STAGES
 from service.figures.model import FigureRow, Status, Totals
 from service.figures.report import FiguresReport, show_target
-from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS
+from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS, TRANSITION_LABELS
 
 INT, DECIMAL, PERCENT, MINUTES, DATE = "0", "0.0", "0.0%", "[m]:ss", "DD.MM.YYYY"
 SECONDS_PER_DAY = 86400
@@ -39,6 +40,8 @@ def report_xlsx(report: FiguresReport, generated_at: datetime) -> bytes:
     _experts_sheet(book.create_sheet("По экспертам"), report)
     _daily_sheet(book.create_sheet("По дням"), report)
     _times_sheet(book.create_sheet("Время"), report)
+    if report.funnel is not None:
+        _funnel_sheet(book.create_sheet("Переход на ДС"), report)
     _shares_sheet(book.create_sheet("Инфоповоды"), "Инфоповод", report.topics)
     _shares_sheet(book.create_sheet("Исходы"), "Исход звонка", report.outcomes)
     if report.pacing_lines:
@@ -154,6 +157,28 @@ def _times_sheet(sheet: Worksheet, report: FiguresReport) -> None:
         [line.expert.full_name, line.expert.login, line.day, line.talk_s / SECONDS_PER_DAY,
          line.on_call_s / SECONDS_PER_DAY, line.wrapup_s / SECONDS_PER_DAY, line.pause_s / SECONDS_PER_DAY,
          line.pause_reasons_text] for line in report.day_times])
+
+
+def _funnel_sheet(sheet: Worksheet, report: FiguresReport) -> None:
+    """The funnel (the scope, then each Expert), the refusals by reason, the ДС portfolio now."""
+    columns: list[Column] = [("Кто", None, 28), *[(TRANSITION_LABELS[s], INT, 12) for s in STAGES],
+                             ("Конверсия (переведено ÷ предложено)", PERCENT, 16)]
+    lines = [(report.title, report.funnel), *[(line.expert.full_name if line.expert else "", line)
+                                              for line in report.funnel_lines]]
+    _sheet(sheet, columns, [[who, *[f.reached[s] for s in STAGES], f.conversion] for who, f in lines if f])
+    if report.funnel and report.funnel.declined_by_reason:
+        _append(sheet, [])
+        _append(sheet, ["Отказы по причинам"])
+        for reason, n in report.funnel.declined_by_reason.items():
+            _append(sheet, [reason, n])
+    p = report.portfolio
+    if p is not None:
+        _append(sheet, [])
+        for label, value in (("Клиентов на ДС", p.clients), ("Из них онлайн", p.online),
+                             ("Доля онлайн", p.online_share), ("Пользователей", p.users),
+                             ("Пользуются сервисами", p.with_services), ("На предоплате", p.prepaid)):
+            _append(sheet, [label, value])
+        sheet.cell(sheet.max_row - 3, 2).number_format = PERCENT
 
 
 def _daily_row(day: date, t: Totals) -> list[Any]:

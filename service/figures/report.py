@@ -17,6 +17,7 @@ from service.figures.compute import (
     topic_distribution,
     totals,
 )
+from service.figures.funnel import Funnel, Portfolio
 from service.figures.model import (
     DayAggregate,
     ExpertFigures,
@@ -59,6 +60,9 @@ class FiguresReport:
     login: LoginSource | None = None  # how the login share was known
     times: list[TimeLine] = field(default_factory=list)  # time in state per Expert over the period
     day_times: list[TimeLine] = field(default_factory=list)  # … and per Expert-day
+    funnel: Funnel | None = None  # the move to ДС in the period (issue 15)
+    funnel_lines: list[Funnel] = field(default_factory=list)  # … per Expert
+    portfolio: Portfolio | None = None  # ДС now
 
 
 @dataclass(frozen=True, slots=True)

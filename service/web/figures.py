@@ -17,13 +17,14 @@ from service.figures.charts import daily_columns, horizontal_bars
 from service.figures.compute import FigureTargets
 from service.figures.errors import FiguresError, UnknownScope
 from service.figures.export import report_xlsx, xlsx_name
+from service.figures.funnel import STAGES
 from service.figures.model import Period, PeriodKind, Scope, ScopeKind
 from service.figures.params import FiguresQuery, call_log_url, parse_query
 from service.figures.report import FiguresReport, show_target, show_value
 from service.web.auth import current_user, requires
 from service.web.desk_context import settings_of, utc_now
 from service.web.keys import SignedInUser
-from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS
+from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS, TRANSITION_LABELS
 from texts.words import decimal
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -116,4 +117,5 @@ def _page_helpers(query: FiguresQuery, report: FiguresReport, request: web.Reque
         "outcome_chart": horizontal_bars(report.outcomes, lambda s: calls_link(s.drill)),
         "daily_chart": daily_columns(report.daily, targets) if len(report.daily) > 1 else None,
         "previous_url": shifted(-1), "next_url": shifted(1), "targets": targets, "decimal": decimal,
+        "funnel_stages": STAGES, "transition_labels": TRANSITION_LABELS,
     }

@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp.test_utils import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import insert
 
 from service.app import create_app
 from service.db.engine import SessionMaker
 from service.db.expert_status import ExpertStatusRepository
+from service.db.models import Client, ClientContact, ClientTransition
 from service.db.users import UsersRepository
 from service.desk.status import DeskStatus
 from service.passwords import hash_password, use_hasher
@@ -127,7 +129,8 @@ async def test_the_xlsx_holds_every_table_with_numbers_and_dates(app_client: Any
     assert response.content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     book = load_workbook(BytesIO(await response.read()))
-    assert book.sheetnames == ["Показатели", "По экспертам", "По дням", "Время", "Инфоповоды", "Исходы", "Параметры"]
+    assert book.sheetnames == ["Показатели", "По экспертам", "По дням", "Время", "Переход на ДС", "Инфоповоды",
+                               "Исходы", "Параметры"]
     figures = book["Показатели"]
     assert [c.value for c in figures[1]] == ["Показатель", "За период", "В день на Эксперта", "Цель", "Оценка"]
     assert figures.freeze_panes == "A2"
@@ -200,3 +203,48 @@ async def test_time_in_state_per_expert_day_with_pauses_on_the_page_and_in_the_x
     assert all(isinstance(v, timedelta) for v in durations), durations
     assert [round(v.total_seconds()) for v in durations if isinstance(v, timedelta)] == [2280, 2350, 1980, 75 * 60]
     assert row[7] == "Обед 45:00, Совещание 30:00"
+
+
+async def test_the_move_to_ds_funnel_and_portfolio_on_the_page_and_in_the_xlsx(
+        app_client: Any, db_sessions: SessionMaker) -> None:
+    """Issue 15: clients per stage reached in the period (maria's campaign and anna's), refusals by reason,
+    conversion moved ÷ offered, and ДС now."""
+    moscow = ZoneInfo("Europe/Moscow")
+    monday = datetime(2026, 3, 2, 10, 0, tzinfo=moscow)
+    async with db_sessions.begin() as session:
+        await session.execute(insert(Client), [
+            {"id": 10 + n, "external_id": f"T-{n}", "name": f"ООО «Т{n}»", "segment": "КС"} for n in range(4)])
+        await session.execute(insert(Client), [
+            {"id": 20, "external_id": "D-1", "name": "ООО «Д1»", "segment": "ДС", "version": "online",
+             "services": ["st"], "prepaid_months": 6},
+            {"id": 21, "external_id": "D-2", "name": "ООО «Д2»", "segment": "ДС", "version": "other"}])
+        await session.execute(insert(ClientContact), [
+            {"id": 100, "client_id": 20, "full_name": "Пользователь 1", "is_user": True},
+            {"id": 101, "client_id": 20, "full_name": "Пользователь 2", "is_user": True}])
+        steps = [(10, "candidate", 1, None, 0), (10, "offered", 1, None, 1), (10, "agreed", 1, None, 2),
+                 (10, "moved", 1, None, 3), (11, "candidate", 1, None, 0), (11, "offered", 1, None, 1),
+                 (11, "declined", 1, "Нет интернета", 2), (12, "candidate", 2, None, 0),
+                 (12, "offered", 2, None, 1), (12, "postponed", 2, None, 2),
+                 (13, "candidate", 1, None, -30)]  # assigned in January: not this week's
+        await session.execute(insert(ClientTransition), [
+            {"id": 200 + n, "client_id": c, "status": status, "expert_id": e, "reason": reason,
+             "at": monday + timedelta(days=d)} for n, (c, status, e, reason, d) in enumerate(steps)])
+    client = await app_client("olga")
+    html = await (await client.get(WEEK, headers=HTML_ACCEPT)).text()
+    section = html.split('data-testid="funnel"')[1].split("</table>")[0]
+    total = re.search(r'<tr data-expert="" class="total">(.*?)</tr>', section, re.S)
+    assert total is not None
+    cells = dict(re.findall(r'data-stage="(\w+)">([^<]*)<', total.group(1)))
+    assert cells == {"candidate": "3", "offered": "3", "agreed": "1", "moved": "1", "declined": "1",
+                     "postponed": "1", "conversion": "33,3 %"}
+    maria = re.search(r'<tr data-expert="maria">(.*?)</tr>', section, re.S)
+    assert maria is not None and 'data-stage="offered">2<' in maria.group(1)
+    assert "Нет интернета — 1" in html
+    portfolio = dict(re.findall(r'data-figure="(ds_\w+)">([^<]*)<', html))
+    # ДС now: D-1, D-2 and the seed's own C-1 (its segment is the default, ДС).
+    assert portfolio == {"ds_clients": "3", "ds_online": "1", "ds_online_share": "33,3 %", "ds_users": "2",
+                         "ds_services": "1", "ds_prepaid": "1"}
+    book = load_workbook(BytesIO(await (await client.get(WEEK.replace("/figures?", "/figures.xlsx?"))).read()))
+    sheet = book["Переход на ДС"]
+    first = [c.value for c in sheet[2]]
+    assert first[1:7] == [3, 3, 1, 1, 1, 1] and first[7] == pytest.approx(1 / 3)
