@@ -27,8 +27,10 @@ async def seed_demo_department(sessions: SessionMaker, today: date) -> list[tupl
             report = await import_rows(kind, rows[kind], sessions)
             log.info("demo %s imported: %s", kind, report)
     await ensure_demo_logins(sessions, rows["experts"])
-    names = {c["external_id"]: c["name"] for c in rows["clients"]}
-    return [(c["phone"], names[c["client_external_id"]], c["client_external_id"]) for c in rows["contacts"]]
+    # The ДС clients' numbers: the ones the demo's calls ring (the КС clients are the selection's).
+    names = {c["external_id"]: c["name"] for c in rows["clients"] if c["segment"] == "ДС"}
+    return [(c["phone"], names[c["client_external_id"]], c["client_external_id"]) for c in rows["contacts"]
+            if c["client_external_id"] in names]
 
 
 async def ensure_demo_logins(sessions: SessionMaker, user_rows: Sequence[Mapping[str, str]]) -> None:

@@ -1,4 +1,5 @@
-"""A realistic demo department for `make run`: 3 Experts, a supervisor, an admin, 90 ДС clients. Pure.
+"""A realistic demo department for `make run`: 3 Experts, a supervisor, an admin, 90 ДС clients, and
+40 clients still served by the СИО (КС) with what the selection for ДС reads (issue 15). Pure.
 
 Rows use the import formats (docs/import.md), so the demo goes through the same import path as
 a real CRM export. Deterministic: the same seed gives the same department.
@@ -70,7 +71,39 @@ def demo_rows(today: date, seed: int = 2026) -> dict[str, list[dict[str, str]]]:
                 "kind": rng.choice(SIGNALS), "occurred_on": (today - timedelta(days=rng.randint(0, 6))).isoformat(),
                 "note": "Обращение на Горячую линию: вопрос по поиску" if rng.random() < 0.5 else "",
             })
+    _add_ks_clients(rows, today, random.Random(seed + 1))  # its own generator: the ДС part stays as it was
     return rows
+
+
+KS_CLIENTS = 40
+SIO_NAMES = ("Сидоров П. И.", "Кузьмина Е. А.")
+
+
+def _add_ks_clients(rows: dict[str, list[dict[str, str]]], today: date, rng: random.Random) -> None:
+    """Clients served by a СИО (segment КС), the facts the selection scores them by, their users."""
+    for i in range(KS_CLIENTS):
+        client_id = f"C-{1101 + i}"
+        form = ORG_FORMS[i % len(ORG_FORMS)]
+        word = ORG_WORDS[(i * 7) % len(ORG_WORDS)]
+        name = f"ИП {rng.choice(SURNAMES)} {word[0]}. Н." if form == "ИП" else f"{form} «{word}-КС{i + 1}»"
+        version = rng.choice(("online", "online", "internet_update", "other", "other"))
+        rows["clients"].append({
+            "external_id": client_id, "name": name, "inn": f"{7800000000 + i * 6007:010d}", "segment": "КС",
+            "territory": rng.choice(("БГ", "УТ")), "expert_login": "", "timezone": rng.choice(TIMEZONES),
+            "version": version,
+            "online_logins_30d": str(rng.choice((0, 2, 6, 12, 20, 35))) if version == "online" else "",
+            "debt_rub": f"{rng.choice((0, 0, 0, 3200))}", "prepaid_months": str(rng.choice((0, 1, 3, 6, 12))),
+            "client_since": (today - timedelta(days=rng.randint(100, 4000))).isoformat(),
+            "came_from": rng.choice(("", "", "", "glavbukh", "garant", "other")),
+            "distance_km": str(rng.choice((3, 8, 15, 25, 45, 90, 140))),
+            "services": ";".join(rng.sample(("st", "mailing", "video_seminars", "lk"), rng.randint(0, 4))),
+            "ip_possible": "" if version != "other" else rng.choice(("да", "нет", "")),
+            "sio": rng.choice(SIO_NAMES),
+        })
+        for j in range(rng.randint(1, 6)):
+            index = 600 + 6 * i + j
+            contact = _contact(rng, client_id, f"K-{3001 + 6 * i + j}", index)
+            rows["contacts"].append({**contact, "is_user": "1" if j < 3 or rng.random() < 0.3 else "0"})
 
 
 def _name_columns(name: tuple[str, str, str]) -> dict[str, str]:
