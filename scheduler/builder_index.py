@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
 from scheduler.builder_slots import zone
-from scheduler.inputs import Callback, Client, Contact, ContactSummary, ExistingItem, Expert, PlanInputs, Signal
+from scheduler.inputs import (
+    Callback,
+    Client,
+    Contact,
+    ContactSummary,
+    ExistingItem,
+    Expert,
+    PlanInputs,
+    Signal,
+    Transition,
+)
 from scheduler.model import PlanState
 
 _EMPTY_SUMMARY = ContactSummary(contact_external_id="")
@@ -34,6 +44,9 @@ class PortfolioIndex:
     busy_contacts: frozenset[str]  # contacts with an item today (any Expert, any state)
     busy_orgs: frozenset[str]  # their organisations
     rolled_by_client: dict[str, list[ExistingItem]]  # unfinished items of earlier days
+    client_by_id: dict[str, Client] = field(default_factory=dict)
+    # The campaign for ДС: each Expert's clients not decided yet (in her portfolio or not), by client id.
+    transitions_by_expert: dict[str, list[Transition]] = field(default_factory=dict)
 
     def summary(self, contact_id: str) -> ContactSummary:
         return self.summary_by_contact.get(contact_id, _EMPTY_SUMMARY)
@@ -65,6 +78,12 @@ def build_index(inputs: PlanInputs) -> PortfolioIndex:
         busy_contacts=busy_contacts,
         busy_orgs=frozenset(contact_by_id[c].client_external_id for c in busy_contacts if c in contact_by_id),
         rolled_by_client=_group(rolled, lambda i: contact_by_id[i.contact_external_id].client_external_id),
+        client_by_id=client_by_id,
+        transitions_by_expert=_group(
+            sorted((t for t in inputs.transitions if t.client_external_id in client_by_id),
+                   key=lambda t: (t.client_external_id, t.expert_login, t.since, t.status)),
+            lambda t: t.expert_login,
+        ),
     )
 
 

@@ -3,7 +3,8 @@
 Order of work: promised callbacks take their fixed times; the rest of the grid is what is free;
 owed and due calls are taken in rank order up to the maximum (what does not fit is deferred);
 then the organisations closest to their cadence fill the day up to the target; finally the
-chosen calls are spread over the free slots inside every contact's call window.
+chosen calls are spread over the free slots inside every contact's call window. The campaign for
+ДС adds its owed calls to the Expert's own, for its clients outside her portfolio too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from scheduler.builder_reasons import ClientHits, Hit, Scope, client_hits, fill_hit
+from scheduler.builder_reasons import ClientHits, Hit, Scope, campaign_hits, client_hits, fill_hit, transition_hit
 from scheduler.builder_slots import DayGrid, SlotBook, SlotMatcher, free_grid, spread
 from scheduler.inputs import Client, Contact, Expert
 from scheduler.model import PlanState
@@ -54,7 +55,8 @@ class ExpertDay:
     book: SlotBook
     now: datetime
     grid: DayGrid = field(init=False)
-    clients: Sequence[Client] = field(init=False)
+    clients: Sequence[Client] = field(init=False)  # her portfolio
+    calling: list[Client] = field(init=False)  # the portfolio and the campaign's clients outside it
     aim: int = field(init=False)
     ceiling: int = field(init=False)
     count: int = field(init=False)
@@ -71,6 +73,10 @@ class ExpertDay:
     def __post_init__(self) -> None:
         rules, index = self.scope.rules, self.scope.index
         self.clients = index.clients_by_expert.get(self.expert.login, ())
+        own = {c.external_id for c in self.clients}
+        campaign = index.transitions_by_expert.get(self.expert.login, ())
+        self.calling = [*self.clients, *(index.client_by_id[t.client_external_id] for t in campaign
+                                          if t.client_external_id not in own)]
         live = [i for i in index.existing_by_expert.get(self.expert.login, ()) if i.state not in _NOT_COUNTED]
         self.aim = self.expert.daily_target or rules.target_min
         self.ceiling = max(self.aim, rules.target_max)
@@ -79,6 +85,7 @@ class ExpertDay:
 
     def run(self) -> Picked:
         hits = {c.external_id: client_hits(self.scope, c) for c in self.clients}
+        self._campaign(hits)
         self._owed(hits)
         self._take_fixed()
         self.grid = free_grid(
@@ -109,10 +116,21 @@ class ExpertDay:
         self.by_org.setdefault(candidate.client.external_id, []).append(candidate)
         return candidate
 
+    def _campaign(self, hits: dict[str, ClientHits]) -> None:
+        """The campaign for ДС: its call is owed like a signal, to the organisation as a whole."""
+        index, login = self.scope.index, self.expert.login
+        for transition in index.transitions_by_expert.get(login, ()):
+            cid = transition.client_external_id
+            if cid not in hits:  # outside her portfolio: only what the campaign made hers
+                hits[cid] = campaign_hits(self.scope, index.client_by_id[cid], login)
+            hit = transition_hit(self.scope, transition)
+            if hit is not None:
+                hits[cid].org.append(hit)
+
     def _owed(self, hits: dict[str, ClientHits]) -> None:
         """One candidate per contact something is owed to (each contact at most once a day)."""
         index = self.scope.index
-        for client in self.clients:
+        for client in self.calling:
             found = hits[client.external_id]
             for contact_id in sorted(found.by_contact):
                 if self._busy(contact_id):
@@ -186,7 +204,7 @@ class ExpertDay:
 
     def _merge_org_hits(self, hits: dict[str, ClientHits]) -> None:
         """Due reasons go to the org's one call today: an owed one if there is, else a new one."""
-        for client in self.clients:
+        for client in self.calling:
             org_hits = hits[client.external_id].org
             if not org_hits or client.external_id in self.scope.index.busy_orgs:
                 continue

@@ -13,16 +13,18 @@ from zoneinfo import ZoneInfo
 
 from scheduler.builder_index import PortfolioIndex
 from scheduler.calendar import WorkCalendar
-from scheduler.inputs import Client, ContactSummary
+from scheduler.inputs import Client, ContactSummary, Transition
 from scheduler.model import ReasonCode, Version
 from scheduler.rules import PlanRules
 from texts import plan as txt
 
-# Order of taking when more is owed than fits: callbacks, rolled over, signals, retries, due, fill.
+# Order of taking when more is owed than fits: callbacks, rolled over, signals (the campaign's
+# calls with them), retries, due, fill.
 TIER: dict[ReasonCode, int] = {
     ReasonCode.CALLBACK: 0,
     ReasonCode.ROLLED_OVER: 1,
     ReasonCode.SIGNAL: 2,
+    ReasonCode.TRANSITION: 2,
     ReasonCode.RETRY: 3,
     ReasonCode.CADENCE: 4,
     ReasonCode.NOT_LOGGED_IN: 4,
@@ -32,10 +34,12 @@ TIER: dict[ReasonCode, int] = {
     ReasonCode.FILL: 5,
 }
 DUE_TIER = 4
-# The topic comes from the most specific reason: "terms end" says more than "not reached".
+# The topic comes from the most specific reason: "terms end" says more than "not reached"; the
+# move to ДС is the call's subject whatever else is owed (its script is the «Речевой ролик»).
 TOPIC_ORDER: tuple[ReasonCode, ...] = (
     ReasonCode.CALLBACK,
     ReasonCode.ROLLED_OVER,
+    ReasonCode.TRANSITION,
     ReasonCode.SIGNAL,
     ReasonCode.TERMS_ENDING,
     ReasonCode.DEBT,
@@ -99,9 +103,32 @@ def client_hits(scope: Scope, client: Client) -> ClientHits:
     return hits
 
 
-def _callbacks(scope: Scope, client: Client, hits: ClientHits) -> None:
+def campaign_hits(scope: Scope, client: Client, expert_login: str) -> ClientHits:
+    """A campaign's client outside the Expert's portfolio: only her own promises and unfinished calls
+    (the campaign's call itself is added by `transition_hit`); its other reasons are not hers."""
+    hits = ClientHits()
+    _callbacks(scope, client, hits, expert_login)
+    _rolled_over(scope, client, hits, expert_login)
+    return hits
+
+
+def transition_hit(scope: Scope, transition: Transition) -> Hit | None:
+    """Owed like a signal: from its day until a contact is made with the organisation on or after it."""
+    since = transition.owed_from
+    if since is None or since > scope.day:
+        return None
+    last = scope.index.org_last_contact.get(transition.client_external_id)
+    if last is not None and last >= since:
+        return None
+    text = txt.transition_text(transition.status, since)
+    return Hit(ReasonCode.TRANSITION, text, since, topic=txt.TOPIC_TRANSITION)
+
+
+def _callbacks(scope: Scope, client: Client, hits: ClientHits, expert_login: str | None = None) -> None:
     index = scope.index
     for callback in index.callbacks_by_client.get(client.external_id, ()):
+        if expert_login is not None and callback.expert_login != expert_login:
+            continue
         contact = index.contact_by_id.get(callback.contact_external_id)
         local = callback.at.astimezone(scope.tz)
         if contact is None or contact.client_external_id != client.external_id or local.date() > scope.day:
@@ -115,8 +142,10 @@ def _callbacks(scope: Scope, client: Client, hits: ClientHits) -> None:
             hits.callback_at[cid] = slot
 
 
-def _rolled_over(scope: Scope, client: Client, hits: ClientHits) -> None:
+def _rolled_over(scope: Scope, client: Client, hits: ClientHits, expert_login: str | None = None) -> None:
     for item in scope.index.rolled_by_client.get(client.external_id, ()):
+        if expert_login is not None and item.expert_login != expert_login:
+            continue
         cid = item.contact_external_id
         from_day = item.slot.astimezone(scope.tz).date()
         hits.add(cid, Hit(ReasonCode.ROLLED_OVER, txt.rolled_over_text(from_day), from_day, cid, item.topic))

@@ -1,5 +1,5 @@
 """What the pure call-list builder reads for one day: Experts, clients, contacts, their summaries,
-signals, callbacks and the items already planned, gathered in one `PlanInputs`. Pure.
+signals, callbacks, the items already planned and the campaign for ДС, gathered in one `PlanInputs`. Pure.
 
 The shell loads these from SQL (service/db/plan_inputs.py). History never enters Python row by
 row: the database condenses it into one `ContactSummary` per contact (last contact, last result,
@@ -106,6 +106,27 @@ class ExistingItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Transition:
+    """A client of the campaign for ДС not decided yet, with its Expert (service/transition/). A call
+    is owed to a candidate from its assignment, and to one postponed from the day it was postponed
+    until; like a signal's, until a contact is made with the organisation on or after that day.
+    Whatever the status, the Expert's callbacks and rolled-over calls of the client stay hers."""
+
+    client_external_id: str
+    expert_login: str  # the campaign's Expert: the client need not be in her portfolio yet
+    status: str  # candidate | offered | agreed | postponed (service.transition.machine.OPEN)
+    since: date  # candidate: the day it was assigned; postponed: until then; others: the day it was set
+
+    @property
+    def owed_from(self) -> date | None:
+        """The day a call is owed from: a candidate's assignment, a postponement's end; None: nothing owed."""
+        return self.since if self.status in OWED_TRANSITIONS else None
+
+
+OWED_TRANSITIONS = frozenset({"candidate", "postponed"})
+
+
+@dataclass(frozen=True, slots=True)
 class PlanInputs:
     """Everything `build_plan` reads for `day`, as loaded by the shell."""
 
@@ -117,3 +138,5 @@ class PlanInputs:
     signals: tuple[Signal, ...]  # only those newer than the last contact made
     callbacks: tuple[Callback, ...]  # not done, due by the end of `day`
     existing: tuple[ExistingItem, ...]  # the day's items + earlier rolled-over ones not re-planned
+    # The campaign's owed calls; their clients, contacts and summaries are in the tuples above.
+    transitions: tuple[Transition, ...] = ()

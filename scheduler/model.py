@@ -50,6 +50,7 @@ class ReasonCode(StrEnum):
     CALLBACK = "callback"  # a callback promised for this day, at a fixed time
     ROLLED_OVER = "rolled_over"  # «перенесён»: planned earlier, not finished
     SIGNAL = "signal"  # a new hotline/consultation request, problem, task, new user, seminar invite
+    TRANSITION = "transition"  # the campaign for ДС: a candidate assigned to the Expert, or postponed until today
     RETRY = "retry"  # not reached last time
     CADENCE = "cadence"  # the organisation is past its contact cadence
     NOT_LOGGED_IN = "not_logged_in"  # online version, no login for N days

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from service.errors import SettingsError
+from service.transition.machine import DEFAULT_DECLINE_REASONS
 from texts.glossary import canonical
 
 if TYPE_CHECKING:
@@ -373,11 +374,13 @@ class ImportsSettings(_Section):
 
 
 Thresholds = tuple[int, int, int]
+_CAMPAIGN_FIELDS = frozenset({"decline_reasons", "offer_kit", "offer_price", "offer_date"})  # not scoring rules
 
 
 class SelectionSettings(_Section):
     """Choosing clients for ДС (docs/selection.md): each criterion's thresholds for 1, 2 and 3 points,
-    and the total a candidate needs; maps onto service.selection.scoring.SelectionRules one to one."""
+    and the total a candidate needs, which map onto service.selection.scoring.SelectionRules one to one;
+    then the transition campaign's refusal reasons and offer."""
 
     min_total: int = Field(default=12, ge=0, le=24)  # of 24
     loyalty_years: Thresholds = (1, 3, 5)  # whole years a client
@@ -387,6 +390,30 @@ class SelectionSettings(_Section):
     prepay_months: Thresholds = (1, 2, 6)
     services_count: Thresholds = (1, 2, 3)
     remoteness_km: tuple[float, float, float] = (10.0, 30.0, 80.0)
+    # The transition campaign (docs/selection.md, «Campaign»): a refusal's reason is one of these;
+    # the offer the transition script names (price and date: None — the script says to take them from the offer).
+    decline_reasons: tuple[str, ...] = DEFAULT_DECLINE_REASONS
+    offer_kit: str = "СМАРТ-комплект"
+    offer_price: str | None = None  # as said to the client: «4 900 ₽ в месяц»
+    offer_date: date | None = None  # the move's date offered: «с 01.02.2027»
+
+    @field_validator("decline_reasons")
+    @classmethod
+    def _some_reasons(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(dict.fromkeys(" ".join(r.split()) for r in value if r.strip()))
+        if not cleaned:
+            raise ValueError("needs at least one reason")
+        return cleaned
+
+    @field_validator("offer_kit", "offer_price")
+    @classmethod
+    def _offer_text(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        cleaned = canonical(" ".join(value.split()))  # the glossary's spelling: «СМАРТ-комплект»
+        if not cleaned:
+            raise ValueError("must not be empty (leave the key out instead)")
+        return cleaned
 
     @field_validator("loyalty_years", "skills_logins", "users_at_most", "prepay_months", "services_count",
                      "remoteness_km")
@@ -406,7 +433,8 @@ class SelectionSettings(_Section):
     def rules(self) -> SelectionRules:
         from service.selection.scoring import SelectionRules  # lazy, like plan.rules()
 
-        return SelectionRules(**{name: getattr(self, name) for name in type(self).model_fields})
+        return SelectionRules(**{name: getattr(self, name) for name in type(self).model_fields
+                                 if name not in _CAMPAIGN_FIELDS})
 
 
 class Settings(_Section):

@@ -126,3 +126,13 @@ def unreachable_note(count: int) -> str:
 
 NOTE_DAY_OFF = "нерабочий день по производственному календарю"
 NOTE_ABSENT = "эксперт отсутствует (отпуск, больничный)"
+
+# ---- the campaign for ДС (scheduler.inputs.Transition) -------------------------------------
+TOPIC_TRANSITION = "Переход на дистанционный сервис"  # the script catalog's «Речевой ролик» serves it
+
+
+def transition_text(status: str, since: date) -> str:
+    """«переход на ДС: кандидат (назначен 02.12)», «переход на ДС: отложено до 10.12»."""
+    if status == "postponed":
+        return f"переход на ДС: отложено до {ddmm(since)}"
+    return f"переход на ДС: кандидат (назначен {ddmm(since)})"

@@ -1,7 +1,7 @@
 """The `dsdesk` command line (also `python -m service`): the registry and entry point, and one module per command group.
 
 `registry` parses and runs; `foundation` (db upgrade, calls list, replay, run), `imports`, `plan`,
-`users` and `recordings` register their commands with `@command`; `arguments` makes argparse speak
+`users`, `recordings` and `selection` register their commands with `@command`; `arguments` makes argparse speak
 Russian and reads dates; `output` prints for them.
 """
 

@@ -18,7 +18,7 @@ from service.settings import Settings
 from texts.labels import ROLE_LABELS
 from texts.words import plural
 
-ROLE_CHOICES = ("expert", "supervisor", "admin")
+ROLE_CHOICES = ("expert", "supervisor", "admin", "sio")
 LIST_COLUMNS = (("логин", 16), ("роль", 19), ("доб.", 6), ("вход", 10), ("ФИО", 40))
 
 group("users", "пользователи: кто может входить, с какой ролью и паролем")

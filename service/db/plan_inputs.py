@@ -14,11 +14,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, Select, Table, and_, exists, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.inputs import Callback, Client, Contact, ContactSummary, ExistingItem, Expert, PlanInputs, Signal
+from scheduler.inputs import (
+    Callback,
+    Client,
+    Contact,
+    ContactSummary,
+    ExistingItem,
+    Expert,
+    PlanInputs,
+    Signal,
+    Transition,
+)
 from scheduler.model import PlanState, Reason, ReasonCode, Segment, SignalKind, Version
 from service.days import day_bounds
 from service.db import models as m
 from service.db.summaries import summaries_query, to_summaries
+from service.db.transitions import latest_transitions
+from service.transition.machine import OPEN, Status
 
 _HISTORY = cast(Table, m.HistoryEntry.__table__)
 _PLANNED = cast(Table, m.PlannedCall.__table__)
@@ -40,10 +52,23 @@ class Scope:
         return query.where(m.Expert.login.in_(self.logins)) if self.logins is not None else query
 
     def client_ids(self) -> Select[Any]:
+        """The Experts' portfolios."""
         return select(m.Client.id).where(m.Client.expert_id.in_(self.expert_ids()))
 
+    def campaign(self) -> Any:
+        """The latest transition rows of the campaign for ДС not decided yet, of these Experts (a subquery)."""
+        latest = latest_transitions().subquery("latest_transition")
+        return (select(latest.c.client_id, latest.c.expert_id, latest.c.status, latest.c.until, latest.c.at)
+                .where(latest.c.status.in_([s.value for s in OPEN]), latest.c.expert_id.in_(self.expert_ids()))
+                .subquery("campaign"))
+
+    def planned(self) -> Any:
+        """Whom a plan may call: the portfolios, and the campaign's clients outside them."""
+        return or_(m.Client.expert_id.in_(self.expert_ids()), m.Client.id.in_(select(self.campaign().c.client_id)))
+
     def contact_ids(self) -> Select[Any]:
-        return select(m.ClientContact.id).where(m.ClientContact.client_id.in_(self.client_ids()))
+        clients = select(m.Client.id).where(self.planned())
+        return select(m.ClientContact.id).where(m.ClientContact.client_id.in_(clients))
 
 
 async def load_plan_inputs(session: AsyncSession, day: date, tz: ZoneInfo,
@@ -82,6 +107,7 @@ async def _load_the_rest(session: AsyncSession, scope: Scope, day: date, tz: Zon
         signals=await load_signals(session, scope),
         callbacks=await load_callbacks(session, scope, day, tz),
         existing=await load_existing(session, scope, day),
+        transitions=await load_transitions(session, scope, tz),
     )
 
 
@@ -114,8 +140,8 @@ async def load_clients(session: AsyncSession, scope: Scope, tz: ZoneInfo) -> tup
         select(c.external_id, c.name, c.segment, m.Expert.login, c.timezone, c.version,
                c.online_last_login, c.online_logins_30d, c.debt_rub, c.prepaid_months,
                c.terms_end, c.ds_since, c.contact_every_days)
-        .join(m.Expert, m.Expert.id == c.expert_id)
-        .where(c.expert_id.in_(scope.expert_ids())))
+        .outerjoin(m.Expert, m.Expert.id == c.expert_id)  # a campaign's client may have no Expert yet
+        .where(scope.planned()))
     rows = await _rows(session, query)
     default_zone = tz.key
     # Positional arguments and dict lookups for the enums: 100k rows, each call counts.
@@ -134,7 +160,7 @@ async def load_contacts(session: AsyncSession, scope: Scope) -> tuple[Contact, .
         select(ct.external_id, m.Client.external_id, ct.full_name, ct.position,
                func.coalesce(ct.phone_e164, ct.phone), ct.is_user, ct.call_from, ct.call_to)
         .join(m.Client, m.Client.id == ct.client_id)
-        .where(ct.client_id.in_(scope.client_ids()), ct.external_id.is_not(None)))
+        .where(scope.planned(), ct.external_id.is_not(None)))
     rows = await _rows(session, query)
     return _by_external_id(
         Contact(external_id, client, name, position or "", phone, bool(is_user), call_from, call_to)
@@ -151,6 +177,24 @@ async def load_summaries(session: AsyncSession, scope: Scope,
         await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     result = await _rows(session, query)
     return tuple(sorted(to_summaries(result, tz), key=attrgetter("contact_external_id")))
+
+
+async def load_transitions(session: AsyncSession, scope: Scope, tz: ZoneInfo) -> tuple[Transition, ...]:
+    """The campaign's clients not decided yet, with their Experts; `since` is the day its status
+    was set (the organisation's date) — for a postponement, the day it was postponed until."""
+    campaign = scope.campaign()
+    query = (select(m.Client.external_id, m.Expert.login, campaign.c.status, campaign.c.until, campaign.c.at)
+             .join(m.Client, m.Client.id == campaign.c.client_id)
+             .join(m.Expert, m.Expert.id == campaign.c.expert_id))
+    rows = await _rows(session, query)
+    return _by_client(
+        Transition(client, login, status,
+                   until if status == Status.POSTPONED.value and until is not None else at.astimezone(tz).date())
+        for client, login, status, until, at in rows)
+
+
+def _by_client(items: Iterable[Transition]) -> tuple[Transition, ...]:
+    return tuple(sorted(items, key=attrgetter("client_external_id")))
 
 
 def _by_external_id(items: Iterable[T]) -> tuple[T, ...]:

@@ -3,14 +3,16 @@
 One wrap-up per ledger call (unique `call_id`): saving again updates it, so nothing is counted
 twice. A planned item takes the result's plan state (not reached → the retry rules) — only from a
 call on it (service/db/plan_links.py); an unplanned call with a known client becomes a history
-row; a next contact becomes a callback promise.
+row; a next contact becomes a callback promise; a step of the campaign for ДС goes through the
+status machine in the same transaction (refused: nothing of the wrap-up is saved either).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
@@ -19,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.engine import SessionMaker
 from service.db.models import Call, CallbackPromise, Client, ClientContact, HistoryEntry, PlannedCall, WrapUp
 from service.db.plan_links import on_item
+from service.db.transitions import change_status
 from service.db.upsert import dialect_name, insert_for
 from service.desk.wrapup import WrapUpInput
+from service.transition.machine import DEFAULT_DECLINE_REASONS
 
 _WRAPUPS = cast(Table, WrapUp.__table__)
 _HISTORY = cast(Table, HistoryEntry.__table__)
@@ -75,8 +79,12 @@ class WrapUpRepository:
             return await _context(session, linkedid)
 
     async def save(self, linkedid: str, expert_id: int, wrapup: WrapUpInput, local_day: Any,
-                   now: datetime) -> WrapUpContext:
-        """Save (or update) the wrap-up and its consequences in one transaction."""
+                   now: datetime, *, today: date | None = None,
+                   decline_reasons: Sequence[str] = DEFAULT_DECLINE_REASONS) -> WrapUpContext:
+        """Save (or update) the wrap-up and its consequences in one transaction.
+
+        `today` (the organisation's; default `local_day`) and `decline_reasons` check the campaign's
+        step; a TransitionError (service/transition/errors.py) leaves everything unsaved."""
         async with self._sessions.begin() as session:
             ctx = await _context(session, linkedid)
             if ctx is None:
@@ -90,6 +98,11 @@ class WrapUpRepository:
             elif ctx.client_db_id is not None:
                 await _upsert_history(session, ctx, wrapup, local_day)
             await _set_callback(session, ctx, expert_id, wrapup_id, wrapup)
+            if wrapup.transition is not None and ctx.client_db_id is not None:
+                step = wrapup.transition
+                await change_status(session, ctx.client_db_id, step.status, expert_id, now,
+                                    today=today or local_day, reason=step.reason, until=step.until,
+                                    call_id=ctx.call_id, decline_reasons=decline_reasons)
             return ctx
 
 

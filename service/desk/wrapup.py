@@ -1,8 +1,8 @@
 """The wrap-up after a call: its results, the form's validation and what each result means. Pure.
 
 What the Expert may set is only their judgement (result, topic, logged in, productive, comment,
-next contact). Times, duration and outcome belong to the PBX: the form never carries them and the
-server never reads them from a request.
+next contact, and for a client in the campaign for ДС its next transition step). Times, duration
+and outcome belong to the PBX: the form never carries them and the server never reads them from a request.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from scheduler.model import PlanState
+from service.transition.errors import TransitionError
+from service.transition.machine import DEFAULT_DECLINE_REASONS, OPEN, Status, next_statuses, steps
 from texts.labels import RESULT_LABELS
 from texts.words import minutes_seconds
 
@@ -62,6 +64,38 @@ def suggested_result(outcome: str | None) -> WrapUpResult | None:
 
 
 @dataclass(frozen=True, slots=True)
+class TransitionChoice:
+    """The campaign's next step the wrap-up records (service/transition/machine.py checks it)."""
+
+    status: Status
+    reason: str | None = None  # declined
+    until: date | None = None  # postponed until
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignField:
+    """The wrap-up's «Переход на ДС» field for a client in the campaign: its status now, and what
+    this call's wrap-up recorded before (a re-save with the same choice records nothing again)."""
+
+    current: Status
+    today: date  # the organisation's
+    decline_reasons: tuple[str, ...] = DEFAULT_DECLINE_REASONS
+    recorded: Status | None = None
+
+    @property
+    def editable(self) -> bool:
+        return self.current in OPEN or self.recorded is not None
+
+    @property
+    def options(self) -> tuple[Status, ...]:
+        """What a call may record: «переведён» is the supervisor's, on the client card, with its date."""
+        options: list[Status] = [s for s in next_statuses(self.current, by_call=True) if s is not Status.MOVED]
+        if self.recorded is not None and self.recorded not in options:
+            options.insert(0, self.recorded)
+        return tuple(options)
+
+
+@dataclass(frozen=True, slots=True)
 class WrapUpInput:
     result: WrapUpResult
     topic: str | None
@@ -69,6 +103,7 @@ class WrapUpInput:
     productive: bool
     comment: str | None
     next_contact_at: datetime | None  # aware; a callback in the next plans
+    transition: TransitionChoice | None = None  # None: the campaign's status stays as it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +114,8 @@ class FieldError:
 
 def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo, now: datetime,
                  talk_s: float = 0.0, min_productive_talk_s: float = 0.0, answered: bool = True,
-                 callback_check: Callable[[datetime], str | None] | None = None) -> WrapUpInput | list[FieldError]:
+                 callback_check: Callable[[datetime], str | None] | None = None,
+                 campaign: CampaignField | None = None) -> WrapUpInput | list[FieldError]:
     """The validated wrap-up, or every problem with the form (nothing is saved then).
 
     `talk_s`: the call's talk time from the PBX. Productive is the Expert's judgement, but only of
@@ -88,7 +124,8 @@ def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo
     answer; a result that needs someone on the line (a contact, a refusal, a wrong number) is
     refused for a call nobody answered, so no contact can be claimed for it. `callback_check`: why a
     next contact at that moment cannot be promised (the client's hours, days off, too far ahead:
-    scheduler/calling_hours.py), or None when it can."""
+    scheduler/calling_hours.py), or None when it can. `campaign`: the client is in the campaign for ДС;
+    its field is checked by the status machine here, before anything is saved."""
     errors: list[FieldError] = []
     result = _result(form.get("result", ""), errors)
     if result is not None and not answered and result in NEEDS_AN_ANSWER:
@@ -108,6 +145,7 @@ def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo
         errors.append(FieldError("next_contact", "Укажите, когда перезвонить"))
     if _checked(form.get("productive")) and result is not None:
         _productive_allowed(result, talk_s, min_productive_talk_s, errors)
+    transition = _transition(form, campaign, result, errors) if campaign is not None else None
     if errors or result is None:
         return errors
     contact = result.is_contact
@@ -116,11 +154,59 @@ def parse_wrapup(form: Mapping[str, str], *, topics: Sequence[str], tz: ZoneInfo
         # Only a contact can be productive or have the client log in (a refusal is not productive).
         logged_in=contact and _checked(form.get("logged_in")),
         productive=result is WrapUpResult.CONTACT_MADE and _checked(form.get("productive")),
-        comment=comment or None, next_contact_at=next_at,
+        comment=comment or None, next_contact_at=next_at, transition=transition,
     )
 
 
 NEEDS_AN_ANSWER = frozenset({WrapUpResult.CONTACT_MADE, WrapUpResult.REFUSED, WrapUpResult.WRONG_NUMBER})
+# The client was on the line: only then can the call move the transition.
+ON_THE_LINE = frozenset({WrapUpResult.CONTACT_MADE, WrapUpResult.REFUSED, WrapUpResult.CALLBACK})
+_TRANSITION_FIELDS = {"status": "transition", "reason": "transition_reason", "until": "transition_until"}
+
+
+def _transition(form: Mapping[str, str], campaign: CampaignField, result: WrapUpResult | None,
+                errors: list[FieldError]) -> TransitionChoice | None:
+    raw = form.get("transition", "").strip()
+    if not raw or not campaign.editable:
+        return None
+    try:
+        wanted = Status(raw)
+    except ValueError:
+        errors.append(FieldError("transition", f"Неизвестный статус перехода «{raw}»"))
+        return None
+    if wanted is campaign.recorded:
+        return None  # this call's wrap-up said so before: saving again changes nothing
+    if wanted is Status.MOVED:
+        errors.append(FieldError("transition", "«Переведён» с датой перевода отмечает руководитель группы "
+                                               "в карточке клиента"))
+        return None
+    if result is not None and result not in ON_THE_LINE:
+        errors.append(FieldError("transition", f"С итогом «{result.label}» статус перехода не меняется: "
+                                               "клиента не было на линии"))
+        return None
+    raw_until = form.get("transition_until", "").strip()
+    until = _day(raw_until, errors)
+    if raw_until and until is None:
+        return None  # the date's own problem is said already
+    reason = form.get("transition_reason", "").strip() or None
+    try:
+        steps(campaign.current, wanted, today=campaign.today, by_call=True, reason=reason, until=until,
+              decline_reasons=campaign.decline_reasons)
+    except TransitionError as e:
+        errors.append(FieldError(_TRANSITION_FIELDS[e.field], e.message))
+        return None
+    return TransitionChoice(wanted, reason if wanted is Status.DECLINED else None,
+                            until if wanted is Status.POSTPONED else None)
+
+
+def _day(raw: str, errors: list[FieldError]) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(FieldError("transition_until", f"Непонятная дата «{raw}»: нужен вид ГГГГ-ММ-ДД"))
+        return None
 
 
 def _productive_allowed(result: WrapUpResult, talk_s: float, minimum: float, errors: list[FieldError]) -> None:

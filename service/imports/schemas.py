@@ -63,7 +63,8 @@ def _options(*pairs: tuple[str, str]) -> dict[str, str]:
     return {spelling.casefold(): value for spelling, value in pairs}
 
 
-ROLES = _options(("expert", "expert"), ("supervisor", "supervisor"), ("admin", "admin"))
+ROLES = _options(("expert", "expert"), ("supervisor", "supervisor"), ("admin", "admin"), ("sio", "sio"),
+                 ("СИО", "sio"))
 SEGMENTS = _options(*((s.value, s.value) for s in Segment), ("DS", "ДС"), ("KS", "КС"))
 VERSIONS = _options(*((v.value, v.value) for v in Version))
 RESULTS = _options(("contact_made", "contact_made"), ("not_reached", "not_reached"))

@@ -143,7 +143,7 @@ def _render_bounded(template: jinja2.Template, variables: dict[str, Any]) -> str
 
 _MESSAGES: dict[ScriptErrorKind, str] = {
     "syntax": "Ошибка в тексте сценария: незакрытый или неверный тег {{ … }} / {% … %}.",
-    "undefined": "В сценарии неизвестная переменная или поле. Доступны: client, contact, expert, item, today.",
+    "undefined": "В сценарии неизвестная переменная или поле. Доступны: client, contact, expert, item, offer, today.",
     "security": "Сценарий обращается к недоступным данным; такие конструкции запрещены.",
     "not_found": "Сценарий ссылается на файл, которого нет в templates/scripts/.",
     "too_long": "Сценарий получился слишком длинным или выполняется слишком долго: проверьте циклы.",

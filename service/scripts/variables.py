@@ -105,6 +105,19 @@ class ReasonView:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferView:
+    """The transition's offer the «Речевой ролик» names (config.yaml `selection.offer_*`): the kit, and
+    the price and date when the department has set them (None: the script says to take them from the offer)."""
+
+    kit: str
+    price: str | None
+    date: date | None
+
+
+DEFAULT_KIT = "СМАРТ-комплект"  # the glossary's spelling (templates/glossary.yaml)
+
+
+@dataclass(frozen=True, slots=True)
 class ItemView:
     """The plan item; for an unplanned call `planned` is False and the rest is empty."""
 
@@ -125,20 +138,28 @@ def script_variables(
     *,
     not_logged_in_days: int = NOT_LOGGED_IN_DAYS,
     terms_ending_days: int = TERMS_ENDING_DAYS,
+    offer: Any | None = None,
 ) -> dict[str, Any]:
-    """The variables of a script: `client`, `contact`, `expert`, `item`, `today`.
+    """The variables of a script: `client`, `contact`, `expert`, `item`, `offer`, `today`.
 
     Each argument may be an ORM model, a dataclass or a mapping; missing fields become None.
     `item` is None for an unplanned call; the script still gets an `item` (with planned=False)
-    so that `{% if item.comment %}` works in every script without a guard.
+    so that `{% if item.comment %}` works in every script without a guard. `offer` (kit, price,
+    date): the transition's offer; None gives the СМАРТ-комплект with no price or date.
     """
     return {
         "client": client_view(client, today, not_logged_in_days, terms_ending_days),
         "contact": contact_view(contact),
         "expert": expert_view(expert),
         "item": item_view(item),
+        "offer": offer_view(offer),
         "today": today,
     }
+
+
+def offer_view(offer: Any | None) -> OfferView:
+    return OfferView(kit=_text(_field(offer, "kit")) or DEFAULT_KIT, price=_text(_field(offer, "price")),
+                     date=_field(offer, "date"))
 
 
 def client_view(client: Any, today: date, not_logged_in_days: int = NOT_LOGGED_IN_DAYS,
@@ -264,5 +285,7 @@ def sample_variables(today: date, **overrides: Any) -> dict[str, Any]:
             "comment": "просила напомнить про отчётность",
             "reasons": [{"code": "not_logged_in", "text": "не заходили в онлайн-версию 20 дней"},
                         {"code": "debt", "text": "задолженность 12 500 ₽"}]}
-    parts = {"client": client, "contact": contact, "expert": expert, "item": item, **overrides}
-    return script_variables(parts["client"], parts["contact"], parts["expert"], parts["item"], today)
+    offer = {"kit": DEFAULT_KIT, "price": "4 900 ₽ в месяц", "date": date.fromordinal(today.toordinal() + 30)}
+    parts = {"client": client, "contact": contact, "expert": expert, "item": item, "offer": offer, **overrides}
+    return script_variables(parts["client"], parts["contact"], parts["expert"], parts["item"], today,
+                            offer=parts["offer"])

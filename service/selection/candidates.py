@@ -36,9 +36,6 @@ ELIGIBLE_LABELS = {"yes": "подходят", "no": "не подходят (лю
                    **{code: f"не подходят: {reason}" for code, reason in REASONS.items()}}
 SORTS = {"total": "итог", **CRITERION_LABELS, "name": "название"}
 RECOMMENDATION_LABELS = {"yes": "да", "no": "нет"}
-# The transition's steps (service/db/models_selection.py ClientTransition.status).
-STATUS_LABELS = {"candidate": "кандидат", "offered": "предложено", "agreed": "согласен", "moved": "переведён",
-                 "declined": "отказ", "postponed": "отложено"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +48,8 @@ class Candidate:
     territory: str | None
     sio: str | None
     selection: Selection
-    status: str | None  # the latest transition step (STATUS_LABELS' keys), None: never picked
+    status: str | None  # the transition's latest step (texts.labels.TRANSITION_LABELS' keys), None: not picked
+    status_expert: str | None = None  # the campaign's Expert (who offers the move)
 
     def score(self, criterion: str) -> int:
         return self.selection.scores[criterion].value

@@ -96,7 +96,7 @@ def read_profile(form: Any) -> AccountForm:
     group_name = " ".join(_text(form, "group_name").split()) or None
     errors = _name_errors(names)
     if role not in ROLES:
-        errors["role"] = "Выберите роль: эксперт, руководитель группы или администратор."
+        errors["role"] = "Выберите роль: эксперт, руководитель группы, администратор или СИО."
     if extension is None and role == "expert":
         errors["extension"] = "Эксперту нужен добавочный номер его телефона."
     elif extension is not None and not EXTENSION_PATTERN.fullmatch(extension):

@@ -20,8 +20,10 @@ from service.db.board import BoardRepository, local_day
 from service.db.call_targets import CallTarget, CallTargetsRepository
 from service.db.logins import LoginsRepository
 from service.db.recordings import RecordingRef, RecordingsRepository
+from service.db.transitions import TransitionsRepository
 from service.db.wrapups import CallStillUp, WrapUpContext, WrapUpRepository
 from service.desk.wrapup import (
+    CampaignField,
     FieldError,
     WrapUpInput,
     WrapUpResult,
@@ -29,6 +31,7 @@ from service.desk.wrapup import (
     suggested_result,
 )
 from service.settings import Settings
+from service.transition.errors import TransitionError
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.desk_status import declare_ready_for_call
 from service.web.keys import SignedInUser
@@ -38,7 +41,8 @@ from texts.phones import phone_ru
 from texts.words import minutes_seconds
 
 EMPTY_FORM: dict[str, Any] = {"result": "", "topic": "", "logged_in": False, "productive": False,
-                              "comment": "", "next_contact": ""}
+                              "comment": "", "next_contact": "", "transition": "", "transition_reason": "",
+                              "transition_until": ""}
 
 
 def add_routes(app: web.Application) -> None:
@@ -139,7 +143,7 @@ async def _call_target(request: web.Request, user: SignedInUser, item: str,
     target = await targets.planned_item(item) if item else await targets.contact(contact)
     if target is None:
         return _json_error(404, "Нет такого звонка или контакта")
-    if target.owner_id != user.id and not user.is_supervisor:
+    if target.owner_id != user.id and not user.is_supervisor and not await _her_campaign(request, user, target):
         return _json_error(403, "Это клиент другого Эксперта")
     if not target.phone:
         return _json_error(400, "У контакта нет телефона")
@@ -157,6 +161,12 @@ async def hang_up(request: web.Request) -> web.Response:
     if not done:
         return _json_error(409, "Этот звонок уже завершён или не ваш")
     return web.json_response({"ok": True})
+
+
+async def _her_campaign(request: web.Request, user: SignedInUser, target: CallTarget) -> bool:
+    """A client of the move to ДС assigned to her: not in her portfolio yet, but hers to call (issue 15)."""
+    campaign = await TransitionsRepository(request.app[DB_SESSIONS]).campaign_expert(target.client_id)
+    return campaign is not None and campaign == user.id
 
 
 def pbx_problem(request: web.Request, kind: str, error: BaseException) -> str:
@@ -190,22 +200,36 @@ def _check_wrapup_access(ctx: WrapUpContext, user: SignedInUser, *, for_saving: 
 
 
 def _form_context(request: web.Request, ctx: WrapUpContext, values: dict[str, Any],
-                  errors: list[FieldError]) -> dict[str, Any]:
+                  errors: list[FieldError], campaign: CampaignField | None) -> dict[str, Any]:
     settings = settings_of(request)
     values = {**EMPTY_FORM, **values}
     return {"ctx": ctx, "values": values, "errors": {e.field: e.message for e in errors},
             "results": list(WrapUpResult), "result_labels": RESULT_LABELS, "outcome_labels": OUTCOME_LABELS,
             "topics": settings.desk.topics, "tz": settings.organisation.tz,
-            "min_productive": minutes_seconds(settings.targets.productive_min_talk_s)}
+            "min_productive": minutes_seconds(settings.targets.productive_min_talk_s), "campaign": campaign}
 
 
-def _initial_values(ctx: WrapUpContext, tz: Any) -> dict[str, Any]:
+async def _campaign(request: web.Request, ctx: WrapUpContext) -> CampaignField | None:
+    """The «Переход на ДС» field, for a call of a client in the campaign for ДС (None otherwise)."""
+    if ctx.client_db_id is None:
+        return None
+    settings = settings_of(request)
+    state = (await TransitionsRepository(request.app[DB_SESSIONS]).current([ctx.client_db_id])).get(ctx.client_db_id)
+    if state is None:
+        return None
+    return CampaignField(current=state.status, today=utc_now().astimezone(settings.organisation.tz).date(),
+                         decline_reasons=settings.selection.decline_reasons,
+                         recorded=state.status if state.call_id == ctx.call_id else None)
+
+
+def _initial_values(ctx: WrapUpContext, tz: Any, campaign: CampaignField | None = None) -> dict[str, Any]:
     saved = ctx.saved
     if saved is not None:
+        recorded = campaign.recorded.value if campaign is not None and campaign.recorded is not None else ""
         return {"result": saved.result, "topic": saved.topic or "", "logged_in": saved.logged_in,
                 "productive": saved.productive, "comment": saved.comment or "",
                 "next_contact": saved.next_contact_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-                if saved.next_contact_at else ""}
+                if saved.next_contact_at else "", "transition": recorded}
     result = suggested_result(ctx.outcome)
     return {"result": "" if result is None else result.value, "topic": ctx.planned_topic or "", "logged_in": False,
             "productive": False, "comment": "",  # the Expert's judgement: never ticked for them (issue 13)
@@ -215,9 +239,10 @@ def _initial_values(ctx: WrapUpContext, tz: Any) -> dict[str, Any]:
 async def wrapup_form(request: web.Request) -> web.Response:
     user = signed_in(request)
     ctx = await _context(request, user, for_saving=False)
-    values = _initial_values(ctx, settings_of(request).organisation.tz)
+    campaign = await _campaign(request, ctx)
+    values = _initial_values(ctx, settings_of(request).organisation.tz, campaign)
     return aiohttp_jinja2.render_template("desk/_wrapup.html", request,
-                                          _form_context(request, ctx, values, []))
+                                          _form_context(request, ctx, values, [], campaign))
 
 
 async def save_wrapup(request: web.Request) -> web.Response:
@@ -227,27 +252,39 @@ async def save_wrapup(request: web.Request) -> web.Response:
     form = {k: str(v) for k, v in (await request.post()).items() if k != "_csrf"}
     settings = settings_of(request)
     now = utc_now()
+    campaign = await _campaign(request, ctx)
     parsed = parse_wrapup(form, topics=settings.desk.topics, tz=settings.organisation.tz, now=now,
                           talk_s=ctx.talk_s, min_productive_talk_s=settings.targets.productive_min_talk_s,
                           answered=ctx.answered_at is not None or ctx.talk_s > 0,
-                          callback_check=_callback_check(settings, ctx, now))
+                          callback_check=_callback_check(settings, ctx, now), campaign=campaign)
     if not isinstance(parsed, WrapUpInput):
-        values = {**form, "logged_in": "logged_in" in form, "productive": "productive" in form}
-        response = aiohttp_jinja2.render_template("desk/_wrapup.html", request,
-                                                  _form_context(request, ctx, values, parsed))
-        response.set_status(422)
-        return response
+        return _form_with_errors(request, ctx, form, parsed, campaign)
     day = ctx.started_at.astimezone(settings.organisation.tz).date()
     try:
-        await WrapUpRepository(request.app[DB_SESSIONS]).save(ctx.linkedid, user.id, parsed, day, now)
+        await WrapUpRepository(request.app[DB_SESSIONS]).save(
+            ctx.linkedid, user.id, parsed, day, now, today=now.astimezone(settings.organisation.tz).date(),
+            decline_reasons=settings.selection.decline_reasons)
     except CallStillUp as e:
         raise web.HTTPConflict(text="Звонок ещё идёт: итог — после его окончания") from e
+    except TransitionError as e:  # the status changed meanwhile (another tab, the card): nothing was saved
+        field = {"reason": "transition_reason", "until": "transition_until"}.get(e.field, "transition")
+        return _form_with_errors(request, ctx, form, [FieldError(field, e.message)], await _campaign(request, ctx))
     # On a day the usage data covers, «заходил» is measured from the call's real talk.
     await LoginsRepository(request.app[DB_SESSIONS]).measure_call(
         ctx.linkedid, settings.organisation.tz, settings.targets.login_grace_s, now)
     if "application/json" in request.headers.get("Accept", ""):
         return web.json_response({"ok": True, "next": "/desk"})
     raise web.HTTPSeeOther("/desk")
+
+
+def _form_with_errors(request: web.Request, ctx: WrapUpContext, form: dict[str, str], errors: list[FieldError],
+                      campaign: CampaignField | None) -> web.Response:
+    """The form again with every problem and what was typed; 422, nothing saved."""
+    values = {**form, "logged_in": "logged_in" in form, "productive": "productive" in form}
+    response = aiohttp_jinja2.render_template("desk/_wrapup.html", request,
+                                              _form_context(request, ctx, values, errors, campaign))
+    response.set_status(422)
+    return response
 
 
 # ---- recordings ------------------------------------------------------------------------

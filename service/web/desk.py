@@ -44,6 +44,8 @@ def setup_desk(app: web.Application) -> None:
 
 async def index(request: web.Request) -> web.StreamResponse:
     user = signed_in(request)
+    if user.role == "sio":  # a СИО only scores clients for ДС (service/web/role_scope.py)
+        raise web.HTTPFound("/selection")
     raise web.HTTPFound("/board" if user.is_supervisor else "/desk")
 
 

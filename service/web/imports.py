@@ -40,6 +40,7 @@ KIND_LABELS = {
     "signals": "Сигналы (signals)",
     "absences": "Отсутствия (absences)",
     "logins": "Заходы в систему — статистика online-версии (logins)",
+    "selection": "Оценки СИО для отбора на ДС (selection)",
 }
 ADMIN_ONLY = frozenset({"experts"})  # it sets roles: a supervisor must not be able to make an admin
 NO_FILE = "Выберите файл для загрузки"

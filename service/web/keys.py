@@ -7,8 +7,9 @@ from typing import Literal
 
 from aiohttp import web
 
-Role = Literal["expert", "supervisor", "admin"]
-ROLES: tuple[Role, ...] = ("expert", "supervisor", "admin")
+Role = Literal["expert", "supervisor", "admin", "sio"]
+# sio: a СИО, who only scores clients for ДС (/selection; service/web/role_scope.py keeps them there).
+ROLES: tuple[Role, ...] = ("expert", "supervisor", "admin", "sio")
 
 # request[USER_KEY]: the SignedInUser, set by the auth middleware on every signed-in request.
 USER_KEY: web.RequestKey[SignedInUser] = web.RequestKey("dsdesk.user")

@@ -70,7 +70,7 @@ async def script_panel(request: web.Request, brief: ClientBrief | None, row: Que
     variables = script_variables(
         brief, _contact(brief, row), name or expert, _item(row), today,
         not_logged_in_days=settings.plan.not_logged_in_days,
-        terms_ending_days=settings.plan.terms_ending_days)
+        terms_ending_days=settings.plan.terms_ending_days, offer=offer_of(settings))
     rendered = await render_current(request, entry, variables)
     if rendered.error is not None:
         log.warning("script %s failed for %s: %s", entry.file, brief.external_id, rendered.error.detail)
@@ -84,6 +84,12 @@ async def render_current(request: web.Request, entry: ScriptEntry, variables: di
     if text is None:
         return await renderer.render(entry, variables)
     return await renderer.render(ScriptSource(text, name=entry.file), variables)
+
+
+def offer_of(settings: Any) -> dict[str, Any]:
+    """The transition's offer the «Речевой ролик» names (selection.offer_* in config.yaml)."""
+    selection = settings.selection
+    return {"kit": selection.offer_kit, "price": selection.offer_price, "date": selection.offer_date}
 
 
 def _contact(brief: ClientBrief, row: QueueRow | None) -> Any:

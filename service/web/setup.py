@@ -15,7 +15,9 @@ from service.web.figures import setup_figures
 from service.web.imports import setup_imports
 from service.web.input_guard import setup_input_guard
 from service.web.live import setup_live
+from service.web.role_scope import setup_role_scope
 from service.web.security_headers import setup_security_headers
+from service.web.selection import setup_selection
 from service.web.templating import setup_templating
 
 
@@ -25,6 +27,7 @@ def setup_web(app: web.Application) -> None:
     setup_auth(app)
     setup_input_guard(app)  # after setup_auth: it puts itself ahead of the session and auth checks
     setup_login_flood_guard(app)  # ahead of all: refusing a paused address must cost nothing
+    setup_role_scope(app)  # after setup_auth (it needs the user): a СИО only reaches /selection
     setup_live(app)
     setup_desk(app)
     setup_board(app)
@@ -34,3 +37,4 @@ def setup_web(app: web.Application) -> None:
     setup_admin_scripts(app)
     setup_admin_users(app)
     setup_imports(app)  # its upload-size check goes ahead of the input guard
+    setup_selection(app)

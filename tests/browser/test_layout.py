@@ -48,6 +48,16 @@ async def assert_page_does_not_scroll(page: Page) -> None:
     assert width <= inner_w and height <= inner_h, f"the page scrolls: {width}×{height} in {inner_w}×{inner_h}"
 
 
+async def assert_top_bar_on_one_line(page: Page) -> None:
+    """Every link of the top bar (an admin has nine, a search box and her name) on its one line."""
+    bar = await box(page.locator(".topbar"))
+    for link in await page.locator(".topbar a, .topbar button, .topbar input:not([type=hidden])").all():
+        b = await box(link)
+        assert b["y"] >= bar["y"] and b["y"] + b["height"] <= bar["y"] + bar["height"] + 0.5, \
+            (await link.inner_text() or await link.get_attribute("name"), b, bar)
+        assert b["x"] + b["width"] <= bar["x"] + bar["width"] + 0.5, (await link.inner_text(), b, bar)
+
+
 async def last_item_of(desk: LiveDesk, login: str) -> str:
     async with desk.app[DB_SESSIONS]() as session:
         return (await session.scalars(
@@ -101,6 +111,7 @@ async def test_the_admins_users_table_and_the_board_are_not_clipped(live_desk: L
         assert width <= size["width"], f"the users page is {width} px wide at {size_id(size)}"
         b = await box(table)
         assert b["x"] >= 0 and b["x"] + b["width"] <= size["width"] + 0.5, b
+        await assert_top_bar_on_one_line(page)
         await screenshot(page, request, f"users-{size_id(size)}")
     finally:
         await context.close()
@@ -110,6 +121,7 @@ async def test_the_admins_users_table_and_the_board_are_not_clipped(live_desk: L
         await sign_in(page, live_desk, "olga")
         await page.goto(live_desk.url("/board"))
         await expect(page.get_by_test_id("board-card").first).to_be_visible()
+        await assert_top_bar_on_one_line(page)
         width = await page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= size["width"], f"the board is {width} px wide at {size_id(size)}"
         await screenshot(page, request, f"board-{size_id(size)}")

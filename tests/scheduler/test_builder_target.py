@@ -190,7 +190,7 @@ def test_rebuilding_with_the_plan_as_existing_adds_nothing() -> None:
 def test_each_expert_sees_only_own_clients() -> None:
     world = World(experts=[expert("maria"), expert("igor"), expert("olga")])
     world.calm_orgs(20, prefix="M", expert_login="maria").calm_orgs(20, prefix="I", expert_login="igor")
-    world.org("U", "U-1", last_contact=None, expert_login=None)  # type: ignore[arg-type]  # unassigned
+    world.org("U", "U-1", last_contact=None, expert_login=None)  # unassigned
     world.signals.append(Signal("I000", "I000-1", SignalKind.HOTLINE_REQUEST, ago(0)))
     plan = world.plan()
     assert {i.client_external_id[0] for i in only(plan, "maria").items} == {"M"}

@@ -10,7 +10,17 @@ from zoneinfo import ZoneInfo
 
 from scheduler.builder import build_plan
 from scheduler.calendar import WorkCalendar
-from scheduler.inputs import Callback, Client, Contact, ContactSummary, ExistingItem, Expert, PlanInputs, Signal
+from scheduler.inputs import (
+    Callback,
+    Client,
+    Contact,
+    ContactSummary,
+    ExistingItem,
+    Expert,
+    PlanInputs,
+    Signal,
+    Transition,
+)
 from scheduler.model import ExpertPlan, Plan, PlanItem, ReasonCode, Segment, Version
 from scheduler.rules import PlanRules
 
@@ -58,13 +68,14 @@ class World:
     signals: list[Signal] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
     existing: list[ExistingItem] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
 
     def org(
         self,
         cid: str,
         *kids: str,
         last_contact: date | None = None,
-        expert_login: str = "maria",
+        expert_login: str | None = "maria",
         **changes: Any,
     ) -> World:
         """An organisation with one contact per id; the first is a user; all last contacted then."""
@@ -92,7 +103,8 @@ class World:
 
     def inputs(self, day: date = DAY) -> PlanInputs:
         return PlanInputs(day, tuple(self.experts), tuple(self.clients), tuple(self.contacts),
-                          tuple(self.summaries), tuple(self.signals), tuple(self.callbacks), tuple(self.existing))
+                          tuple(self.summaries), tuple(self.signals), tuple(self.callbacks), tuple(self.existing),
+                          tuple(self.transitions))
 
 
 def only(plan: Plan, login: str = "maria") -> ExpertPlan:

@@ -173,3 +173,11 @@ async def test_nothing_is_read_before_the_sign_in_and_the_token(client_as: Any, 
     form.add_field(CSRF_FIELD, token)
     assert (await client.post("/imports", data=form, headers=HTML_ACCEPT)).status == 403
     assert await stored_logins(db_sessions) == 0
+
+
+def test_every_import_kind_has_a_label_on_the_page() -> None:
+    """Found when issue 15 added `selection`: GET /imports answered 500 for a kind without a label."""
+    from service.imports.schemas import KINDS
+    from service.web.imports import KIND_LABELS
+
+    assert set(KIND_LABELS) == set(KINDS)

@@ -24,8 +24,17 @@ from service.scripts import (
     script_variables,
     split_full_name,
 )
+from service.scripts.variables import offer_view
 from service.settings import DEFAULT_TOPICS, REPO_ROOT, DeskSettings, load_settings
-from texts.plan import SIGNAL_TOPICS, TOPIC_CALLBACK, TOPIC_DEBT, TOPIC_REVIEW, TOPIC_TERMS, TOPIC_TRAINING
+from texts.plan import (
+    SIGNAL_TOPICS,
+    TOPIC_CALLBACK,
+    TOPIC_DEBT,
+    TOPIC_REVIEW,
+    TOPIC_TERMS,
+    TOPIC_TRAINING,
+    TOPIC_TRANSITION,
+)
 
 TODAY = date(2026, 12, 1)
 # Topics that deliberately have no script of their own and use the default one. Empty today:
@@ -188,6 +197,22 @@ def test_transition_script_is_the_departments_speech(catalog: ScriptCatalog) -> 
     assert "СМАРТ-комплект" in html
 
 
+def test_transition_script_names_the_configured_offer(catalog: ScriptCatalog) -> None:
+    entry = catalog.for_topic("Переход на дистанционный сервис")
+    base = variables(None)
+    offered = {**base, "offer": offer_view({"kit": "СМАРТ-комплект", "price": "4 900 ₽ в месяц",
+                                            "date": date(2027, 2, 1)})}
+    html = rendered_html(entry, offered)
+    assert "Стоимость — 4 900 ₽ в месяц" in html and "Перейти можно с 01.02.2027" in html
+    assert "называйте по действующему предложению" not in html
+    # Without a price and date in config.yaml the Expert is told where to take them from.
+    bare = rendered_html(entry, {**base, "offer": offer_view(None)})
+    assert "Стоимость" not in bare and "Цену и срок перехода называйте по действующему предложению" in bare
+    assert "на современный СМАРТ-комплект" in bare
+    only_price = rendered_html(entry, {**base, "offer": offer_view({"price": "5 000 ₽"})})
+    assert "Срок перехода называйте по действующему предложению" in only_price
+
+
 def test_new_user_gets_the_first_steps(catalog: ScriptCatalog) -> None:
     html = rendered_html(catalog.for_topic("Обучение нового пользователя"), variables("Обучение нового пользователя"))
     assert "первые шаги" in html
@@ -228,8 +253,11 @@ def test_the_shipped_config_topics_have_scripts(catalog: ScriptCatalog) -> None:
     assert {topic for topic in settings.desk.topics if not catalog.serves(topic)} <= FALLS_TO_DEFAULT
 
 def test_every_topic_the_plan_suggests_has_a_script(catalog: ScriptCatalog) -> None:
-    plan_topics = {TOPIC_REVIEW, TOPIC_TERMS, TOPIC_TRAINING, TOPIC_DEBT, TOPIC_CALLBACK, *SIGNAL_TOPICS.values()}
+    plan_topics = {TOPIC_REVIEW, TOPIC_TERMS, TOPIC_TRAINING, TOPIC_DEBT, TOPIC_CALLBACK, TOPIC_TRANSITION,
+                   *SIGNAL_TOPICS.values()}
     assert {topic for topic in plan_topics if not catalog.serves(topic)} == set()
+    assert catalog.for_topic(TOPIC_TRANSITION).file == "transition_ds.j2"
+    assert TOPIC_TRANSITION in DEFAULT_TOPICS  # a wrap-up can name it
 
 
 def _write_catalog(tmp_path: Path, text: str, files: tuple[str, ...] = ("a.j2", "b.j2")) -> Path:
@@ -275,7 +303,7 @@ def test_an_undefined_variable_or_field_is_an_error(source: str) -> None:
     error = failed("строка 1\n" + source)
     assert error.kind == "undefined"
     assert error.line == 2
-    assert "client, contact, expert, item, today" in error.message
+    assert "client, contact, expert, item, offer, today" in error.message
 
 
 def test_missing_variables_give_an_error_not_an_exception(catalog: ScriptCatalog) -> None:
