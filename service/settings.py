@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from dialer.tracker import TrackerConfig
     from scheduler.calendar import WorkCalendar
     from scheduler.rules import PlanRules
+    from service.ktu.rules import KtuRules
     from service.selection.scoring import SelectionRules
 
 ENV_CONFIG = "DSDESK_CONFIG"
@@ -437,6 +438,112 @@ class SelectionSettings(_Section):
                                  if name not in _CAMPAIGN_FIELDS})
 
 
+def _decimals(*texts: str) -> Any:
+    return tuple(Decimal(text) for text in texts)
+
+
+class KtuRoleSettings(_Section):
+    """One role's КТУ values (docs/ktu.md); the presentation's defaults, common to the Expert and the PM."""
+
+    vksp_balance: tuple[Decimal, Decimal, Decimal] = _decimals("-0.1", "0", "0.3")  # loss, none, gain
+    training_plan: tuple[Decimal, Decimal] = _decimals("-0.5", "0.5")  # [not met, met]
+    collection_completeness: tuple[Decimal, Decimal, Decimal, Decimal] = _decimals("0", "0.1", "0.2", "0.3")
+    training_excellence: Decimal = Field(default=Decimal("0.05"), ge=0)  # entered: 0 or this
+    deduction: tuple[Decimal, Decimal] = _decimals("-0.8", "-0.05")  # entered: [most, least] by ktu.deduction_step
+
+    # The subclasses' plans too (check_fields=False: they are not fields of this class).
+    @field_validator("vksp_balance", "training_plan", "collection_completeness", "st_invitations_plan",
+                     "seminar_sales_plan", "gk_subscriptions_plan", check_fields=False)
+    @classmethod
+    def _not_descending(cls, value: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if list(value) != sorted(value):
+            raise ValueError("values must go from the worst to the best, e.g. [-0.5, 0.5]")
+        return value
+
+    @field_validator("deduction")
+    @classmethod
+    def _negative_range(cls, value: tuple[Decimal, Decimal]) -> tuple[Decimal, Decimal]:
+        if not value[0] <= value[1] < 0:
+            raise ValueError("must be [most, least] with most <= least < 0, e.g. [-0.8, -0.05]")
+        return value
+
+
+class KtuExpertSettings(KtuRoleSettings):
+    st_invitations_plan: tuple[Decimal, Decimal] = _decimals("-0.5", "0.5")  # [not met, met]
+
+
+class KtuPmSettings(KtuRoleSettings):
+    seminar_sales_plan: tuple[Decimal, Decimal] = _decimals("0", "0.5")  # «+0,5»: nothing when not met
+    gk_subscriptions_plan: tuple[Decimal, Decimal] = _decimals("0", "0.1")  # «+0,1»
+
+
+class KtuSettings(_Section):
+    """The КТУ sheet (docs/ktu.md): the price of 0.1 КТУ, the thresholds and each role's values,
+    which map onto service.ktu.rules.KtuRules."""
+
+    # «Стоимость 0,1 КТУ от 1200 до 2500 руб.»: a value outside the presentation's range is refused.
+    rub_per_0_1: Decimal = Field(default=Decimal(1500), ge=1200, le=2500, decimal_places=2)
+    # Баланс ВКСП [loss below, gain above]: below the first the role's worst value, above the second its best.
+    vksp_balance_thresholds: tuple[Decimal, Decimal] = _decimals("0", "0")
+    # Полнота сбора (a share, 0..1) from which the 2nd, 3rd and 4th value applies.
+    collection_completeness_thresholds: tuple[Decimal, Decimal, Decimal] = _decimals("0.7", "0.8", "0.9")
+    deduction_step: Decimal = Field(default=Decimal("0.05"), gt=0)
+    expert: KtuExpertSettings = KtuExpertSettings()
+    pm: KtuPmSettings = KtuPmSettings()
+
+    @field_validator("vksp_balance_thresholds")
+    @classmethod
+    def _band(cls, value: tuple[Decimal, Decimal]) -> tuple[Decimal, Decimal]:
+        if not value[0] <= value[1]:
+            raise ValueError("must be [loss below, gain above] with the first <= the second, e.g. [0, 0]")
+        return value
+
+    @field_validator("collection_completeness_thresholds")
+    @classmethod
+    def _shares_ascending(cls, value: tuple[Decimal, Decimal, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+        if not 0 < value[0] < value[1] < value[2] <= 1:
+            raise ValueError("must be three ascending shares in (0, 1], e.g. [0.7, 0.8, 0.9]")
+        return value
+
+    @model_validator(mode="after")
+    def _deductions_fit_the_step(self) -> KtuSettings:
+        for name in ("expert", "pm"):
+            most, least = getattr(self, name).deduction
+            if (least - most) % self.deduction_step:
+                raise ValueError(f"{name}.deduction: from {least} to {most} is not a whole number of "
+                                 f"deduction_step ({self.deduction_step})")
+        return self
+
+    def rules(self) -> KtuRules:
+        from service.ktu import rules as k  # lazy, like plan.rules()
+
+        def common(role: KtuRoleSettings) -> dict[str, k.Rule]:
+            return {
+                k.VKSP_BALANCE: k.BalanceRule(*role.vksp_balance, *self.vksp_balance_thresholds),
+                k.TRAINING_PLAN: k.PlanRule(k.PlanKind.TRAINING, *role.training_plan),
+            }
+
+        def tail(role: KtuRoleSettings) -> dict[str, k.Rule]:
+            most, least = role.deduction
+            return {
+                k.COLLECTION_COMPLETENESS: k.StepRule(self.collection_completeness_thresholds,
+                                                      role.collection_completeness),
+                k.TRAINING_EXCELLENCE: k.EntryRule(tuple(sorted({Decimal(0), role.training_excellence}))),
+                k.DEDUCTION: k.EntryRule(k.deduction_values(most, least, self.deduction_step)),
+            }
+
+        expert, pm = self.expert, self.pm
+        return k.KtuRules(self.rub_per_0_1, {
+            k.Role.EXPERT: {**common(expert),
+                            k.ST_INVITATIONS_PLAN: k.PlanRule(k.PlanKind.ST_INVITATIONS, *expert.st_invitations_plan),
+                            **tail(expert)},
+            k.Role.PM: {**common(pm),
+                        k.SEMINAR_SALES_PLAN: k.PlanRule(k.PlanKind.SEMINAR_SALES, *pm.seminar_sales_plan),
+                        k.GK_SUBSCRIPTIONS_PLAN: k.PlanRule(k.PlanKind.GK_SUBSCRIPTIONS, *pm.gk_subscriptions_plan),
+                        **tail(pm)},
+        })
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     pbx: PbxSettings = PbxSettings()
@@ -451,6 +558,7 @@ class Settings(_Section):
     targets: TargetsSettings = TargetsSettings()
     imports: ImportsSettings = ImportsSettings()
     selection: SelectionSettings = SelectionSettings()
+    ktu: KtuSettings = KtuSettings()
 
     def tracker_config(self) -> TrackerConfig:
         """The call tracker's configuration (dialer.replay and the runner look for this)."""
