@@ -4,7 +4,8 @@
     ├── SettingsError            config.yaml (or an env override) is invalid; names the key
     ├── LedgerError              the ledger/clients repositories refused a request
     │   ├── UnknownClientError   a contact was added for a client that does not exist
-    │   └── UnknownExpertError   an absence or a plan names an Expert login that does not exist
+    │   ├── UnknownExpertError   an absence or a plan names an Expert login that does not exist
+    │   └── ClosedMonthError     a monthly plan for a month that is closed
     └── CommandError             a `dsdesk` command cannot run (exit status 1, message shown)
 """
 
@@ -29,6 +30,10 @@ class UnknownClientError(LedgerError, LookupError):
 
 class UnknownExpertError(LedgerError, LookupError):
     """No Expert with the given login."""
+
+
+class ClosedMonthError(LedgerError):
+    """Plans of a closed month do not change; the message (Russian) names the month."""
 
 
 class CommandError(ServiceError):

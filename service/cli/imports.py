@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from service.cli.arguments import add_date_option
 from service.cli.registry import command, group
 from service.errors import UnknownExpertError
-from service.imports.errors import FileFormatError, RowsRejected
+from service.imports.errors import ImportFailed, RowsRejected
 from service.imports.limits import show
 from service.imports.schemas import KINDS
 from service.settings import Settings
@@ -60,7 +60,7 @@ def _import_command(kind: str) -> Callable[[argparse.Namespace, Settings], Corou
                                            context=ImportContext.of(settings))
         except RowsRejected as e:
             return _rejected(kind, args.file, e)
-        except FileFormatError as e:
+        except ImportFailed as e:  # an unreadable file, or a month closed meanwhile
             print(f"dsdesk import {kind}: {args.file}: {e}", file=sys.stderr)
             return USAGE_ERROR
         print(report)
@@ -83,7 +83,9 @@ def _rejected(kind: str, path: Path, error: RowsRejected) -> int:
 # What each kind of file holds, for `dsdesk import --help` (the kinds are the files' names: docs/import.md).
 IMPORT_TITLES = {"experts": "Экспертов и пользователей", "clients": "клиентов", "contacts": "контактных лиц",
                  "history": "историю контактов", "signals": "сигналы", "absences": "отсутствия Экспертов",
-                 "logins": "заходы в систему (статистику online-версии)"}
+                 "logins": "заходы в систему (статистику online-версии)",
+                 "events": "события из CRM (продления, продажи, проблемы…)",
+                 "plans": "месячные планы и показатели сотрудников"}
 
 group("import", "загрузить выгрузку из CRM (CSV или XLSX); см. docs/import.md")
 group("experts", "Эксперты: отсутствия")

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.db.base import Base
 from service.db.models_figures import FiguresBuiltDay, FiguresCount, FiguresDaily, FiguresState
 from service.db.models_logins import CallLogin, ClientLogin, FileImport, LoginDay
+from service.db.models_month import BusinessEvent, ClosedMonth, MonthlyPlan
 from service.db.models_selection import ClientTransition, SelectionScore
 from service.db.models_status import ExpertStatus
 from service.db.search_text import folded, phone_digits
@@ -379,7 +380,7 @@ _trigram_index("ix_client_contacts_phone_search", phone_digits(ClientContact.pho
 
 __all__ = [
     "Base", "Call", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal",
-    "ClientTransition", "Expert", "SelectionScore",
+    "ClientTransition", "Expert", "SelectionScore", "BusinessEvent", "ClosedMonth", "MonthlyPlan",
     "ExpertAbsence", "ExpertStatus", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState",
     "HistoryEntry", "JobRun", "LoginDay", "PlanNote",
     "PlannedCall", "RecordingAccess", "ScriptVersion", "WrapUp",

@@ -215,18 +215,23 @@ def word_list(options: Mapping[str, str]) -> Parser:
 
 def money(raw: object) -> Decimal:
     """Roubles with kopecks: «1 234,50», «1234.5», an XLSX number; rounded to kopecks."""
+    return number(raw).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def number(raw: object) -> Decimal:
+    """A decimal number as written («1 234,5», «0,825», an XLSX number), not rounded."""
     if isinstance(raw, bool):
         raise CellError("не число")
     value = str(raw) if isinstance(raw, (int, float)) else _SPACES.sub("", text(raw))
     if "," in value and "." in value:
         raise CellError("не число (копейки — после одной запятой или точки, тысячи — через пробел)")
     try:
-        number = Decimal(value.replace(",", "."))
+        parsed = Decimal(value.replace(",", "."))
     except InvalidOperation as e:
         raise CellError("не число") from e
-    if not number.is_finite():
+    if not parsed.is_finite():
         raise CellError("не число")
-    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return parsed
 
 
 def timezone(raw: object) -> str:

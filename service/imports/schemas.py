@@ -26,7 +26,17 @@ from service.db.records import (
     SignalRecord,
 )
 from service.imports import cells as c
+from service.imports import month_cells as mc
 from service.logins.match import LONGEST_SESSION
+from service.month.kinds import (
+    EVENT_KINDS,
+    EVENT_SPELLINGS,
+    PLAN_KINDS,
+    PLAN_SPELLINGS,
+    SHARE_PLAN_KINDS,
+    SIGNED_PLAN_KINDS,
+)
+from service.month.records import EventRecord, PlanRecord
 from service.selection.scoring import CRITERIA, CRITERION_LABELS, RECOMMENDATION, check_manual, normalise_manual
 
 Values = dict[str, Any]  # column name → typed value (None when the cell was empty)
@@ -50,7 +60,7 @@ class Schema:
     kind: str
     columns: tuple[Column, ...]
     build: Callable[[Values], Any]  # typed values → the record the repository writes
-    unique: str | None = None  # a column whose value may appear once per file
+    unique: str | tuple[str, ...] | None = None  # a column (or columns) whose value may appear once per file
     checks: Callable[[Values], list[Problem]] = field(default=lambda values: [])
     span: Callable[[Values], Span] | None = None  # rows of one `who` may not overlap (logins)
 
@@ -272,6 +282,59 @@ ABSENCES = Schema(
     checks=_range_ordered,
 )
 
+# The department's month (issue 16, service/month/): business events from the CRM, monthly plans and values.
+LARGEST_AMOUNT = Decimal(10) ** 12  # Numeric(14, 2) holds less
+
+
+def _event_checks(values: Values) -> list[Problem]:
+    amount = values["amount_rub"]
+    if amount is not None and amount < 0:
+        return [("amount_rub", "сумма не может быть отрицательной")]
+    if amount is not None and amount >= LARGEST_AMOUNT:
+        return [("amount_rub", "слишком большая сумма")]
+    return []
+
+
+def _plan_checks(values: Values) -> list[Problem]:
+    kind, (value, percent) = values["kind"], values["value"]
+    if percent and kind not in SHARE_PLAN_KINDS:
+        return [("value", "в процентах — только полнота сбора (collection_completeness)")]
+    if kind in SHARE_PLAN_KINDS and not 0 <= value <= 1:
+        return [("value", "полнота сбора — доля от 0 до 1: 0,8 или 80 %")]
+    if value < 0 and kind not in SIGNED_PLAN_KINDS:
+        return [("value", "не может быть отрицательным (ниже нуля — только баланс ВКСП)")]
+    if abs(value) >= LARGEST_AMOUNT:
+        return [("value", "слишком большое число")]
+    return []
+
+
+EVENTS = Schema(
+    kind="events",
+    columns=(
+        Column("client_external_id", EXTERNAL_ID, required=True),
+        Column("kind", mc.spelled(EVENT_SPELLINGS, EVENT_KINDS), required=True),
+        Column("occurred_on", c.parse_date, required=True),
+        Column("amount_rub", c.money),
+        Column("employee_login", c.code(64)),  # who did it (an Expert or a PM); empty: nobody named
+        Column("note", c.text),
+    ),
+    build=lambda values: EventRecord(**values),
+    checks=_event_checks,
+)
+
+PLANS = Schema(
+    kind="plans",
+    columns=(
+        Column("employee_login", c.code(64), required=True),
+        Column("month", mc.month, required=True),
+        Column("kind", mc.spelled(PLAN_SPELLINGS, PLAN_KINDS), required=True),
+        Column("value", mc.plan_value, required=True),
+    ),
+    build=lambda values: PlanRecord(values["employee_login"], values["month"], values["kind"], values["value"][0]),
+    unique=("employee_login", "month", "kind"),
+    checks=_plan_checks,
+)
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +398,7 @@ def logins_schema(context: ImportContext) -> Schema:
 # In the order a department is imported (a row may refer only to what exists already).
 SCHEMAS: dict[str, Schema] = {
     s.kind: s for s in (EXPERTS, CLIENTS, CONTACTS, HISTORY, SIGNALS, ABSENCES, logins_schema(ImportContext()),
-                        SELECTION)
+                        SELECTION, EVENTS, PLANS)
 }
 KINDS = tuple(SCHEMAS)
 

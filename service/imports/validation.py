@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from service.imports import cells
@@ -18,6 +18,7 @@ from service.imports.errors import RowError, quote
 from service.imports.headers import Header, accepted_names
 from service.imports.limits import show
 from service.imports.schemas import Schema, Values
+from service.month.kinds import month_label
 
 HEADER_ROW = 1
 MAX_NAMES_LISTED = 30  # of a file's header in a message: a 256-column export must stay one readable line
@@ -25,11 +26,13 @@ MAX_NAMES_LISTED = 30  # of a file's header in a message: a 256-column export mu
 
 @dataclass(frozen=True, slots=True)
 class References:
-    """What rows may refer to: known Expert logins, client ids, contact id → its client id."""
+    """What rows may refer to: known Expert logins, client ids, contact id → its client id; and the
+    closed months (their plans no longer change)."""
 
     experts: frozenset[str] = frozenset()
     clients: frozenset[str] = frozenset()
     contacts: Mapping[str, str] = field(default_factory=dict)
+    closed_months: frozenset[date] = frozenset()
 
 
 def header_errors(schema: Schema, header: Header) -> list[RowError]:
@@ -88,7 +91,7 @@ class Validator:
     def __init__(self, schema: Schema, references: References) -> None:
         self._schema = schema
         self._refs = references
-        self._first_row: dict[str, int] = {}
+        self._first_row: dict[object, int] = {}
         self._spans: dict[tuple[str, ...], list[tuple[datetime, datetime, int]]] = {}
         self._overlap_checked: set[tuple[str, ...]] = set()
 
@@ -132,14 +135,20 @@ class Validator:
 
     def _duplicate(self, number: int, values: Values) -> list[RowError]:
         # Only a key that was read is remembered: a bad one has its own error, and may be huge.
-        name = self._schema.unique
-        key = values.get(name) if name is not None else None
-        if name is None or not key:
+        unique = self._schema.unique
+        if unique is None:
+            return []
+        names = (unique,) if isinstance(unique, str) else unique
+        key = tuple(values.get(name) for name in names)
+        if not all(key):
             return []
         first = self._first_row.setdefault(key, number)
         if first == number:
             return []
-        return [RowError(number, name, key, f"повтор: такой же {name} в строке {first}")]
+        if isinstance(unique, str):
+            return [RowError(number, unique, values[unique], f"повтор: такой же {unique} в строке {first}")]
+        same = f"{', '.join(names[:-1])} и {names[-1]}"  # (employee_login, month, kind): reported on the last
+        return [RowError(number, names[-1], str(values[names[-1]]), f"повтор: те же {same}, что в строке {first}")]
 
 
 def _overlap(row: int, other: int, what: str) -> RowError:
@@ -164,12 +173,26 @@ def reference_errors(kind: str, values: Values, number: int, refs: References) -
     if kind == "selection":
         return (unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
                 + unknown("author_login", refs.experts, "нет такого пользователя DS Desk (автор оценки)"))
+    if kind == "events":
+        return (unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
+                + unknown("employee_login", refs.experts, "нет такого сотрудника (сначала импортируйте experts)"))
+    if kind == "plans":
+        return (unknown("employee_login", refs.experts, "нет такого сотрудника (сначала импортируйте experts)")
+                + _closed_month(values, number, refs))
     if kind not in ("contacts", "history", "signals", "logins"):
         return []
     errors = unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
     if kind in ("history", "signals", "logins"):
         errors += _contact_errors(values, number, refs)
     return errors
+
+
+def _closed_month(values: Values, number: int, refs: References) -> list[RowError]:
+    month = values.get("month")
+    if month is None or month not in refs.closed_months:
+        return []
+    return [RowError(number, "month", f"{month:%m.%Y}",
+                     f"месяц {month_label(month)} закрыт: его планы и показатели больше не меняются")]
 
 
 def _contact_errors(values: Values, number: int, refs: References) -> list[RowError]:

@@ -13,9 +13,12 @@ from service.db.engine import SessionMaker
 from service.db.experts import ExpertsRepository
 from service.db.history import HistoryRepository
 from service.db.logins import Measured, cover_days, covered_until, measure_days, upsert_logins
+from service.db.month import MonthRepository
 from service.db.records import Counts, LoginRecord
 from service.db.selection import SelectionRepository
+from service.errors import ClosedMonthError
 from service.figures.freshness import runs
+from service.imports.errors import ImportFailed
 from service.imports.schemas import ImportContext
 from service.imports.validation import References
 
@@ -31,6 +34,8 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "signals": ("clients", "contacts"),
     "logins": ("clients", "contacts"),
     "selection": ("clients", "experts"),
+    "events": ("clients", "experts"),
+    "plans": ("experts", "closed_months"),
 }
 
 
@@ -40,6 +45,7 @@ async def load_references(kind: str, sessions: SessionMaker) -> References:
     experts: frozenset[str] = frozenset()
     clients: frozenset[str] = frozenset()
     contacts: dict[str, str] = {}
+    closed: frozenset[date] = frozenset()
     async with sessions() as session:
         if "experts" in needs:
             experts = frozenset(await ExpertsRepository(sessions).expert_ids(session))
@@ -47,7 +53,9 @@ async def load_references(kind: str, sessions: SessionMaker) -> References:
             clients = frozenset(await ClientsRepository(sessions).client_ids(session))
         if "contacts" in needs:
             contacts = await ClientsRepository(sessions).contact_owners(session)
-    return References(experts=experts, clients=clients, contacts=contacts)
+        if "closed_months" in needs:
+            closed = await MonthRepository(sessions).closed_months(session)
+    return References(experts=experts, clients=clients, contacts=contacts, closed_months=closed)
 
 
 async def _experts(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSession) -> Counts:
@@ -82,6 +90,17 @@ async def _selection(sessions: SessionMaker, batch: Sequence[Any], session: Asyn
     return await SelectionRepository(sessions).add_scores(batch, "import", datetime.now(UTC), session)
 
 
+async def _events(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSession) -> Counts:
+    return await MonthRepository(sessions).add_events(batch, datetime.now(UTC), session)
+
+
+async def _plans(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSession) -> Counts:
+    try:
+        return await MonthRepository(sessions).upsert_plans(batch, datetime.now(UTC), session)
+    except ClosedMonthError as e:  # closed since the file was checked: the import's transaction rolls back
+        raise ImportFailed(f"{e}; ничего не импортировано") from e
+
+
 WRITERS: dict[str, Writer] = {
     "experts": _experts,
     "absences": _absences,
@@ -91,6 +110,8 @@ WRITERS: dict[str, Writer] = {
     "signals": _signals,
     "logins": _logins,
     "selection": _selection,
+    "events": _events,
+    "plans": _plans,
 }
 
 

@@ -41,6 +41,8 @@ KIND_LABELS = {
     "absences": "Отсутствия (absences)",
     "logins": "Заходы в систему — статистика online-версии (logins)",
     "selection": "Оценки СИО для отбора на ДС (selection)",
+    "events": "События из CRM: продления, продажи, проблемы, конкуренты (events)",
+    "plans": "Месячные планы и показатели сотрудников (plans)",
 }
 ADMIN_ONLY = frozenset({"experts"})  # it sets roles: a supervisor must not be able to make an admin
 NO_FILE = "Выберите файл для загрузки"
