@@ -79,7 +79,9 @@ class Planner:
         return len(await self._store.roll_over(day, now))
 
     async def build_day(self, day: date, now: datetime, expert_logins: Collection[str] | None = None) -> BuildReport:
-        await self._store.roll_over(day, now)
+        # Only days that are over roll over: building tomorrow's plan at 09:35 must leave today's
+        # open calls where they are (found trying it: they were all marked «перенесён» and copied).
+        await self._store.roll_over(min(day, now.astimezone(self._tz).date()), now)
         with cyclic_gc_paused():
             inputs = await self._store.load_plan_inputs(day, self._tz, expert_logins)
             plan = build_plan(inputs, self._calendar, self._rules, now)

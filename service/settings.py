@@ -356,6 +356,13 @@ class TargetsSettings(_Section):
     productive_min_talk_s: float = Field(default=120.0, ge=0)
     # A login counts for a call when it overlaps the talk widened by this much on each side.
     login_grace_s: float = Field(default=120.0, ge=0, le=3600)
+    # A ПМ по ДС's month (issue 16, /visits): visits that took place, and her calls in the ledger.
+    pm_visits_planned_min: int = Field(default=30, ge=0)
+    pm_visits_planned_max: int = Field(default=32, ge=0)
+    pm_visits_unplanned_min: int = Field(default=10, ge=0)
+    pm_visits_unplanned_max: int = Field(default=12, ge=0)
+    pm_calls_min: int = Field(default=20, ge=0)
+    pm_calls_max: int = Field(default=50, ge=0)
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> TargetsSettings:
@@ -363,6 +370,9 @@ class TargetsSettings(_Section):
             raise ValueError("planned_max must be >= planned_min")
         if self.productive_minutes_max < self.productive_minutes_min:
             raise ValueError("productive_minutes_max must be >= productive_minutes_min")
+        for name in ("pm_visits_planned", "pm_visits_unplanned", "pm_calls"):
+            if getattr(self, f"{name}_max") < getattr(self, f"{name}_min"):
+                raise ValueError(f"{name}_max must be >= {name}_min")
         return self
 
 

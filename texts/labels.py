@@ -138,7 +138,7 @@ BOARD_STATE_LABELS: dict[str, str] = {
 }
 SPY_MODE_LABELS: dict[str, str] = {"listen": "Слушать", "whisper": "Подсказывать", "barge": "Вмешаться"}
 ROLE_LABELS: dict[str, str] = {"expert": "эксперт", "supervisor": "руководитель группы", "admin": "администратор",
-                               "sio": "СИО"}
+                               "sio": "СИО", "pm": "ПМ по ДС"}
 
 # ---- the control figures (service.figures.model) ------------------------------------------
 FIGURE_STATUS_LABELS: dict[str, str] = {"ok": "в норме", "low": "ниже цели", "high": "выше цели", "none": ""}

@@ -18,7 +18,7 @@ from service.settings import Settings
 from texts.labels import ROLE_LABELS
 from texts.words import plural
 
-ROLE_CHOICES = ("expert", "supervisor", "admin", "sio")
+ROLE_CHOICES = ("expert", "supervisor", "admin", "sio", "pm")
 LIST_COLUMNS = (("логин", 16), ("роль", 19), ("доб.", 6), ("вход", 10), ("ФИО", 40))
 
 group("users", "пользователи: кто может входить, с какой ролью и паролем")
@@ -156,10 +156,11 @@ def _checked_name(args: argparse.Namespace) -> ExpertName:
 
 
 def _checked_extension(extension: str | None, role: str) -> str | None:
-    """As the Experts import checks it: 2 to 6 digits, required for an expert."""
+    """As the Experts import checks it: 2 to 6 digits, required for an expert and a PM (they call)."""
     if extension is None or not extension.strip():
-        if role == "expert":
-            raise CommandError("эксперту нужен --extension (добавочный номер его телефона на АТС)")
+        if role in ("expert", "pm"):
+            whom = "эксперту" if role == "expert" else "ПМ по ДС"
+            raise CommandError(f"{whom} нужен --extension (добавочный номер его телефона на АТС)")
         return None
     extension = extension.strip()
     if not extension.isdigit() or not 2 <= len(extension) <= 6:

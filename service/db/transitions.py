@@ -18,9 +18,10 @@ from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from scheduler.model import PlanState, ReasonCode
 from service.db.bulk import chunks, session_scope
 from service.db.engine import SessionMaker
-from service.db.models import Client, ClientTransition, Expert, ExpertAbsence
+from service.db.models import Client, ClientTransition, Expert, ExpertAbsence, PlannedCall
 from service.errors import UnknownClientError
 from service.transition.errors import AssignError, TransitionError
 from service.transition.machine import DEFAULT_DECLINE_REASONS, Status, Step, check_assign, steps
@@ -102,6 +103,8 @@ class TransitionsRepository:
                      "author_id": author_id, "at": now} for client_id in new]
             for chunk in chunks(rows):
                 await s.execute(insert(ClientTransition), chunk)
+            # A candidate reassigned: the former Expert's planned campaign call goes (the new one's comes).
+            await cancel_campaign_calls(s, new, now, keep_expert_id=expert_id)
         return AssignResult(assigned=len(new), unchanged=unchanged)
 
     async def change(self, client_id: int, new_status: Status | str, author_id: int | None, now: datetime,
@@ -165,12 +168,36 @@ async def change_status(session: AsyncSession, client_id: int, new_status: Statu
             client_id=client_id, status=step.status.value, expert_id=expert_id, reason=step.reason,
             until=step.until, note=clean_note if n == len(added) else None, call_id=call_id,
             author_id=author_id, at=now))
+    if added[-1].status in (Status.MOVED, Status.DECLINED, Status.POSTPONED):
+        # Decided (or deferred) off the planned call: its open campaign call must not stay on a desk.
+        await cancel_campaign_calls(session, [client_id], now)
     if added[-1].status is Status.MOVED:
         moved: dict[str, Any] = {"segment": ON_DS, "ds_since": added[-1].until}
         if expert_id is not None:
             moved["expert_id"] = expert_id
         await session.execute(update(Client).where(Client.id == client_id).values(moved))
     return added
+
+
+async def cancel_campaign_calls(session: AsyncSession, client_ids: Collection[int], now: datetime,
+                                keep_expert_id: int | None = None) -> int:
+    """Cancel the clients' open planned calls whose reason is the campaign (of any Expert but
+    `keep_expert_id`); found trying it: a declined, moved or reassigned client's call stayed planned.
+    A call already started (in progress) is left to its wrap-up."""
+    if not client_ids:
+        return 0
+    p = PlannedCall
+    rows = (await session.execute(select(p.id, p.expert_id, p.reasons).where(
+        p.client_id.in_(list(client_ids)), p.state == PlanState.PLANNED.value))).all()
+    stale = [item_id for item_id, expert_id, reasons in rows
+             if expert_id != keep_expert_id and _is_campaign_call(reasons)]
+    if stale:
+        await session.execute(update(p).where(p.id.in_(stale)).values(state=PlanState.CANCELLED.value, updated_at=now))
+    return len(stale)
+
+
+def _is_campaign_call(reasons: Sequence[dict[str, Any]] | None) -> bool:
+    return any(reason.get("code") == ReasonCode.TRANSITION.value for reason in reasons or ())
 
 
 def latest_transitions(client_ids: Collection[int] | Select[Any] | None = None) -> Select[Any]:
@@ -215,7 +242,8 @@ async def _expert_problems(session: AsyncSession, login: str, today: date) -> tu
                ExpertAbsence.to_date >= today).order_by(ExpertAbsence.to_date.desc()).limit(1))).first()
     if absence is not None:
         start, end = absence
-        return [f"Эксперт «{login}» ({name}) отсутствует сегодня ({ddmm(start)}–{ddmm(end)})"], None
+        span = ddmm(start) if start == end else f"{ddmm(start)}–{ddmm(end)}"
+        return [f"Эксперт «{login}» ({name}) отсутствует сегодня ({span})"], None
     return [], expert_id
 
 

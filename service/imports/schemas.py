@@ -38,6 +38,7 @@ from service.month.kinds import (
 )
 from service.month.records import EventRecord, PlanRecord
 from service.selection.scoring import CRITERIA, CRITERION_LABELS, RECOMMENDATION, check_manual, normalise_manual
+from service.visits.rules import RESULT_SPELLINGS, VisitRecord
 
 Values = dict[str, Any]  # column name → typed value (None when the cell was empty)
 Problem = tuple[str, str]  # (column, reason) found by a check across the row's cells
@@ -74,7 +75,8 @@ def _options(*pairs: tuple[str, str]) -> dict[str, str]:
 
 
 ROLES = _options(("expert", "expert"), ("supervisor", "supervisor"), ("admin", "admin"), ("sio", "sio"),
-                 ("СИО", "sio"))
+                 ("СИО", "sio"), ("pm", "pm"), ("ПМ", "pm"), ("ПМ по ДС", "pm"))
+CALLING_ROLES = ("expert", "pm")  # they call from the desk: an extension is required
 SEGMENTS = _options(*((s.value, s.value) for s in Segment), ("DS", "ДС"), ("KS", "КС"))
 VERSIONS = _options(*((v.value, v.value) for v in Version))
 RESULTS = _options(("contact_made", "contact_made"), ("not_reached", "not_reached"))
@@ -90,8 +92,9 @@ EXTERNAL_ID = c.code(32)
 
 
 def _extension_required(values: Values) -> list[Problem]:
-    if values["role"] == "expert" and not values["extension"]:
-        return [("extension", "обязателен для роли expert (внутренний номер Эксперта на АТС)")]
+    if values["role"] in CALLING_ROLES and not values["extension"]:
+        whose = "Эксперта" if values["role"] == "expert" else "ПМ по ДС"
+        return [("extension", f"обязателен для роли {values['role']} (внутренний номер {whose} на АТС)")]
     return []
 
 
@@ -244,6 +247,16 @@ SELECTION_CRITERIA = _options(
     ("Главбух", "from_glavbukh"), ("рекомендация", RECOMMENDATION), ("рекомендация СИО", RECOMMENDATION))
 
 
+def _criterion(raw: object) -> str:
+    """A criterion by its code or Russian name; the error names them in Russian (found trying it:
+    «допустимо одно из: loyalty, skills, …» was all a СИО read)."""
+    try:
+        return c.choice(SELECTION_CRITERIA)(raw)
+    except c.CellError as e:
+        named = ", ".join(f"«{label}»" for label in (*CRITERION_LABELS.values(), "рекомендация СИО"))
+        raise c.CellError(f"нет такого критерия; возможные: {named}") from e
+
+
 def _selection_checks(values: Values) -> list[Problem]:
     criterion, value = values["criterion"], values["score"]
     if criterion is None or value is None:
@@ -262,7 +275,7 @@ SELECTION = Schema(
     kind="selection",
     columns=(
         Column("client_external_id", EXTERNAL_ID, required=True),
-        Column("criterion", c.choice(SELECTION_CRITERIA), required=True),
+        Column("criterion", _criterion, required=True),
         Column("score", c.bounded_text(32), required=True),  # 0–3, or yes/no (да/нет) for the recommendation
         Column("note", c.bounded_text(1000)),
         Column("author_login", c.code(64), required=True),  # the СИО (or supervisor) who scored
@@ -336,6 +349,26 @@ PLANS = Schema(
 )
 
 
+# The personal managers' visits (issue 16, item 1, service/visits/): one row per visit, key
+# (employee_login, client_external_id, day, planned).
+VISIT_RESULTS = _options(*RESULT_SPELLINGS.items())
+
+VISITS = Schema(
+    kind="visits",
+    columns=(
+        Column("employee_login", c.code(64), required=True),  # the ПМ по ДС
+        Column("client_external_id", EXTERNAL_ID, required=True),
+        Column("day", c.parse_date, required=True),
+        Column("planned", c.parse_bool, required=True),
+        Column("contacts_met", c.bounded_text(2000)),
+        Column("result", c.choice(VISIT_RESULTS), required=True),
+        Column("topic", c.bounded_text(2000)),
+        Column("comment", c.text),
+    ),
+    build=lambda values: VisitRecord(**values),
+    unique=("employee_login", "client_external_id", "day", "planned"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ImportContext:
@@ -398,7 +431,7 @@ def logins_schema(context: ImportContext) -> Schema:
 # In the order a department is imported (a row may refer only to what exists already).
 SCHEMAS: dict[str, Schema] = {
     s.kind: s for s in (EXPERTS, CLIENTS, CONTACTS, HISTORY, SIGNALS, ABSENCES, logins_schema(ImportContext()),
-                        SELECTION, EVENTS, PLANS)
+                        SELECTION, EVENTS, PLANS, VISITS)
 }
 KINDS = tuple(SCHEMAS)
 

@@ -19,6 +19,7 @@ from service.imports.headers import Header, accepted_names
 from service.imports.limits import show
 from service.imports.schemas import Schema, Values
 from service.month.kinds import month_label
+from texts.labels import ROLE_LABELS
 
 HEADER_ROW = 1
 MAX_NAMES_LISTED = 30  # of a file's header in a message: a 256-column export must stay one readable line
@@ -33,6 +34,7 @@ class References:
     clients: frozenset[str] = frozenset()
     contacts: Mapping[str, str] = field(default_factory=dict)
     closed_months: frozenset[date] = frozenset()
+    roles: Mapping[str, str] = field(default_factory=dict)  # login → role (visits are a PM's only)
 
 
 def header_errors(schema: Schema, header: Header) -> list[RowError]:
@@ -176,6 +178,9 @@ def reference_errors(kind: str, values: Values, number: int, refs: References) -
     if kind == "events":
         return (unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
                 + unknown("employee_login", refs.experts, "нет такого сотрудника (сначала импортируйте experts)"))
+    if kind == "visits":
+        return (_visit_employee(values, number, refs)
+                + unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)"))
     if kind == "plans":
         return (unknown("employee_login", refs.experts, "нет такого сотрудника (сначала импортируйте experts)")
                 + _closed_month(values, number, refs))
@@ -193,6 +198,19 @@ def _closed_month(values: Values, number: int, refs: References) -> list[RowErro
         return []
     return [RowError(number, "month", f"{month:%m.%Y}",
                      f"месяц {month_label(month)} закрыт: его планы и показатели больше не меняются")]
+
+
+def _visit_employee(values: Values, number: int, refs: References) -> list[RowError]:
+    login = values.get("employee_login")
+    if not login:
+        return []  # the empty required cell has its own error
+    role = refs.roles.get(login)
+    if role is None:
+        return [RowError(number, "employee_login", login, "нет такого сотрудника (сначала импортируйте experts)")]
+    if role != "pm":
+        return [RowError(number, "employee_login", login,
+                         f"визиты записываются только ПМ по ДС, а «{login}» — {ROLE_LABELS.get(role, role)}")]
+    return []
 
 
 def _contact_errors(values: Values, number: int, refs: References) -> list[RowError]:

@@ -16,6 +16,7 @@ from service.db.logins import Measured, cover_days, covered_until, measure_days,
 from service.db.month import MonthRepository
 from service.db.records import Counts, LoginRecord
 from service.db.selection import SelectionRepository
+from service.db.visits import VisitsRepository
 from service.errors import ClosedMonthError
 from service.figures.freshness import runs
 from service.imports.errors import ImportFailed
@@ -36,6 +37,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "selection": ("clients", "experts"),
     "events": ("clients", "experts"),
     "plans": ("experts", "closed_months"),
+    "visits": ("clients", "roles"),
 }
 
 
@@ -46,6 +48,7 @@ async def load_references(kind: str, sessions: SessionMaker) -> References:
     clients: frozenset[str] = frozenset()
     contacts: dict[str, str] = {}
     closed: frozenset[date] = frozenset()
+    roles: dict[str, str] = {}
     async with sessions() as session:
         if "experts" in needs:
             experts = frozenset(await ExpertsRepository(sessions).expert_ids(session))
@@ -55,7 +58,9 @@ async def load_references(kind: str, sessions: SessionMaker) -> References:
             contacts = await ClientsRepository(sessions).contact_owners(session)
         if "closed_months" in needs:
             closed = await MonthRepository(sessions).closed_months(session)
-    return References(experts=experts, clients=clients, contacts=contacts, closed_months=closed)
+        if "roles" in needs:
+            roles = await VisitsRepository(sessions).roles(session)
+    return References(experts=experts, clients=clients, contacts=contacts, closed_months=closed, roles=roles)
 
 
 async def _experts(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSession) -> Counts:
@@ -101,6 +106,10 @@ async def _plans(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSes
         raise ImportFailed(f"{e}; ничего не импортировано") from e
 
 
+async def _visits(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSession) -> Counts:
+    return await VisitsRepository(sessions).upsert_visits(batch, "import", datetime.now(UTC), session)
+
+
 WRITERS: dict[str, Writer] = {
     "experts": _experts,
     "absences": _absences,
@@ -112,6 +121,7 @@ WRITERS: dict[str, Writer] = {
     "selection": _selection,
     "events": _events,
     "plans": _plans,
+    "visits": _visits,
 }
 
 

@@ -121,13 +121,15 @@ def read_query(args: Mapping[str, str]) -> ListQuery:
     eligible = args.get("eligible", "").strip()
     if eligible and eligible not in ELIGIBLE_LABELS:
         raise BadListQuery(f"Неизвестный фильтр «подходит»: «{eligible[:40]}»; возможные: "
-                           + ", ".join(ELIGIBLE_LABELS))
+                           + ", ".join(f"«{label}»" for label in ELIGIBLE_LABELS.values()))
     sort = args.get("sort", "").strip() or "total"
     if sort not in SORTS:
-        raise BadListQuery(f"Неизвестная сортировка «{sort[:40]}»; возможные: " + ", ".join(SORTS))
+        raise BadListQuery(f"Неизвестная сортировка «{sort[:40]}»; возможные: "
+                           + ", ".join(f"«{label}»" for label in SORTS.values()))
     order = args.get("order", "").strip()
     if order not in ("", "asc", "desc"):
-        raise BadListQuery(f"Порядок сортировки — asc или desc, а не «{order[:40]}»")
+        raise BadListQuery(f"Непонятный порядок сортировки «{order[:40]}»: по возрастанию или по убыванию "
+                           "(выберите столбец на странице)")
     ascending = order == "asc" if order else sort == "name"
     return ListQuery(territory, sio, eligible, _yes(args.get("candidates", "")), sort, ascending,
                      _page(args.get("page", "")))

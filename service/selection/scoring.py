@@ -161,14 +161,16 @@ def check_manual(criterion: str, value: str) -> str | None:
     if criterion == RECOMMENDATION:
         if value.strip().casefold() in _YES_NO:
             return None
-        return f"рекомендация СИО — yes или no (да или нет), а не «{value}»"
+        return f"рекомендация СИО — «да» или «нет», а не «{value}»"
     if criterion not in CRITERIA:
-        return f"неизвестный критерий «{criterion}»; возможные: {', '.join((*CRITERIA, RECOMMENDATION))}"
+        named = ", ".join(f"«{label}»" for label in (*CRITERION_LABELS.values(), "рекомендация СИО"))
+        return f"неизвестный критерий «{criterion}»; возможные: {named}"
+    label = CRITERION_LABELS[criterion]
     if value.strip() in _POINTS:
         return None
     if not value.strip():
-        return f"не указан балл по критерию {criterion} (от 0 до {MAX_SCORE})"
-    return f"балл по критерию {criterion} — целое число от 0 до {MAX_SCORE}, а не «{value}»"
+        return f"не указан балл по критерию «{label}» (от 0 до {MAX_SCORE})"
+    return f"балл по критерию «{label}» — целое число от 0 до {MAX_SCORE}, а не «{value}»"
 
 
 def normalise_manual(criterion: str, value: str) -> str:

@@ -25,7 +25,7 @@ from service.db.users import (
 from service.passwords import MIN_PASSWORD_LENGTH, hash_password, password_problem
 from service.web.auth import requires
 from service.web.desk_context import signed_in
-from service.web.keys import ROLES
+from service.web.keys import CALLING_ROLES, ROLES
 from texts.labels import ROLE_LABELS
 
 LOGIN_PATTERN = re.compile(r"[\w.@-]{1,64}")
@@ -96,9 +96,10 @@ def read_profile(form: Any) -> AccountForm:
     group_name = " ".join(_text(form, "group_name").split()) or None
     errors = _name_errors(names)
     if role not in ROLES:
-        errors["role"] = "Выберите роль: эксперт, руководитель группы, администратор или СИО."
-    if extension is None and role == "expert":
-        errors["extension"] = "Эксперту нужен добавочный номер его телефона."
+        errors["role"] = "Выберите роль: эксперт, руководитель группы, администратор, СИО или ПМ по ДС."
+    if extension is None and role in CALLING_ROLES:
+        errors["extension"] = ("Эксперту нужен добавочный номер его телефона." if role == "expert"
+                               else "ПМ по ДС нужен добавочный номер его телефона.")
     elif extension is not None and not EXTENSION_PATTERN.fullmatch(extension):
         errors["extension"] = "Добавочный номер — от 2 до 6 цифр."
     if group_name is not None and len(group_name) > MAX_GROUP:

@@ -27,7 +27,7 @@ from service.db.users import UserRow, UsersRepository
 from service.desk.status import DeskStatus
 from service.passwords import burn_a_verification, fingerprint, hash_password, needs_rehash, verify_password
 from service.web.csrf import CSRF_MESSAGE, ensure_token, request_is_trusted
-from service.web.keys import CSRF_KEY, ROLES, USER_KEY, Role, SignedInUser
+from service.web.keys import CALLING_ROLES, CSRF_KEY, ROLES, USER_KEY, Role, SignedInUser
 from service.web.login_guard import LOGIN_GUARD, LoginGuard, TooManyAttempts, login_flood_middleware
 from service.web.sessions import session_storage
 from texts.labels import ROLE_LABELS
@@ -161,7 +161,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     if user is not None:
         now = datetime.now(UTC)
         await UsersRepository(request.app[DB_SESSIONS]).sign_out_everywhere(user.id, now)
-        if user.role == "expert":  # the day's last status ends here (a pause does not run on all night)
+        if user.role in CALLING_ROLES:  # the day's last status ends here (a pause does not run on all night)
             await ExpertStatusRepository(request.app[DB_SESSIONS]).add(user.id, DeskStatus.OFF, None, now)
     (await get_session(request)).invalidate()  # the cookie is deleted on the way out
     raise web.HTTPFound(LOGIN_PATH)

@@ -16,7 +16,7 @@ from service.days import day_bounds
 from service.db.expert_status import ExpertStatusRepository
 from service.desk.status import DeskStatus, StatusEntry, current_status, status_problem
 from service.web.desk_context import settings_of, signed_in, utc_now
-from service.web.keys import SignedInUser
+from service.web.keys import CALLING_ROLES, SignedInUser
 from service.web.live import LIVE_HUB
 
 
@@ -26,7 +26,7 @@ def add_routes(app: web.Application) -> None:
 
 async def set_status(request: web.Request) -> web.Response:
     user = signed_in(request)
-    if user.role != "expert":
+    if user.role not in CALLING_ROLES:
         return web.json_response({"error": "Статус «готов» или «пауза» есть только у Эксперта"}, status=403)
     form = await request.post()
     status, reason = str(form.get("status", "")).strip(), " ".join(str(form.get("reason", "")).split())

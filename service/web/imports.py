@@ -43,6 +43,7 @@ KIND_LABELS = {
     "selection": "Оценки СИО для отбора на ДС (selection)",
     "events": "События из CRM: продления, продажи, проблемы, конкуренты (events)",
     "plans": "Месячные планы и показатели сотрудников (plans)",
+    "visits": "Визиты ПМ по ДС (visits)",
 }
 ADMIN_ONLY = frozenset({"experts"})  # it sets roles: a supervisor must not be able to make an admin
 NO_FILE = "Выберите файл для загрузки"

@@ -7,9 +7,11 @@ from typing import Literal
 
 from aiohttp import web
 
-Role = Literal["expert", "supervisor", "admin", "sio"]
+Role = Literal["expert", "supervisor", "admin", "sio", "pm"]
 # sio: a СИО, who only scores clients for ДС (/selection; service/web/role_scope.py keeps them there).
-ROLES: tuple[Role, ...] = ("expert", "supervisor", "admin", "sio")
+# pm: a ПМ по ДС (personal manager, issue 16): a portfolio and calls like an Expert's, and visits (/visits).
+ROLES: tuple[Role, ...] = ("expert", "supervisor", "admin", "sio", "pm")
+CALLING_ROLES = ("expert", "pm")  # who works the desk and owns calls (a phone extension, a status)
 
 # request[USER_KEY]: the SignedInUser, set by the auth middleware on every signed-in request.
 USER_KEY: web.RequestKey[SignedInUser] = web.RequestKey("dsdesk.user")

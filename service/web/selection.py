@@ -26,7 +26,7 @@ from service.selection import candidates as pure
 from service.selection.errors import BadListQuery, BadManualScore
 from service.selection.export import candidates_xlsx, xlsx_name
 from service.selection.listing import client_selection, scored_candidates
-from service.selection.scoring import CRITERIA, CRITERION_LABELS, RECOMMENDATION
+from service.selection.scoring import CRITERIA, CRITERION_LABELS, RECOMMENDATION, Selection
 from service.transition.errors import AssignError
 from service.web.auth import requires
 from service.web.desk_context import settings_of, signed_in, utc_now
@@ -96,6 +96,8 @@ async def assign(request: web.Request) -> web.StreamResponse:
     elif len(ticked) > MAX_TICKED:
         error = f"За один раз можно назначить не больше {MAX_TICKED} клиентов."
     if error is None:
+        error = await _not_candidates(request, ticked)
+    if error is None:
         settings = settings_of(request)
         transitions = TransitionsRepository(request.app[DB_SESSIONS], tz=settings.organisation.tz)
         try:
@@ -106,6 +108,31 @@ async def assign(request: web.Request) -> web.StreamResponse:
             done = {"assigned": str(result.assigned), "kept": str(result.unchanged), "to": login}
             raise web.HTTPSeeOther(f"{LIST_PATH}?{urlencode({**query.params(), **done})}")
     return await _render_list(request, query, error=error, ticked=set(ticked), expert=login, status=400)
+
+
+async def _not_candidates(request: web.Request, ticked: list[str]) -> str | None:
+    """Only candidates are assigned, whatever a hand-made request ticks (found trying it: a client
+    below the line, one without online/ИП and one the СИО said «нет» to were all assigned)."""
+    settings = settings_of(request)
+    refused: list[str] = []
+    for external_id in ticked[:MAX_TICKED]:
+        found = await client_selection(request.app[DB_SESSIONS], external_id, settings.selection.rules(),
+                                       settings.organisation.tz, utc_now())
+        if found is None:
+            refused.append(f"«{external_id}»: нет такого клиента")
+        elif not found.candidate.selection.candidate:
+            refused.append(f"{found.candidate.name}: {_why_not(found.candidate.selection)}")
+    if not refused:
+        return None
+    return "Назначить можно только кандидатов; ничего не назначено. " + "; ".join(refused)
+
+
+def _why_not(selection: Selection) -> str:
+    if not selection.eligible:
+        return f"не подходит ({selection.ineligible_reason})"
+    if selection.recommendation == "no":
+        return "СИО не рекомендует"
+    return f"сумма баллов {selection.total} ниже порога"
 
 
 @requires("supervisor", "admin", "sio")
@@ -181,14 +208,15 @@ async def _render_client(request: web.Request, *, notice: str | None = None, pro
 
 
 async def _assigned_notice(request: web.Request) -> str | None:
-    """«Назначено Эксперту …» after an assignment (the redirect carries the counts and the login)."""
+    """«Назначено: <Эксперт> — N клиентов» after an assignment (the redirect carries the counts and the
+    login); the name in the nominative, as a label, never declined wrongly («Эксперту Орлова Мария»)."""
     assigned, kept, login = (request.query.get(key, "") for key in ("assigned", "kept", "to"))
     if not (assigned.isascii() and assigned.isdigit() and kept.isascii() and kept.isdigit() and login):
         return None
     profile = await ExpertsRepository(request.app[DB_SESSIONS]).profile(login)
     who = profile.full_name if profile is not None else login
     count = int(assigned[:9])
-    text = f"Назначено Эксперту {who}: {count} {plural(count, 'клиент', 'клиента', 'клиентов')}"
+    text = f"Назначено Эксперту: {who} — {count} {plural(count, 'клиент', 'клиента', 'клиентов')}"
     if int(kept[:9]):
         text += f"; уже были назначены этому Эксперту: {int(kept[:9])}"
     return text + "."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.client_search.views import setup_client_search
+from service.visits.views import setup_visits
 from service.web.admin_scripts import setup_admin_scripts
 from service.web.admin_users import setup_admin_users
 from service.web.auth import setup_auth, setup_login_flood_guard
@@ -38,3 +39,4 @@ def setup_web(app: web.Application) -> None:
     setup_admin_users(app)
     setup_imports(app)  # its upload-size check goes ahead of the input guard
     setup_selection(app)
+    setup_visits(app)

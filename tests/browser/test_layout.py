@@ -92,6 +92,16 @@ async def test_the_desk_fits_the_departments_screens(live_desk: LiveDesk, browse
         assert selected["y"] >= queue["y"] - 1 and \
             selected["y"] + selected["height"] <= queue["y"] + queue["height"] + 1, (selected, queue)
         await screenshot(page, request, f"desk-{size_id(size)}")
+
+        # The client card (no queue): the brief takes the room, the call panel stays beside it
+        # (found trying issue 15: the 1440 px rule squeezed the brief into 270 px).
+        await page.goto(live_desk.url("/clients/C-1001"))
+        brief = await assert_inside_viewport(page, page.locator(".col-main"), "card brief")
+        call = await box(page.locator(".col-call"))
+        assert brief["width"] >= 2 * call["width"], (brief, call)
+        assert call["x"] + call["width"] <= size["width"] + 0.5, call
+        await assert_page_does_not_scroll(page)
+        await screenshot(page, request, f"card-{size_id(size)}")
     finally:
         await context.close()
 

@@ -41,7 +41,7 @@ async def test_a_supervisor_filters_candidates_and_assigns_two_to_an_expert(
     await screenshot(page, request, "01-two-ticked")
     await page.get_by_test_id("assign-submit").click()
     await expect(page.get_by_test_id("selection-notice")).to_have_text(
-        "Назначено Эксперту Орлова Мария Сергеевна: 2 клиента.")
+        "Назначено Эксперту: Орлова Мария Сергеевна — 2 клиента.")
     assert "candidates=1" in page.url  # back on the same filtered list
     for external_id in (first, second):
         status = page.locator(f'tr[data-client="{external_id}"]').get_by_test_id("status")

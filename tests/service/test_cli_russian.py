@@ -89,7 +89,7 @@ def test_the_installed_command_prints_russian_help() -> None:
     (["experts", "absent"], "dsdesk experts absent: ошибка: не указаны обязательные аргументы: ЛОГИН, --from, --to"),
     (["users", "add", "olga", "--role", "boss"],
      "dsdesk users add: ошибка: аргумент --role: недопустимое значение 'boss' "
-     "(можно: 'expert', 'supervisor', 'admin', 'sio')"),
+     "(можно: 'expert', 'supervisor', 'admin', 'sio', 'pm')"),
     (["calls", "list", "--limit", "many"], "dsdesk calls list: ошибка: аргумент --limit: 'many' — не целое число"),
     (["calls", "list", "--date"], "dsdesk calls list: ошибка: аргумент --date: нужно значение"),
     (["calls", "list", "--bogus"], "dsdesk: ошибка: лишние аргументы: --bogus"),

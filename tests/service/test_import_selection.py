@@ -87,9 +87,9 @@ async def test_manual_scores_keep_their_history_and_a_second_import_adds_nothing
 
 
 @pytest.mark.parametrize(("row", "column", "reason"), [
-    ({"criterion": "везение", "score": "2"}, "criterion", "допустимо одно из: loyalty"),
+    ({"criterion": "везение", "score": "2"}, "criterion", "нет такого критерия; возможные: «лояльность»"),
     ({"criterion": "loyalty", "score": "4"}, "score", "от 0 до 3"),
-    ({"criterion": "recommendation", "score": "может быть"}, "score", "yes или no"),
+    ({"criterion": "recommendation", "score": "может быть"}, "score", "«да» или «нет»"),
     ({"client_external_id": "C-404"}, "client_external_id", "нет такого клиента"),
     ({"author_login": "nobody"}, "author_login", "нет такого пользователя"),
 ])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -62,3 +63,50 @@ async def test_a_postponed_client_is_loaded_with_its_day_and_a_decided_one_is_no
     assert inputs.transitions == (Transition("C-3", "ivanova", "postponed", date(2026, 3, 10)),)
     # C-5 is petrov's own client: still in his portfolio, no longer in the campaign.
     assert {c.external_id: c.expert_login for c in inputs.clients}["C-5"] == "petrov"
+
+
+async def test_building_tomorrows_plan_leaves_todays_open_calls_alone(db_sessions: SessionMaker) -> None:
+    """Found trying issue 15: `plan build --date <tomorrow>` at 09:35 rolled today's 17 open calls over."""
+    await seed_portfolio(db_sessions)
+    repo = PlanRepository(db_sessions)
+    planner = Planner(repo, WorkCalendar(), PlanRules(), MSK)
+    morning = datetime(2026, 3, 3, 3, 30, tzinfo=UTC)  # 06:30 Moscow, Tuesday
+    await planner.build_day(DAY, morning)
+    today = [(v.public_id, v.state) for v in await repo.list_plan(DAY)]
+    assert today and all(state == "planned" for _, state in today)
+    await planner.build_day(DAY + timedelta(days=1), morning + timedelta(hours=3))
+    assert [(v.public_id, v.state) for v in await repo.list_plan(DAY)] == today  # still planned, none rolled
+    tomorrow = await repo.list_plan(DAY + timedelta(days=1))
+    assert not {v.public_id for v in tomorrow} & {public_id for public_id, _ in today}
+
+
+async def test_a_declined_or_reassigned_clients_planned_campaign_call_is_cancelled(db_sessions: SessionMaker) -> None:
+    """Found trying issue 15: after «отказ» (or a new Expert) the planned «переход на ДС» call stayed on the desk."""
+    await seed_portfolio(db_sessions)
+    await seed_portfolio_second_client(db_sessions)
+    transitions = TransitionsRepository(db_sessions, tz=MSK)
+    await transitions.assign(["C-3", "C-7"], "ivanova", None, ASSIGNED)
+    repo = PlanRepository(db_sessions)
+    now = datetime(2026, 3, 3, 3, 30, tzinfo=UTC)
+    await Planner(repo, WorkCalendar(), PlanRules(), MSK).build_day(DAY, now)
+
+    def campaign(views: list[Any], client: str) -> list[tuple[str, str]]:
+        return [(v.expert_login, v.state) for v in views if v.client_external_id == client]
+
+    assert campaign(await repo.list_plan(DAY), "C-3") == [("ivanova", "planned")]
+    assert campaign(await repo.list_plan(DAY), "C-7") == [("ivanova", "planned")]
+    later = now + timedelta(hours=2)
+    await transitions.change(await client_id(db_sessions, "C-3"), Status.DECLINED, None, later,
+                             reason="Нет интернета")
+    await transitions.assign(["C-7"], "petrov", None, later)
+    plan = await repo.list_plan(DAY)
+    assert campaign(plan, "C-3") == [("ivanova", "cancelled")]
+    assert campaign(plan, "C-7") == [("ivanova", "cancelled")]
+
+
+async def seed_portfolio_second_client(sessions: SessionMaker) -> None:
+    """C-7, another КС client with a contact (K-9), for a second campaign call."""
+    await import_rows("clients", [{"external_id": "C-7", "name": "ООО «Кедр»", "segment": "КС",
+                                   "version": "online"}], sessions)
+    await import_rows("contacts", [{"external_id": "K-9", "client_external_id": "C-7", "full_name": "Кедров Иван",
+                                    "phone": "+79115550009", "is_user": "да"}], sessions)

@@ -164,7 +164,7 @@ async def test_a_header_link_flips_the_order(office: Office) -> None:
 @pytest.mark.parametrize(("params", "message"), [
     ({"eligible": "maybe"}, "Неизвестный фильтр «подходит»"),
     ({"sort": "mood"}, "Неизвестная сортировка «mood»"),
-    ({"order": "sideways"}, "Порядок сортировки — asc или desc"),
+    ({"order": "sideways"}, "Непонятный порядок сортировки «sideways»"),
     ({"page": "0"}, "Номер страницы"),
     ({"page": "1" + "0" * 22}, "Номер страницы"),
     ({"page": "٣"}, "Номер страницы"),
@@ -308,16 +308,19 @@ async def test_a_supervisor_assigns_ticked_candidates_to_an_expert(office: Offic
         ("_csrf", token), ("back", "candidates=1"), ("client", "C-1"), ("client", "C-5"), ("expert", "ivanova")])
     assert status == 303 and location.startswith("/selection?candidates=1&")
     _, html = await page(client, location)
-    assert "Назначено Эксперту Иванова Мария: 2 клиента." in html
+    assert "Назначено Эксперту: Иванова Мария — 2 клиента." in html
     alpha = html.split('data-client="C-1"', 1)[1].split("</tr>", 1)[0]
     assert 'кандидат <span class="muted">Иванова Мария</span>' in alpha
 
 
 @pytest.mark.parametrize(("form", "message"), [
-    ([("client", "C-1"), ("client", "C-3"), ("expert", "ivanova")], "C-3 (ООО «Гамма»): уже на ДС"),
+    ([("client", "C-1"), ("client", "C-3"), ("expert", "ivanova")], "ООО «Гамма»: не подходит (уже на ДС)"),
+    # Found trying it: a hand-made request assigned clients that are not candidates.
+    ([("client", "C-1"), ("client", "C-4"), ("expert", "ivanova")], "сумма баллов 1 ниже порога"),
+    ([("client", "C-1"), ("client", "C-2"), ("expert", "ivanova")], "не подходит (нет онлайн-версии и ИП"),
     ([("client", "C-1"), ("expert", "nobody")], "нет пользователя «nobody»"),
     ([("client", "C-1"), ("expert", "smirnova")], "не Эксперт"),
-    ([("client", "C-1"), ("client", "C-404"), ("expert", "ivanova")], "нет клиента «C-404»"),
+    ([("client", "C-1"), ("client", "C-404"), ("expert", "ivanova")], "«C-404»: нет такого клиента"),
     ([("client", "C-1")], "Выберите Эксперта"),
     ([("expert", "ivanova")], "Не выбран ни один клиент"),
 ])

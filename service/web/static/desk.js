@@ -104,6 +104,9 @@
   }
   function onEvent(ev) {
     if (!ev || !ev.linkedid) return;
+    // Only this user's own calls: a supervisor's stream carries every Expert's (found trying it: her
+    // client card showed an Expert's call, with «Завершить» on it).
+    if (ev.expert_ext !== desk.dataset.extension) return;
     if (ev.direction === "inbound" && ev.state !== "ended") popInbound(ev);
     if (current && current.linkedid !== ev.linkedid && current.state !== "ended" && ev.state === "ended") return;
     render(ev);
