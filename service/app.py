@@ -23,14 +23,14 @@ from service.appkeys import (
     SETTINGS,
     SIMULATOR,
 )
-from service.db.engine import SessionMaker, create_engine, create_sessionmaker
+from service.db.engine import create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
 from service.demo_activity import DemoExperts
 from service.demo_data import seed_demo_department
 from service.imports.schemas import ImportContext
 from service.imports.watch import DropFolder
 from service.pbx_setup import build_pbx, simulator_config
-from service.plan_setup import build_plan_jobs, build_planner
+from service.plan_setup import build_demo_plan, build_plan_jobs
 from service.settings import Settings
 from service.web.setup import setup_web
 
@@ -109,7 +109,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         await jobs.start()
         if app.get(DEMO_CLIENTS):
-            await _demo_plan(settings, app[DB_SESSIONS])
+            await build_demo_plan(settings, app[DB_SESSIONS], datetime.now(UTC))
     except Exception:  # a failed catch-up build is logged and shown; the desk still starts
         log.exception("the start-up plan build failed")
     yield
@@ -151,15 +151,6 @@ async def demo_experts_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-async def _demo_plan(settings: Settings, sessions: SessionMaker) -> None:
-    """A newcomer sees a full plan at once, even on a weekend: today's, or the next working day's."""
-    now = datetime.now(UTC)
-    today = now.astimezone(settings.organisation.tz).date()
-    calendar = settings.plan.calendar()
-    day = today if calendar.is_working_day(today) else calendar.next_working_day(today)
-    await build_planner(settings, sessions).build_day(day, now)
 
 
 async def healthz(request: web.Request) -> web.Response:

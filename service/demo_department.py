@@ -72,7 +72,17 @@ def demo_rows(today: date, seed: int = 2026) -> dict[str, list[dict[str, str]]]:
                 "note": "Обращение на Горячую линию: вопрос по поиску" if rng.random() < 0.5 else "",
             })
     _add_ks_clients(rows, today, random.Random(seed + 1))  # its own generator: the ДС part stays as it was
+    _add_ds_services(rows, random.Random(seed + 2))
     return rows
+
+
+def _add_ds_services(rows: dict[str, list[dict[str, str]]], rng: random.Random) -> None:
+    """The services the ДС clients use (СТ, рассылка, видеосеминары, ЛК): the presentation's «ДС
+    сейчас» counts those using any (found trying it: 1 of 91, the demo had none)."""
+    for client in rows["clients"]:
+        if client["segment"] == "ДС":
+            client["services"] = ";".join(rng.sample(("st", "mailing", "video_seminars", "lk"),
+                                                     rng.choice((0, 1, 1, 2, 2, 3))))
 
 
 KS_CLIENTS = 40
@@ -87,11 +97,15 @@ def _add_ks_clients(rows: dict[str, list[dict[str, str]]], today: date, rng: ran
         word = ORG_WORDS[(i * 7) % len(ORG_WORDS)]
         name = f"ИП {rng.choice(SURNAMES)} {word[0]}. Н." if form == "ИП" else f"{form} «{word}-КС{i + 1}»"
         version = rng.choice(("online", "online", "internet_update", "other", "other"))
+        logins = rng.choice((0, 2, 6, 12, 20, 35))
         rows["clients"].append({
             "external_id": client_id, "name": name, "inn": f"{7800000000 + i * 6007:010d}", "segment": "КС",
             "territory": rng.choice(("БГ", "УТ")), "expert_login": "", "timezone": rng.choice(TIMEZONES),
             "version": version,
-            "online_logins_30d": str(rng.choice((0, 2, 6, 12, 20, 35))) if version == "online" else "",
+            "online_logins_30d": str(logins) if version == "online" else "",
+            # A last login that agrees with the month's count (found trying it: «не входили, за 30 дней: 35»).
+            "online_last_login": (today - timedelta(days=rng.randint(0, 25))).isoformat()
+            if version == "online" and logins else "",
             "debt_rub": f"{rng.choice((0, 0, 0, 3200))}", "prepaid_months": str(rng.choice((0, 1, 3, 6, 12))),
             "client_since": (today - timedelta(days=rng.randint(100, 4000))).isoformat(),
             "came_from": rng.choice(("", "", "", "glavbukh", "garant", "other")),

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from dialer.records import CallRecord, Direction, Outcome
 from service.desk.wrapup import WrapUpInput, WrapUpResult
+from texts.plan import TOPIC_TRANSITION
 
 NOT_REACHED = frozenset({Outcome.NO_ANSWER, Outcome.BUSY, Outcome.REJECTED, Outcome.CONGESTION,
                          Outcome.CANCELLED, Outcome.MISSED})
@@ -49,7 +50,10 @@ def demo_wrapup(call: CallRecord, rng: random.Random, topics: Sequence[str], min
     """The demo Expert's wrap-up of a finished call; None when there is nothing to wrap up (her own miss)."""
     if call.outcome is None or call.ended_at is None or call.outcome is Outcome.EXPERT_NO_ANSWER:
         return None
-    topic = rng.choice(list(topics)) if topics else None
+    # The demo's calls are to clients on ДС already: never the move to ДС (found trying issue 15:
+    # «Переход на ДС» topped the month's topics while the funnel showed two offers).
+    offered = [t for t in topics if t != TOPIC_TRANSITION]
+    topic = rng.choice(offered) if offered else None
     if call.outcome in NOT_REACHED or call.answered_at is None:
         return DemoWork(WrapUpInput(WrapUpResult.NOT_REACHED, topic, False, False, None, None), None)
     talk = call.talk_s

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from scheduler.figures_refresh import FiguresRefreshJob
 from scheduler.jobs import PlanJobs
-from scheduler.planning import Planner
+from scheduler.planning import BuildReport, Planner
 from scheduler.retention import Clock, RetentionJob
 from scheduler.schedule import DailySchedule
 from service.db.engine import SessionMaker
@@ -37,3 +37,18 @@ def build_retention_job(settings: Settings, sessions: SessionMaker,
     recordings = settings.recordings
     return RetentionJob(RecordingsRepository(sessions), JobRunsRepository(sessions), recordings.inside_path,
                         recordings.retention_days, settings.organisation.tz, clock)
+
+
+async def build_demo_plan(settings: Settings, sessions: SessionMaker, now: datetime) -> BuildReport:
+    """A newcomer sees a full plan at once, even on a weekend: today's, or the next working day's.
+
+    Today's is built as the morning's job would have built it (at `plan.build_at`): built at the
+    current time, the hours already past hold no calls, and a demo started at 14:00 showed an
+    Expert 10 calls instead of 15-17 (found by CI running at midday).
+    """
+    tz = settings.organisation.tz
+    today = now.astimezone(tz).date()
+    calendar = settings.plan.calendar()
+    day = today if calendar.is_working_day(today) else calendar.next_working_day(today)
+    morning = datetime.combine(day, settings.plan.build_at, tzinfo=tz)
+    return await build_planner(settings, sessions).build_day(day, min(now, morning))

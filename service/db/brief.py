@@ -82,6 +82,8 @@ class ClientBrief:
     signals: list[SignalLine]
     history: list[HistoryLine]
     calls: list[CallLine]
+    services: tuple[str, ...] = ()  # СТ, рассылка, видеосеминары, ЛК (the clients import's `services`)
+    sio: str | None = None  # a КС client's СИО
 
 
 class BriefRepository:
@@ -120,6 +122,7 @@ class BriefRepository:
             debt_rub=client.debt_rub, prepaid_months=client.prepaid_months, terms_end=client.terms_end,
             ds_since=client.ds_since, contact_every_days=client.contact_every_days,
             contacts=contacts, signals=signals, history=history, calls=calls,
+            services=tuple(client.services or ()), sio=client.sio,
         )
 
 

@@ -14,6 +14,7 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.db.brief import BriefRepository, ClientBrief
 from service.db.transitions import TransitionEntry, TransitionsRepository, TransitionState
+from service.selection.scoring import SERVICES as SERVICE_LABELS
 from service.transition.errors import TransitionError
 from service.transition.machine import Status, next_statuses
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
@@ -69,7 +70,7 @@ def brief_context(request: web.Request, brief: ClientBrief) -> dict[str, Any]:
 def brief_extras(settings: Any) -> dict[str, Any]:
     """What the brief template needs besides the brief itself."""
     return {"outcome_labels": OUTCOME_LABELS, "result_labels": RESULT_LABELS,
-            "tz": settings.organisation.tz, "now": utc_now()}
+            "tz": settings.organisation.tz, "now": utc_now(), "service_labels": SERVICE_LABELS}
 
 
 async def _card(request: web.Request, user: SignedInUser, brief: ClientBrief,

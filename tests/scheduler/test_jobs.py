@@ -120,3 +120,18 @@ async def test_a_failing_build_is_logged_and_visible(sessions: SessionMaker, tmp
     assert jobs.last_error
     [run] = await JobRunsRepository(sessions).recent()
     assert run.status == "failed" and "no such table" in (run.detail or "")
+
+
+async def test_the_demo_started_in_the_afternoon_still_gives_a_full_day(sessions: SessionMaker) -> None:
+    # Found by CI at midday: built at the current time, the hours already past held no calls and
+    # the demo's Expert saw 10 calls. The demo builds today's plan as the 06:30 job would have.
+    from service.plan_setup import build_demo_plan
+    from service.settings import Settings
+
+    await seed_demo_department(sessions, MONDAY)
+    settings = Settings.model_validate({"database": {"url": "sqlite+aiosqlite:///unused.db"}})
+    report = await build_demo_plan(settings, sessions, msk(MONDAY, 16))
+    assert report.day == MONDAY
+    plan = await PlanRepository(sessions).list_plan(MONDAY)
+    per_expert = {login: sum(1 for i in plan if i.expert_login == login) for login in ("maria", "anna", "pavel")}
+    assert all(15 <= n <= 17 for n in per_expert.values()), per_expert

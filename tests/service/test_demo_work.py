@@ -97,3 +97,24 @@ async def test_a_fresh_demo_has_past_days_measured_and_wraps_up_new_calls(db_ses
         measured = await session.scalar(select(func.count()).select_from(m.CallLogin).join(
             m.Call, m.Call.id == m.CallLogin.call_id).where(m.Call.linkedid == "live-1"))
     assert wrapped == 1 and measured == 1
+
+
+def test_the_demos_calls_to_ds_clients_never_offer_the_move_to_ds() -> None:
+    """Found trying issue 15: «Переход на ДС» topped the demo's topics while the funnel had two offers."""
+    topics = ("Обучение", "Переход на дистанционный сервис", "СМАРТ-комплект")
+    rng = random.Random(7)
+    chosen = {work.wrapup.topic for _ in range(300)
+              if (work := demo_wrapup(closed_call(), rng, topics, 120.0, ZoneInfo("Europe/Moscow"))) is not None}
+    assert chosen == {"Обучение", "СМАРТ-комплект"}
+
+
+def test_the_demo_departments_facts_agree_with_each_other() -> None:
+    """Found trying issue 15: a КС client «не входили, за 30 дней: 35»; no ДС client used any service."""
+    from service.demo_department import demo_rows
+
+    clients = demo_rows(date(2026, 12, 7))["clients"]
+    for client in clients:
+        if client.get("online_logins_30d") not in ("", "0", None):
+            assert client.get("online_last_login"), client
+    ds = [c for c in clients if c["segment"] == "ДС"]
+    assert sum(1 for c in ds if c.get("services")) > len(ds) // 2

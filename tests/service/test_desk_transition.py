@@ -230,3 +230,11 @@ async def test_the_campaigns_expert_may_call_the_client_from_its_card(aiohttp_cl
     refused = await stranger.post("/calls", data={"contact": "K-5", "confirm_outside_hours": "1"},
                                   headers={"X-CSRF-Token": token, **JSON_ACCEPT})
     assert refused.status == 403 and "другого Эксперта" in (await refused.json())["error"]
+
+
+async def test_a_ks_clients_brief_says_ks_not_ds(aiohttp_client: Any, campaign: Campaign) -> None:
+    """Found trying issue 15: the brief printed «ДС» for a client still served by a СИО."""
+    client, _ = await signed_in(aiohttp_client, campaign, "ivanova")
+    html = await (await client.get("/clients/C-3", headers=HTML_ACCEPT)).text()
+    segment = html.split('data-testid="brief-segment">', 1)[1].split("</dd>", 1)[0]
+    assert segment.startswith("КС") and "ДС" not in segment, segment
