@@ -124,7 +124,8 @@ def expert_rows(facts: PersonFacts, targets: Targets, topic_order: Sequence[str 
     c = facts.calls
     planned_calls = c.calls - c.unplanned
     login_plan = (Decimal(c.planned) * targets.login_share).quantize(Decimal(1), ROUND_HALF_UP)
-    guessed_note = f"; ещё {c.guessed} звонков с достроенными данными не учтены" if c.guessed else ""
+    # A guessed talk time cannot make a call productive (the control figures' rule): say how many.
+    guessed_note = f"; звонки с достроенными данными ({c.guessed}) в результативные не входят" if c.guessed else ""
     return [
         Row("кол-во организаций и кол-во пользователей",
             "портфель на сегодня: клиенты и их контакты с признаком «пользователь»",

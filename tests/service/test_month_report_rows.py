@@ -101,7 +101,7 @@ def test_the_expert_rows_link_to_the_calls_behind_them() -> None:
 
 
 def test_a_guessed_call_is_said_apart() -> None:
-    assert "1 звонков с достроенными данными не учтены" in expert_rows(EXPERT, TARGETS)[3].source
+    assert "звонки с достроенными данными (1) в результативные не входят" in expert_rows(EXPERT, TARGETS)[3].source
     assert "достроенными" not in expert_rows(PersonFacts(), TARGETS)[3].source
 
 
