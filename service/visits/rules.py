@@ -112,6 +112,13 @@ def _day(raw: str, errors: dict[str, str]) -> date | None:
 class Target:
     low: int
     high: int
+    personal: bool = False  # her own plan for the month (imported), not the department's norm
+
+    @property
+    def text(self) -> str:
+        """«план 30–32» (the norm) or «личный план 28»."""
+        band = str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
+        return f"личный план {band}" if self.personal else f"план {band}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +134,7 @@ class Line:
         """As the control figures colour it: low | ok | high."""
         if self.fact < self.target.low:
             return "low"
-        return "high" if self.fact > self.target.high else "ok"
+        return "high" if self.fact > self.target.high and not self.target.personal else "ok"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +151,23 @@ class VisitTargets:
     planned: Target
     unplanned: Target
     calls: Target
+
+
+# The monthly plans (`dsdesk import plans`) that replace the norms for one PM and month.
+PERSONAL_PLAN_KINDS = ("pm_visits_planned", "pm_visits_unplanned", "pm_calls")
+
+
+def personal_targets(norms: VisitTargets, plans: Mapping[str, int]) -> VisitTargets:
+    """Her own plan for the month where one is imported (kind → value), else the department's norm.
+
+    A personal plan is a single number: reaching it is on target, and so is doing more (the norm's
+    upper bound says when a PM plans too many, which a personal plan already decided)."""
+    def one(kind: str, norm: Target) -> Target:
+        if kind not in plans:
+            return norm
+        return Target(plans[kind], plans[kind], personal=True)
+    return VisitTargets(one("pm_visits_planned", norms.planned), one("pm_visits_unplanned", norms.unplanned),
+                        one("pm_calls", norms.calls))
 
 
 def plan_fact(facts: MonthFacts, targets: VisitTargets) -> list[Line]:

@@ -16,10 +16,12 @@ from aiohttp import web
 
 from service.appkeys import DB_SESSIONS
 from service.days import day_bounds
+from service.db.month import MonthRepository
 from service.db.visits import Person, VisitsRepository
 from service.month.kinds import first_of_month, month_after, month_label
 from service.settings import Settings
 from service.visits.rules import (
+    PERSONAL_PLAN_KINDS,
     RESULT_LABELS,
     Line,
     MonthFacts,
@@ -27,6 +29,7 @@ from service.visits.rules import (
     VisitForm,
     VisitRecord,
     VisitTargets,
+    personal_targets,
     plan_fact,
     read_visit_form,
 )
@@ -115,8 +118,13 @@ async def _lines(request: web.Request, people: list[Person], month: date) -> dic
     done = await repo.done_counts(ids, month, after)
     tz = settings.organisation.tz
     calls = await repo.call_counts(ids, day_bounds(month, tz)[0], day_bounds(after, tz)[0])
-    targets = visit_targets(settings)
-    return {i: plan_fact(MonthFacts(*done.get(i, (0, 0)), calls.get(i, 0)), targets) for i in ids}
+    norms = visit_targets(settings)
+    plans: dict[int, dict[str, int]] = {}
+    for plan in await MonthRepository(request.app[DB_SESSIONS]).plans(month, ids):
+        if plan.kind in PERSONAL_PLAN_KINDS:
+            plans.setdefault(plan.employee_id, {})[plan.kind] = int(plan.value)
+    return {i: plan_fact(MonthFacts(*done.get(i, (0, 0)), calls.get(i, 0)), personal_targets(norms, plans.get(i, {})))
+            for i in ids}
 
 
 def visit_targets(settings: Settings) -> VisitTargets:

@@ -4,7 +4,7 @@ nothing saved, the month's plan/fact counts visits that took place and her calls
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -143,3 +143,28 @@ async def test_a_supervisor_sees_every_pm_and_a_pm_only_herself(app_client: Test
     response = await app_client.post("/visits", headers=HTML_ACCEPT,
                                      data=form(token, await client_id(sessions, "C-501")))
     assert response.status == 403  # supervisors look, they do not record for her
+
+
+def targets(html: str) -> list[str]:
+    return [part.split("</span>", 1)[0] for part in html.split('data-testid="target">')[1:]]
+
+
+async def test_her_own_imported_plan_replaces_the_norm(app_client: TestClient, sessions: SessionMaker) -> None:
+    month = datetime.now(UTC).astimezone(MSK).strftime("%Y-%m")
+    await import_rows("plans", [{"employee_login": "petrova", "month": month, "kind": "pm_visits_planned",
+                                 "value": "1"},
+                                {"employee_login": "petrova", "month": month, "kind": "pm_calls", "value": "3"}],
+                      sessions)
+    token = await sign_in(app_client, "petrova")
+    page = await (await app_client.get("/visits", headers=HTML_ACCEPT)).text()
+    # Planned visits and calls: her plan; unplanned visits: the norm (none imported for her).
+    assert targets(page) == ["личный план 1", "план 10–12", "личный план 3"]
+    c501 = await client_id(sessions, "C-501")
+    await app_client.post("/visits", data=form(token, c501), headers=HTML_ACCEPT)
+    tomorrow = (datetime.now(UTC).astimezone(MSK) + timedelta(days=1)).date()
+    if tomorrow.strftime("%Y-%m") == month:  # a second planned visit: above her plan is still on target
+        await app_client.post("/visits", data=form(token, c501, day=tomorrow.isoformat()), headers=HTML_ACCEPT)
+    page = await (await app_client.get("/visits", headers=HTML_ACCEPT)).text()
+    first = page.split('data-testid="figure-1"', 1)[0].rsplit("<li", 1)[1]
+    assert 'class="status-ok"' in first
+    assert (await app_client.get("/visits?pm=orlova", headers=HTML_ACCEPT)).status == 403
