@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Collection
+from datetime import UTC, date, datetime
 
 from scheduler.figures_refresh import FiguresRefreshJob
 from scheduler.jobs import PlanJobs
 from scheduler.planning import BuildReport, Planner
 from scheduler.retention import Clock, RetentionJob
 from scheduler.schedule import DailySchedule
+from scheduler.visit_plan_job import VisitPlanJob
 from service.db.engine import SessionMaker
 from service.db.figures_summary import FiguresSummary
 from service.db.job_runs import JobRunsRepository
 from service.db.plan import PlanRepository
 from service.db.recordings import RecordingsRepository
+from service.db.visit_plan import VisitPlanRepository
 from service.settings import Settings
 
 
@@ -28,7 +31,8 @@ def build_plan_jobs(settings: Settings, sessions: SessionMaker) -> PlanJobs:
     return PlanJobs(build_planner(settings, sessions), schedule, settings.plan.calendar(),
                     JobRunsRepository(sessions),
                     extra_jobs=(build_retention_job(settings, sessions),
-                                FiguresRefreshJob(FiguresSummary(sessions), settings.organisation.tz)))
+                                FiguresRefreshJob(FiguresSummary(sessions), settings.organisation.tz),
+                                VisitPlanJob(lambda now: build_visit_plans(settings, sessions, now), schedule)))
 
 
 def build_retention_job(settings: Settings, sessions: SessionMaker,
@@ -52,3 +56,22 @@ async def build_demo_plan(settings: Settings, sessions: SessionMaker, now: datet
     day = today if calendar.is_working_day(today) else calendar.next_working_day(today)
     morning = datetime.combine(day, settings.plan.build_at, tzinfo=tz)
     return await build_planner(settings, sessions).build_day(day, min(now, morning))
+
+
+async def build_visit_plans(settings: Settings, sessions: SessionMaker, now: datetime,
+                            month: date | None = None, logins: Collection[str] | None = None) -> int:
+    """Top up the PMs' visit plans for `month` (default: `now`'s), with the reasons as of today (or
+    the month's first working day, for a month ahead); how many visits were added."""
+    tz = settings.organisation.tz
+    calendar = settings.plan.calendar()
+    today = now.astimezone(tz).date()
+    first = month or today.replace(day=1)
+    day = today if first <= today else first
+    if not calendar.is_working_day(day):
+        day = calendar.next_working_day(day)
+    if day.replace(day=1) != first:  # the month has no working day left
+        return 0
+    counts = await VisitPlanRepository(sessions).build_month(
+        day, tz, calendar, settings.plan.rules(), settings.targets.pm_visits_planned_max, now, logins)
+    return counts.new
+

@@ -35,7 +35,7 @@ from service.db.models_logins import CallLogin, ClientLogin, FileImport, LoginDa
 from service.db.models_month import BusinessEvent, ClosedMonth, MonthlyPlan
 from service.db.models_selection import ClientTransition, SelectionScore
 from service.db.models_status import ExpertStatus
-from service.db.models_visits import Visit
+from service.db.models_visits import PlannedVisit, Visit
 from service.db.search_text import folded, phone_digits
 
 
@@ -384,5 +384,5 @@ __all__ = [
     "ClientTransition", "Expert", "SelectionScore", "BusinessEvent", "ClosedMonth", "MonthlyPlan",
     "ExpertAbsence", "ExpertStatus", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState",
     "HistoryEntry", "JobRun", "LoginDay", "PlanNote",
-    "PlannedCall", "RecordingAccess", "ScriptVersion", "Visit", "WrapUp",
+    "PlannedCall", "PlannedVisit", "RecordingAccess", "ScriptVersion", "Visit", "WrapUp",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base
@@ -34,4 +34,21 @@ class Visit(Base):
     topic: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(8))  # web | import
+    created_at: Mapped[datetime]
+
+
+class PlannedVisit(Base):
+    """A client on a PM's visit plan for a month, with the reasons it was planned for (never rebuilt:
+    a later build only adds clients). `source`: built (from the call plan's reasons) or import."""
+
+    __tablename__ = "planned_visits"
+    __table_args__ = (UniqueConstraint("employee_id", "month", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)  # the 1st
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column(Integer)  # 1 = the first to visit
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{"code": …, "text": …}], most urgent first
+    source: Mapped[str] = mapped_column(String(8))  # built | import
     created_at: Mapped[datetime]

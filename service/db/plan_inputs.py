@@ -42,13 +42,15 @@ _VERSIONS = {v.value: v for v in Version}
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Whose inputs to load: active Experts with role `expert` (all, or only the given logins)."""
+    """Whose inputs to load: active users of `role` (all, or only the given logins): the Experts for
+    the daily call plan, the PMs (`pm`) for the monthly visit plan."""
 
     logins: frozenset[str] | None = None
+    role: str = "expert"
 
     def expert_ids(self) -> Select[Any]:
         # A deactivated Expert (left, or `dsdesk users deactivate`) gets no plan.
-        query = select(m.Expert.id).where(m.Expert.role == "expert", m.Expert.active)
+        query = select(m.Expert.id).where(m.Expert.role == self.role, m.Expert.active)
         return query.where(m.Expert.login.in_(self.logins)) if self.logins is not None else query
 
     def client_ids(self) -> Select[Any]:
@@ -73,7 +75,7 @@ class Scope:
 
 async def load_plan_inputs(session: AsyncSession, day: date, tz: ZoneInfo,
                            logins: Collection[str] | None = None,
-                           summaries_session: AsyncSession | None = None) -> PlanInputs:
+                           summaries_session: AsyncSession | None = None, role: str = "expert") -> PlanInputs:
     """The inputs for `day`; `tz` is the organisation's zone (day bounds, default client zone).
 
     With `summaries_session` (another connection) the summaries, seconds of SQL, are computed
@@ -81,7 +83,7 @@ async def load_plan_inputs(session: AsyncSession, day: date, tz: ZoneInfo,
     thread without the GIL, on PostgreSQL in the server. Each statement then reads what was
     committed when it started, as statements of one session do on PostgreSQL anyway.
     """
-    scope = Scope(None if logins is None else frozenset(logins))
+    scope = Scope(None if logins is None else frozenset(logins), role)
     if summaries_session is None:
         summaries = await load_summaries(session, scope, tz)
         return replace(await _load_the_rest(session, scope, day, tz), summaries=summaries)

@@ -17,6 +17,7 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.days import day_bounds
 from service.db.month import MonthRepository
+from service.db.visit_plan import VisitPlanRepository
 from service.db.visits import Person, VisitsRepository
 from service.month.kinds import first_of_month, month_after, month_label
 from service.settings import Settings
@@ -98,6 +99,7 @@ async def _render(request: web.Request, user: SignedInUser, shown: Person, month
         "visits": await repo.month_visits(shown.id, month, month_after(month)),
         "result_labels": RESULT_LABELS, "form": form, "saved": saved, "topics": settings.desk.topics,
         "clients": await repo.portfolio(shown.id) if form is not None else [],
+        "plan": await VisitPlanRepository(request.app[DB_SESSIONS]).month_plan(shown.id, month),
     }
     return aiohttp_jinja2.render_template("visits/page.html", request, context, status=status)
 

@@ -1,0 +1,50 @@
+"""`dsdesk visits plan [--month ГГГГ-ММ]`: build (or top up) the PMs' visit plans for a month (issue 16)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime
+
+from service.cli.registry import command, group
+from service.month.kinds import month_label, read_month
+from service.settings import Settings
+from texts.words import plural
+
+group("visits", "визиты ПМ по ДС")
+
+
+def _month(text: str) -> date:
+    try:
+        month = read_month(text)
+    except ValueError:
+        month = None
+    if month is None:
+        raise argparse.ArgumentTypeError(f"неверный месяц «{text}»: нужен ГГГГ-ММ, например 2026-03")
+    return month
+
+
+def _plan_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--month", type=_month, metavar="МЕСЯЦ",
+                        help="месяц плана, ГГГГ-ММ (по умолчанию текущий); прошедший месяц не строится")
+    parser.add_argument("--pm", metavar="ЛОГИН", action="append", help="только этот ПМ (можно несколько раз)")
+
+
+@command("visits plan", "построить (или дополнить) план визитов ПМ на месяц по тем же причинам, что и звонки",
+         configure=_plan_args)
+async def visits_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from service.db.engine import create_engine, create_sessionmaker
+    from service.plan_setup import build_visit_plans
+
+    now = datetime.now(UTC)
+    month = args.month or now.astimezone(settings.organisation.tz).date().replace(day=1)
+    if month < now.astimezone(settings.organisation.tz).date().replace(day=1):
+        print(f"{month_label(month)} уже прошёл: план визитов строится на текущий или будущий месяц")
+        return 2
+    engine = create_engine(settings.database.url)
+    try:
+        added = await build_visit_plans(settings, create_sessionmaker(engine), now, month, args.pm)
+    finally:
+        await engine.dispose()
+    print(f"План визитов на {month_label(month)}: добавлено {added} "
+          f"{plural(added, 'визит', 'визита', 'визитов')}")
+    return 0
