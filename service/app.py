@@ -30,7 +30,7 @@ from service.demo_data import seed_demo_department
 from service.imports.schemas import ImportContext
 from service.imports.watch import DropFolder
 from service.pbx_setup import build_pbx, simulator_config
-from service.plan_setup import build_demo_plan, build_plan_jobs
+from service.plan_setup import build_demo_plan, build_plan_jobs, build_visit_plans
 from service.settings import Settings
 from service.web.setup import setup_web
 
@@ -110,6 +110,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         await jobs.start()
         if app.get(DEMO_CLIENTS):
             await build_demo_plan(settings, app[DB_SESSIONS], datetime.now(UTC))
+            await build_visit_plans(settings, app[DB_SESSIONS], datetime.now(UTC))  # the demo PM's, at once
     except Exception:  # a failed catch-up build is logged and shown; the desk still starts
         log.exception("the start-up plan build failed")
     yield

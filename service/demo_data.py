@@ -27,8 +27,11 @@ async def seed_demo_department(sessions: SessionMaker, today: date) -> list[tupl
             report = await import_rows(kind, rows[kind], sessions)
             log.info("demo %s imported: %s", kind, report)
     await ensure_demo_logins(sessions, rows["experts"])
-    # The ДС clients' numbers: the ones the demo's calls ring (the КС clients are the selection's).
-    names = {c["external_id"]: c["name"] for c in rows["clients"] if c["segment"] == "ДС"}
+    # The Experts' ДС clients' numbers: the ones the demo's calls ring (the КС clients are the
+    # selection's, the PM's are visited).
+    experts = {login for login, _, _ in EXPERTS}
+    names = {c["external_id"]: c["name"] for c in rows["clients"]
+             if c["segment"] == "ДС" and c["expert_login"] in experts}
     return [(c["phone"], names[c["client_external_id"]], c["client_external_id"]) for c in rows["contacts"]
             if c["client_external_id"] in names]
 

@@ -1,5 +1,6 @@
-"""A realistic demo department for `make run`: 3 Experts, a supervisor, an admin, 90 ДС clients, and
-40 clients still served by the СИО (КС) with what the selection for ДС reads (issue 15). Pure.
+"""A realistic demo department for `make run`: 3 Experts, a personal manager (ПМ по ДС) with 20 ДС
+clients of her own, a supervisor, an admin, 90 ДС clients of the Experts, and 40 clients still served
+by the СИО (КС) with what the selection for ДС reads (issue 15). Pure.
 
 Rows use the import formats (docs/import.md), so the demo goes through the same import path as
 a real CRM export. Deterministic: the same seed gives the same department.
@@ -20,6 +21,7 @@ DEMO_GROUP = "Группа 1"
 # Who else signs in to the demo: (login, (Фамилия, Имя, Отчество), role, extension).
 STAFF = (
     ("olga", ("Смирнова", "Ольга", "Викторовна"), "supervisor", "201"),
+    ("irina", ("Ковалёва", "Ирина", "Павловна"), "pm", "104"),
     ("admin", ("Администратор", "DS Desk", ""), "admin", ""),
 )
 # Fixed, published passwords of the demo logins (demo mode only; docs/security.md).
@@ -73,7 +75,26 @@ def demo_rows(today: date, seed: int = 2026) -> dict[str, list[dict[str, str]]]:
             })
     _add_ks_clients(rows, today, random.Random(seed + 1))  # its own generator: the ДС part stays as it was
     _add_ds_services(rows, random.Random(seed + 2))
+    _add_pm_clients(rows, today, random.Random(seed + 3))
     return rows
+
+
+PM_CLIENTS = 20
+
+
+def _add_pm_clients(rows: dict[str, list[dict[str, str]]], today: date, rng: random.Random) -> None:
+    """The personal manager's own ДС clients (issue 16): whom her visit plan and reports are about."""
+    for i in range(PM_CLIENTS):
+        client_id = f"C-{1201 + i}"
+        client = _client(rng, 40 + i * 7, client_id, today)
+        word = ORG_WORDS[(i * 11 + 3) % len(ORG_WORDS)]
+        rows["clients"].append({**client, "name": f"{('ООО', 'АО', 'ООО', 'МУП')[i % 4]} «{word}-ПМ{i + 1}»",
+                                "inn": f"{7600000000 + i * 5003:010d}", "expert_login": "irina", "services": ""})
+        for j in range(2):
+            index = 900 + 2 * i + j
+            contact_id = f"K-{4001 + 2 * i + j}"
+            rows["contacts"].append(_contact(rng, client_id, contact_id, index))
+            rows["history"] += _history(rng, client_id, contact_id, today)
 
 
 def _add_ds_services(rows: dict[str, list[dict[str, str]]], rng: random.Random) -> None:

@@ -309,7 +309,7 @@ async def test_the_demo_department_gets_its_logins(aiohttp_client: AiohttpClient
     users = {u.login: u for u in await _users(client).list_users()}
     assert {login: (u.role, u.extension) for login, u in users.items()} == {
         "maria": ("expert", "101"), "anna": ("expert", "102"), "pavel": ("expert", "103"),
-        "olga": ("supervisor", "201"), "admin": ("admin", None)}
+        "irina": ("pm", "104"), "olga": ("supervisor", "201"), "admin": ("admin", None)}
     assert users["olga"].full_name == "Смирнова Ольга Викторовна"
     assert users["admin"].full_name == "Администратор DS Desk"
     assert await _users(client).name_of(users["maria"].id) == ExpertName("Орлова", "Мария", "Сергеевна")
