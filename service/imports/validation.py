@@ -174,7 +174,7 @@ def reference_errors(kind: str, values: Values, number: int, refs: References) -
         return unknown("login", refs.experts, "нет такого Эксперта")
     if kind == "selection":
         return (unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
-                + unknown("author_login", refs.experts, "нет такого пользователя DS Desk (автор оценки)"))
+                + _selection_author(values, number, refs))
     if kind == "events":
         return (unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
                 + unknown("employee_login", refs.experts, "нет такого сотрудника (сначала импортируйте experts)"))
@@ -210,6 +210,24 @@ def _visit_employee(values: Values, number: int, refs: References) -> list[RowEr
     if role != "pm":
         return [RowError(number, "employee_login", login,
                          f"визиты записываются только ПМ по ДС, а «{login}» — {ROLE_LABELS.get(role, role)}")]
+    return []
+
+
+# Who scores a client for ДС and recommends it: the СИО who serves it, or the head (issue 15). Found
+# trying it: a file naming an Expert as the author was taken, and her «рекомендация» counted.
+SELECTION_AUTHORS = frozenset({"sio", "supervisor", "admin"})
+
+
+def _selection_author(values: Values, number: int, refs: References) -> list[RowError]:
+    login = values.get("author_login")
+    if not login:
+        return []
+    role = refs.roles.get(login)
+    if role is None:
+        return [RowError(number, "author_login", login, "нет такого пользователя DS Desk (автор оценки)")]
+    if role not in SELECTION_AUTHORS:
+        return [RowError(number, "author_login", login, "оценку и рекомендацию ставит СИО или руководитель, "
+                                                        f"а «{login}» — {ROLE_LABELS.get(role, role)}")]
     return []
 
 

@@ -34,7 +34,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "history": ("clients", "contacts"),
     "signals": ("clients", "contacts"),
     "logins": ("clients", "contacts"),
-    "selection": ("clients", "experts"),
+    "selection": ("clients", "roles"),
     "events": ("clients", "experts"),
     "plans": ("experts", "closed_months"),
     "visits": ("clients", "roles"),

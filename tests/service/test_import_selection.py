@@ -27,7 +27,8 @@ CLIENTS = [
      "sio": "Сидоров П."},
     {"external_id": "C-2", "name": "ООО «Бета»", "segment": "КС", "version": "other"},
 ]
-EXPERTS = [{"login": "sidorov", "last_name": "Сидоров", "first_name": "Пётр", "role": "supervisor"}]
+EXPERTS = [{"login": "sidorov", "last_name": "Сидоров", "first_name": "Пётр", "role": "supervisor"},
+           {"login": "maria", "last_name": "Орлова", "first_name": "Мария", "role": "expert", "extension": "101"}]
 
 
 async def seed(sessions: SessionMaker, tmp_path: Path) -> None:
@@ -92,6 +93,8 @@ async def test_manual_scores_keep_their_history_and_a_second_import_adds_nothing
     ({"criterion": "recommendation", "score": "может быть"}, "score", "«да» или «нет»"),
     ({"client_external_id": "C-404"}, "client_external_id", "нет такого клиента"),
     ({"author_login": "nobody"}, "author_login", "нет такого пользователя"),
+    # Found trying it: an Expert's «recommendation» was taken as the СИО's.
+    ({"author_login": "maria"}, "author_login", "ставит СИО или руководитель, а «maria» — эксперт"),
 ])
 async def test_a_bad_selection_row_is_refused_and_nothing_is_written(db_sessions: SessionMaker, tmp_path: Path,
                                                                      row: dict[str, str], column: str,
