@@ -144,9 +144,11 @@ def _shortest(current: Status, wanted: Status) -> tuple[Status, ...] | None:
 
 
 def _reason(wanted: Status, reason: str | None, decline_reasons: Sequence[str]) -> str | None:
-    if wanted is not S.DECLINED:
-        return None
     text = " ".join((reason or "").split())
+    if wanted is not S.DECLINED:
+        if text:  # a reason is the refusal's: kept elsewhere it would be lost without a word
+            raise TransitionError(f"Причина указывается только для «{S.DECLINED.label}»: уберите её", "reason")
+        return None
     if not text:
         raise TransitionError("Укажите причину отказа", "reason")
     if text not in decline_reasons:
@@ -172,6 +174,9 @@ def _until(wanted: Status, until: date | None, today: date) -> date | None:
         if until < today - MAX_MOVED_BACK:
             raise TransitionError("Дата перевода — не раньше чем год назад", "until")
         return until
+    if until is not None:  # found trying it: «отказ» with a date was taken, the date silently dropped
+        raise TransitionError(f"Дата указывается только для «{S.POSTPONED.label}» и «{S.MOVED.label}»: "
+                              "уберите её", "until")
     return None
 
 

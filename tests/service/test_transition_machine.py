@@ -108,8 +108,16 @@ def test_a_listed_reason_is_normalised_and_a_configured_list_is_used() -> None:
     [step] = steps(S.OFFERED, S.DECLINED, today=TODAY, reason="  Свой  провайдер ",
                    decline_reasons=("Свой провайдер",))
     assert step == Step(S.DECLINED, "Свой провайдер")
-    # Reasons and dates of other statuses are not recorded.
-    assert steps(S.CANDIDATE, S.OFFERED, today=TODAY, reason="Другое", until=LATER) == (Step(S.OFFERED),)
+    # A reason or a date another status does not take is refused, not dropped (found trying it:
+    # «отказ» with a date was saved and the date lost without a word).
+    with pytest.raises(TransitionError, match="Причина указывается только для «отказ»") as refused:
+        steps(S.CANDIDATE, S.OFFERED, today=TODAY, reason="Другое")
+    assert refused.value.field == "reason"
+    with pytest.raises(TransitionError, match="Дата указывается только для «отложено» и «переведён»") as refused:
+        steps(S.OFFERED, S.DECLINED, today=TODAY, reason="Свой провайдер", until=LATER,
+              decline_reasons=("Свой провайдер",))
+    assert refused.value.field == "until"
+    assert steps(S.CANDIDATE, S.OFFERED, today=TODAY, reason="  ") == (Step(S.OFFERED),)
 
 
 @pytest.mark.parametrize(("current", "by_call", "offered"), [
