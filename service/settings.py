@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -487,6 +488,22 @@ class KtuPmSettings(KtuRoleSettings):
     gk_subscriptions_plan: tuple[Decimal, Decimal] = _decimals("0", "0.1")  # «+0,1»
 
 
+class KtuFactTopicsSettings(_Section):
+    """Which wrap-up and visit topics (desk.topics) count as the fact of a monthly plan (docs/ktu.md)."""
+
+    training: tuple[str, ...] = ("Обучение", "Обучение нового пользователя")
+    st_invitations: tuple[str, ...] = ("Приглашение на семинар",)
+
+    @field_validator("training", "st_invitations")
+    @classmethod
+    def _some_topics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Spelled as desk.topics are (texts/glossary.py), so the comparison with them is exact.
+        cleaned = tuple(dict.fromkeys(canonical(t) for t in value if t.strip()))
+        if not cleaned:
+            raise ValueError("needs at least one topic of desk.topics")
+        return cleaned
+
+
 class KtuSettings(_Section):
     """The КТУ sheet (docs/ktu.md): the price of 0.1 КТУ, the thresholds and each role's values,
     which map onto service.ktu.rules.KtuRules."""
@@ -500,6 +517,7 @@ class KtuSettings(_Section):
     deduction_step: Decimal = Field(default=Decimal("0.05"), gt=0)
     expert: KtuExpertSettings = KtuExpertSettings()
     pm: KtuPmSettings = KtuPmSettings()
+    fact_topics: KtuFactTopicsSettings = KtuFactTopicsSettings()
 
     @field_validator("vksp_balance_thresholds")
     @classmethod
@@ -568,7 +586,22 @@ class Settings(_Section):
     targets: TargetsSettings = TargetsSettings()
     imports: ImportsSettings = ImportsSettings()
     selection: SelectionSettings = SelectionSettings()
-    ktu: KtuSettings = KtuSettings()
+    # Validated even when left out: its default topics must be among a narrowed desk.topics.
+    ktu: KtuSettings = Field(default=KtuSettings(), validate_default=True)
+
+    @field_validator("ktu")
+    @classmethod
+    def _fact_topics_among_desk_topics(cls, ktu: KtuSettings, info: ValidationInfo) -> KtuSettings:
+        # A topic the desk does not offer could never be chosen in a wrap-up: its plan would never be met.
+        desk = info.data.get("desk")
+        if desk is None:  # desk itself is invalid and reported by name
+            return ktu
+        for kind in ("training", "st_invitations"):
+            unknown = [t for t in getattr(ktu.fact_topics, kind) if t not in desk.topics]
+            if unknown:
+                raise ValueError(f"fact_topics.{kind}: " + ", ".join(f"«{t}»" for t in unknown)
+                                 + " not among desk.topics")
+        return ktu
 
     def tracker_config(self) -> TrackerConfig:
         """The call tracker's configuration (dialer.replay and the runner look for this)."""

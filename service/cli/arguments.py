@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, NoReturn
 
 from service.imports.cells import CellError, parse_date
+from service.month.kinds import read_month
 
 USAGE_PREFIX = "Использование: "
 DATE_METAVAR = "ДАТА"
@@ -88,6 +89,17 @@ def day(value: str) -> date:
     except CellError as e:
         raise argparse.ArgumentTypeError(
             f"«{value}» — не дата: нужно {DATE_FORMS} (например, 2026-12-06 или 06.12.2026)") from e
+
+
+def month(value: str) -> date:
+    """A month option's value (`ГГГГ-ММ`, `ММ.ГГГГ`, «март 2026») as its first day."""
+    try:
+        first = read_month(value)
+    except ValueError:
+        first = None
+    if first is None:
+        raise argparse.ArgumentTypeError(f"неверный месяц «{value}»: нужен ГГГГ-ММ, например 2026-03")
+    return first
 
 
 def add_date_option(parser: argparse.ArgumentParser, *flags: str, help: str, **kwargs: Any) -> None:

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
+from service.cli.arguments import month as month_value
 from service.cli.registry import command, group
-from service.month.kinds import month_label, read_month
+from service.month.kinds import month_label
 from service.settings import Settings
 from texts.words import plural
 
 group("visits", "визиты ПМ по ДС")
 
 
-def _month(text: str) -> date:
-    try:
-        month = read_month(text)
-    except ValueError:
-        month = None
-    if month is None:
-        raise argparse.ArgumentTypeError(f"неверный месяц «{text}»: нужен ГГГГ-ММ, например 2026-03")
-    return month
-
-
 def _plan_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--month", type=_month, metavar="МЕСЯЦ",
+    parser.add_argument("--month", type=month_value, metavar="МЕСЯЦ",
                         help="месяц плана, ГГГГ-ММ (по умолчанию текущий); прошедший месяц не строится")
     parser.add_argument("--pm", metavar="ЛОГИН", action="append", help="только этот ПМ (можно несколько раз)")
 

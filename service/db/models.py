@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
 from service.db.models_figures import FiguresBuiltDay, FiguresCount, FiguresDaily, FiguresState
+from service.db.models_ktu import KtuEntry, KtuVersion
 from service.db.models_logins import CallLogin, ClientLogin, FileImport, LoginDay
 from service.db.models_month import BusinessEvent, ClosedMonth, MonthlyPlan
 from service.db.models_selection import ClientTransition, SelectionScore
@@ -383,6 +384,6 @@ __all__ = [
     "Base", "Call", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal",
     "ClientTransition", "Expert", "SelectionScore", "BusinessEvent", "ClosedMonth", "MonthlyPlan",
     "ExpertAbsence", "ExpertStatus", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState",
-    "HistoryEntry", "JobRun", "LoginDay", "PlanNote",
+    "HistoryEntry", "JobRun", "KtuEntry", "KtuVersion", "LoginDay", "PlanNote",
     "PlannedCall", "PlannedVisit", "RecordingAccess", "ScriptVersion", "Visit", "WrapUp",
 ]

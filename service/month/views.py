@@ -7,6 +7,7 @@ whatever the address says. A month or a range of months: `?from=2026-03&to=2026-
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,10 +18,15 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from service.appkeys import DB_SESSIONS
+from service.db.ktu import KtuRepository
+from service.db.ktu import Person as KtuPerson
+from service.db.month import MonthRepository
 from service.db.month_events import EVENTS_PAGE, MonthEventsRepository
 from service.db.month_report import Employee, MonthReportRepository, period_of
 from service.figures.model import Period
 from service.figures.params import call_log_url
+from service.ktu.sheets import month_sheets
+from service.month.dashboard import DashboardLine, ktu_state, line
 from service.month.export import month_xlsx
 from service.month.kinds import EVENT_KINDS, first_of_month, label, month_label
 from service.month.report import (
@@ -93,6 +99,7 @@ class MonthReport:
     query: Query
     tables: tuple[Table, ...]
     people: tuple[Employee, ...]  # whom the head may choose
+    dashboard: tuple[DashboardLine, ...] = ()  # the head's one-month department view (item 5)
 
 
 @requires("expert", "pm", "supervisor", "admin")
@@ -161,7 +168,31 @@ async def _report(request: web.Request) -> MonthReport:
             department = sum_facts([f for _, f in columns[role]],
                                    facts.department_events if role == "pm" else None)
         tables.append(build(columns[role], targets, department))
-    return MonthReport(query, tuple(tables), tuple(everyone))
+    dashboard: tuple[DashboardLine, ...] = ()
+    if person is None and query.first == query.last:
+        dashboard = await _dashboard(request, query.first, shown, facts.people, targets)
+    return MonthReport(query, tuple(tables), tuple(everyone), dashboard)
+
+
+async def _dashboard(request: web.Request, month: date, people: Sequence[Employee],
+                     facts: Mapping[int, PersonFacts], targets: Targets) -> tuple[DashboardLine, ...]:
+    """Each person's work against plan, КТУ draft and what is missing, for the head (one month)."""
+    sessions = request.app[DB_SESSIONS]
+    imported: dict[int, set[str]] = {}
+    for plan in await MonthRepository(sessions).plans(month, [p.id for p in people]):
+        imported.setdefault(plan.employee_id, set()).add(plan.kind)
+    ktu_people = [KtuPerson(p.id, p.login, p.full_name, p.role) for p in people]
+    sheets = {s.person.id: s for s in await month_sheets(KtuRepository(sessions), settings_of(request), month,
+                                                         ktu_people)}
+    lines = []
+    for p in people:
+        sheet = sheets.get(p.id)
+        state = None
+        if sheet is not None and sheet.sheet is not None:
+            state = ktu_state(sheet.sheet, sheet.approved, sheet.latest.number)
+        lines.append(line(p.login, p.full_name, p.role, facts[p.id], targets, imported.get(p.id, set()), state,
+                          sheet.error if sheet is not None else None))
+    return tuple(lines)
 
 
 async def _person(request: web.Request, query: Query) -> Employee | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.client_search.views import setup_client_search
+from service.ktu.views import setup_ktu
 from service.month.views import setup_month
 from service.visits.views import setup_visits
 from service.web.admin_scripts import setup_admin_scripts
@@ -42,3 +43,4 @@ def setup_web(app: web.Application) -> None:
     setup_selection(app)
     setup_visits(app)
     setup_month(app)
+    setup_ktu(app)

@@ -137,7 +137,7 @@ HOSTILE_VALUES = (
 )
 PATH_VALUES = ("1" + "0" * 22, "-1", "..%2F..%2Fetc%2Fpasswd", "x" * 300, "²", "%E2%80%AE", "99999")
 # A real value for each path parameter: the hostile query and form values then reach the handler's body.
-REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "{user_id}"}
+REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "{user_id}", "login": "ivanova"}
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # signing out ends the run; /login has tests of its own
 ROLES = ("smirnova", "ivanova", "root")  # supervisor, expert, admin; in this order (admin changes users)
 

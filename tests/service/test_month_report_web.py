@@ -237,3 +237,25 @@ async def test_a_bad_address_gets_a_russian_answer(app_client: TestClient, query
     assert xlsx.status == status and message in await xlsx.text()
     events = await app_client.get(f"/month/events?{query}&kind=nothing", headers=HTML_ACCEPT)
     assert events.status in (400, 404)
+
+
+async def test_the_heads_summary_says_what_is_missing_before_the_month_closes(app_client: TestClient) -> None:
+    await sign_in(app_client, "olga")
+    page = await (await app_client.get("/month?from=2026-11", headers=HTML_ACCEPT)).text()
+    summary = page.split('data-testid="head-summary"', 1)[1].split("</section>", 1)[0]
+    assert "Не готово к закрытию месяца: 3 из 3" in summary
+    rows = {login: row for login, row in re.findall(r'<tr data-login="([^"]+)".*?>(.*?)</tr>', summary, re.S)}
+    assert set(rows) == {"maria", "anna", "petrova"}
+    petrova = rows["petrova"]
+    assert "плановые визиты 1 (план 31)" in petrova and "звонков 2 (норма 20–50)" in petrova
+    # Her visit plan is imported; the rest of her plans and values are not.
+    assert "не импортировано: Обучение, Продажа платных семинаров, Подписки на ГК, Баланс ВКСП, Полнота сбора" \
+        in petrova
+    assert "Плановые визиты" not in petrova.split("не импортировано:", 1)[1].split("</li>", 1)[0]
+    assert "КТУ без данных" in petrova and "КТУ не утверждён" in petrova
+    assert "черновик, версия 1" in petrova and "/ktu/petrova?month=2026-11" in petrova
+    assert "плановых звонков 4" in rows["maria"] and "контакт состоялся 2" in rows["maria"]
+    one = await (await app_client.get("/month?from=2026-11&person=maria", headers=HTML_ACCEPT)).text()
+    assert 'data-testid="head-summary"' not in one  # one person: her report, not the department's summary
+    two = await (await app_client.get("/month?from=2026-10&to=2026-11", headers=HTML_ACCEPT)).text()
+    assert 'data-testid="head-summary"' not in two  # a range: the summary is a month's

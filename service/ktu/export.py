@@ -1,0 +1,69 @@
+"""The payroll's XLSX of a month's КТУ (docs/ktu.md «XLSX»): one row per person, numbers as numbers. Pure.
+
+КТУ points and the rate are numeric cells, the money a numeric cell with two decimals; names come
+from the CRM import, so every text goes through exports_safety (as service/figures/export.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from service.exports_safety import spreadsheet_row
+from service.ktu.sheets import PersonSheet
+from service.month.kinds import month_label
+
+HEADER = ("ФИО", "Логин", "Роль", "Месяц", "КТУ", "Стоимость 0,1 КТУ, ₽", "Сумма, ₽", "Состояние", "Версия",
+          "Утвердил", "Утверждено")
+POINTS_FORMAT = "0.00#"
+MONEY_FORMAT = "#,##0.00"
+WIDTHS = (36, 14, 16, 14, 8, 14, 14, 14, 8, 20, 18)
+
+
+def ktu_xlsx(sheets: Sequence[PersonSheet], month: date, tz: ZoneInfo) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on the worksheet it starts with
+    sheet.title = "КТУ"
+    _append(sheet, HEADER)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for person in sheets:
+        _append(sheet, _row(person, month, tz))
+        row = sheet.max_row
+        sheet.cell(row, 5).number_format = POINTS_FORMAT
+        sheet.cell(row, 6).number_format = MONEY_FORMAT
+        sheet.cell(row, 7).number_format = MONEY_FORMAT
+    for index, width in enumerate(WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _row(person: PersonSheet, month: date, tz: ZoneInfo) -> list[object]:
+    latest = person.latest
+    sheet = latest.sheet
+    # Excel keeps doubles: exact for tenths of КТУ and kopecks at these sizes.
+    numbers: list[object] = ([float(sheet.points), float(sheet.rub_per_0_1), float(sheet.money)]
+                             if sheet is not None else [None, None, None])
+    approved_at = latest.approved_at.astimezone(tz).strftime("%d.%m.%Y %H:%M") if latest.approved_at else None
+    return [person.person.full_name, person.person.login, person.role.label, month_label(month), *numbers,
+            latest.state.label, latest.number, latest.approved_by, approved_at]
+
+
+def _append(sheet: Worksheet, values: Sequence[object]) -> None:
+    """Formula-like text apostrophed and every text cell typed as text (as service/figures/export.py)."""
+    sheet.append(spreadsheet_row(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
