@@ -55,13 +55,18 @@ def _topics_array() -> str:
     return "ARRAY[" + ", ".join(f"'{t}'" for t in TOPICS) + "]"
 
 
+def days_table(shape: Shape) -> tuple[str, str]:
+    """The temporary table `bench_days` (i, d): the numbered working days (bench/_month_data.py too)."""
+    days = ", ".join(f"('{d.isoformat()}'::date)" for d in shape.working_days)
+    return ("working days", f"CREATE TEMP TABLE bench_days AS SELECT (row_number() OVER (ORDER BY d) - 1)::int AS i, "
+                            f"d FROM (VALUES {days}) AS v(d)")
+
+
 def statements(shape: Shape) -> list[tuple[str, str]]:
     """(what, SQL) in order; `bench_days` (i, d) is the numbered list of working days."""
     e, per_day, n = shape.experts, shape.experts * CALLS_PER_DAY, shape.calls
-    days = ", ".join(f"('{d.isoformat()}'::date)" for d in shape.working_days)
     return [
-        ("working days", f"CREATE TEMP TABLE bench_days AS SELECT (row_number() OVER (ORDER BY d) - 1)::int AS i, d "
-                         f"FROM (VALUES {days}) AS v(d)"),
+        days_table(shape),
         ("experts", f"""
             INSERT INTO experts (id, login, full_name, role, extension, group_name, daily_target, active)
             SELECT g, 'e' || g, 'Эксперт ' || lpad(g::text, 4, '0'), 'expert', ({FIRST_EXTENSION} + g - 1)::text,
@@ -127,18 +132,27 @@ def statements(shape: Shape) -> list[tuple[str, str]]:
 
 
 async def generate(connection: Any, shape: Shape, progress: Callable[[str], None]) -> None:
-    """Fill a freshly migrated database (asyncpg connection). Secondary indexes are dropped for the
-    load and rebuilt after it, and foreign-key triggers are off (the data is consistent by design)."""
+    """Fill a freshly migrated database (asyncpg connection)."""
+    await load(connection, statements(shape), ("calls", "wrapups", "planned_calls"),
+               ("experts", "clients", "client_contacts", "planned_calls", "calls", "wrapups"), progress)
+
+
+async def load(connection: Any, steps: list[tuple[str, str]], indexed: tuple[str, ...], sequences: tuple[str, ...],
+               progress: Callable[[str], None]) -> None:
+    """Run `steps` (what, SQL) with the secondary indexes of the `indexed` tables dropped for the load and
+    rebuilt after it, and foreign-key triggers off (the data is consistent by design); then move the id
+    sequences of `sequences` past their rows and VACUUM ANALYZE."""
     import time
 
+    names = ", ".join(f"'{table}'" for table in indexed)
     indexes = await connection.fetch(
         "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = 'public' "
-        "AND tablename IN ('calls', 'wrapups', 'planned_calls') AND NOT EXISTS ("
+        f"AND tablename IN ({names}) AND NOT EXISTS ("
         "SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)")
     for row in indexes:
         await connection.execute(f'DROP INDEX "{row["indexname"]}"')
     await connection.execute("SET session_replication_role = replica")
-    for what, sql in statements(shape):
+    for what, sql in steps:
         started = time.perf_counter()
         status = await connection.execute(sql)
         progress(f"{what}: {status} in {time.perf_counter() - started:.0f} s")
@@ -147,7 +161,7 @@ async def generate(connection: Any, shape: Shape, progress: Callable[[str], None
         started = time.perf_counter()
         await connection.execute(row["indexdef"])
         progress(f"index {row['indexname']} in {time.perf_counter() - started:.0f} s")
-    for table in ("experts", "clients", "client_contacts", "planned_calls", "calls", "wrapups"):
+    for table in sequences:
         await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                  f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
     started = time.perf_counter()

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, distinct, func, null, select
+from sqlalchemy import Select, case, distinct, func, null, select, text
 from sqlalchemy.orm import aliased
 
 from service.db.engine import SessionMaker
@@ -79,11 +79,12 @@ class MonthReportRepository:
         ids = [p.id for p in people]
         start, end = utc_range(period, tz)
         after = period.last + timedelta(days=1)
-        calls, topics = await self._expert_calls(period, tz, now)
-        portfolio, visits, pm_calls, plans, events, department = await asyncio.gather(
-            self._portfolio(ids), self._visits.done_counts(ids, period.first, after),
-            self._visits.call_counts(ids, start, end), self._visit_plans(ids, period),
-            self._events(period, by_employee=True), self._events(period, by_employee=False))
+        # Every read at once, each on its own connection (bench/month.py: ~170 ms less at 1,000 people).
+        (calls, topics), (portfolio, visits, pm_calls, plans, events, department) = await asyncio.gather(
+            self._expert_calls(period, tz, now),
+            asyncio.gather(self._portfolio(ids), self._visits.done_counts(ids, period.first, after),
+                           self._visits.call_counts(ids, start, end), self._visit_plans(ids, period),
+                           self._events(period, by_employee=True), self._events(period, by_employee=False)))
         facts = {}
         for i in ids:
             clients, users = portfolio.get(i, (0, 0))
@@ -152,6 +153,10 @@ class MonthReportRepository:
         """(employee id or None for the department) → kind → facts; debt collected split by whether
         the client was disconnected on that day (its last disconnection not followed by a restoration)."""
         async with self._sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # The correlated «last disconnection» subquery makes the planner's cost estimate high
+                # enough to JIT-compile a query that runs in ~150 ms: compiling took 100–450 ms more.
+                await session.execute(text("SET LOCAL jit = off"))
             rows = (await session.execute(_events_query(period, by_employee))).all()
         out: dict[int | None, dict[str, EventFacts]] = {}
         for employee_id, kind, disconnected, count, clients, amount in rows:

@@ -12,11 +12,12 @@ from datetime import datetime
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.exports_safety import spreadsheet_row
+from service.exports_safety import spreadsheet_value
 from service.month.report import EXPERT_TITLE, Figure, Table, Unit
 
 FORMATS = {Unit.COUNT: "0.##", Unit.SHARE: "0.0%", Unit.RUB: '#,##0.00 "₽"'}
@@ -33,31 +34,30 @@ def month_xlsx(tables: Sequence[Table], period_title: str, generated_at: datetim
         _table_sheet(sheet, table, period_title, generated_at)
     if not tables:
         first.title = "Отчёт"
-        _append(first, [f"Нет Экспертов и ПМ по ДС за {period_title}"])
+        _write(first, 1, [f"Нет Экспертов и ПМ по ДС за {period_title}"])
     out = BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def _table_sheet(sheet: Worksheet, table: Table, period_title: str, generated_at: datetime) -> None:
-    _append(sheet, [f"{table.title}: {period_title}"])
-    sheet["A1"].font = Font(bold=True, size=12)
-    _append(sheet, [f"Сформирован {generated_at:%d.%m.%Y %H:%M}"])
-    _append(sheet, ["Параметр отчета", "Показатель", *(c.title for c in table.columns), "Откуда"])
-    header = sheet.max_row
-    for cell in sheet[header]:
+    _write(sheet, 1, [f"{table.title}: {period_title}"])[0].font = Font(bold=True, size=12)
+    _write(sheet, 2, [f"Сформирован {generated_at:%d.%m.%Y %H:%M}"])
+    header = 3
+    for cell in _write(sheet, header, ["Параметр отчета", "Показатель", *(c.title for c in table.columns), "Откуда"]):
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    row_number = header
     for row in table.rows:
         for n, line in enumerate(row.lines):
+            row_number += 1
             values = [row.title if n == 0 else None, line.label, *(_value(f) for f in line.cells),
                       row.source if n == 0 else None]
-            _append(sheet, values)
-            for offset, figure in enumerate(line.cells):
-                cell = sheet.cell(sheet.max_row, 3 + offset)
+            cells = _write(sheet, row_number, values)
+            for cell, figure in zip(cells[2:], line.cells, strict=False):
                 if figure.value is not None:
                     cell.number_format = FORMATS[figure.unit]
-            sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+            cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     widths = [48, 36, *([18] * len(table.columns)), 40]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -70,9 +70,20 @@ def _value(figure: Figure) -> float | str:
     return float(figure.value)  # Excel keeps doubles: exact enough for kopecks and tenths of a per cent
 
 
-def _append(sheet: Worksheet, values: Sequence[object]) -> None:
-    """Formula-like text apostrophed and every text cell typed as text (as service/figures/export.py)."""
-    sheet.append(spreadsheet_row(values))
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
+CellValue = str | float | None
+
+
+def _write(sheet: Worksheet, row: int, values: Sequence[CellValue]) -> list[Cell]:
+    """Row `row`, cell by cell: formula-like text apostrophed and every text cell typed as text.
+
+    By its number, not `sheet.append` and `sheet[sheet.max_row]`: `max_row` scans every cell written
+    so far, which made the department's file take 17.7 s at 1,000 people (bench/month.py); 0.55 s so.
+    """
+    cells = []
+    for column, raw in enumerate(values, start=1):
+        value = spreadsheet_value(raw)
+        cell = sheet.cell(row=row, column=column, value=value)
+        if isinstance(value, str):
             cell.data_type = "s"
+        cells.append(cell)
+    return cells

@@ -26,7 +26,8 @@ from service.db.month_report import Employee, MonthReportRepository, period_of
 from service.figures.model import Period
 from service.figures.params import call_log_url
 from service.ktu.sheets import month_sheets
-from service.month.dashboard import DashboardLine, ktu_state, line
+from service.month.assemble import dashboard_of, tables_of, targets_of
+from service.month.dashboard import DashboardLine
 from service.month.export import month_xlsx
 from service.month.kinds import EVENT_KINDS, first_of_month, label, month_label
 from service.month.report import (
@@ -37,11 +38,8 @@ from service.month.report import (
     Table,
     Targets,
     Unit,
-    expert_table,
-    pm_table,
-    sum_facts,
 )
-from service.settings import Settings
+from service.selection.listing import collector_paused
 from service.web.auth import current_user, requires
 from service.web.desk_context import settings_of, utc_now
 from service.web.keys import SignedInUser
@@ -154,20 +152,10 @@ async def _report(request: web.Request) -> MonthReport:
     everyone = await repo.people() if user.is_supervisor else []
     person = await _person(request, query)
     shown = [person] if person is not None else everyone
-    facts = await repo.facts(shown, query.period, settings.organisation.tz, utc_now())
-    targets = _targets(settings, query.months)
-    columns: dict[str, list[tuple[Column, PersonFacts]]] = {"expert": [], "pm": []}
-    for p in shown:
-        columns[p.role].append((Column(p.full_name, p.login), facts.people[p.id]))
-    tables: list[Table] = []
-    for role, build in (("expert", expert_table), ("pm", pm_table)):
-        if not columns[role]:
-            continue
-        department = None
-        if person is None:
-            department = sum_facts([f for _, f in columns[role]],
-                                   facts.department_events if role == "pm" else None)
-        tables.append(build(columns[role], targets, department))
+    with collector_paused():  # ~250 ms of collection passes over objects that form no cycle (bench/month.py)
+        facts = await repo.facts(shown, query.period, settings.organisation.tz, utc_now())
+    targets = targets_of(settings, query.months)
+    tables = tables_of(shown, facts, targets, with_department=person is None)
     dashboard: tuple[DashboardLine, ...] = ()
     if person is None and query.first == query.last:
         dashboard = await _dashboard(request, query.first, shown, facts.people, targets)
@@ -176,23 +164,11 @@ async def _report(request: web.Request) -> MonthReport:
 
 async def _dashboard(request: web.Request, month: date, people: Sequence[Employee],
                      facts: Mapping[int, PersonFacts], targets: Targets) -> tuple[DashboardLine, ...]:
-    """Each person's work against plan, КТУ draft and what is missing, for the head (one month)."""
     sessions = request.app[DB_SESSIONS]
-    imported: dict[int, set[str]] = {}
-    for plan in await MonthRepository(sessions).plans(month, [p.id for p in people]):
-        imported.setdefault(plan.employee_id, set()).add(plan.kind)
+    plans = await MonthRepository(sessions).plans(month, [p.id for p in people])
     ktu_people = [KtuPerson(p.id, p.login, p.full_name, p.role) for p in people]
-    sheets = {s.person.id: s for s in await month_sheets(KtuRepository(sessions), settings_of(request), month,
-                                                         ktu_people)}
-    lines = []
-    for p in people:
-        sheet = sheets.get(p.id)
-        state = None
-        if sheet is not None and sheet.sheet is not None:
-            state = ktu_state(sheet.sheet, sheet.approved, sheet.latest.number)
-        lines.append(line(p.login, p.full_name, p.role, facts[p.id], targets, imported.get(p.id, set()), state,
-                          sheet.error if sheet is not None else None))
-    return tuple(lines)
+    sheets = await month_sheets(KtuRepository(sessions), settings_of(request), month, ktu_people)
+    return dashboard_of(people, facts, targets, plans, sheets)
 
 
 async def _person(request: web.Request, query: Query) -> Employee | None:
@@ -230,13 +206,6 @@ def _month(raw: str) -> date | None:
             and 2000 <= int(year) <= 2100 and 1 <= int(number) <= 12):
         raise ReportError(BAD_MONTH)
     return date(int(year), int(number), 1)
-
-
-def _targets(settings: Settings, months: int) -> Targets:
-    t = settings.targets
-    return Targets(Decimal(str(t.login_share)), (t.pm_visits_planned_min, t.pm_visits_planned_max),
-                   (t.pm_visits_unplanned_min, t.pm_visits_unplanned_max), (t.pm_calls_min, t.pm_calls_max),
-                   months)
 
 
 def show_figure(figure: Figure) -> str:
