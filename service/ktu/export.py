@@ -1,7 +1,7 @@
 """The payroll's XLSX of a month's КТУ (docs/ktu.md «XLSX»): one row per person, numbers as numbers. Pure.
 
 КТУ points and the rate are numeric cells, the money a numeric cell with two decimals; names come
-from the CRM import, so every text goes through exports_safety (as service/figures/export.py).
+from the CRM import, so every row goes through service/xlsx_rows.py (no text becomes a formula).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.exports_safety import spreadsheet_row
 from service.ktu.sheets import PersonSheet
 from service.month.kinds import month_label
+from service.xlsx_rows import CellValue, write_row
 
 HEADER = ("ФИО", "Логин", "Роль", "Месяц", "КТУ", "Стоимость 0,1 КТУ, ₽", "Сумма, ₽", "Состояние", "Версия",
           "Утвердил", "Утверждено")
@@ -32,15 +32,13 @@ def ktu_xlsx(sheets: Sequence[PersonSheet], month: date, tz: ZoneInfo) -> bytes:
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook opens on the worksheet it starts with
     sheet.title = "КТУ"
-    _append(sheet, HEADER)
-    for cell in sheet[1]:
+    for cell in write_row(sheet, 1, list(HEADER)):
         cell.font = Font(bold=True)
-    for person in sheets:
-        _append(sheet, _row(person, month, tz))
-        row = sheet.max_row
-        sheet.cell(row, 5).number_format = POINTS_FORMAT
-        sheet.cell(row, 6).number_format = MONEY_FORMAT
-        sheet.cell(row, 7).number_format = MONEY_FORMAT
+    for row, person in enumerate(sheets, start=2):
+        cells = write_row(sheet, row, _row(person, month, tz))
+        cells[4].number_format = POINTS_FORMAT
+        cells[5].number_format = MONEY_FORMAT
+        cells[6].number_format = MONEY_FORMAT
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
@@ -49,21 +47,12 @@ def ktu_xlsx(sheets: Sequence[PersonSheet], month: date, tz: ZoneInfo) -> bytes:
     return out.getvalue()
 
 
-def _row(person: PersonSheet, month: date, tz: ZoneInfo) -> list[object]:
+def _row(person: PersonSheet, month: date, tz: ZoneInfo) -> list[CellValue]:
     latest = person.latest
     sheet = latest.sheet
     # Excel keeps doubles: exact for tenths of КТУ and kopecks at these sizes.
-    numbers: list[object] = ([float(sheet.points), float(sheet.rub_per_0_1), float(sheet.money)]
+    numbers: list[CellValue] = ([float(sheet.points), float(sheet.rub_per_0_1), float(sheet.money)]
                              if sheet is not None else [None, None, None])
     approved_at = latest.approved_at.astimezone(tz).strftime("%d.%m.%Y %H:%M") if latest.approved_at else None
     return [person.person.full_name, person.person.login, person.role.label, month_label(month), *numbers,
             latest.state.label, latest.number, latest.approved_by, approved_at]
-
-
-def _append(sheet: Worksheet, values: Sequence[object]) -> None:
-    """Formula-like text apostrophed and every text cell typed as text (as service/figures/export.py)."""
-    sheet.append(spreadsheet_row(values))
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-

@@ -2,7 +2,7 @@
 
 Columns: the presentation's row, the figure, then one column per person and the department's.
 Counts are whole numbers, shares 0.0 %, money #,##0.00 ₽; a figure without data is the text
-«нет данных». Names come from the CRM import: every text goes through exports_safety.
+«нет данных». Names come from the CRM import: every row goes through service/xlsx_rows.py.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from datetime import datetime
 from io import BytesIO
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.exports_safety import spreadsheet_value
 from service.month.report import EXPERT_TITLE, Figure, Table, Unit
+from service.xlsx_rows import write_row
 
 FORMATS = {Unit.COUNT: "0.##", Unit.SHARE: "0.0%", Unit.RUB: '#,##0.00 "₽"'}
 NO_DATA = "нет данных"
@@ -34,17 +33,18 @@ def month_xlsx(tables: Sequence[Table], period_title: str, generated_at: datetim
         _table_sheet(sheet, table, period_title, generated_at)
     if not tables:
         first.title = "Отчёт"
-        _write(first, 1, [f"Нет Экспертов и ПМ по ДС за {period_title}"])
+        write_row(first, 1, [f"Нет Экспертов и ПМ по ДС за {period_title}"])
     out = BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def _table_sheet(sheet: Worksheet, table: Table, period_title: str, generated_at: datetime) -> None:
-    _write(sheet, 1, [f"{table.title}: {period_title}"])[0].font = Font(bold=True, size=12)
-    _write(sheet, 2, [f"Сформирован {generated_at:%d.%m.%Y %H:%M}"])
+    write_row(sheet, 1, [f"{table.title}: {period_title}"])[0].font = Font(bold=True, size=12)
+    write_row(sheet, 2, [f"Сформирован {generated_at:%d.%m.%Y %H:%M}"])
     header = 3
-    for cell in _write(sheet, header, ["Параметр отчета", "Показатель", *(c.title for c in table.columns), "Откуда"]):
+    titles = ["Параметр отчета", "Показатель", *(c.title for c in table.columns), "Откуда"]
+    for cell in write_row(sheet, header, titles):
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     row_number = header
@@ -53,7 +53,7 @@ def _table_sheet(sheet: Worksheet, table: Table, period_title: str, generated_at
             row_number += 1
             values = [row.title if n == 0 else None, line.label, *(_value(f) for f in line.cells),
                       row.source if n == 0 else None]
-            cells = _write(sheet, row_number, values)
+            cells = write_row(sheet, row_number, values)
             for cell, figure in zip(cells[2:], line.cells, strict=False):
                 if figure.value is not None:
                     cell.number_format = FORMATS[figure.unit]
@@ -68,22 +68,3 @@ def _value(figure: Figure) -> float | str:
     if figure.value is None:
         return NO_DATA
     return float(figure.value)  # Excel keeps doubles: exact enough for kopecks and tenths of a per cent
-
-
-CellValue = str | float | None
-
-
-def _write(sheet: Worksheet, row: int, values: Sequence[CellValue]) -> list[Cell]:
-    """Row `row`, cell by cell: formula-like text apostrophed and every text cell typed as text.
-
-    By its number, not `sheet.append` and `sheet[sheet.max_row]`: `max_row` scans every cell written
-    so far, which made the department's file take 17.7 s at 1,000 people (bench/month.py); 0.55 s so.
-    """
-    cells = []
-    for column, raw in enumerate(values, start=1):
-        value = spreadsheet_value(raw)
-        cell = sheet.cell(row=row, column=column, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"
-        cells.append(cell)
-    return cells
