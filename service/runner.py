@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 from aiohttp import web
 
@@ -28,14 +29,32 @@ def run(settings: Settings) -> int:
     # APScheduler logs every run of every job at INFO: the figures' minute job would fill the log.
     # Failures still come at ERROR, and the plan jobs log their own results.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    # Ctrl+C before the loop runs (start-up) too, even when the shell handed SIGINT down as ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         asyncio.run(_serve(settings))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # stopped by a signal: the cleanup has run
         pass
     return 0
 
 
+def stop_on_signals(task: asyncio.Task[None]) -> None:
+    """Ctrl+C and SIGTERM (systemd, `kill`, a container stop) end `task` the graceful way: the PBX link
+    and the ledger's buffer are closed by the app's cleanup, so no call record is lost.
+
+    Set on the loop itself, not left to asyncio.run's SIGINT handler: a process started in the
+    background by a non-interactive shell inherits SIGINT as ignored, and asyncio.run then installs
+    no handler (found when `dsdesk run` started that way ran on for an hour after its Ctrl+C).
+    """
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+
+
 async def _serve(settings: Settings) -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        stop_on_signals(task)
     app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -596,12 +596,22 @@ class Settings(_Section):
         desk = info.data.get("desk")
         if desk is None:  # desk itself is invalid and reported by name
             return ktu
+        topics = ktu.fact_topics
+        explicit = topics.model_fields_set if "fact_topics" in ktu.model_fields_set else set()
+        kept: dict[str, tuple[str, ...]] = {}
         for kind in ("training", "st_invitations"):
-            unknown = [t for t in getattr(ktu.fact_topics, kind) if t not in desk.topics]
-            if unknown:
+            listed: tuple[str, ...] = getattr(topics, kind)
+            unknown = [t for t in listed if t not in desk.topics]
+            if unknown and kind in explicit:
                 raise ValueError(f"fact_topics.{kind}: " + ", ".join(f"«{t}»" for t in unknown)
                                  + " not among desk.topics")
-        return ktu
+            # A default the department's desk.topics do not offer is left out (an older config.yaml
+            # with its own topics still starts); none left means the fact could not be measured.
+            kept[kind] = tuple(t for t in listed if t in desk.topics)
+            if not kept[kind]:
+                raise ValueError(f"fact_topics.{kind}: none of " + ", ".join(f"«{t}»" for t in listed)
+                                 + f" is among desk.topics; set ktu.fact_topics.{kind} to the topics that count")
+        return ktu.model_copy(update={"fact_topics": topics.model_copy(update=kept)})
 
     def tracker_config(self) -> TrackerConfig:
         """The call tracker's configuration (dialer.replay and the runner look for this)."""

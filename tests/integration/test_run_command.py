@@ -46,7 +46,11 @@ def test_run_starts_everything_and_demo_calls_reach_the_ledger(tmp_path: Path) -
         assert any(r["client_id"] for r in closed)
     finally:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # never leave a service running behind the suite
+            proc.kill()
+            raise
     assert "DS Desk is running" in out
     assert proc.returncode == 0, out[-3000:]
 

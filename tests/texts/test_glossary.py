@@ -34,5 +34,8 @@ def test_a_whole_name_is_read_in_the_one_spelling(name: str, expected: str) -> N
 
 def test_an_old_configuration_offers_the_one_spelling() -> None:
     """Wrap-ups saved before keep the topic they were saved with (the call log filters by it)."""
-    settings = Settings.model_validate({"desk": {"topics": ["Комплект SMART", "Обучение", "СМАРТ-комплект"]}})
-    assert settings.desk.topics == ("СМАРТ-комплект", "Обучение")
+    settings = Settings.model_validate({"desk": {"topics": ["Комплект SMART", "Обучение", "СМАРТ-комплект",
+                                                            "Приглашение на семинар"]}})
+    assert settings.desk.topics == ("СМАРТ-комплект", "Обучение", "Приглашение на семинар")
+    # The КТУ's default fact topics keep only what this desk offers («Обучение нового пользователя» is not).
+    assert settings.ktu.fact_topics.training == ("Обучение",)
