@@ -29,7 +29,9 @@ async def month_close(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = create_engine(settings.database.url)
     try:
-        await close_month(KtuRepository(create_sessionmaker(engine)), args.month, None, datetime.now(UTC))
+        now = datetime.now(UTC)
+        await close_month(KtuRepository(create_sessionmaker(engine)), args.month, None, now,
+                          now.astimezone(settings.organisation.tz).date())
     except KtuError as e:
         raise CommandError(str(e)) from e
     finally:

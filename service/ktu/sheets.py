@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from service.db.ktu import KtuRepository, Locked, MonthData, Person, StoredEntry, StoredVersion
 from service.ktu import rules as k
 from service.ktu.snapshot import freeze, thaw
-from service.month.kinds import month_label
+from service.month.kinds import month_after, month_label
 from service.settings import Settings
 from texts.words import short_name
 
@@ -212,10 +212,15 @@ def _as_rules_version(stored: StoredVersion) -> k.SheetVersion:
                           k.SheetState(stored.state), stored.approved_by, stored.approved_at)
 
 
-async def close_month(repo: KtuRepository, month: date, by_id: int | None, now: datetime) -> None:
-    """Close the month when every active Expert's and PM's sheet is approved; else KtuError naming who is not."""
+async def close_month(repo: KtuRepository, month: date, by_id: int | None, now: datetime, today: date) -> None:
+    """Close the month when it is over and every active Expert's and PM's sheet is approved; else KtuError
+    (Russian) saying why not. Found trying it: December closed on the 7th, and its plans could no longer
+    be imported for the rest of the month."""
     if await repo.is_closed(month):
         raise k.KtuError(f"Месяц {month_label(month)} уже закрыт")
+    if month_after(month) > today:
+        raise k.KtuError(f"Месяц {month_label(month)} ещё не закончился: закрыть его можно "
+                         f"с {month_after(month):%d.%m.%Y}")
     people = await repo.people()
     pending = await repo.close_month(month, by_id, now, people)
     if pending:

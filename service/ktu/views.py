@@ -76,7 +76,9 @@ async def ktu_export(request: web.Request) -> web.StreamResponse:
 async def ktu_close(request: web.Request) -> web.StreamResponse:
     month = await _form_month(request)
     try:
-        await sheets.close_month(KtuRepository(request.app[DB_SESSIONS]), month, signed_in(request).id, utc_now())
+        now = utc_now()
+        await sheets.close_month(KtuRepository(request.app[DB_SESSIONS]), month, signed_in(request).id, now,
+                                 now.astimezone(settings_of(request).organisation.tz).date())
     except k.KtuError as e:
         return await _render_list(request, month, str(e), 422)
     raise web.HTTPSeeOther(f"/ktu?month={month:%Y-%m}&done=closed")

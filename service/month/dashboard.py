@@ -46,8 +46,13 @@ class DashboardLine:
     missing: tuple[str, ...]  # Russian, what the head must still get for this person
 
     @property
+    def approved(self) -> bool:
+        """Her КТУ sheet is approved: what closing the month waits for (docs/ktu.md)."""
+        return self.ktu is not None and self.ktu.approved
+
+    @property
     def complete(self) -> bool:
-        return not self.missing and self.ktu is not None and self.ktu.approved
+        return not self.missing and self.approved
 
 
 def missing_plans(role: str, imported: Collection[str]) -> list[str]:

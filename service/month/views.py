@@ -29,7 +29,7 @@ from service.ktu.sheets import month_sheets
 from service.month.assemble import dashboard_of, tables_of, targets_of
 from service.month.dashboard import DashboardLine
 from service.month.export import month_xlsx
-from service.month.kinds import EVENT_KINDS, first_of_month, label, month_label
+from service.month.kinds import EVENT_KINDS, first_of_month, label, month_after, month_label
 from service.month.report import (
     Column,
     Drill,
@@ -98,6 +98,8 @@ class MonthReport:
     tables: tuple[Table, ...]
     people: tuple[Employee, ...]  # whom the head may choose
     dashboard: tuple[DashboardLine, ...] = ()  # the head's one-month department view (item 5)
+    closed: bool = False  # the month is closed (its plans and КТУ sheets no longer change)
+    closable_from: date | None = None  # the day the month may be closed, while it is not over
 
 
 @requires("expert", "pm", "supervisor", "admin")
@@ -156,10 +158,14 @@ async def _report(request: web.Request) -> MonthReport:
         facts = await repo.facts(shown, query.period, settings.organisation.tz, utc_now())
     targets = targets_of(settings, query.months)
     tables = tables_of(shown, facts, targets, with_department=person is None)
-    dashboard: tuple[DashboardLine, ...] = ()
     if person is None and query.first == query.last:
-        dashboard = await _dashboard(request, query.first, shown, facts.people, targets)
-    return MonthReport(query, tuple(tables), tuple(everyone), dashboard)
+        month = query.first
+        today = utc_now().astimezone(settings.organisation.tz).date()
+        return MonthReport(query, tuple(tables), tuple(everyone),
+                           await _dashboard(request, month, shown, facts.people, targets),
+                           closed=month in await MonthRepository(request.app[DB_SESSIONS]).closed_months(),
+                           closable_from=month_after(month) if month_after(month) > today else None)
+    return MonthReport(query, tuple(tables), tuple(everyone))
 
 
 async def _dashboard(request: web.Request, month: date, people: Sequence[Employee],

@@ -21,6 +21,7 @@ from service.settings import Settings
 from tests.service.test_ktu_facts import MARCH, seed_people
 
 NOW = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
+TODAY = date(2026, 4, 2)
 HEAD = "Смирнова Ольга Викторовна"
 
 
@@ -134,22 +135,25 @@ async def test_a_closed_month_refuses_every_change(ready: KtuRepository, migrate
     assert sorted(people) == ["ivanova", "orlova", "petrov"]  # the supervisor has no sheet
     await sheets.approve(ready, settings, people["ivanova"], MARCH, HEAD, NOW)
     with pytest.raises(KtuError, match="не утверждены ведомости — Петров Павел Андреевич, Орлова Вера Павловна"):
-        await sheets.close_month(ready, MARCH, None, NOW)
+        await sheets.close_month(ready, MARCH, None, NOW, TODAY)
     assert not await ready.is_closed(MARCH)
+    # Found trying it: the current month closed on its 7th, and its plans could no longer be imported.
+    with pytest.raises(KtuError, match="Месяц март 2026 ещё не закончился: закрыть его можно с 01.04.2026"):
+        await sheets.close_month(ready, MARCH, None, NOW, date(2026, 3, 31))
     await import_rows("plans", full_plans("petrov") + [
         {"employee_login": "orlova", "month": "2026-03", "kind": kind, "value": "1"}
         for kind in ("training", "seminar_sales", "gk_subscriptions", "vksp_balance", "collection_completeness")],
         db_sessions)
     for login in ("petrov", "orlova"):
         await sheets.approve(ready, settings, people[login], MARCH, HEAD, NOW)
-    await sheets.close_month(ready, MARCH, None, NOW)
+    await sheets.close_month(ready, MARCH, None, NOW, TODAY)
     assert await ready.is_closed(MARCH)
     for attempt in (sheets.new_version(ready, settings, people["ivanova"], MARCH, "поздно", HEAD, NOW),
                     sheets.enter(ready, settings, people["ivanova"], MARCH, "deduction", "-0.1", "x", 1, HEAD, NOW)):
         with pytest.raises(KtuError, match="Месяц март 2026 закрыт"):
             await attempt
     with pytest.raises(KtuError, match="уже закрыт"):
-        await sheets.close_month(ready, MARCH, None, NOW)
+        await sheets.close_month(ready, MARCH, None, NOW, TODAY)
     assert await count(db_sessions, KtuVersion) == 3
 
 

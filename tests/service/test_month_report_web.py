@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from service.app import create_app
 from service.db.engine import SessionMaker, create_engine, create_sessionmaker
 from service.db.models import Call, Client, ClientContact, Expert, PlannedCall, WrapUp
+from service.db.month import MonthRepository
 from service.imports.runner import import_rows
 from service.passwords import use_hasher
 from service.settings import Settings
@@ -243,7 +244,7 @@ async def test_the_heads_summary_says_what_is_missing_before_the_month_closes(ap
     await sign_in(app_client, "olga")
     page = await (await app_client.get("/month?from=2026-11", headers=HTML_ACCEPT)).text()
     summary = page.split('data-testid="head-summary"', 1)[1].split("</section>", 1)[0]
-    assert "Не готово к закрытию месяца: 3 из 3" in summary
+    assert "Месяц нельзя закрыть: не утверждены ведомости КТУ — 3 из 3. Не хватает данных у 3" in summary
     rows = {login: row for login, row in re.findall(r'<tr data-login="([^"]+)".*?>(.*?)</tr>', summary, re.S)}
     assert set(rows) == {"maria", "anna", "petrova"}
     petrova = rows["petrova"]
@@ -259,3 +260,14 @@ async def test_the_heads_summary_says_what_is_missing_before_the_month_closes(ap
     assert 'data-testid="head-summary"' not in one  # one person: her report, not the department's summary
     two = await (await app_client.get("/month?from=2026-10&to=2026-11", headers=HTML_ACCEPT)).text()
     assert 'data-testid="head-summary"' not in two  # a range: the summary is a month's
+
+
+async def test_the_summary_says_a_month_is_closed_or_not_over_yet(app_client: TestClient,
+                                                                 sessions: SessionMaker) -> None:
+    await sign_in(app_client, "olga")
+    today = datetime.now(UTC).astimezone(MSK).date()
+    page = await (await app_client.get(f"/month?from={today:%Y-%m}", headers=HTML_ACCEPT)).text()
+    assert "Месяц нельзя закрыть: не утверждены ведомости КТУ" in page  # and the month is not over anyway
+    await MonthRepository(sessions).close_month(NOVEMBER, None, datetime.now(UTC))
+    page = await (await app_client.get("/month?from=2026-11", headers=HTML_ACCEPT)).text()
+    assert "Месяц закрыт: его планы и ведомости КТУ больше не меняются." in page
