@@ -321,19 +321,31 @@ def _plan_checks(values: Values) -> list[Problem]:
     return []
 
 
-EVENTS = Schema(
-    kind="events",
-    columns=(
-        Column("client_external_id", EXTERNAL_ID, required=True),
-        Column("kind", mc.spelled(EVENT_SPELLINGS, EVENT_KINDS), required=True),
-        Column("occurred_on", c.parse_date, required=True),
-        Column("amount_rub", c.money),
-        Column("employee_login", c.code(64)),  # who did it (an Expert or a PM); empty: nobody named
-        Column("note", c.text),
-    ),
-    build=lambda values: EventRecord(**values),
-    checks=_event_checks,
-)
+def events_schema(context: ImportContext) -> Schema:
+    """The CRM's business events (docs/import.md «events»); one dated after today is refused: an
+    event is something that happened (found trying it: 2031-01-01 was taken)."""
+    today = context.clock().astimezone(context.tz).date()
+
+    def checks(values: Values) -> list[Problem]:
+        problems = _event_checks(values)
+        day = values["occurred_on"]
+        if day is not None and day > today:
+            problems.append(("occurred_on", f"в будущем (сегодня {today:%d.%m.%Y}): событие — то, что уже произошло"))
+        return problems
+
+    return Schema(
+        kind="events",
+        columns=(
+            Column("client_external_id", EXTERNAL_ID, required=True),
+            Column("kind", mc.spelled(EVENT_SPELLINGS, EVENT_KINDS), required=True),
+            Column("occurred_on", c.parse_date, required=True),
+            Column("amount_rub", c.money),
+            Column("employee_login", c.code(64)),  # who did it (an Expert or a PM); empty: nobody named
+            Column("note", c.text),
+        ),
+        build=lambda values: EventRecord(**values),
+        checks=checks,
+    )
 
 PLANS = Schema(
     kind="plans",
@@ -352,22 +364,35 @@ PLANS = Schema(
 # The personal managers' visits (issue 16, item 1, service/visits/): one row per visit, key
 # (employee_login, client_external_id, day, planned).
 VISIT_RESULTS = _options(*RESULT_SPELLINGS.items())
+FUTURE_UNKNOWN_RESULTS = frozenset({"done", "not_done"})  # «перенесён» may name the day it was moved from
 
-VISITS = Schema(
-    kind="visits",
-    columns=(
-        Column("employee_login", c.code(64), required=True),  # the ПМ по ДС
-        Column("client_external_id", EXTERNAL_ID, required=True),
-        Column("day", c.parse_date, required=True),
-        Column("planned", c.parse_bool, required=True),
-        Column("contacts_met", c.bounded_text(2000)),
-        Column("result", c.choice(VISIT_RESULTS), required=True),
-        Column("topic", c.bounded_text(2000)),
-        Column("comment", c.text),
-    ),
-    build=lambda values: VisitRecord(**values),
-    unique=("employee_login", "client_external_id", "day", "planned"),
-)
+def visits_schema(context: ImportContext) -> Schema:
+    """The PMs' visits (docs/import.md «visits»); one that took place (or did not) after today is
+    refused: a visit's result is known on its day (found trying it: a «состоялся» on 25.12 was counted on 07.12)."""
+    today = context.clock().astimezone(context.tz).date()
+
+    def checks(values: Values) -> list[Problem]:
+        day, result = values["day"], values["result"]
+        if day is not None and day > today and result in FUTURE_UNKNOWN_RESULTS:
+            return [("day", f"в будущем (сегодня {today:%d.%m.%Y}): состоялся ли визит, известно в его день")]
+        return []
+
+    return Schema(
+        kind="visits",
+        columns=(
+            Column("employee_login", c.code(64), required=True),  # the ПМ по ДС
+            Column("client_external_id", EXTERNAL_ID, required=True),
+            Column("day", c.parse_date, required=True),
+            Column("planned", c.parse_bool, required=True),
+            Column("contacts_met", c.bounded_text(2000)),
+            Column("result", c.choice(VISIT_RESULTS), required=True),
+            Column("topic", c.bounded_text(2000)),
+            Column("comment", c.text),
+        ),
+        build=lambda values: VisitRecord(**values),
+        checks=checks,
+        unique=("employee_login", "client_external_id", "day", "planned"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,13 +456,16 @@ def logins_schema(context: ImportContext) -> Schema:
 # In the order a department is imported (a row may refer only to what exists already).
 SCHEMAS: dict[str, Schema] = {
     s.kind: s for s in (EXPERTS, CLIENTS, CONTACTS, HISTORY, SIGNALS, ABSENCES, logins_schema(ImportContext()),
-                        SELECTION, EVENTS, PLANS, VISITS)
+                        SELECTION, events_schema(ImportContext()), PLANS, visits_schema(ImportContext()))
 }
+# Built for the import's own clock (no future where the row says what happened).
+CONTEXT_SCHEMAS: dict[str, Callable[[ImportContext], Schema]] = {
+    "logins": logins_schema, "events": events_schema, "visits": visits_schema}
 KINDS = tuple(SCHEMAS)
 
 
 def schema_for(kind: str, context: ImportContext | None = None) -> Schema:
     """The schema of `kind`, built for `context` where it depends on one; KeyError for an unknown kind."""
-    if kind == "logins":
-        return logins_schema(context or ImportContext())
+    if kind in CONTEXT_SCHEMAS:
+        return CONTEXT_SCHEMAS[kind](context or ImportContext())
     return SCHEMAS[kind]

@@ -62,8 +62,10 @@ class VisitForm:
         return self.values.get(name, "").strip() or None
 
 
-def read_visit_form(form: Mapping[str, str], portfolio: Collection[int], topics: Collection[str]) -> VisitForm:
-    """The form's values checked: a client of her portfolio, a real date, a known result and topic."""
+def read_visit_form(form: Mapping[str, str], portfolio: Collection[int], topics: Collection[str],
+                    today: date) -> VisitForm:
+    """The form's values checked: a client of her portfolio, a real date, a known result and topic, and no
+    visit that took place (or did not) after `today` (found trying it: a «состоялся» on 25.12 counted on 07.12)."""
     values = {name: str(form.get(name, "")) for name in
               ("client_id", "day", "planned", "contacts_met", "result", "topic", "comment")}
     errors: dict[str, str] = {}
@@ -75,6 +77,9 @@ def read_visit_form(form: Mapping[str, str], portfolio: Collection[int], topics:
         errors["result"] = "Выберите результат визита: состоялся, не состоялся или перенесён."
     if values["topic"].strip() and values["topic"].strip() not in topics:
         errors["topic"] = "Выберите тему из списка."
+    if day is not None and day > today and values["result"] in (VisitResult.DONE, VisitResult.NOT_DONE):
+        errors["day"] = (f"Визит {day:%d.%m.%Y} ещё впереди: состоялся ли он, отмечают в его день "
+                         f"(сегодня {today:%d.%m.%Y}).")
     for name, label in (("contacts_met", "«С кем встречались»"), ("comment", "Комментарий")):
         if len(values[name].strip()) > MAX_TEXT:
             errors[name] = f"{label} длиннее {MAX_TEXT} знаков: сократите."

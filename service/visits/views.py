@@ -79,7 +79,7 @@ async def record_visit(request: web.Request) -> web.StreamResponse:
     repo = VisitsRepository(request.app[DB_SESSIONS])
     portfolio = {client_id: code for client_id, code, _ in await repo.portfolio(user.id)}
     form = read_visit_form({k: str(v) for k, v in (await request.post()).items()}, portfolio,
-                           settings.desk.topics)
+                           settings.desk.topics, _today(settings))
     if form.errors or form.client_id is None or form.day is None:
         month = first_of_month(form.day or _today(settings))
         return await _render(request, user, Person(user.id, user.login, user.full_name), month, form, status=422)

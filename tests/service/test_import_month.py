@@ -137,6 +137,8 @@ async def test_an_event_is_the_same_row_however_its_cells_are_spelled(db_session
     ({"amount_rub": "-100"}, "amount_rub", "сумма не может быть отрицательной"),
     ({"amount_rub": "1000000000000"}, "amount_rub", "слишком большая сумма"),
     ({"occurred_on": "31.02.2026"}, "occurred_on", "нет такой даты"),
+    # Found trying it: an event of 2031 was taken (an event is what has happened).
+    ({"occurred_on": "01.01.2099"}, "occurred_on", "в будущем (сегодня "),
 ])
 async def test_a_bad_event_row_is_refused_and_nothing_is_written(db_sessions: SessionMaker, tmp_path: Path,
                                                                  cells: dict[str, str], column: str,

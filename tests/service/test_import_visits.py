@@ -79,6 +79,15 @@ async def test_unknown_people_and_clients_and_bad_cells_are_named(db_sessions: S
     assert await stored(db_sessions) == []
 
 
+async def test_a_visit_held_after_today_is_refused(db_sessions: SessionMaker, tmp_path: Path) -> None:
+    """Found trying it: a «состоялся» dated 25.12 was counted on 07.12; a moved one may name a later day."""
+    await seed(db_sessions, tmp_path)
+    rows = [{**VISITS_RU[0], "Дата визита": "01.03.2099"},
+            {**VISITS_RU[0], "Дата визита": "02.03.2099", "Результат": "перенесён"}]
+    errors = await rejected(db_sessions, write_table(tmp_path, "visits", rows))
+    assert len(errors) == 1 and "строка 2" in errors[0] and "состоялся ли визит, известно в его день" in errors[0]
+
+
 async def test_a_visit_of_someone_who_is_not_a_pm_is_refused(db_sessions: SessionMaker, tmp_path: Path) -> None:
     await seed(db_sessions, tmp_path)
     rows = [VISITS_RU[0], {**VISITS_RU[1], "Логин ПМ": "ivanova"}]

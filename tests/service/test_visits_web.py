@@ -114,6 +114,17 @@ async def test_bad_input_is_listed_in_russian_and_nothing_saved(app_client: Test
     missing_csrf = await app_client.post("/visits", headers=HTML_ACCEPT,
                                          data={k: v for k, v in form(token, foreign).items() if k != "_csrf"})
     assert missing_csrf.status == 403 and await visits(sessions) == 0
+    # Found trying it: a «состоялся» dated 25.12 was counted on 07.12. A moved visit may name a later day.
+    ahead = (datetime.now(UTC).astimezone(MSK) + timedelta(days=18)).date()
+    c501 = await client_id(sessions, "C-501")
+    for result in ("done", "not_done"):
+        response = await app_client.post("/visits", headers=HTML_ACCEPT,
+                                         data=form(token, c501, day=ahead.isoformat(), result=result))
+        assert response.status == 422 and f"Визит {ahead:%d.%m.%Y} ещё впереди" in await response.text()
+    assert await visits(sessions) == 0
+    moved = await app_client.post("/visits", headers=HTML_ACCEPT, allow_redirects=False,
+                                  data=form(token, c501, day=ahead.isoformat(), result="moved"))
+    assert moved.status == 303 and await visits(sessions) == 1
 
 
 @pytest.mark.parametrize("login", ["ivanova", "sidorov"])
