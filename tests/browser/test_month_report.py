@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from service.appkeys import DB_SESSIONS
 from service.imports.runner import import_rows
 from service.passwords import use_hasher
 from tests.browser.conftest import LiveDesk, screenshot, sign_in
-from tests.browser.test_visits import a_pm_with_clients
+from tests.browser.test_visits import PHONE, a_pm_with_clients, no_sideways_scroll
 from tests.service.web_helpers import use_cheap_hashes
 
 
@@ -59,3 +59,19 @@ async def test_the_head_reads_the_month_and_follows_a_figure(live_desk: LiveDesk
     assert book.sheetnames == ["ПМ"]
     width = await page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1366, f"the page is {width} px wide"
+
+
+async def test_the_pm_reads_her_month_and_her_ktu_on_a_phone(live_desk: LiveDesk, browser: Browser) -> None:
+    """Found trying it at 375 px: the top bar clipped «Отчётность» and «Выйти», the КТУ table overflowed."""
+    context = await browser.new_context(viewport=PHONE, locale="ru-RU", is_mobile=True, has_touch=True)
+    phone = await context.new_page()
+    await sign_in(phone, live_desk, "irina")
+    for link, heading in (("Отчётность", "report-pm"), ("Мой КТУ", None)):
+        await phone.get_by_role("link", name=link).click()
+        await phone.wait_for_load_state("networkidle")
+        if heading:
+            await expect(phone.get_by_test_id(heading)).to_be_visible()
+        await no_sideways_scroll(phone)
+        await expect(phone.get_by_role("button", name="Выйти")).to_be_in_viewport()
+    assert "/ktu/irina" in phone.url
+    await context.close()
