@@ -63,9 +63,9 @@ def missing_plans(role: str, imported: Collection[str]) -> list[str]:
 
 def work_lines(role: str, facts: PersonFacts, targets: Targets) -> tuple[str, ...]:
     if role == "pm":
-        plan = (number_text(facts.visits_planned_plan) if facts.visits_planned_plan is not None
+        plan = (f"план {number_text(facts.visits_planned_plan)}" if facts.visits_planned_plan is not None
                 else targets.per_period(targets.visits_planned))
-        return (f"плановые визиты {facts.visits_planned_done} (план {plan})",
+        return (f"плановые визиты {facts.visits_planned_done} ({plan})",
                 f"внеплановые визиты {facts.visits_unplanned_done} ({targets.per_period(targets.visits_unplanned)})",
                 f"звонков {facts.pm_calls} ({targets.per_period(targets.pm_calls)})")
     c = facts.calls
@@ -84,8 +84,10 @@ def ktu_state(sheet: KtuSheet, approved: bool, version: int) -> KtuState:
 def line(login: str, full_name: str, role: str, facts: PersonFacts, targets: Targets, imported: Collection[str],
          ktu: KtuState | None, ktu_error: str | None) -> DashboardLine:
     missing = missing_plans(role, imported)
-    if ktu is not None and ktu.missing_data:
-        missing.append(f"КТУ без данных: {', '.join(ktu.missing_data)}")
+    said = {label for text in missing for label in text.removeprefix("не импортировано: ").split(", ")}
+    unsaid = [label for label in (ktu.missing_data if ktu is not None else ()) if label not in said]
+    if unsaid:  # «Полнота сбора» not imported is said once, not again as the КТУ's
+        missing.append(f"КТУ без данных: {', '.join(unsaid)}")
     if ktu is not None and ktu.not_entered:
         missing.append(f"КТУ не введено (будет 0): {', '.join(ktu.not_entered)}")
     if ktu is not None and not ktu.approved:

@@ -133,7 +133,7 @@ def expert_rows(facts: PersonFacts, targets: Targets, topic_order: Sequence[str 
         Row("плановое кол-во звонков/Работ", "план звонков DS Desk (отменённые не считаются)",
             (Figure("плановых звонков", Decimal(c.planned)),)),
         Row(f"плановое кол-во звонков с заходом в систему ({_percent(targets.login_share)})",
-            f"план звонков × {_percent(targets.login_share)} (targets.login_share)",
+            f"план звонков × {_percent(targets.login_share)} (цель отдела)",
             (Figure("план звонков с заходом", login_plan),)),
         Row("факт выполненных звонков/работ", "итоги звонков «контакт состоялся» (и отказ)" + guessed_note,
             (Figure("контакт состоялся", Decimal(c.contacts), drill=_calls(result="contact")),
@@ -160,11 +160,11 @@ def pm_rows(facts: PersonFacts, targets: Targets) -> list[Row]:
     ev = facts.events
     plan_missing = None if facts.visits_planned_plan is not None else "план визитов за период не импортирован"
     return [
-        Row("план/факт по запланированным визитам", "визиты ПМ (/visits) и импортированный план визитов",
+        Row("план/факт по запланированным визитам", "визиты ПМ и загруженный план визитов",
             (Figure("план", facts.visits_planned_plan, missing=plan_missing,
                     target=targets.per_period(targets.visits_planned)),
              Figure("факт (состоялись)", Decimal(facts.visits_planned_done), drill=_visits(planned="yes")))),
-        Row("кол-во неплановых визитов", "визиты ПМ (/visits)",
+        Row("кол-во неплановых визитов", "визиты ПМ",
             (Figure("неплановых визитов", Decimal(facts.visits_unplanned_done), drill=_visits(planned="no"),
                     target=targets.per_period(targets.visits_unplanned)),)),
         Row("кол-во звонков", "журнал звонков АТС",

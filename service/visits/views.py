@@ -100,6 +100,7 @@ async def _render(request: web.Request, user: SignedInUser, shown: Person, month
         "result_labels": RESULT_LABELS, "form": form, "saved": saved, "topics": settings.desk.topics,
         "clients": await repo.portfolio(shown.id) if form is not None else [],
         "plan": await VisitPlanRepository(request.app[DB_SESSIONS]).month_plan(shown.id, month),
+        "month_over": month_after(month) <= _today(settings),
     }
     return aiohttp_jinja2.render_template("visits/page.html", request, context, status=status)
 
