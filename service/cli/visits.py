@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 
 from service.cli.arguments import month as month_value
@@ -24,6 +25,7 @@ def _plan_args(parser: argparse.ArgumentParser) -> None:
          configure=_plan_args)
 async def visits_plan(args: argparse.Namespace, settings: Settings) -> int:
     from service.db.engine import create_engine, create_sessionmaker
+    from service.db.visits import VisitsRepository
     from service.plan_setup import build_visit_plans
 
     now = datetime.now(UTC)
@@ -33,7 +35,14 @@ async def visits_plan(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     engine = create_engine(settings.database.url)
     try:
-        added = await build_visit_plans(settings, create_sessionmaker(engine), now, month, args.pm)
+        sessions = create_sessionmaker(engine)
+        if args.pm:  # found trying it: an unknown login or an Expert's was «добавлено 0 визитов», exit 0
+            managers = {p.login for p in await VisitsRepository(sessions).managers()}
+            unknown = [login for login in args.pm if login not in managers]
+            if unknown:
+                print("Нет ПМ по ДС с логином " + ", ".join(f"«{login}»" for login in unknown), file=sys.stderr)
+                return 2
+        added = await build_visit_plans(settings, sessions, now, month, args.pm)
     finally:
         await engine.dispose()
     print(f"План визитов на {month_label(month)}: добавлено {added} "

@@ -35,8 +35,8 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "signals": ("clients", "contacts"),
     "logins": ("clients", "contacts"),
     "selection": ("clients", "roles"),
-    "events": ("clients", "experts"),
-    "plans": ("experts", "closed_months"),
+    "events": ("clients", "roles"),
+    "plans": ("roles", "closed_months"),
     "visits": ("clients", "roles"),
 }
 

@@ -19,7 +19,8 @@ from service.imports import month_cells
 from service.imports.cells import CellError
 from service.imports.errors import ImportFailed, RowsRejected
 from service.imports.named import kind_of as kind_of_file
-from service.imports.runner import import_file
+from service.imports.runner import import_file, import_rows
+from service.imports.validation import PLAN_ROLES
 from service.imports.writers import WRITERS
 from service.month.kinds import EVENT_NAMES, PLAN_NAMES, month_after
 from service.month.records import EventRecord, PlanRecord
@@ -28,7 +29,7 @@ from tests.service.test_import_errors import REPO, run_cli
 
 NOW = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
 EXPERTS = [{"login": "ivanova", "full_name": "Иванова Мария Сергеевна", "extension": "101"},
-           {"login": "petrov", "full_name": "Петров Павел Андреевич", "extension": "102"}]
+           {"login": "petrov", "full_name": "Петров Павел Андреевич", "extension": "102", "role": "pm"}]
 CLIENTS = [{"external_id": "C-501", "name": "ООО «Ромашка»", "segment": "ДС"},
            {"external_id": "C-502", "name": "АО «Вектор»", "segment": "ДС"}]
 # As the CRM exports them: Russian column names, Russian kinds, money with a space and a comma.
@@ -212,12 +213,31 @@ async def test_every_russian_spelling_of_every_plan_kind(db_sessions: SessionMak
     for _ in spelled:  # one month per spelling: the same kind twice in a month would be a repeat
         months.append(month)
         month = month_after(month)
-    rows = [{"employee_login": "ivanova", "month": f"{first:%Y-%m}", "kind": name, "value": "0,5"}
-            for (name, _), first in zip(spelled, months, strict=True)]
+    def whose(code: str) -> str:  # a PM's plan kinds are the PM's (service/imports/validation.PLAN_ROLES)
+        return "petrov" if PLAN_ROLES.get(code) == "pm" else "ivanova"
+
+    rows = [{"employee_login": whose(code), "month": f"{first:%Y-%m}", "kind": name, "value": "0,5"}
+            for (name, code), first in zip(spelled, months, strict=True)]
     assert await imported(db_sessions, "plans", write_table(tmp_path, "plans", rows, "csv-utf8-comma")) == (
         len(spelled), 0, 0)
     for (_, code), first in zip(spelled, months, strict=True):
-        assert await plans_of(db_sessions, first) == {("ivanova", code): Decimal("0.50")}
+        assert await plans_of(db_sessions, first) == {(whose(code), code): Decimal("0.50")}
+
+
+@pytest.mark.parametrize(("row", "column", "reason"), [
+    # Found trying it: a supervisor's plan, an Expert's PM plan and a PM's СТ plan were taken, and counted nowhere.
+    ({"employee_login": "smirnova"}, "employee_login", "только Эксперта или ПМ по ДС, а «smirnova» — руководитель"),
+    ({"kind": "pm_calls"}, "kind", "этот план — только для роли «ПМ по ДС», а «ivanova» — эксперт"),
+    ({"employee_login": "petrov", "kind": "st_invitations"}, "kind", "только для роли «эксперт», а «petrov» — ПМ"),
+])
+async def test_a_plan_of_the_wrong_person_is_refused(db_sessions: SessionMaker, tmp_path: Path, row: dict[str, str],
+                                                     column: str, reason: str) -> None:
+    await seed(db_sessions, tmp_path)
+    await import_rows("experts", [{"login": "smirnova", "full_name": "Смирнова Ольга", "role": "supervisor"}],
+                      db_sessions)
+    good = {"employee_login": "ivanova", "month": "2026-03", "kind": "training", "value": "1"}
+    errors = await rejected(db_sessions, "plans", write_table(tmp_path, "plans", [good, {**good, **row}]))
+    assert len(errors) == 1 and f"«{column}»" in errors[0] and reason in errors[0], errors
 
 
 @pytest.mark.parametrize(("cells", "column", "reason"), [

@@ -113,3 +113,5 @@ async def test_the_cli_builds_the_month_and_refuses_a_past_one(settings: Setting
     assert refused.value.code == 2 and "неверный месяц «2026-13»" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["visits", "plan"]) == 0
     assert "План визитов на" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["visits", "plan", "--pm", "maria", "--pm", "nobody"]) == 2
+    assert "Нет ПМ по ДС с логином «maria», «nobody»" in capsys.readouterr().err
