@@ -132,7 +132,11 @@ async def ktu_enter(request: web.Request) -> web.StreamResponse:
         await sheets.enter(KtuRepository(request.app[DB_SESSIONS]), settings_of(request), person, month, key,
                            form.get("value", ""), form.get("reason", ""), user.id, user.full_name, utc_now())
     except k.KtuError as e:
-        return await _render_sheet(request, user, person, month, {key or "entry": str(e)}, 422, form)
+        # Beside its form when the component has one; otherwise (a computed or unknown component, sent by
+        # hand) at the top: found trying it, such a refusal was a 422 with no message on the page.
+        component = settings_of(request).ktu.rules().component(k.Role(person.role), key)
+        field = key if component is not None and component.source is k.Source.ENTERED else "entry"
+        return await _render_sheet(request, user, person, month, {field: str(e)}, 422, form)
     raise web.HTTPSeeOther(_sheet_url(person, month, "entry"))
 
 

@@ -68,6 +68,14 @@ async def test_the_head_enters_approves_and_makes_a_new_version(app_client: Test
     assert refused.status == 422 and 'data-testid="error-deduction"' in page
     assert "Снижение без причины не принимается: укажите причину («Снижение за нарушения»)" in page
     assert await entries(db_sessions) == 0
+    # A computed or unknown component sent by hand: the refusal is said at the top (it was a 422 with no message).
+    for component, message in (("vksp_balance", "«Баланс ВКСП» считается из данных и не вводится вручную"),
+                               ("bogus", "нет составляющей «bogus»")):
+        refused = await app_client.post("/ktu/ivanova/entry", headers=HTML_ACCEPT,
+                                        data=form(token, component=component, value="0.3", reason="так"))
+        page = await refused.text()
+        assert refused.status == 422 and 'data-testid="error-entry"' in page and message in page, component
+    assert await entries(db_sessions) == 0
     saved = await app_client.post("/ktu/ivanova/entry", headers=HTML_ACCEPT, allow_redirects=False,
                                   data=form(token, component="deduction", value="-0.2", reason="два задания"))
     assert saved.status == 303 and await entries(db_sessions) == 1
