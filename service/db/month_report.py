@@ -85,13 +85,18 @@ class MonthReportRepository:
             asyncio.gather(self._portfolio(ids), self._visits.done_counts(ids, period.first, after),
                            self._visits.call_counts(ids, start, end), self._visit_plans(ids, period),
                            self._events(period, by_employee=True), self._events(period, by_employee=False)))
+        months = (period.last.year - period.first.year) * 12 + period.last.month - period.first.month + 1
         facts = {}
         for i in ids:
+            plan, plan_months = plans.get(i, (None, 0))
+            gap = (f"план визитов загружен за {plan_months} из {months} мес. периода"
+                   if 0 < plan_months < months else None)
             clients, users = portfolio.get(i, (0, 0))
             planned_done, unplanned_done = visits.get(i, (0, 0))
             facts[i] = PersonFacts(
                 clients=clients, users=users, calls=calls.get(i, CallFacts()), topics=topics.get(i, {}),
-                visits_planned_plan=plans.get(i), visits_planned_done=planned_done,
+                visits_planned_plan=plan if plan_months == months else None, visits_plan_gap=gap,
+                visits_planned_done=planned_done,
                 visits_unplanned_done=unplanned_done, pm_calls=pm_calls.get(i, 0), events=events.get(i, {}))
         return MonthFacts(facts, department.get(None, {}))
 
@@ -140,14 +145,14 @@ class MonthReportRepository:
             users = {e: int(n) for e, n in await session.execute(users_q) if e is not None}
         return {e: (n, users.get(e, 0)) for e, n in clients.items()}
 
-    async def _visit_plans(self, ids: Sequence[int], period: Period) -> dict[int, Decimal]:
-        """employee id → the imported planned-visit plans of the period's months, summed."""
-        query = (select(MonthlyPlan.employee_id, func.sum(MonthlyPlan.value))
+    async def _visit_plans(self, ids: Sequence[int], period: Period) -> dict[int, tuple[Decimal, int]]:
+        """employee id → (the imported planned-visit plans of the period's months summed, how many months)."""
+        query = (select(MonthlyPlan.employee_id, func.sum(MonthlyPlan.value), func.count())
                  .where(MonthlyPlan.employee_id.in_(ids), MonthlyPlan.kind == "pm_visits_planned",
                         MonthlyPlan.month >= period.first, MonthlyPlan.month <= period.last)
                  .group_by(MonthlyPlan.employee_id))
         async with self._sessions() as session:
-            return {e: Decimal(v) for e, v in await session.execute(query)}
+            return {e: (Decimal(v), int(n)) for e, v, n in await session.execute(query)}
 
     async def _events(self, period: Period, *, by_employee: bool) -> dict[int | None, dict[str, EventFacts]]:
         """(employee id or None for the department) → kind → facts; debt collected split by whether

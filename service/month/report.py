@@ -92,7 +92,8 @@ class PersonFacts:
     users: int = 0  # contacts marked «пользователь» of those clients, today
     calls: CallFacts = CallFacts()
     topics: Mapping[str | None, int] = field(default_factory=dict)  # wrapped-up calls by topic
-    visits_planned_plan: Decimal | None = None  # imported monthly plans, summed; None: none imported
+    visits_planned_plan: Decimal | None = None  # imported monthly plans, summed; None: not for every month
+    visits_plan_gap: str | None = None  # why the plan is None when some of it was imported
     visits_planned_done: int = 0
     visits_unplanned_done: int = 0
     pm_calls: int = 0  # every ledger call she owns
@@ -158,7 +159,8 @@ def expert_rows(facts: PersonFacts, targets: Targets, topic_order: Sequence[str 
 def pm_rows(facts: PersonFacts, targets: Targets) -> list[Row]:
     """«Отчетность ПМ по ДС», row by row as the presentation lists them."""
     ev = facts.events
-    plan_missing = None if facts.visits_planned_plan is not None else "план визитов за период не импортирован"
+    plan_missing = None if facts.visits_planned_plan is not None else (
+        facts.visits_plan_gap or "план визитов за период не импортирован")
     return [
         Row("план/факт по запланированным визитам", "визиты ПМ и загруженный план визитов",
             (Figure("план", facts.visits_planned_plan, missing=plan_missing,
@@ -201,20 +203,23 @@ def sum_facts(people: Sequence[PersonFacts], events: Mapping[str, EventFacts] | 
     total = PersonFacts()
     topics: dict[str | None, int] = {}
     summed: dict[str, EventFacts] = {}
-    plan: Decimal | None = None
+    plans = [p.visits_planned_plan for p in people]
+    # A plan summed over only some people would read as the department's whole plan: then none.
+    plan = sum((v for v in plans if v is not None), Decimal(0)) if plans and None not in plans else None
+    gap = ("план визитов загружен не у всех ПМ или не за все месяцы"
+           if None in plans and any(v is not None or p.visits_plan_gap for v, p in zip(plans, people, strict=True))
+           else None)
     for p in people:
         for key, n in p.topics.items():
             topics[key] = topics.get(key, 0) + n
         for kind, facts in p.events.items():
             summed[kind] = summed.get(kind, EventFacts()) + facts
-        if p.visits_planned_plan is not None:
-            plan = (plan or Decimal(0)) + p.visits_planned_plan
         total = PersonFacts(
             clients=total.clients + p.clients, users=total.users + p.users, calls=total.calls + p.calls,
             visits_planned_done=total.visits_planned_done + p.visits_planned_done,
             visits_unplanned_done=total.visits_unplanned_done + p.visits_unplanned_done,
             pm_calls=total.pm_calls + p.pm_calls)
-    return PersonFacts(total.clients, total.users, total.calls, topics, plan, total.visits_planned_done,
+    return PersonFacts(total.clients, total.users, total.calls, topics, plan, gap, total.visits_planned_done,
                        total.visits_unplanned_done, total.pm_calls, summed if events is None else events)
 
 

@@ -151,8 +151,14 @@ def test_the_department_sums_people_and_takes_its_own_event_counts() -> None:
     total = sum_facts([PM, PM], department_events)
     assert (total.clients, total.visits_planned_plan, total.visits_planned_done, total.pm_calls) == (80, 62, 58, 70)
     assert total.events == department_events
-    assert sum_facts([PM, PersonFacts()]).visits_planned_plan == 31  # a plan not imported adds nothing
-    assert sum_facts([PersonFacts(), PersonFacts()]).visits_planned_plan is None
+    # A plan summed over only some PMs would read as the whole department's (found trying it): none then.
+    partial = sum_facts([PM, PersonFacts()])
+    assert partial.visits_planned_plan is None
+    assert pm_rows(partial, TARGETS)[0].figures[0].missing == "план визитов загружен не у всех ПМ или не за все месяцы"
+    nothing = sum_facts([PersonFacts(), PersonFacts()])
+    assert nothing.visits_planned_plan is None and nothing.visits_plan_gap is None
+    gap = PersonFacts(visits_plan_gap="план визитов загружен за 1 из 2 мес. периода")
+    assert pm_rows(gap, TARGETS)[0].figures[0].missing == "план визитов загружен за 1 из 2 мес. периода"
     assert sum_facts([EXPERT, EXPERT]).calls == CALLS + CALLS
     assert sum_facts([EXPERT, EXPERT]).topics == {"Обучение": 12, "СМАРТ-комплект": 6, None: 6}
 

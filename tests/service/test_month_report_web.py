@@ -184,6 +184,8 @@ async def test_a_range_of_months_and_the_events_behind_a_figure(app_client: Test
     pms = cells(page, "pm")
     assert pms[("неплановых визитов", "petrova")] == "2" and 'data-testid="report-expert"' not in page
     assert "норма 20–40" not in page and "норма 40–100" in page  # two months of 20–50 calls
+    # Her visit plan is imported for November only: the range's plan is not shown as if whole.
+    assert pms[("план", "petrova")] == "нет данных" and "план визитов загружен за 1 из 2 мес. периода" in page
     events = await (await app_client.get("/month/events?from=2026-11&to=2026-11&kind=debt_collected",
                                          headers=HTML_ACCEPT)).text()
     assert "Всего событий: 3" in events and "1500,50" in events and "Погашение задолженности" in events
