@@ -24,6 +24,7 @@ HEADER = ("ФИО", "Логин", "Роль", "Месяц", "КТУ", "Стои�
           "Утвердил", "Утверждено")
 POINTS_FORMAT = "0.00#"
 MONEY_FORMAT = "#,##0.00"
+DATE_TIME_FORMAT = "DD.MM.YYYY HH:MM"
 WIDTHS = (36, 14, 16, 14, 8, 14, 14, 14, 8, 20, 18)
 
 
@@ -39,6 +40,7 @@ def ktu_xlsx(sheets: Sequence[PersonSheet], month: date, tz: ZoneInfo) -> bytes:
         cells[4].number_format = POINTS_FORMAT
         cells[5].number_format = MONEY_FORMAT
         cells[6].number_format = MONEY_FORMAT
+        cells[10].number_format = DATE_TIME_FORMAT
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
@@ -53,6 +55,7 @@ def _row(person: PersonSheet, month: date, tz: ZoneInfo) -> list[CellValue]:
     # Excel keeps doubles: exact for tenths of КТУ and kopecks at these sizes.
     numbers: list[CellValue] = ([float(sheet.points), float(sheet.rub_per_0_1), float(sheet.money)]
                              if sheet is not None else [None, None, None])
-    approved_at = latest.approved_at.astimezone(tz).strftime("%d.%m.%Y %H:%M") if latest.approved_at else None
+    # A date cell in the organisation's time (Excel has no zones), not text (found trying it).
+    approved_at = latest.approved_at.astimezone(tz).replace(tzinfo=None) if latest.approved_at else None
     return [person.person.full_name, person.person.login, person.role.label, month_label(month), *numbers,
             latest.state.label, latest.number, latest.approved_by, approved_at]

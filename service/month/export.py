@@ -19,7 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from service.month.report import EXPERT_TITLE, Figure, Table, Unit
 from service.xlsx_rows import write_row
 
-FORMATS = {Unit.COUNT: "0.##", Unit.SHARE: "0.0%", Unit.RUB: '#,##0.00 "₽"'}
+# «0.##» showed a whole count as «30,» in Excel (found trying it): whole counts get «#,##0».
+FORMATS = {Unit.COUNT: "#,##0", Unit.SHARE: "0.0%", Unit.RUB: '#,##0.00 "₽"'}
+FRACTION_COUNT = "#,##0.00"  # an imported plan with a fraction
 NO_DATA = "нет данных"
 
 
@@ -56,7 +58,9 @@ def _table_sheet(sheet: Worksheet, table: Table, period_title: str, generated_at
             cells = write_row(sheet, row_number, values)
             for cell, figure in zip(cells[2:], line.cells, strict=False):
                 if figure.value is not None:
-                    cell.number_format = FORMATS[figure.unit]
+                    whole = figure.value == figure.value.to_integral_value()
+                    cell.number_format = FORMATS[figure.unit] if whole or figure.unit is not Unit.COUNT \
+                        else FRACTION_COUNT
             cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     widths = [48, 36, *([18] * len(table.columns)), 40]
     for index, width in enumerate(widths, start=1):

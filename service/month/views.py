@@ -142,6 +142,7 @@ async def events_page(request: web.Request) -> web.StreamResponse:
         period.first, period.last, person.id if person else None, kind)
     context = {"error": None, "query": query, "kind": kind, "kind_label": label(kind) if kind else None,
                "person": person, "events": events, "total": total, "limit": EVENTS_PAGE, "label": label,
+               "money": money_text,
                "back_url": "/month?" + urlencode(query.params())}
     return aiohttp_jinja2.render_template("month/events.html", request, context)
 
@@ -214,6 +215,11 @@ def _month(raw: str) -> date | None:
     return date(int(year), int(number), 1)
 
 
+def money_text(amount: Decimal) -> str:
+    """«12 500,00»: kopecks and a thin space between thousands, as the report shows sums."""
+    return format(amount.quantize(Decimal("0.01")), ",.2f").replace(",", "\u202f").replace(".", ",")
+
+
 def show_figure(figure: Figure) -> str:
     """«12», «41,7 %», «1 234,50 ₽»; «нет данных» without a value."""
     if figure.value is None:
@@ -221,8 +227,7 @@ def show_figure(figure: Figure) -> str:
     if figure.unit is Unit.SHARE:
         return decimal(float(figure.value) * 100, 1) + " %"
     if figure.unit is Unit.RUB:
-        text = format(figure.value.quantize(Decimal("0.01")), ",.2f").replace(",", "\u202f").replace(".", ",")
-        return text + " ₽"
+        return money_text(figure.value) + " ₽"
     return decimal(float(figure.value), 2)
 
 

@@ -5,6 +5,7 @@ XLSX opened with openpyxl (numbers are numbers), closing the month on the web an
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from io import BytesIO
 from typing import Any
 
@@ -143,7 +144,7 @@ async def test_the_payroll_xlsx_has_numbers_and_safe_names(app_client: TestClien
     ivanova = by_login["ivanova"]
     assert ivanova[:9] == ("Иванова Мария Сергеевна", "ivanova", "Эксперт по ДС", "март 2026", 0.5, 1500, 7500,
                            "утверждена", 1)
-    assert ivanova[9] == "Смирнова О. В." and ivanova[10]
+    assert ivanova[9] == "Смирнова О. В." and isinstance(ivanova[10], datetime)  # a date cell, not text
     cells = {cell.column: cell for cell in sheet[2 + list(by_login).index("ivanova")]}
     assert all(cells[c].data_type == "n" for c in (5, 6, 7, 9)) and cells[7].number_format == "#,##0.00"
     assert str(by_login["petrov"][0]).startswith("'=HYPERLINK")  # a name that looks like a formula stays text

@@ -188,7 +188,7 @@ async def test_a_range_of_months_and_the_events_behind_a_figure(app_client: Test
     assert pms[("план", "petrova")] == "нет данных" and "план визитов загружен за 1 из 2 мес. периода" in page
     events = await (await app_client.get("/month/events?from=2026-11&to=2026-11&kind=debt_collected",
                                          headers=HTML_ACCEPT)).text()
-    assert "Всего событий: 3" in events and "1500,50" in events and "Погашение задолженности" in events
+    assert "Всего событий: 3" in events and "1\u202f500,50" in events and "Погашение задолженности" in events
 
 
 async def test_the_xlsx_holds_numbers_as_numbers(app_client: TestClient) -> None:
@@ -208,6 +208,7 @@ async def test_the_xlsx_holds_numbers_as_numbers(app_client: TestClient) -> None
     assert experts["рассылок"][2] == "нет данных"
     share_cell = next(c for row in book["ПМ"].iter_rows() for c in row if c.value == pytest.approx(0.5))
     assert share_cell.number_format == "0.0%"
+    assert next(c for c in book["ПМ"]["C"] if c.value == 1).number_format == "#,##0"  # not «0.##»: «1,» in Excel
 
 
 async def test_an_expert_and_a_pm_see_only_their_own(app_client: TestClient) -> None:
