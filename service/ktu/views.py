@@ -189,8 +189,14 @@ def _month_context(month: date) -> dict[str, Any]:
 
 
 async def _form_month(request: web.Request) -> date:
+    """The month a change is for: not one that has not begun (found trying it: an entry for 2031-05 was taken)."""
     posted = (await request.post()).get("month")
-    return _read_month(str(posted) if posted is not None else request.query.get("month", ""), request)
+    month = _read_month(str(posted) if posted is not None else request.query.get("month", ""), request)
+    this_month = first_of_month(utc_now().astimezone(settings_of(request).organisation.tz).date())
+    if month > this_month:
+        raise web.HTTPUnprocessableEntity(text=f"Месяц {month_label(month)} ещё не начался: его ведомость "
+                                               "не заполняют и не утверждают заранее")
+    return month
 
 
 def _month(request: web.Request) -> date:

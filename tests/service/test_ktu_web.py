@@ -76,6 +76,10 @@ async def test_the_head_enters_approves_and_makes_a_new_version(app_client: Test
                                         data=form(token, component=component, value="0.3", reason="так"))
         page = await refused.text()
         assert refused.status == 422 and 'data-testid="error-entry"' in page and message in page, component
+    ahead = await app_client.post("/ktu/ivanova/entry", headers=HTML_ACCEPT,  # found trying it: 2031-05 was taken
+                                  data={**form(token, component="deduction", value="-0.1", reason="заранее"),
+                                        "month": "2099-05"})
+    assert ahead.status == 422 and "Месяц май 2099 ещё не начался" in await ahead.text()
     assert await entries(db_sessions) == 0
     saved = await app_client.post("/ktu/ivanova/entry", headers=HTML_ACCEPT, allow_redirects=False,
                                   data=form(token, component="deduction", value="-0.2", reason="два задания"))
