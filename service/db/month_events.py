@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from service.db.engine import SessionMaker
 from service.db.models import Client, Expert
 from service.db.models_month import BusinessEvent
+from service.db.month_report import client_disconnected_then
 
 EVENTS_PAGE = 500  # rows shown; the page says how many there are in all
 
@@ -30,11 +31,17 @@ class MonthEventsRepository:
     def __init__(self, sessions: SessionMaker) -> None:
         self._sessions = sessions
 
-    async def page(self, first: date, last: date, employee_id: int | None,
-                   kind: str | None) -> tuple[list[EventLine], int]:
-        """(the newest EVENTS_PAGE events of days first..last, of the employee and kind when given; their count)."""
+    async def page(self, first: date, last: date, employee_id: int | None, kind: str | None,
+                   disconnected: bool | None = None) -> tuple[list[EventLine], int]:
+        """(the newest EVENTS_PAGE events of days first..last, of the employee and kind when given; their count).
+
+        `disconnected`: only events whose client was (True) or was not (False) disconnected on their day,
+        as the report splits debt collected."""
         e = BusinessEvent
         where = [e.occurred_on >= first, e.occurred_on <= last]
+        if disconnected is not None:
+            then = client_disconnected_then()
+            where.append(then if disconnected else ~then)
         if employee_id is not None:
             where.append(e.employee_id == employee_id)
         if kind is not None:

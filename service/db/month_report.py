@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, distinct, func, null, select, text
+from sqlalchemy import ColumnElement, Select, case, distinct, func, null, select, text
 from sqlalchemy.orm import aliased
 
 from service.db.engine import SessionMaker
@@ -172,13 +172,21 @@ class MonthReportRepository:
         return out
 
 
-def _events_query(period: Period, by_employee: bool) -> Select[Any]:
+def client_disconnected_then() -> ColumnElement[bool]:
+    """SQL, for a BusinessEvent row: its client was disconnected on its day (the client's last
+    disconnection or restoration on or before that day is a disconnection)."""
     e = BusinessEvent
     state = aliased(BusinessEvent)
     last_state = (select(state.kind).where(state.client_id == e.client_id, state.kind.in_((DISCONNECTED, RESTORED)),
                                            state.occurred_on <= e.occurred_on)
                   .order_by(state.occurred_on.desc(), state.id.desc()).limit(1).correlate(e).scalar_subquery())
-    disconnected = case((e.kind == DEBT, last_state == DISCONNECTED), else_=False).label("disconnected")
+    # COALESCE: a client never disconnected has no such row, and NOT (NULL = …) would drop it too.
+    return func.coalesce(last_state, "") == DISCONNECTED
+
+
+def _events_query(period: Period, by_employee: bool) -> Select[Any]:
+    e = BusinessEvent
+    disconnected = case((e.kind == DEBT, client_disconnected_then()), else_=False).label("disconnected")
     who = e.employee_id if by_employee else null()
     rows = (select(who.label("employee_id"), e.kind, disconnected, e.client_id, e.amount_rub)
             .where(e.occurred_on >= period.first, e.occurred_on <= period.last))

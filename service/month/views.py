@@ -134,13 +134,20 @@ async def events_page(request: web.Request) -> web.StreamResponse:
         kind = request.query.get("kind", "").strip() or None
         if kind is not None and kind not in EVENT_KINDS:
             raise ReportError(f"Нет такого вида событий: «{kind[:64]}»")
+        disconnected = {"yes": True, "no": False, "": None}.get(request.query.get("disconnected", "").strip(), "bad")
+        if disconnected == "bad":
+            raise ReportError("disconnected: только yes или no")
         person = await _person(request, query)
     except ReportError as e:
         return aiohttp_jinja2.render_template("month/events.html", request, {"error": str(e)}, status=e.status)
     period = query.period
     events, total = await MonthEventsRepository(request.app[DB_SESSIONS]).page(
-        period.first, period.last, person.id if person else None, kind)
-    context = {"error": None, "query": query, "kind": kind, "kind_label": label(kind) if kind else None,
+        period.first, period.last, person.id if person else None, kind,
+        disconnected if isinstance(disconnected, bool) else None)
+    kind_label = label(kind) if kind else None
+    if kind_label and isinstance(disconnected, bool):
+        kind_label += ": клиент был отключён" if disconnected else ": клиент не был отключён"
+    context = {"error": None, "query": query, "kind": kind, "kind_label": kind_label,
                "person": person, "events": events, "total": total, "limit": EVENTS_PAGE, "label": label,
                "money": money_text,
                "back_url": "/month?" + urlencode(query.params())}

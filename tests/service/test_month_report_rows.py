@@ -142,7 +142,8 @@ def test_the_pm_rows_link_to_visits_and_events() -> None:
     assert rows[0].figures[1].drill == (Drill.VISITS, {"planned": "yes"})
     assert rows[3].figures[0].drill == (Drill.EVENTS, {"kind": "terms_renewed"})
     debt = rows[6].figures[2]
-    assert debt.drill == (Drill.EVENTS, {"kind": "debt_collected"}) and debt.unit is Unit.COUNT
+    assert debt.drill == (Drill.EVENTS, {"kind": "debt_collected", "disconnected": "no"}) and debt.unit is Unit.COUNT
+    assert rows[6].figures[4].drill == (Drill.EVENTS, {"kind": "debt_collected", "disconnected": "yes"})
     assert rows[6].figures[3].unit is Unit.RUB
 
 

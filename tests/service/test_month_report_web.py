@@ -189,6 +189,13 @@ async def test_a_range_of_months_and_the_events_behind_a_figure(app_client: Test
     events = await (await app_client.get("/month/events?from=2026-11&to=2026-11&kind=debt_collected",
                                          headers=HTML_ACCEPT)).text()
     assert "Всего событий: 3" in events and "1\u202f500,50" in events and "Погашение задолженности" in events
+    # The split debt figures open their own payments (found trying it: both opened all three).
+    gone = await (await app_client.get("/month/events?from=2026-11&to=2026-11&kind=debt_collected&disconnected=yes",
+                                       headers=HTML_ACCEPT)).text()
+    assert "Всего событий: 1" in gone and "1\u202f500,50" in gone and "клиент был отключён" in gone
+    active = await (await app_client.get("/month/events?from=2026-11&to=2026-11&kind=debt_collected&disconnected=no",
+                                         headers=HTML_ACCEPT)).text()
+    assert "Всего событий: 2" in active and "1\u202f500,50" not in active
 
 
 async def test_the_xlsx_holds_numbers_as_numbers(app_client: TestClient) -> None:
