@@ -1,0 +1,1 @@
+"""The comparison of remote (ДС) and field (КС) service (issue 17)."""
