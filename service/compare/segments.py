@@ -1,0 +1,40 @@
+"""Which segment (ДС, КС, VIP) each client was in on each day (issue 17, item 2), from what DS Desk
+stores today. Pure.
+
+Until segment changes are recorded as they happen, the history is derived from three facts: the
+client's segment now, the day it went onto ДС (`ds_since`, from the CRM's clients export) and the
+transition campaign's «переведён» with its date (service/transition/). A ДС client was КС before its
+move; a client with no move is in its segment since it is known. Where the CRM's `ds_since` and the
+campaign's date disagree, the campaign's (recorded by the department) wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+DS, KS = "ДС", "КС"
+KNOWN_FROM = date(2000, 1, 1)  # «since always»: before any period a report asks about
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSegmentFacts:
+    client_id: int
+    segment: str  # now
+    client_since: date | None  # a client of the centre since
+    ds_since: date | None  # on ДС since (the CRM's)
+    moved_on: date | None = None  # the campaign's «переведён» date, if any
+
+
+def history(facts: ClientSegmentFacts) -> list[tuple[date, str]]:
+    """The client's segment changes, (since, segment), oldest first."""
+    start = facts.client_since or KNOWN_FROM
+    moved = facts.moved_on or facts.ds_since
+    if facts.segment != DS or moved is None or moved <= start:
+        return [(start, facts.segment)]
+    return [(start, KS), (moved, DS)]
+
+
+def histories(facts: Iterable[ClientSegmentFacts]) -> dict[int, list[tuple[date, str]]]:
+    return {f.client_id: history(f) for f in facts}

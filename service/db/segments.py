@@ -1,0 +1,26 @@
+"""The facts each client's segment history is derived from (service/compare/segments.py): the clients'
+segment and dates, and the campaign's latest «переведён» date, in two queries for every client."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from service.compare.segments import ClientSegmentFacts
+from service.db.engine import SessionMaker
+from service.db.models import Client, ClientTransition
+
+MOVED = "moved"
+
+
+class SegmentsRepository:
+    def __init__(self, sessions: SessionMaker) -> None:
+        self._sessions = sessions
+
+    async def facts(self) -> list[ClientSegmentFacts]:
+        moved = (select(ClientTransition.client_id, func.max(ClientTransition.until))
+                 .where(ClientTransition.status == MOVED).group_by(ClientTransition.client_id))
+        clients = select(Client.id, Client.segment, Client.client_since, Client.ds_since).order_by(Client.id)
+        async with self._sessions() as session:
+            moved_on = {client_id: until for client_id, until in await session.execute(moved)}
+            return [ClientSegmentFacts(client_id, segment, since, ds_since, moved_on.get(client_id))
+                    for client_id, segment, since, ds_since in await session.execute(clients)]

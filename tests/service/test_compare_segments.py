@@ -1,0 +1,58 @@
+"""Each client's segment over time (issue 17, item 2), derived from its segment, `ds_since` and the
+campaign's «переведён»: the pure rule, and the facts read from a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import insert, select
+
+from service.compare.definitions import Period, churn, segment_on
+from service.compare.segments import KNOWN_FROM, ClientSegmentFacts, histories, history
+from service.db.engine import SessionMaker
+from service.db.models import Client, ClientTransition
+from service.db.segments import SegmentsRepository
+from service.imports.runner import import_rows
+
+SINCE = date(2019, 3, 1)
+
+
+@pytest.mark.parametrize(("facts", "expected"), [
+    (ClientSegmentFacts(1, "КС", SINCE, None), [(SINCE, "КС")]),
+    (ClientSegmentFacts(2, "ДС", SINCE, date(2026, 5, 15)), [(SINCE, "КС"), (date(2026, 5, 15), "ДС")]),
+    # The campaign's date wins over the CRM's.
+    (ClientSegmentFacts(3, "ДС", SINCE, date(2026, 5, 15), date(2026, 5, 20)),
+     [(SINCE, "КС"), (date(2026, 5, 20), "ДС")]),
+    (ClientSegmentFacts(4, "ДС", None, None), [(KNOWN_FROM, "ДС")]),  # on ДС since always, as far as known
+    (ClientSegmentFacts(5, "ДС", date(2026, 6, 1), date(2026, 5, 1)), [(date(2026, 6, 1), "ДС")]),  # came as ДС
+    (ClientSegmentFacts(6, "VIP", None, None), [(KNOWN_FROM, "VIP")]),
+])
+def test_the_history_is_derived_from_the_move(facts: ClientSegmentFacts, expected: list[tuple[date, str]]) -> None:
+    assert history(facts) == expected
+
+
+def test_a_client_moved_inside_a_period_counts_in_the_segment_it_was_in() -> None:
+    every = histories([ClientSegmentFacts(1, "ДС", SINCE, None, date(2026, 5, 15)),
+                       ClientSegmentFacts(2, "ДС", SINCE, date(2020, 1, 1))])
+    q2 = Period(date(2026, 4, 1), date(2026, 6, 30))
+    assert segment_on(every[1], date(2026, 5, 14)) == "КС" and segment_on(every[1], q2.last) == "ДС"
+    assert churn(every, "КС", q2, [(1, date(2026, 5, 1))]).part == 1  # lost while it was still КС
+    assert churn(every, "ДС", q2, [(1, date(2026, 5, 1))]).part == 0
+
+
+async def test_the_facts_come_from_the_clients_and_the_campaign(db_sessions: SessionMaker) -> None:
+    await import_rows("clients", [
+        {"external_id": "C-1", "name": "ООО «Альфа»", "segment": "ДС", "client_since": "01.03.2019",
+         "ds_since": "15.05.2026"},
+        {"external_id": "C-2", "name": "ООО «Бета»", "segment": "КС"}], db_sessions)
+    now = datetime(2026, 5, 20, 9, tzinfo=UTC)
+    async with db_sessions.begin() as session:
+        c1 = await session.scalar(select(Client.id).where(Client.external_id == "C-1"))
+        await session.execute(insert(ClientTransition), [
+            {"client_id": c1, "status": "agreed", "at": now},
+            {"client_id": c1, "status": "moved", "until": date(2026, 5, 20), "at": now}])
+    facts = {f.client_id: f for f in await SegmentsRepository(db_sessions).facts()}
+    assert facts[c1] == ClientSegmentFacts(c1, "ДС", SINCE, date(2026, 5, 15), date(2026, 5, 20))
+    assert [f.segment for f in facts.values()] == ["ДС", "КС"]
+    assert histories(facts.values())[c1] == [(SINCE, "КС"), (date(2026, 5, 20), "ДС")]
