@@ -48,7 +48,7 @@ async def test_the_facts_come_from_the_clients_and_the_campaign(db_sessions: Ses
         {"external_id": "C-2", "name": "ООО «Бета»", "segment": "КС"}], db_sessions)
     now = datetime(2026, 5, 20, 9, tzinfo=UTC)
     async with db_sessions.begin() as session:
-        c1 = await session.scalar(select(Client.id).where(Client.external_id == "C-1"))
+        c1 = int(await session.scalar(select(Client.id).where(Client.external_id == "C-1")) or 0)
         await session.execute(insert(ClientTransition), [
             {"client_id": c1, "status": "agreed", "at": now},
             {"client_id": c1, "status": "moved", "until": date(2026, 5, 20), "at": now}])
