@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from service.app import create_app
-from service.db.engine import SessionMaker, create_engine, create_sessionmaker
+from service.db.engine import SessionMaker
 from service.db.models import Call, Client, ClientContact, Expert, PlannedCall, WrapUp
 from service.db.month import MonthRepository
 from service.imports.runner import import_rows
@@ -35,19 +35,12 @@ def cheap_hashes() -> Iterator[None]:
     use_hasher(previous)
 
 
-@pytest.fixture
-async def sessions(migrated_db: str) -> AsyncIterator[SessionMaker]:
-    engine = create_engine(migrated_db)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
-
-
 def msk(day: int, hour: int, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=MSK).astimezone(UTC)
 
 
 @pytest.fixture
-async def app_client(migrated_db: str, sessions: SessionMaker, aiohttp_client: Any) -> TestClient:
+async def app_client(migrated_db: str, db_sessions: SessionMaker, aiohttp_client: Any) -> TestClient:
     settings = Settings.model_validate({"database": {"url": migrated_db}})
     await add_user(settings, "maria", role="expert", extension="101", full_name="Орлова Мария Сергеевна")
     await add_user(settings, "anna", role="expert", extension="102", full_name="Белова Анна Викторовна")
@@ -58,12 +51,12 @@ async def app_client(migrated_db: str, sessions: SessionMaker, aiohttp_client: A
         {"external_id": "C-1", "name": "ООО «Ромашка»", "segment": "ДС", "expert_login": "maria"},
         {"external_id": "C-2", "name": "АО «Вектор»", "segment": "ДС", "expert_login": "maria"},
         {"external_id": "C-3", "name": "=HYPERLINK(\"x\")", "segment": "ДС", "expert_login": "petrova"},
-        {"external_id": "C-4", "name": "ООО «Кедр»", "segment": "ДС", "expert_login": "petrova"}], sessions)
+        {"external_id": "C-4", "name": "ООО «Кедр»", "segment": "ДС", "expert_login": "petrova"}], db_sessions)
     await import_rows("contacts", [
         {"external_id": f"K-{n}", "client_external_id": client, "full_name": f"Контакт {n}", "is_user": user}
         for n, (client, user) in enumerate((("C-1", "да"), ("C-1", "да"), ("C-1", "нет"), ("C-2", "да")))],
-        sessions)
-    await _calls(sessions)
+        db_sessions)
+    await _calls(db_sessions)
     await import_rows("visits", [
         {"employee_login": "petrova", "client_external_id": "C-3", "day": "2026-11-03", "planned": "да",
          "result": "состоялся"},
@@ -72,9 +65,9 @@ async def app_client(migrated_db: str, sessions: SessionMaker, aiohttp_client: A
         {"employee_login": "petrova", "client_external_id": "C-4", "day": "2026-11-05", "planned": "нет",
          "result": "состоялся"},
         {"employee_login": "petrova", "client_external_id": "C-4", "day": "2026-12-01", "planned": "нет",
-         "result": "состоялся"}], sessions)
+         "result": "состоялся"}], db_sessions)
     await import_rows("plans", [{"employee_login": "petrova", "month": "2026-11", "kind": "pm_visits_planned",
-                                 "value": "31"}], sessions)
+                                 "value": "31"}], db_sessions)
     await import_rows("events", [
         {"client_external_id": "C-3", "kind": "prepay_long", "occurred_on": "2026-11-10", "employee_login": "petrova"},
         {"client_external_id": "C-3", "kind": "terms_renewed", "occurred_on": "2026-11-11",
@@ -90,16 +83,16 @@ async def app_client(migrated_db: str, sessions: SessionMaker, aiohttp_client: A
         {"client_external_id": "C-4", "kind": "debt_collected", "occurred_on": "2026-11-21", "amount_rub": "10",
          "employee_login": "petrova"},
         {"client_external_id": "C-1", "kind": "sale", "occurred_on": "2026-11-30", "amount_rub": "2000"},
-        {"client_external_id": "C-1", "kind": "sale", "occurred_on": "2026-12-01", "amount_rub": "7"}], sessions)
+        {"client_external_id": "C-1", "kind": "sale", "occurred_on": "2026-12-01", "amount_rub": "7"}], db_sessions)
     client: TestClient = await aiohttp_client(create_app(settings, with_pbx=False))
     return client
 
 
-async def _calls(sessions: SessionMaker) -> None:
+async def _calls(db_sessions: SessionMaker) -> None:
     """maria: 3 planned calls made of 4 planned items in November, 1 unplanned, 1 call on 1 December;
     wrap-ups: two contacts (one productive with login), a not reached; petrova: 2 calls."""
     now = datetime.now(UTC)
-    async with sessions.begin() as s:
+    async with db_sessions.begin() as s:
         ids = {login: i for login, i in await s.execute(select(Expert.login, Expert.id))}
         clients = {code: i for code, i in await s.execute(select(Client.external_id, Client.id))}
         contact = await s.scalar(select(ClientContact.id).where(ClientContact.external_id == "K-0"))
@@ -273,11 +266,11 @@ async def test_the_heads_summary_says_what_is_missing_before_the_month_closes(ap
 
 
 async def test_the_summary_says_a_month_is_closed_or_not_over_yet(app_client: TestClient,
-                                                                 sessions: SessionMaker) -> None:
+                                                                 db_sessions: SessionMaker) -> None:
     await sign_in(app_client, "olga")
     today = datetime.now(UTC).astimezone(MSK).date()
     page = await (await app_client.get(f"/month?from={today:%Y-%m}", headers=HTML_ACCEPT)).text()
     assert "Месяц нельзя закрыть: не утверждены ведомости КТУ" in page  # and the month is not over anyway
-    await MonthRepository(sessions).close_month(NOVEMBER, None, datetime.now(UTC))
+    await MonthRepository(db_sessions).close_month(NOVEMBER, None, datetime.now(UTC))
     page = await (await app_client.get("/month?from=2026-11", headers=HTML_ACCEPT)).text()
     assert "Месяц закрыт: его планы и ведомости КТУ больше не меняются." in page

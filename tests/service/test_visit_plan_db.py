@@ -4,7 +4,7 @@ topped up (again, or twice at once), shown on /visits with the visits that took 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.cli import main
-from service.db.engine import SessionMaker, create_engine, create_sessionmaker
+from service.db.engine import SessionMaker
 from service.db.models import Client, PlannedVisit
 from service.imports.runner import import_rows
 from service.passwords import use_hasher
@@ -35,14 +35,7 @@ def cheap_hashes() -> Iterator[None]:
 
 
 @pytest.fixture
-async def sessions(migrated_db: str) -> AsyncIterator[SessionMaker]:
-    engine = create_engine(migrated_db)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-async def settings(migrated_db: str, sessions: SessionMaker) -> Settings:
+async def settings(migrated_db: str, db_sessions: SessionMaker) -> Settings:
     settings = Settings.model_validate({"database": {"url": migrated_db},
                                         "targets": {"pm_visits_planned_min": 1, "pm_visits_planned_max": 2}})
     await add_user(settings, "petrova", role="pm", extension="150", full_name="Петрова Анна Ильинична")
@@ -50,49 +43,49 @@ async def settings(migrated_db: str, sessions: SessionMaker) -> Settings:
     await import_rows("clients", [
         {"external_id": f"C-{n}", "name": f"ООО «Клиент {n}»", "segment": "ДС", "expert_login": "petrova",
          "debt_rub": "1000" if n == 3 else "0"} for n in range(1, 6)]
-        + [{"external_id": "C-9", "name": "ООО «Чужой»", "segment": "ДС", "expert_login": "maria"}], sessions)
+        + [{"external_id": "C-9", "name": "ООО «Чужой»", "segment": "ДС", "expert_login": "maria"}], db_sessions)
     await import_rows("contacts", [
         {"external_id": f"K-{n}", "client_external_id": f"C-{n}", "full_name": f"Контакт {n}", "is_user": "да"}
-        for n in (*range(1, 6), 9)], sessions)
+        for n in (*range(1, 6), 9)], db_sessions)
     return settings
 
 
-async def planned(sessions: SessionMaker) -> list[str]:
-    async with sessions() as session:
+async def planned(db_sessions: SessionMaker) -> list[str]:
+    async with db_sessions() as session:
         return list(await session.scalars(select(Client.external_id).join(PlannedVisit,
                                                                           PlannedVisit.client_id == Client.id)
                                           .order_by(PlannedVisit.rank)))
 
 
-async def test_the_plan_is_built_to_the_norm_then_only_topped_up(settings: Settings, sessions: SessionMaker) -> None:
-    assert await build_visit_plans(settings, sessions, NOW) == 2  # targets.pm_visits_planned_max
-    first = await planned(sessions)
+async def test_the_plan_is_built_to_the_norm_then_only_topped_up(settings: Settings, db_sessions: SessionMaker) -> None:
+    assert await build_visit_plans(settings, db_sessions, NOW) == 2  # targets.pm_visits_planned_max
+    first = await planned(db_sessions)
     assert first[0] == "C-3" and "C-9" not in first  # the debt first; never another's client
-    assert await build_visit_plans(settings, sessions, NOW) == 0
+    assert await build_visit_plans(settings, db_sessions, NOW) == 0
     await import_rows("plans", [{"employee_login": "petrova", "month": "2026-11", "kind": "pm_visits_planned",
-                                 "value": "4"}], sessions)
-    added = await asyncio.gather(build_visit_plans(settings, sessions, NOW),
-                                 build_visit_plans(settings, sessions, NOW))
-    assert sum(added) == 2 and len(await planned(sessions)) == 4  # two at once: no client twice
-    assert (await planned(sessions))[:2] == first
+                                 "value": "4"}], db_sessions)
+    added = await asyncio.gather(build_visit_plans(settings, db_sessions, NOW),
+                                 build_visit_plans(settings, db_sessions, NOW))
+    assert sum(added) == 2 and len(await planned(db_sessions)) == 4  # two at once: no client twice
+    assert (await planned(db_sessions))[:2] == first
 
 
-async def test_a_past_month_is_not_built(settings: Settings, sessions: SessionMaker) -> None:
-    assert await build_visit_plans(settings, sessions, NOW, NOW.date().replace(month=10, day=1)) == 0
-    async with sessions() as session:
+async def test_a_past_month_is_not_built(settings: Settings, db_sessions: SessionMaker) -> None:
+    assert await build_visit_plans(settings, db_sessions, NOW, NOW.date().replace(month=10, day=1)) == 0
+    async with db_sessions() as session:
         assert await session.scalar(select(func.count()).select_from(PlannedVisit)) == 0
 
 
-async def test_visits_shows_the_plan_and_what_was_visited(settings: Settings, sessions: SessionMaker,
+async def test_visits_shows_the_plan_and_what_was_visited(settings: Settings, db_sessions: SessionMaker,
                                                           aiohttp_client: Any) -> None:
     now = datetime.now(UTC)
-    await build_visit_plans(settings, sessions, now)
+    await build_visit_plans(settings, db_sessions, now)
     client: TestClient = await aiohttp_client(create_app(settings, with_pbx=False))
     token = await sign_in(client, "petrova")
     page = await (await client.get("/visits", headers=HTML_ACCEPT)).text()
     assert page.count('data-testid="planned-visit"') == 2 and "задолженность 1" in page, page
     assert "Посещено 0 из 2" in page
-    async with sessions() as session:
+    async with db_sessions() as session:
         c3 = await session.scalar(select(Client.id).where(Client.external_id == "C-3"))
     today = now.astimezone(MSK).date().isoformat()
     await client.post("/visits", headers=HTML_ACCEPT, data={
