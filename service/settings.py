@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from dialer.tracker import TrackerConfig
     from scheduler.calendar import WorkCalendar
     from scheduler.rules import PlanRules
+    from service.compare.survey import SurveyMapping
     from service.ktu.rules import KtuRules
     from service.selection.scoring import SelectionRules
 
@@ -572,6 +573,52 @@ class KtuSettings(_Section):
         })
 
 
+class SurveyMeasureSettings(_Section):
+    """One of the survey's six measures: the question's column in the export and the answers that count."""
+
+    question: str = Field(min_length=1, max_length=2000)
+    positive: tuple[str, ...] = Field(min_length=1)
+
+
+def _default_survey() -> dict[str, SurveyMeasureSettings]:
+    from service.compare.survey import DEFAULT_SURVEY
+
+    return {measure: SurveyMeasureSettings(question=q.column, positive=q.positive)
+            for measure, q in DEFAULT_SURVEY.items()}
+
+
+class CompareSettings(_Section):
+    """The ДС-versus-КС comparison (docs/compare.md): how a SendPulse campaign's kind is told from its
+    name, and which survey question is which measure."""
+
+    # words in the campaign's name → its kind (reviews | informational | news | gk); the first that matches
+    mailing_kinds: dict[str, Literal["reviews", "informational", "news", "gk"]] = {
+        "Обзор": "reviews", "Подписчикам ГК": "gk", "Новости": "news", "Приглашение": "informational",
+        "Анонс": "informational"}
+    survey: dict[str, SurveyMeasureSettings] = Field(default_factory=_default_survey)
+
+    @field_validator("survey")
+    @classmethod
+    def _known_measures(cls, value: dict[str, SurveyMeasureSettings]) -> dict[str, SurveyMeasureSettings]:
+        from service.compare.survey import MEASURES
+
+        unknown = sorted(set(value) - set(MEASURES))
+        if unknown:
+            raise ValueError(f"unknown measure(s) {', '.join(unknown)}: the six are {', '.join(MEASURES)}")
+        columns = [measure.question for measure in value.values()]
+        if len(set(columns)) != len(columns):
+            raise ValueError("two measures name the same question")
+        return value
+
+    def mailing_rules(self) -> tuple[tuple[str, str], ...]:
+        return tuple((words, kind) for words, kind in self.mailing_kinds.items())
+
+    def survey_mapping(self) -> SurveyMapping:
+        from service.compare.survey import SurveyQuestion
+
+        return {measure: SurveyQuestion(s.question, s.positive) for measure, s in self.survey.items()}
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     pbx: PbxSettings = PbxSettings()
@@ -588,6 +635,7 @@ class Settings(_Section):
     selection: SelectionSettings = SelectionSettings()
     # Validated even when left out: its default topics must be among a narrowed desk.topics.
     ktu: KtuSettings = Field(default=KtuSettings(), validate_default=True)
+    compare: CompareSettings = CompareSettings()
 
     @field_validator("ktu")
     @classmethod

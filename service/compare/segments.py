@@ -1,8 +1,10 @@
 """Which segment (ДС, КС, VIP) each client was in on each day (issue 17, item 2), from what DS Desk
 stores today. Pure.
 
-Until segment changes are recorded as they happen, the history is derived from three facts: the
-client's segment now, the day it went onto ДС (`ds_since`, from the CRM's clients export) and the
+Two sources. The clients import records each change it sees (segment_changes: the day, the new
+segment and the one before), so from the first recorded change on the history is what was recorded.
+Before it (and for a client never seen changing) the history is derived from three facts: the
+client's segment then, the day it went onto ДС (`ds_since`, from the CRM's clients export) and the
 transition campaign's «переведён» with its date (service/transition/). A ДС client was КС before its
 move; a client with no move is in its segment since it is known. Where the CRM's `ds_since` and the
 campaign's date disagree, the campaign's (recorded by the department) wins.
@@ -25,14 +27,29 @@ class ClientSegmentFacts:
     client_since: date | None  # a client of the centre since
     ds_since: date | None  # on ДС since (the CRM's)
     moved_on: date | None = None  # the campaign's «переведён» date, if any
+    recorded: tuple[tuple[date, str, str], ...] = ()  # (since, segment, previous), oldest first
 
 
 def history(facts: ClientSegmentFacts) -> list[tuple[date, str]]:
     """The client's segment changes, (since, segment), oldest first."""
     start = facts.client_since or KNOWN_FROM
     moved = facts.moved_on or facts.ds_since
-    if facts.segment != DS or moved is None or moved <= start:
-        return [(start, facts.segment)]
+    if not facts.recorded:
+        return _derived(facts.segment, start, moved)
+    first = facts.recorded[0][0]
+    # Before the first recorded change the client was in that change's `previous` segment.
+    changes = [(since, segment) for since, segment in _derived(facts.recorded[0][2], min(start, first),
+                                                                moved if moved and moved < first else None)
+               if since < first]
+    for since, segment, _ in facts.recorded:
+        if not changes or changes[-1][1] != segment:
+            changes.append((since, segment))
+    return changes
+
+
+def _derived(segment: str, start: date, moved: date | None) -> list[tuple[date, str]]:
+    if segment != DS or moved is None or moved <= start:
+        return [(start, segment)]
     return [(start, KS), (moved, DS)]
 
 

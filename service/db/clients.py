@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, or_, select
@@ -11,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.numbers import normalise_number
 from service.db.bulk import chunks, ids_by, session_scope, upsert_by_key
+from service.db.compare_inputs import write_keyed
 from service.db.engine import SessionMaker
-from service.db.models import Client, ClientContact, Expert
+from service.db.models import Client, ClientContact, Expert, SegmentChange
 from service.db.records import ClientRecord, ContactRecord, Counts
 from service.db.upsert import dialect_name, insert_for
 from service.errors import UnknownClientError, UnknownExpertError
 
+DS = "ДС"
 _CLIENTS = cast(Table, Client.__table__)
 _CONTACTS = cast(Table, ClientContact.__table__)
 _EXPERTS = cast(Table, Expert.__table__)
@@ -51,9 +54,13 @@ class ClientsRepository:
     def __init__(self, sessions: SessionMaker) -> None:
         self._sessions = sessions
 
-    async def upsert_clients(self, records: Sequence[ClientRecord],
-                             session: AsyncSession | None = None) -> Counts:
-        """Create or update by external id; an unknown expert_login raises UnknownExpertError."""
+    async def upsert_clients(self, records: Sequence[ClientRecord], session: AsyncSession | None = None,
+                             today: date | None = None) -> Counts:
+        """Create or update by external id; an unknown expert_login raises UnknownExpertError.
+
+        A known client whose segment changes gets the change recorded (segment_changes), dated its
+        `ds_since` when it moves to ДС with one given (not in the future), else `today`: the
+        comparison counts a client in the segment it was in then (service/compare/segments.py)."""
         counts = Counts()
         async with session_scope(self._sessions, session) as s:
             for chunk in chunks(records):
@@ -61,7 +68,9 @@ class ClientsRepository:
                                               {r.expert_login for r in chunk if r.expert_login},
                                               UnknownExpertError, "Expert with login")
                 rows = [_client_row(r, experts) for r in chunk]
+                before = await _segments(s, [r.external_id for r in chunk])
                 counts += await upsert_by_key(s, _CLIENTS, "external_id", rows)
+                await _record_segment_changes(s, chunk, before, today or datetime.now(UTC).date())
         return counts
 
     async def upsert_contacts(self, records: Sequence[ContactRecord],
@@ -152,6 +161,26 @@ async def _client_id(session: AsyncSession, external_id: str) -> int:
     if client_id is None:
         raise UnknownClientError(f"no client with external id {external_id!r}")
     return client_id
+
+
+async def _segments(session: AsyncSession, codes: list[str]) -> dict[str, tuple[int, str]]:
+    query = select(Client.external_id, Client.id, Client.segment).where(Client.external_id.in_(codes))
+    return {code: (client_id, segment) for code, client_id, segment in await session.execute(query)}
+
+
+async def _record_segment_changes(session: AsyncSession, records: Sequence[ClientRecord],
+                                  before: dict[str, tuple[int, str]], today: date) -> None:
+    changes = {}
+    for record in records:
+        if record.external_id not in before or before[record.external_id][1] == record.segment:
+            continue
+        client_id, previous = before[record.external_id]
+        moved = record.ds_since if record.segment == DS and record.ds_since and record.ds_since <= today else None
+        changes[(client_id, moved or today)] = {"segment": record.segment, "previous": previous}
+    if changes:
+        await write_keyed(session, SegmentChange, ("client_id", "since"),
+                          [{"client_id": client_id, "since": since, **values, "recorded_at": datetime.now(UTC)}
+                           for (client_id, since), values in changes.items()])
 
 
 def _client_row(record: ClientRecord, experts: dict[str, int]) -> dict[str, Any]:

@@ -30,6 +30,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
+from service.db.models_compare import (
+    Act,
+    ClientRequest,
+    Mailing,
+    SegmentChange,
+    SeminarVisit,
+    SurveyResponse,
+    Training,
+)
 from service.db.models_figures import FiguresBuiltDay, FiguresCount, FiguresDaily, FiguresState
 from service.db.models_ktu import KtuEntry, KtuVersion
 from service.db.models_logins import CallLogin, ClientLogin, FileImport, LoginDay
@@ -154,6 +163,9 @@ class Client(Base):
     services: Mapped[list[str] | None] = mapped_column(JSON)  # st, mailing, video_seminars, lk
     ip_possible: Mapped[bool | None] = mapped_column(Boolean)  # internet update possible (ИП)
     sio: Mapped[str | None] = mapped_column(String(128))  # the client's СИО (service engineer), as the CRM names them
+    # Полнота сбора (migration 0021, issue 17): the share of the client's installations whose usage
+    # statistics were collected, 0–1, as the CRM reports it.
+    collection_completeness: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
     contacts: Mapped[list[ClientContact]] = relationship(
         back_populates="client", lazy="raise_on_sql", cascade="all, delete-orphan"
     )
@@ -381,7 +393,8 @@ _trigram_index("ix_client_contacts_phone_e164_search", ClientContact.phone_e164)
 _trigram_index("ix_client_contacts_phone_search", phone_digits(ClientContact.phone, "postgresql"))
 
 __all__ = [
-    "Base", "Call", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal",
+    "Act", "Base", "Call", "ClientRequest", "Mailing", "SeminarVisit", "SegmentChange", "SurveyResponse",
+    "Training", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal",
     "ClientTransition", "Expert", "SelectionScore", "BusinessEvent", "ClosedMonth", "MonthlyPlan",
     "ExpertAbsence", "ExpertStatus", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState",
     "HistoryEntry", "JobRun", "KtuEntry", "KtuVersion", "LoginDay", "PlanNote",

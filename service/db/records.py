@@ -116,6 +116,7 @@ class ClientRecord:
     services: list[str] | None = None
     ip_possible: bool | None = None
     sio: str | None = None
+    collection_completeness: Decimal | None = None  # Полнота сбора, 0–1 (issue 17)
 
 
 @dataclass(frozen=True, slots=True)

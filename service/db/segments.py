@@ -1,13 +1,16 @@
 """The facts each client's segment history is derived from (service/compare/segments.py): the clients'
-segment and dates, and the campaign's latest «переведён» date, in two queries for every client."""
+segment and dates, the campaign's latest «переведён» date and the recorded segment changes, in three
+queries for every client."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import func, select
 
 from service.compare.segments import ClientSegmentFacts
 from service.db.engine import SessionMaker
-from service.db.models import Client, ClientTransition
+from service.db.models import Client, ClientTransition, SegmentChange
 
 MOVED = "moved"
 
@@ -20,7 +23,13 @@ class SegmentsRepository:
         moved = (select(ClientTransition.client_id, func.max(ClientTransition.until))
                  .where(ClientTransition.status == MOVED).group_by(ClientTransition.client_id))
         clients = select(Client.id, Client.segment, Client.client_since, Client.ds_since).order_by(Client.id)
+        changes = (select(SegmentChange.client_id, SegmentChange.since, SegmentChange.segment, SegmentChange.previous)
+                   .order_by(SegmentChange.client_id, SegmentChange.since))
         async with self._sessions() as session:
             moved_on = {client_id: until for client_id, until in await session.execute(moved)}
-            return [ClientSegmentFacts(client_id, segment, since, ds_since, moved_on.get(client_id))
+            recorded: dict[int, list[tuple[date, str, str]]] = {}
+            for client_id, since, segment, previous in await session.execute(changes):
+                recorded.setdefault(client_id, []).append((since, segment, previous))
+            return [ClientSegmentFacts(client_id, segment, since, ds_since, moved_on.get(client_id),
+                                       tuple(recorded.get(client_id, ())))
                     for client_id, segment, since, ds_since in await session.execute(clients)]

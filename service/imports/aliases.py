@@ -44,6 +44,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "services": ("Сервисы", "Пользуется сервисами"),
         "ip_possible": ("Возможно ИП", "Возможность ИП"),
         "sio": ("СИО", "Специалист СИО"),
+        "collection_completeness": ("Полнота сбора", "Полнота сбора СТТ", "Процент сбора СТТ"),
     },
     "contacts": {
         "external_id": ("Код", *_CONTACT_CODE, "ID", "Идентификатор"),
@@ -112,6 +113,47 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "result": ("Результат", "Результат визита"),
         "topic": ("Тема", "Тема визита", "Инфоповод"),
         "comment": ("Комментарий", "Примечание"),
+    },
+    # The comparison's inputs (issue 17; docs/import.md). SendPulse's names: tests/data/compare/README.md.
+    "trainings": {
+        "client_external_id": _CLIENT_CODE,
+        "contact_external_id": (*_CONTACT_CODE, "Код пользователя"),
+        "date": ("Дата", "Дата обучения"),
+        "kind": ("Вид", "Вид обучения", "Тип обучения"),
+    },
+    "seminars": {
+        "client_external_id": _CLIENT_CODE,
+        "contact_external_id": (*_CONTACT_CODE, "Код слушателя"),
+        "date": ("Дата", "Дата семинара", "Дата посещения"),
+        "seminar": ("Семинар", "Тема семинара", "Название семинара", "СТ"),
+    },
+    "acts": {
+        "client_external_id": _CLIENT_CODE,
+        "period": ("Период", "Месяц", "Период акта"),
+        "due_on": ("Срок", "Срок возврата", "Вернуть до"),
+        "returned_on": ("Возвращён", "Дата возврата", "Акт возвращён"),
+    },
+    "requests": {
+        "client_external_id": _CLIENT_CODE,
+        "channel": ("Канал", "Канал обращения", "Куда обратился"),
+        "created_at": ("Дата и время", "Время обращения", "Дата обращения", "Создано"),
+    },
+    "mailings": {
+        "campaign": ("Название рассылки", "Рассылка", "Campaign name", "Name"),
+        "sent_on": ("Дата отправки", "Дата", "Send date", "Sent date", "Date"),
+        "audience": ("Адресная книга", "Список", "Аудитория", "Mailing list", "Address book", "List"),
+        "kind": ("Вид рассылки", "Тип рассылки"),
+        "sent": ("Отправлено",),
+        "delivered": ("Доставлено",),
+        "opened": ("Открыто", "Открытия", "Открыли", "Opens"),
+        "clicked": ("Переходы", "Переходов", "Клики", "Clicks", "Link clicks"),
+        "unsubscribed": ("Отписались", "Отписки", "Unsubscribes"),
+    },
+    "survey": {
+        "respondent": ("Respondent ID", "ID респондента", "Номер ответа"),
+        "email": ("Адрес электронной почты", "Email Address", "E-mail", "Эл. почта"),
+        "answered_at": ("Отметка времени", "Timestamp", "End Date", "Дата окончания", "Дата ответа"),
+        "client_external_id": ("Код организации", *_CLIENT_CODE[:2], "Custom Data 1"),
     },
     "experts": {
         "login": ("Логин", "Учётная запись"),

@@ -53,7 +53,7 @@ def read_header(schema: Schema, names: Iterable[str]) -> Header:
     by_name = {normalise(alias): column for column, aliases in accepted_names(schema).items() for alias in aliases}
     found = tuple((name, by_name[normalise(name)]) for name in names if normalise(name) in by_name)
     present = {column for _, column in found}
-    missing = tuple(col.name for col in schema.columns if col.required and col.name not in present)
+    missing = tuple(col.name for col in schema.columns if (col.required or col.in_header) and col.name not in present)
     repeated = tuple((column, tuple(name for name, c in found if c == column))
                      for column in schema.names if sum(c == column for _, c in found) > 1)
     return Header(names, found, missing, repeated, plain=all(name == column for name, column in found))

@@ -45,3 +45,11 @@ def plan_value(raw: object) -> tuple[Decimal, bool]:
 
 
 PLAN_PLACES = Decimal("0.0001")
+
+
+def share(raw: object) -> Decimal:
+    """A share from 0 to 1: «0,8», «80 %» (Полнота сбора of a client)."""
+    value, _ = plan_value(raw)
+    if not 0 <= value <= 1:
+        raise c.CellError("доля от 0 до 1: 0,8 или 80 %")
+    return value

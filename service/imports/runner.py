@@ -87,7 +87,9 @@ async def _import(schema: Schema, names: tuple[str, ...], file_rows: Rows, sessi
         raise RowsRejected(labelled(errors, header))
 
     def rows() -> Iterator[NumberedRow]:  # keyed by the schema's column names, whatever the file calls them
-        return ((number, header.renamed(row)) for number, row in file_rows())
+        renamed = ((number, header.renamed(row)) for number, row in file_rows())
+        skip = schema.skip
+        return renamed if skip is None else ((number, row) for number, row in renamed if not skip(row))
 
     validator = Validator(schema, await load_references(schema.kind, sessions))
     count = total = 0

@@ -6,11 +6,8 @@ docs/import.md documents the same tables for people; keep them in step. Pure.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from scheduler.model import Segment, SignalKind, Version
 from service.db.records import (
@@ -27,6 +24,8 @@ from service.db.records import (
 )
 from service.imports import cells as c
 from service.imports import month_cells as mc
+from service.imports.compare_schemas import COMPARE_SCHEMAS
+from service.imports.schema_base import CLOCK_SKEW, Column, ImportContext, Problem, Schema, Span, Values
 from service.logins.match import LONGEST_SESSION
 from service.month.kinds import (
     EVENT_KINDS,
@@ -39,35 +38,6 @@ from service.month.kinds import (
 from service.month.records import EventRecord, PlanRecord
 from service.selection.scoring import CRITERIA, CRITERION_LABELS, RECOMMENDATION, check_manual, normalise_manual
 from service.visits.rules import RESULT_SPELLINGS, VisitRecord
-
-Values = dict[str, Any]  # column name → typed value (None when the cell was empty)
-Problem = tuple[str, str]  # (column, reason) found by a check across the row's cells
-# (who, start, end, overlap checked) of a row: two rows of one `who` may not start at the same
-# moment, and, when checked, one may not begin before another has ended (service/imports/validation.py)
-Span = tuple[tuple[str, ...], datetime, datetime, bool]
-CLOCK_SKEW = timedelta(minutes=5)  # a usage report's clock may run a little ahead of ours
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    name: str
-    parse: c.Parser
-    required: bool = False
-    default: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class Schema:
-    kind: str
-    columns: tuple[Column, ...]
-    build: Callable[[Values], Any]  # typed values → the record the repository writes
-    unique: str | tuple[str, ...] | None = None  # a column (or columns) whose value may appear once per file
-    checks: Callable[[Values], list[Problem]] = field(default=lambda values: [])
-    span: Callable[[Values], Span] | None = None  # rows of one `who` may not overlap (logins)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(col.name for col in self.columns)
 
 
 def _options(*pairs: tuple[str, str]) -> dict[str, str]:
@@ -190,6 +160,7 @@ CLIENTS = Schema(
         Column("services", c.word_list(SERVICES)),
         Column("ip_possible", c.parse_bool),
         Column("sio", c.bounded_text(128)),
+        Column("collection_completeness", mc.share),
     ),
     build=lambda values: ClientRecord(**values),
     unique="external_id",
@@ -395,23 +366,6 @@ def visits_schema(context: ImportContext) -> Schema:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ImportContext:
-    """What a schema may depend on: the organisation's zone (local times) and the clock (no future)."""
-
-    tz: ZoneInfo = ZoneInfo("Europe/Moscow")
-    now: datetime | None = None  # None: the real clock
-    login_grace_s: float = 120.0  # targets.login_grace_s: the measurement after a logins import
-
-    @classmethod
-    def of(cls, settings: Any, now: datetime | None = None) -> ImportContext:
-        """From Settings: the organisation's zone and targets.login_grace_s."""
-        return cls(settings.organisation.tz, now, settings.targets.login_grace_s)
-
-    def clock(self) -> datetime:
-        return self.now if self.now is not None else datetime.now(UTC)
-
-
 def _login_checks(now: datetime) -> Callable[[Values], list[Problem]]:
     def check(values: Values) -> list[Problem]:
         start, end = values["started_at"], values["ended_at"]
@@ -453,15 +407,18 @@ def logins_schema(context: ImportContext) -> Schema:
     )
 
 
+# Built for the import's own clock (no future where the row says what happened) or its config.
+CONTEXT_SCHEMAS: dict[str, Callable[[ImportContext], Schema]] = {
+    "logins": logins_schema, "events": events_schema, "visits": visits_schema,
+    **{schema.__name__.removesuffix("_schema"): schema for schema in COMPARE_SCHEMAS}}
 # In the order a department is imported (a row may refer only to what exists already).
 SCHEMAS: dict[str, Schema] = {
     s.kind: s for s in (EXPERTS, CLIENTS, CONTACTS, HISTORY, SIGNALS, ABSENCES, logins_schema(ImportContext()),
-                        SELECTION, events_schema(ImportContext()), PLANS, visits_schema(ImportContext()))
+                        SELECTION, events_schema(ImportContext()), PLANS, visits_schema(ImportContext()),
+                        *(schema(ImportContext()) for schema in COMPARE_SCHEMAS))
 }
-# Built for the import's own clock (no future where the row says what happened).
-CONTEXT_SCHEMAS: dict[str, Callable[[ImportContext], Schema]] = {
-    "logins": logins_schema, "events": events_schema, "visits": visits_schema}
 KINDS = tuple(SCHEMAS)
+assert all(kind == schema(ImportContext()).kind for kind, schema in CONTEXT_SCHEMAS.items())
 
 
 def schema_for(kind: str, context: ImportContext | None = None) -> Schema:

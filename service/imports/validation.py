@@ -140,6 +140,8 @@ class Validator:
         unique = self._schema.unique
         if unique is None:
             return []
+        if callable(unique):
+            return self._repeated(number, values, unique(values))
         names = (unique,) if isinstance(unique, str) else unique
         key = tuple(values.get(name) for name in names)
         if not all(key):
@@ -151,6 +153,16 @@ class Validator:
             return [RowError(number, unique, values[unique], f"повтор: такой же {unique} в строке {first}")]
         same = f"{', '.join(names[:-1])} и {names[-1]}"  # (employee_login, month, kind): reported on the last
         return [RowError(number, names[-1], str(values[names[-1]]), f"повтор: те же {same}, что в строке {first}")]
+
+    def _repeated(self, number: int, values: Values, found: tuple[str, object] | None) -> list[RowError]:
+        if found is None:
+            return []
+        column, key = found
+        first = self._first_row.setdefault(key, number)
+        if first == number:
+            return []
+        return [RowError(number, column, str(values.get(column) or key),
+                         f"повтор: тот же респондент, что в строке {first} (ответил дважды?)")]
 
 
 def _overlap(row: int, other: int, what: str) -> RowError:
@@ -184,10 +196,10 @@ def reference_errors(kind: str, values: Values, number: int, refs: References) -
     if kind == "plans":
         return _month_employee(values, number, refs) + _plan_for_role(values, number, refs) + _closed_month(
             values, number, refs)
-    if kind not in ("contacts", "history", "signals", "logins"):
+    if kind not in ("contacts", "history", "signals", "logins", "trainings", "seminars", "acts", "requests", "survey"):
         return []
     errors = unknown("client_external_id", refs.clients, "нет такого клиента (сначала импортируйте clients)")
-    if kind in ("history", "signals", "logins"):
+    if kind in ("history", "signals", "logins", "trainings", "seminars"):
         errors += _contact_errors(values, number, refs)
     return errors
 

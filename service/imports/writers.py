@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import compare_inputs
 from service.db.clients import ClientsRepository
 from service.db.engine import SessionMaker
 from service.db.experts import ExpertsRepository
@@ -38,6 +39,12 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "events": ("clients", "roles"),
     "plans": ("roles", "closed_months"),
     "visits": ("clients", "roles"),
+    "trainings": ("clients", "contacts"),
+    "seminars": ("clients", "contacts"),
+    "acts": ("clients",),
+    "requests": ("clients",),
+    "mailings": (),
+    "survey": ("clients",),
 }
 
 
@@ -110,6 +117,12 @@ async def _visits(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSe
     return await VisitsRepository(sessions).upsert_visits(batch, "import", datetime.now(UTC), session)
 
 
+def _compare_writer(write: Callable[[AsyncSession, Sequence[Any]], Awaitable[Counts]]) -> Writer:
+    async def written(sessions: SessionMaker, batch: Sequence[Any], session: AsyncSession) -> Counts:
+        return await write(session, batch)
+    return written
+
+
 WRITERS: dict[str, Writer] = {
     "experts": _experts,
     "absences": _absences,
@@ -122,6 +135,10 @@ WRITERS: dict[str, Writer] = {
     "events": _events,
     "plans": _plans,
     "visits": _visits,
+    **{kind: _compare_writer(write) for kind, write in (
+        ("trainings", compare_inputs.write_trainings), ("seminars", compare_inputs.write_seminar_visits),
+        ("acts", compare_inputs.write_acts), ("requests", compare_inputs.write_requests),
+        ("mailings", compare_inputs.write_mailings), ("survey", compare_inputs.write_survey))},
 }
 
 

@@ -44,6 +44,12 @@ KIND_LABELS = {
     "events": "События из CRM: продления, продажи, проблемы, конкуренты (events)",
     "plans": "Месячные планы и показатели сотрудников (plans)",
     "visits": "Визиты ПМ по ДС (visits)",
+    "trainings": "Обучение пользователей клиентов (trainings)",
+    "seminars": "Посещения СТ — семинаров (seminars)",
+    "acts": "Акты: сроки и возврат (acts)",
+    "requests": "Обращения в чат, ЛК и на горячую линию (requests)",
+    "mailings": "Отчёт SendPulse по рассылкам (mailings)",
+    "survey": "Ответы на опрос удовлетворённости (survey)",
 }
 ADMIN_ONLY = frozenset({"experts"})  # it sets roles: a supervisor must not be able to make an admin
 NO_FILE = "Выберите файл для загрузки"

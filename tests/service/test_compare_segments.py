@@ -56,3 +56,16 @@ async def test_the_facts_come_from_the_clients_and_the_campaign(db_sessions: Ses
     assert facts[c1] == ClientSegmentFacts(c1, "ДС", SINCE, date(2026, 5, 15), date(2026, 5, 20))
     assert [f.segment for f in facts.values()] == ["ДС", "КС"]
     assert histories(facts.values())[c1] == [(SINCE, "КС"), (date(2026, 5, 20), "ДС")]
+
+
+def test_a_recorded_change_back_to_ks_is_seen_and_the_time_before_it_is_derived() -> None:
+    # КС → ДС on 01.03 (the CRM's ds_since, recorded when the import saw it), back to КС on 20.06.
+    facts = ClientSegmentFacts(7, "КС", date(2020, 1, 1), date(2026, 3, 1),
+                               recorded=((date(2026, 3, 1), "ДС", "КС"), (date(2026, 6, 20), "КС", "ДС")))
+    assert history(facts) == [(date(2020, 1, 1), "КС"), (date(2026, 3, 1), "ДС"), (date(2026, 6, 20), "КС")]
+    # Only the way back was recorded: before it the client was ДС, and before ds_since КС.
+    back_only = ClientSegmentFacts(8, "КС", date(2020, 1, 1), date(2025, 9, 1),
+                                   recorded=((date(2026, 6, 20), "КС", "ДС"),))
+    assert history(back_only) == [(date(2020, 1, 1), "КС"), (date(2025, 9, 1), "ДС"), (date(2026, 6, 20), "КС")]
+    assert churn({8: history(back_only)}, "ДС", Period(date(2026, 6, 1), date(2026, 6, 30)),
+                 [(8, date(2026, 6, 25))]).part == 0  # lost after going back: a КС client's churn

@@ -228,7 +228,8 @@ def test_an_experts_file_may_give_the_name_in_russian_parts() -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_column_has_a_russian_name_and_no_name_means_two_columns(kind: str) -> None:
     accepted = accepted_names(schema_for(kind))
-    assert all(len(names) > 1 for names in accepted.values()), accepted
+    # A survey's question columns are named by their (Russian) question text in config.yaml: no alias needed.
+    assert all(len(names) > 1 or re.search("[а-яё]", names[0], re.IGNORECASE) for names in accepted.values()), accepted
     normalised = [normalise(name) for names in accepted.values() for name in names]
     assert len(normalised) == len(set(normalised)), sorted(n for n in normalised if normalised.count(n) > 1)
     assert all(any(re.search("[а-яё]", name, re.IGNORECASE) for name in names) for names in accepted.values())
