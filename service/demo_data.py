@@ -11,6 +11,7 @@ from service.db.engine import SessionMaker
 from service.db.experts import ExpertsRepository
 from service.db.records import ExpertName
 from service.db.users import UserRow, UsersRepository
+from service.demo_compare import seed_demo_compare
 from service.demo_department import DEMO_PASSWORDS, EXPERTS, demo_rows
 from service.demo_month import seed_demo_month
 from service.imports.runner import import_rows
@@ -28,6 +29,7 @@ async def seed_demo_department(sessions: SessionMaker, today: date) -> list[tupl
             report = await import_rows(kind, rows[kind], sessions)
             log.info("demo %s imported: %s", kind, report)
         await seed_demo_month(sessions, today)  # plans and CRM events, so /ktu and /month show real figures
+        await seed_demo_compare(sessions, today, rows["clients"], rows["contacts"])  # and /compare
     await ensure_demo_logins(sessions, rows["experts"])
     # The Experts' ДС clients' numbers: the ones the demo's calls ring (the КС clients are the
     # selection's, the PM's are visited).

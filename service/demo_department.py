@@ -128,6 +128,7 @@ def _add_ks_clients(rows: dict[str, list[dict[str, str]]], today: date, rng: ran
             "online_last_login": (today - timedelta(days=rng.randint(0, 25))).isoformat()
             if version == "online" and logins else "",
             "debt_rub": f"{rng.choice((0, 0, 0, 3200))}", "prepaid_months": str(rng.choice((0, 1, 3, 6, 12))),
+            "collection_completeness": f"0.{50 + (i * 11) % 31}",
             "client_since": (today - timedelta(days=rng.randint(100, 4000))).isoformat(),
             "came_from": rng.choice(("", "", "", "glavbukh", "garant", "other")),
             "distance_km": str(rng.choice((3, 8, 15, 25, 45, 90, 140))),
@@ -164,6 +165,8 @@ def _client(rng: random.Random, i: int, client_id: str, today: date) -> dict[str
         "online_logins_30d": str(rng.randint(0, 60)) if online else "",
         "debt_rub": f"{rng.choice((0, 0, 0, 0, 4500, 12500))}",
         "prepaid_months": str(rng.choice((0, 1, 3, 6))),
+        # Полнота сбора 0.70–0.95, not from rng: the other values keep their sequence.
+        "collection_completeness": f"0.{70 + (i * 7) % 26}",
         "terms_end": (today + timedelta(days=rng.randint(-5, 120))).isoformat() if rng.random() < 0.4 else "",
         "ds_since": (today - timedelta(days=rng.randint(90, 900))).isoformat(),
         "contact_every_days": str(rng.choice((14, 14, 21, 30))),

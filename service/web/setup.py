@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.client_search.views import setup_client_search
+from service.compare.views import setup_compare
 from service.ktu.views import setup_ktu
 from service.month.views import setup_month
 from service.visits.views import setup_visits
@@ -43,4 +44,5 @@ def setup_web(app: web.Application) -> None:
     setup_selection(app)
     setup_visits(app)
     setup_month(app)
+    setup_compare(app)
     setup_ktu(app)
