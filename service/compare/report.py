@@ -6,17 +6,16 @@ repository read (service/db/compare.py); a figure with nothing to divide by is N
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from service.compare import definitions as d
-from service.compare.definitions import Period, Ratio, SegmentHistory, clients_in, segment_on
+from service.compare.definitions import Period, Ratio, SegmentHistory, clients_in
+from service.compare.engine import Counted, Inputs, Lookup, Members, count_all
 from service.compare.records import MAILING_KIND_LABELS, MAILING_KINDS
 from service.compare.survey import MEASURE_LABELS, MEASURES, SurveyMapping, shares
 
@@ -186,52 +185,55 @@ def _requests(facts: Facts, segment: str, period: Period) -> int:
     return counted + d.paid_webinars(facts.history, segment, period, facts.requests)  # a dated count, like sales
 
 
+def values_of(counted: Counted, months_in_period: int) -> dict[str, Value]:
+    """The page's values of one segment's counts (as figures() computes them from the definitions)."""
+    end = counted.at_end
+    completeness = (Value((end.completeness / end.with_completeness).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                          None, end.with_completeness) if end.with_completeness else Value(None, 0, 0))
+    return {
+        "churn": _ratio(counted.churn),
+        "churn_competitors": Value(Decimal(counted.competitors)),
+        "trained_per_month": _per(counted.trained, months_in_period, "0.1"),
+        "trained_share": _ratio(Ratio(counted.trained_within, end.users)),
+        "collection_completeness": completeness,
+        "prepayment_share": _ratio(Ratio(end.prepaid, end.clients)),
+        "acts_on_time": _ratio(Ratio(counted.acts_on_time, counted.acts_due)),
+        "requests": Value(Decimal(counted.requests)),
+        "requests_per_client": _per(counted.requests, end.clients),
+        "st_attendance": _ratio(Ratio(counted.came_to_st, end.clients)),
+        "paid_webinars": Value(Decimal(counted.webinars)),
+    }
+
+
 def compare(facts: Facts, period: Period, mailings: Sequence[tuple[str, int, int, int]],
             survey_answers: Sequence[Mapping[str, str]], mapping: SurveyMapping) -> Comparison:
     """The whole page: the table, the monthly series, the competitors, the mailings and the survey.
 
-    `mailings`: (kind, delivered, opened, clicked) of each campaign sent in the period."""
+    `mailings`: (kind, delivered, opened, clicked) of each campaign sent in the period. The figures come
+    from engine.py in one pass (the same numbers as figures(), period by period)."""
     months = months_of(period)
+    lookup = Lookup(facts.history)
+    members = Members(lookup, Counter(facts.users.values()), facts.prepaid_months, facts.completeness)
+    inputs = Inputs(facts.disconnections, [(c, day) for c, day, _ in facts.competitor_losses], facts.users,
+                    facts.trainings, facts.acts, facts.requests, facts.request_counts, facts.seminar_visits,
+                    facts.webinars_sold)
+    counted = count_all(lookup, members, inputs, [period, *months])
     table: dict[str, dict[str, Value]] = {figure.key: {} for figure in FIGURES}
     series: dict[str, dict[str, list[Decimal | None]]] = {f.key: {s: [] for s in SEGMENTS} for f in FIGURES}
-    monthly = _by_month(facts, months)
-    for segment in SEGMENTS:
-        for key, value in figures(facts, segment, period, len(months)).items():
-            table[key][segment] = value
-        for month, month_facts in zip(months, monthly, strict=True):
-            for key, value in figures(month_facts, segment, month, 1).items():
-                series[key][segment].append(value.value)
+    for slot, counts in enumerate(counted):
+        for segment in SEGMENTS:
+            for key, value in values_of(counts[segment], len(months) if slot == 0 else 1).items():
+                if slot == 0:
+                    table[key][segment] = value
+                else:
+                    series[key][segment].append(value.value)
     competitors = {segment: Counter(name or "не указан" for client, day, name in facts.competitor_losses
-                                    if day in period and segment_on(facts.history.get(client, ()), day) == segment)
+                                    if day in period and lookup.segment(client, day) == segment)
                    for segment in SEGMENTS}
     answered = shares(survey_answers, mapping)
     return Comparison(period, table, [m.first for m in months], series, competitors, _mailings(mailings),
                       [SurveyLine(m, MEASURE_LABELS[m], answered[m]) for m in MEASURES if m in answered],
                       len(survey_answers))
-
-
-def _by_month(facts: Facts, months: Sequence[Period]) -> list[Facts]:
-    """The facts each month's figures look at: the dated ones of that calendar month, the trainings of the 12
-    months up to its end. The same figures as from all the facts, each month passing over its own rows only
-    (the year's series went over all the year's rows 24 times: 3.9 of the page's 11 s at 100,000 clients,
-    bench/compare.py)."""
-    at = {(m.first.year, m.first.month): i for i, m in enumerate(months)}
-
-    def split(rows: Sequence[_Dated]) -> list[list[_Dated]]:
-        found: list[list[_Dated]] = [[] for _ in months]
-        for row in rows:
-            i = at.get((row[1].year, row[1].month))  # every dated row has its day second
-            if i is not None:
-                found[i].append(row)
-        return found
-
-    trainings = sorted(facts.trainings, key=itemgetter(1))
-    days = [day for _, day in trainings]
-    windows = [trainings[bisect_right(days, m.last - d.TRAINED_WITHIN):bisect_right(days, m.last)] for m in months]
-    lost, losses, acts = split(facts.disconnections), split(facts.competitor_losses), split(facts.acts)
-    requests, visits, sold = split(facts.requests), split(facts.seminar_visits), split(facts.webinars_sold)
-    return [replace(facts, disconnections=lost[i], competitor_losses=losses[i], trainings=windows[i], acts=acts[i],
-                    requests=requests[i], seminar_visits=visits[i], webinars_sold=sold[i]) for i in range(len(months))]
 
 
 def _mailings(campaigns: Sequence[tuple[str, int, int, int]]) -> list[MailingLine]:

@@ -16,10 +16,13 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.cli.arguments import day as parse_day
 from service.compare.charts import line_chart
-from service.compare.definitions import Period
+from service.compare.definitions import Period, SegmentIndex
 from service.compare.export import compare_xlsx
-from service.compare.report import FIGURES, PERCENT, SEGMENTS, Comparison, Figure, Value, period_problem
+from service.compare.report import BY_KEY, FIGURES, PERCENT, SEGMENTS, Comparison, Figure, Value, period_problem
+from service.compare.segments import histories
 from service.db.compare import CompareRepository, comparison
+from service.db.compare_rows import CompareRowsRepository
+from service.db.segments import SegmentsRepository
 from service.web.auth import requires
 from service.web.desk_context import settings_of, utc_now
 
@@ -32,6 +35,7 @@ EVENT_KINDS = {"churn": "client_disconnected", "churn_competitors": "competitor_
 def setup_compare(app: web.Application) -> None:
     app.router.add_get("/compare", compare_page, name="compare")
     app.router.add_get("/compare.xlsx", compare_export, name="compare_xlsx")
+    app.router.add_get("/compare/rows", rows_page, name="compare_rows")
 
 
 class BadPeriod(Exception):
@@ -46,7 +50,9 @@ class Row:
     difference: str
     ds_detail: str
     ks_detail: str
-    link: str | None
+    link: str | None  # the CRM events behind it, or the lost clients below
+    ds_rows: str  # the rows it was counted from, of each segment
+    ks_rows: str
 
 
 def period_from(query: Any, today: date) -> Period:
@@ -98,7 +104,8 @@ def rows_of(found: Comparison) -> list[Row]:
         link = "#churned" if figure.key == "churn" else (
             "/month/events?" + urlencode({**months, "kind": kind}) if kind else None)
         rows.append(Row(figure, shown(ds, figure.unit), shown(ks, figure.unit), _difference(ds, ks, figure.unit),
-                        _detail(ds), _detail(ks), link))
+                        _detail(ds), _detail(ks), link, rows_link(period, figure.key, "ДС"),
+                        rows_link(period, figure.key, "КС")))
     return rows
 
 
@@ -150,3 +157,38 @@ async def compare_export(request: web.Request) -> web.Response:
     name = f"compare-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     return web.Response(body=body, content_type=XLSX_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@requires("supervisor", "admin")
+async def rows_page(request: web.Request) -> web.Response:
+    """The rows behind one figure of one segment: ?figure=acts_on_time&segment=ДС&from=…&to=…"""
+    settings = settings_of(request)
+    today = utc_now().astimezone(settings.organisation.tz).date()
+    figure = BY_KEY.get(request.query.get("figure", ""))
+    segment = request.query.get("segment", "")
+    try:
+        period = period_from(request.query, today)
+        if figure is None:
+            raise BadPeriod("Неизвестный показатель: откройте строки из таблицы сравнения")
+        if segment not in SEGMENTS:
+            raise BadPeriod("Сегмент — ДС или КС")
+    except BadPeriod as e:
+        return aiohttp_jinja2.render_template("compare/rows.html", request, {"error": str(e)}, status=400)
+    sessions = request.app[DB_SESSIONS]
+    history = SegmentIndex(histories(await SegmentsRepository(sessions).facts()))
+    table = await CompareRowsRepository(sessions).rows(figure.key, segment, period, history,
+                                                       settings.organisation.tz)
+    value = ""
+    if table.total is None:  # requests: the count is the table's
+        found = await comparison(sessions, period, settings.organisation.tz, settings.compare.survey_mapping())
+        value = shown(found.table[figure.key][segment], figure.unit)
+    context = {"error": None, "figure": figure, "segment": segment, "period": period, "table": table,
+               "lines": list(zip(table.client_codes, table.rows, strict=True)),
+               "client_column": table.columns.index("Клиент"), "value": value,
+               "back": urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()})}
+    return aiohttp_jinja2.render_template("compare/rows.html", request, context)
+
+
+def rows_link(period: Period, figure: str, segment: str) -> str:
+    return "/compare/rows?" + urlencode({"figure": figure, "segment": segment, "from": period.first.isoformat(),
+                                         "to": period.last.isoformat()})

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.compare.definitions import Period, SegmentIndex, segment_on
@@ -56,7 +56,10 @@ class CompareRepository:
         history = SegmentIndex(histories(await SegmentsRepository(self._sessions).facts()))
         since = date.fromordinal(period.first.toordinal() - TRAINED_WITHIN_DAYS)
         async with self._sessions() as session:
-            await tuned(session)
+            if await tuned(session) == "postgresql":
+                # The requests' count (a million rows, a CASE per month) costs over jit_above_cost: PostgreSQL
+                # spent ~180 ms compiling it at 100,000 clients (bench/compare.py).
+                await session.execute(text("SET LOCAL jit = off"))
             events = await _rows(session, select(BusinessEvent.client_id, BusinessEvent.occurred_on,
                                                  BusinessEvent.kind, BusinessEvent.note)
                                  .where(BusinessEvent.occurred_on >= period.first,
