@@ -12,8 +12,7 @@ assembly (the table, the twelve months' series, competitors, mailings, survey) �
 (the first run), then the median and best of `--runs`. Then the parts apart, to see what limits:
 `CompareRepository(sessions).facts(...)` (of it: `SegmentsRepository.facts()` with the histories derived,
 and the requests' read), `.mailings` + `.survey`, and `service.compare.report.compare(...)` on the facts
-read, on a fresh `SegmentIndex` (it caches who is in
-which segment on a day). cProfile of one whole call when the median is over 2 s (or `--profile`).
+read. cProfile of one whole call when the median is over 2 s (or `--profile`).
 
 Data (generated inside PostgreSQL by `statements` below, deterministic: each row's attributes are hashes
 of its number), for C clients (100,000 at full size; everything scales with C): clients 40 % ДС / 60 % КС,
@@ -55,10 +54,16 @@ from sqlalchemy import text  # noqa: E402
 
 from _report_data import load  # noqa: E402
 from report import PG_HOST, log, ms  # noqa: E402
-from service.compare.definitions import Period, SegmentIndex  # noqa: E402
+from service.compare.definitions import Period  # noqa: E402
 from service.compare.report import Comparison, Facts, compare  # noqa: E402
 from service.compare.segments import histories  # noqa: E402
-from service.db.compare import CompareRepository, _requests, comparison  # noqa: E402
+from service.db.compare import (  # noqa: E402
+    CompareRepository,
+    _count_requests,
+    _split_requests,
+    comparison,
+    steady_clients,
+)
 from service.db.engine import create_engine, create_sessionmaker  # noqa: E402
 from service.db.figures_queries import tuned  # noqa: E402
 from service.db.migrate import migrate  # noqa: E402
@@ -276,8 +281,8 @@ async def timed(job: Callable[[], Awaitable[Any]], runs: int,
 
 
 def fresh_index(facts: Facts) -> Facts:
-    """The facts with a new SegmentIndex (its per-day membership cache empty), as each page's read makes."""
-    return dataclasses.replace(facts, history=SegmentIndex(dict(facts.history)))
+    """The facts as each page's read makes them (nothing is cached between pages)."""
+    return dataclasses.replace(facts, history=dict(facts.history))
 
 
 async def bench_one(clients: int, runs: int, profile: bool) -> dict[str, Any]:
@@ -305,8 +310,8 @@ async def bench_one(clients: int, runs: int, profile: bool) -> dict[str, Any]:
         cold, warm, facts = await timed(lambda: repo.facts(YEAR, tz), runs)
         parts["facts"] = (cold, warm)
 
-        async def history() -> SegmentIndex:
-            return SegmentIndex(histories(await SegmentsRepository(sessions).facts()))
+        async def history() -> dict[int, list[tuple[date, str]]]:
+            return histories(await SegmentsRepository(sessions).facts())
 
         cold, warm, index = await timed(history, runs)
         parts["history"] = (cold, warm)
@@ -315,7 +320,8 @@ async def bench_one(clients: int, runs: int, profile: bool) -> dict[str, Any]:
             async with sessions() as session:
                 await tuned(session)
                 await session.execute(text("SET LOCAL jit = off"))  # as CompareRepository.facts
-                return await _requests(session, index, YEAR, tz)
+                counted, by_client = await _count_requests(session, YEAR, tz, steady_clients(YEAR.first))
+                return await _split_requests(session, YEAR, tz, index, counted, by_client)
 
         cold, warm, (counts, singly) = await timed(requests, runs)
         parts["requests"] = (cold, warm)
@@ -348,7 +354,7 @@ async def bench_one(clients: int, runs: int, profile: bool) -> dict[str, Any]:
 
 
 async def _pure(job: Callable[[Facts], Any], facts: Facts, runs: int) -> tuple[float, list[float]]:
-    """A pure part timed on the facts read, each run with a fresh SegmentIndex (built outside the timer)."""
+    """A pure part timed on the facts read, each run on a fresh copy (made outside the timer)."""
     times = []
     for _ in range(runs + 1):
         fresh = fresh_index(facts)
@@ -374,12 +380,10 @@ def print_result(r: dict[str, Any]) -> None:
           f"(runs {', '.join(ms(x) for x in warm)}), cold {ms(cold)}; target ≤ 2 s: {verdict}")
     print(f"  of each run, this process's CPU (Python: rows, assembly): median {ms(median(r['cpu']))}")
     labels = {"facts": "CompareRepository.facts (every read but two)",
-              "history": "  of it: segment history (SegmentsRepository.facts, histories, SegmentIndex)",
+              "history": "  of it: segment history (SegmentsRepository.facts, histories)",
               "requests": "  of it: requests (per client and month, then singly)",
               "mailings + survey": "mailings + survey reads",
-              "compare": "compare(): the pure assembly",
-              "table": "  of it: the year's table (2 × figures)",
-              "series": "  of it: the monthly series (24 × figures)"}
+              "compare": "compare(): the pure assembly (engine.py: the table and the 12 months' series)"}
     for key, label in labels.items():
         cold, warm = r["parts"][key]
         print(f"  {label}: median {ms(median(warm))}, best {ms(min(warm))}, cold {ms(cold)}")

@@ -23,8 +23,7 @@ Definitions (docs/compare.md):
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -69,69 +68,17 @@ def segment_on(changes: Sequence[tuple[date, str]], day: date) -> str | None:
 
 
 def clients_in(history: SegmentHistory, segment: str, day: date) -> set[int]:
-    if isinstance(history, SegmentIndex):
-        return history.members(segment, day)
     return {client for client, changes in history.items() if segment_on(changes, day) == segment}
 
 
-class SegmentIndex(dict[int, Sequence[tuple[date, str]]]):
-    """A history that remembers who was in which segment on a day it was asked about: a page asks
-    about the same few days (each month's first and last) for 100,000 clients many times over."""
-
-    def __init__(self, history: SegmentHistory) -> None:
-        super().__init__(history)
-        self._members: dict[tuple[str, date], set[int]] = {}
-        # From its latest change on, a client is in that change's segment whatever the day: each
-        # client's (latest change's day, segment), and the clients in the order of that day.
-        self._settled = {client: (max(since for since, _ in changes), changes[-1][1])
-                         for client, changes in history.items() if changes}
-        order = sorted((latest, client) for client, (latest, _) in self._settled.items())
-        self._latest = [latest for latest, _ in order]
-        self._by_latest = [client for _, client in order]
-        self._settled_in: dict[str, tuple[list[date], list[int]]] = {}
-        for latest, client in order:
-            days, clients = self._settled_in.setdefault(self._settled[client][1], ([], []))
-            days.append(latest)
-            clients.append(client)
-
-    def members(self, segment: str, day: date) -> set[int]:
-        found = self._members.get((segment, day))
-        if found is None:
-            self._remember(day)
-            found = self._members.setdefault((segment, day), set())
-        return found
-
-    def _remember(self, day: date) -> None:
-        """Every segment's clients on `day` in one pass: those settled by then from the order of their latest
-        change, each of the others from its history."""
-        on_day = {segment: set(clients[:bisect_right(days, day)])
-                  for segment, (days, clients) in self._settled_in.items()}
-        for client in self._by_latest[bisect_right(self._latest, day):]:
-            segment = segment_on(self[client], day)
-            if segment is not None:
-                on_day.setdefault(segment, set()).add(client)
-        for segment, clients in on_day.items():
-            self._members.setdefault((segment, day), clients)
-
-    def segment_then(self, client: int, day: date) -> str | None:
-        """segment_on(self.get(client, ()), day), without the loop once the client's latest change is past."""
-        settled = self._settled.get(client)
-        if settled is not None and settled[0] <= day:
-            return settled[1]
-        return segment_on(self.get(client, ()), day)
-
-
-def segment_lookup(history: SegmentHistory) -> Callable[[int, date], str | None]:
-    """(client, day) → the segment the client was in that day."""
-    if isinstance(history, SegmentIndex):
-        return history.segment_then
-    return lambda client, day: segment_on(history.get(client, ()), day)
+def _in_segment_then(history: SegmentHistory, segment: str, client: int, day: date) -> bool:
+    return segment_on(history.get(client, ()), day) == segment
 
 
 def churn(history: SegmentHistory, segment: str, period: Period,
           disconnections: Iterable[tuple[int, date]]) -> Ratio:
-    then, first, last = segment_lookup(history), period.first, period.last
-    lost = {client for client, day in disconnections if first <= day <= last and then(client, day) == segment}
+    lost = {client for client, day in disconnections
+            if day in period and _in_segment_then(history, segment, client, day)}
     return Ratio(len(lost), len(clients_in(history, segment, period.first)))
 
 
@@ -155,9 +102,8 @@ def prepayment_share(history: SegmentHistory, segment: str, period: Period,
 def acts_on_time(history: SegmentHistory, segment: str, period: Period,
                  acts: Iterable[tuple[int, date, date | None]]) -> Ratio:
     """`acts`: (client id, due on, returned on or None)."""
-    then, first, last = segment_lookup(history), period.first, period.last
     due = [(client, due_on, returned) for client, due_on, returned in acts
-           if first <= due_on <= last and then(client, due_on) == segment]
+           if due_on in period and _in_segment_then(history, segment, client, due_on)]
     on_time = [1 for _, due_on, returned in due if returned is not None and returned <= due_on]
     return Ratio(len(on_time), len(due))
 
@@ -165,8 +111,7 @@ def acts_on_time(history: SegmentHistory, segment: str, period: Period,
 def requests_per_client(history: SegmentHistory, segment: str, period: Period,
                         requests: Iterable[tuple[int, date]]) -> tuple[int, int, Decimal | None]:
     """(requests, clients at the period's end, requests per client to two places; None without clients)."""
-    then, first, last = segment_lookup(history), period.first, period.last
-    count = sum(1 for client, day in requests if first <= day <= last and then(client, day) == segment)
+    count = sum(1 for client, day in requests if day in period and _in_segment_then(history, segment, client, day))
     clients = len(clients_in(history, segment, period.last))
     per_client = (Decimal(count) / clients).quantize(Decimal("0.01"), ROUND_HALF_UP) if clients else None
     return count, clients, per_client
@@ -175,11 +120,9 @@ def requests_per_client(history: SegmentHistory, segment: str, period: Period,
 def st_attendance(history: SegmentHistory, segment: str, period: Period,
                   visits: Iterable[tuple[int, date]]) -> Ratio:
     clients = clients_in(history, segment, period.last)
-    first, last = period.first, period.last
-    came = {client for client, day in visits if client in clients and first <= day <= last}
+    came = {client for client, day in visits if client in clients and day in period}
     return Ratio(len(came), len(clients))
 
 
 def paid_webinars(history: SegmentHistory, segment: str, period: Period, sold: Iterable[tuple[int, date]]) -> int:
-    then, first, last = segment_lookup(history), period.first, period.last
-    return sum(1 for client, day in sold if first <= day <= last and then(client, day) == segment)
+    return sum(1 for client, day in sold if day in period and _in_segment_then(history, segment, client, day))

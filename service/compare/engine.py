@@ -12,11 +12,12 @@ checks that this and report.figures agree on every figure of random departments.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from itertools import accumulate
+from itertools import repeat
 
 from service.compare.definitions import TRAINED_WITHIN, Period, Ratio, SegmentHistory, segment_on
 
@@ -34,6 +35,12 @@ class Lookup:
                 self.single[client] = changes[0]
             elif changes:
                 self.multi[client] = changes
+
+    def settled(self, day: date) -> dict[int, str]:
+        """The clients whose segment is the same on every day from `day` on (their last change is by then)."""
+        found = {client: segment for client, (since, segment) in self.single.items() if since <= day}
+        found.update((client, changes[-1][1]) for client, changes in self.multi.items() if changes[-1][0] <= day)
+        return found
 
     def segment(self, client: int, day: date) -> str | None:
         found = self.single.get(client)
@@ -55,55 +62,56 @@ class Totals:
 
 
 class Members:
-    """Who is in a segment on a day, as totals: prefix sums over the one-segment clients sorted by the
-    day they are known from, plus the few clients whose segment changed, one by one."""
+    """Who is in a segment on a day (from `settled_by` on), as totals.
 
-    def __init__(self, lookup: Lookup, users: Mapping[int, int], prepaid: Mapping[int, int | None],
-                 completeness: Mapping[int, Decimal]) -> None:
-        self._lookup = lookup
-        self._weights = {client: (users.get(client, 0), 1 if (prepaid.get(client) or 0) >= 1 else 0,
-                                  completeness.get(client)) for client in (*lookup.single, *lookup.multi)}
-        self._days: dict[str, list[date]] = {}
-        self._sums: dict[str, tuple[list[int], list[int], list[int], list[Decimal], list[int]]] = {}
+    The clients settled by then (nearly all: their last change is before the period) are summed once. For
+    the others each stretch of a history adds its weights to its segment on the day it begins and takes them
+    away on the day the next begins; prefix sums over those days answer any day with one binary search."""
+
+    def __init__(self, lookup: Lookup, settled: Mapping[int, str], settled_by: date, users: Mapping[int, int],
+                 prepaid: Mapping[int, int | None], completeness: Mapping[int, Decimal]) -> None:
+        self._settled_by = settled_by
+        self._base: dict[str, Totals] = {}
         for segment in SEGMENTS:
-            known = sorted((since, client) for client, (since, seg) in lookup.single.items() if seg == segment)
-            weights = [self._weights[client] for _, client in known]
-            self._days[segment] = [since for since, _ in known]
-            self._sums[segment] = (
-                list(accumulate((1 for _ in weights), initial=0)),
-                list(accumulate((w[0] for w in weights), initial=0)),
-                list(accumulate((w[1] for w in weights), initial=0)),
-                list(accumulate((w[2] or Decimal(0) for w in weights), initial=Decimal(0))),
-                list(accumulate((1 if w[2] is not None else 0 for w in weights), initial=0)))
-        self._cache: dict[date, dict[str, Totals]] = {}
+            clients = [client for client, seg in settled.items() if seg == segment]
+            shares = [share for share in map(completeness.get, clients) if share is not None]
+            self._base[segment] = Totals(len(clients), sum(map(users.get, clients, repeat(0))),
+                                         sum(1 for months in map(prepaid.get, clients) if (months or 0) >= 1),
+                                         sum(shares, Decimal(0)), len(shares))
+        # Per segment: (day, +1 or -1, client) of each unsettled stretch's start and end, sorted by day.
+        steps: dict[str, list[tuple[date, int, int]]] = {segment: [] for segment in SEGMENTS}
+        for client, changes in (*((c, (h,)) for c, h in lookup.single.items()), *lookup.multi.items()):
+            if client in settled:
+                continue
+            for index, (since, segment) in enumerate(changes):
+                if segment in steps:
+                    steps[segment].append((since, 1, client))
+                    if index + 1 < len(changes):
+                        steps[segment].append((changes[index + 1][0], -1, client))
+        self._days: dict[str, list[date]] = {}
+        self._sums: dict[str, list[Totals]] = {}
+        for segment, found in steps.items():
+            found.sort(key=lambda step: step[0])
+            self._days[segment] = [day for day, _, _ in found]
+            total, sums = Totals(), [Totals()]
+            for _, sign, client in found:
+                share = completeness.get(client)
+                total = Totals(total.clients + sign, total.users + sign * users.get(client, 0),
+                               total.prepaid + (sign if (prepaid.get(client) or 0) >= 1 else 0),
+                               total.completeness + (0 if share is None else sign * share),
+                               total.with_completeness + (0 if share is None else sign))
+                sums.append(total)
+            self._sums[segment] = sums
 
     def on(self, day: date) -> dict[str, Totals]:
-        """Each segment's totals on `day`."""
-        found = self._cache.get(day)
-        if found is None:
-            found = self._cache[day] = self._totals(day)
-        return found
-
-    def _totals(self, day: date) -> dict[str, Totals]:
-        counts = {segment: [0, 0, 0, 0] for segment in SEGMENTS}  # clients, users, prepaid, with a share
-        shares = dict.fromkeys(SEGMENTS, Decimal(0))
-        for client, changes in self._lookup.multi.items():
-            segment = segment_on(changes, day)
-            if segment in counts:
-                users, prepaid, share = self._weights[client]
-                tally = counts[segment]
-                tally[0] += 1
-                tally[1] += users
-                tally[2] += prepaid
-                if share is not None:
-                    shares[segment] += share
-                    tally[3] += 1
+        """Each segment's totals on `day` (not before `settled_by`)."""
+        assert day >= self._settled_by, (day, self._settled_by)
         found = {}
         for segment in SEGMENTS:
-            n = bisect_right(self._days[segment], day)
-            sums, more = self._sums[segment], counts[segment]
-            found[segment] = Totals(sums[0][n] + more[0], sums[1][n] + more[1], sums[2][n] + more[2],
-                                    sums[3][n] + shares[segment], sums[4][n] + more[3])
+            base, more = self._base[segment], self._sums[segment][bisect_right(self._days[segment], day)]
+            found[segment] = Totals(base.clients + more.clients, base.users + more.users, base.prepaid + more.prepaid,
+                                    base.completeness + more.completeness,
+                                    base.with_completeness + more.with_completeness)
         return found
 
 
@@ -141,83 +149,104 @@ class Inputs:
     request_counts: Mapping[tuple[str, date], int]
     seminar_visits: Sequence[tuple[int, date]]
     webinars_sold: Sequence[tuple[int, date]]
+    act_counts: Mapping[tuple[str, date], tuple[int, int]] = field(default_factory=dict)  # → (due, on time)
+    prepaid_months: Mapping[int, int | None] = field(default_factory=dict)
+    completeness: Mapping[int, Decimal] = field(default_factory=dict)
 
 
-def count_all(lookup: Lookup, members: Members, facts: Inputs, periods: Sequence[Period]) -> list[dict[str, Counted]]:
-    """Counted per segment for each of `periods`: the whole period first, then its months in order (they
-    partition it, so a day of the whole is in exactly one month)."""
-    whole, months = periods[0], periods[1:]
-    starts = [m.first for m in months]
+def count_all(lookup: Lookup, facts: Inputs, periods: Sequence[Period]) -> list[dict[str, Counted]]:
+    """Counted per segment for each of `periods`: the whole period first, then its calendar months in order
+    (cut to it: a day of the whole is in exactly one, slot = months since the first month + 1)."""
+    whole = periods[0]
+    first, last, n = whole.first, whole.last, len(periods)
+    base = first.year * 12 + first.month - 1
+    index = {segment: i for i, segment in enumerate(SEGMENTS)}
+    single, multi = lookup.single.get, lookup.multi.get
 
-    def slots(day: date) -> tuple[int, int] | None:
-        if not whole.first <= day <= whole.last:
-            return None
-        return 0, bisect_right(starts, day)  # the month's slot: 1 + its index
+    def segment_of(client: int, day: date) -> int:
+        """The segment's index on the day; -1 for none (or VIP)."""
+        known = single(client)
+        if known is not None:
+            return index.get(known[1], -1) if known[0] <= day else -1
+        changes = multi(client)
+        return index.get(segment_on(changes, day) or "", -1) if changes else -1
 
-    def counts() -> list[dict[str, int]]:
-        return [dict.fromkeys(SEGMENTS, 0) for _ in periods]
+    def counts() -> list[list[int]]:
+        return [[0] * n for _ in SEGMENTS]
 
-    def sets() -> list[dict[str, set[int]]]:
-        return [{segment: set() for segment in SEGMENTS} for _ in periods]
+    def sets() -> list[list[set[int]]]:
+        return [[set() for _ in range(n)] for _ in SEGMENTS]
 
     lost, trained = sets(), sets()
-    came: list[set[int]] = [set() for _ in periods]  # who came to a СТ; their segment is taken at each period's end
     competitors, webinars, due, on_time, requests = counts(), counts(), counts(), counts(), counts()
-    for rows, into in ((facts.disconnections, lost), (facts.trainings, trained)):
-        for key, day in rows:
-            found = slots(day)
-            client = key if into is lost else facts.users.get(key, -1)
-            segment = lookup.segment(client, day) if found else None
-            if found and segment in SEGMENTS:
-                for slot in found:
-                    into[slot][segment].add(key)
+    came: list[set[int]] = [set() for _ in range(n)]  # who came to a СТ; their segment is taken at each period's end
+    for client, day in facts.disconnections:
+        if first <= day <= last and (si := segment_of(client, day)) >= 0:
+            slot = day.year * 12 + day.month - base
+            lost[si][0].add(client)
+            lost[si][slot].add(client)
+    for user, day in facts.trainings:
+        if first <= day <= last and (si := segment_of(facts.users.get(user, -1), day)) >= 0:
+            slot = day.year * 12 + day.month - base
+            trained[si][0].add(user)
+            trained[si][slot].add(user)
     for rows, tally in ((facts.competitor_losses, competitors), (facts.webinars_sold, webinars),
                         (facts.requests, requests)):
         for client, day in rows:
-            found = slots(day)
-            segment = lookup.segment(client, day) if found else None
-            if found and segment in SEGMENTS:
-                for slot in found:
-                    tally[slot][segment] += 1
-    for client, due_on, returned in facts.acts:
-        found = slots(due_on)
-        segment = lookup.segment(client, due_on) if found else None
-        if found and segment in SEGMENTS:
-            for slot in found:
-                due[slot][segment] += 1
-                if returned is not None and returned <= due_on:
-                    on_time[slot][segment] += 1
+            if first <= day <= last and (si := segment_of(client, day)) >= 0:
+                tally[si][0] += 1
+                tally[si][day.year * 12 + day.month - base] += 1
+    for client, due_on, returned in facts.acts:  # the most: hundreds of thousands a year
+        if first <= due_on <= last and (si := segment_of(client, due_on)) >= 0:
+            slot = due_on.year * 12 + due_on.month - base
+            due[si][0] += 1
+            due[si][slot] += 1
+            if returned is not None and returned <= due_on:
+                on_time[si][0] += 1
+                on_time[si][slot] += 1
     for (segment, month), count in facts.request_counts.items():
-        found = slots(month)
-        if found and segment in SEGMENTS:
-            for slot in found:
-                requests[slot][segment] += count
+        if first <= month <= last and segment in index:
+            requests[index[segment]][0] += count
+            requests[index[segment]][month.year * 12 + month.month - base] += count
+    for (segment, month), (due_count, on_time_count) in facts.act_counts.items():
+        if first <= month <= last and segment in index:
+            for slot in (0, month.year * 12 + month.month - base):
+                due[index[segment]][slot] += due_count
+                on_time[index[segment]][slot] += on_time_count
     for client, day in facts.seminar_visits:
-        found = slots(day)
-        if found:
-            for slot in found:
-                came[slot].add(client)
-    by_day = sorted(facts.trainings, key=lambda t: t[1])
-    training_days = [day for _, day in by_day]
+        if first <= day <= last:
+            came[0].add(client)
+            came[day.year * 12 + day.month - base].add(client)
+    # Most clients' segment is settled before the period: whole sets of them are counted at once.
+    settled = lookup.settled(first)
+    members = Members(lookup, settled, first, Counter(facts.users.values()), facts.prepaid_months, facts.completeness)
+    settled_clients: list[set[int]] = [set() for _ in SEGMENTS]
+    for client, segment in settled.items():
+        if segment in index:
+            settled_clients[index[segment]].add(client)
+    settled_users: list[set[int]] = [set() for _ in SEGMENTS]
+    for user, client in facts.users.items():
+        si = index.get(settled.get(client, ""), -1)
+        if si >= 0:
+            settled_users[si].add(user)
+    all_settled_users, all_settled_clients = set().union(*settled_users), set().union(*settled_clients)
+    by_day = sorted(((day, user) for user, day in facts.trainings if user in facts.users))
+    training_days, training_users = [day for day, _ in by_day], [user for _, user in by_day]
     result = []
     for slot, period in enumerate(periods):
-        at_start, at_end = members.on(period.first), members.on(period.last)
-        window = by_day[bisect_right(training_days, period.last - TRAINED_WITHIN):
-                        bisect_right(training_days, period.last)]
-        within: dict[str, set[int]] = {segment: set() for segment in SEGMENTS}
-        for user, _ in window:
-            segment = lookup.segment(facts.users.get(user, -1), period.last)
-            if segment in within:
-                within[segment].add(user)
-        st = dict.fromkeys(SEGMENTS, 0)
-        for client in came[slot]:
-            segment = lookup.segment(client, period.last)
-            if segment in st:
-                st[segment] += 1
+        at_start, at_end, end = members.on(period.first), members.on(period.last), period.last
+        window = set(training_users[bisect_right(training_days, end - TRAINED_WITHIN):
+                                    bisect_right(training_days, end)])
+        within = [len(window & users) for users in settled_users]
+        for user in window - all_settled_users:
+            if (si := segment_of(facts.users[user], end)) >= 0:
+                within[si] += 1
+        st = [len(came[slot] & clients) for clients in settled_clients]
+        for client in came[slot] - all_settled_clients:
+            if (si := segment_of(client, end)) >= 0:
+                st[si] += 1
         result.append({segment: Counted(
-            len(lost[slot][segment]), at_start[segment].clients, competitors[slot][segment],
-            len(trained[slot][segment]), len(within[segment]), at_end[segment], due[slot][segment],
-            on_time[slot][segment], requests[slot][segment], st[segment], webinars[slot][segment])
-            for segment in SEGMENTS})
+            len(lost[si][slot]), at_start[segment].clients, competitors[si][slot], len(trained[si][slot]),
+            within[si], at_end[segment], due[si][slot], on_time[si][slot], requests[si][slot], st[si],
+            webinars[si][slot]) for segment, si in index.items()})
     return result
-

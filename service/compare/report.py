@@ -14,8 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from service.compare import definitions as d
-from service.compare.definitions import Period, Ratio, SegmentHistory, clients_in
-from service.compare.engine import Counted, Inputs, Lookup, Members, count_all
+from service.compare.definitions import Period, Ratio, SegmentHistory, clients_in, segment_on
+from service.compare.engine import Counted, Inputs, Lookup, count_all
 from service.compare.records import MAILING_KIND_LABELS, MAILING_KINDS
 from service.compare.survey import MEASURE_LABELS, MEASURES, SurveyMapping, shares
 
@@ -79,7 +79,9 @@ class Facts:
     trainings: Sequence[tuple[int, date]] = ()  # (user, day)
     prepaid_months: Mapping[int, int | None] = field(default_factory=dict)
     completeness: Mapping[int, Decimal] = field(default_factory=dict)
-    acts: Sequence[tuple[int, date, date | None]] = ()
+    acts: Sequence[tuple[int, date, date | None]] = ()  # each act of a client whose segment may have changed
+    # (segment, month) → (acts due, returned on time) of the clients whose segment cannot have changed
+    act_counts: Mapping[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
     requests: Sequence[tuple[int, date]] = ()  # each request of a client whose segment changed
     request_counts: Mapping[tuple[str, date], int] = field(default_factory=dict)  # (segment, month) → requests
     seminar_visits: Sequence[tuple[int, date]] = ()
@@ -156,9 +158,8 @@ def figures(facts: Facts, segment: str, period: Period, months_in_period: int) -
     """Every figure of one segment over one period."""
     history = facts.history
     at_end = clients_in(history, segment, period.last)
-    then, users, first, last = d.segment_lookup(history), facts.users, period.first, period.last
     trained = {user for user, day in facts.trainings
-               if first <= day <= last and then(users.get(user, -1), day) == segment}
+               if day in period and segment_on(history.get(facts.users.get(user, -1), ()), day) == segment}
     shares_known = [facts.completeness[c] for c in at_end if c in facts.completeness]
     completeness = (Value((sum(shares_known, Decimal(0)) / len(shares_known)).quantize(Decimal("0.01"), ROUND_HALF_UP),
                           None, len(shares_known)) if shares_known else Value(None, 0, 0))
@@ -171,12 +172,19 @@ def figures(facts: Facts, segment: str, period: Period, months_in_period: int) -
         "trained_share": _ratio(d.trained_share(history, segment, period, facts.users, facts.trainings)),
         "collection_completeness": completeness,
         "prepayment_share": _ratio(d.prepayment_share(history, segment, period, facts.prepaid_months)),
-        "acts_on_time": _ratio(d.acts_on_time(history, segment, period, facts.acts)),
+        "acts_on_time": _ratio(_acts(facts, segment, period)),
         "requests": Value(Decimal(requests)),
         "requests_per_client": _per(requests, len(at_end)),
         "st_attendance": _ratio(d.st_attendance(history, segment, period, facts.seminar_visits)),
         "paid_webinars": Value(Decimal(d.paid_webinars(history, segment, period, facts.webinars_sold))),
     }
+
+
+def _acts(facts: Facts, segment: str, period: Period) -> Ratio:
+    one_by_one = d.acts_on_time(facts.history, segment, period, facts.acts)
+    counted = [due for (seg, month), due in facts.act_counts.items() if seg == segment and month in period]
+    return Ratio(one_by_one.part + sum(on_time for _, on_time in counted),
+                 one_by_one.whole + sum(due for due, _ in counted))
 
 
 def _requests(facts: Facts, segment: str, period: Period) -> int:
@@ -213,11 +221,10 @@ def compare(facts: Facts, period: Period, mailings: Sequence[tuple[str, int, int
     from engine.py in one pass (the same numbers as figures(), period by period)."""
     months = months_of(period)
     lookup = Lookup(facts.history)
-    members = Members(lookup, Counter(facts.users.values()), facts.prepaid_months, facts.completeness)
     inputs = Inputs(facts.disconnections, [(c, day) for c, day, _ in facts.competitor_losses], facts.users,
                     facts.trainings, facts.acts, facts.requests, facts.request_counts, facts.seminar_visits,
-                    facts.webinars_sold)
-    counted = count_all(lookup, members, inputs, [period, *months])
+                    facts.webinars_sold, facts.act_counts, facts.prepaid_months, facts.completeness)
+    counted = count_all(lookup, inputs, [period, *months])
     table: dict[str, dict[str, Value]] = {figure.key: {} for figure in FIGURES}
     series: dict[str, dict[str, list[Decimal | None]]] = {f.key: {s: [] for s in SEGMENTS} for f in FIGURES}
     for slot, counts in enumerate(counted):

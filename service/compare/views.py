@@ -16,7 +16,7 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.cli.arguments import day as parse_day
 from service.compare.charts import line_chart
-from service.compare.definitions import Period, SegmentIndex
+from service.compare.definitions import Period
 from service.compare.export import compare_xlsx
 from service.compare.report import BY_KEY, FIGURES, PERCENT, SEGMENTS, Comparison, Figure, Value, period_problem
 from service.compare.segments import histories
@@ -175,7 +175,7 @@ async def rows_page(request: web.Request) -> web.Response:
     except BadPeriod as e:
         return aiohttp_jinja2.render_template("compare/rows.html", request, {"error": str(e)}, status=400)
     sessions = request.app[DB_SESSIONS]
-    history = SegmentIndex(histories(await SegmentsRepository(sessions).facts()))
+    history = histories(await SegmentsRepository(sessions).facts())
     table = await CompareRowsRepository(sessions).rows(figure.key, segment, period, history,
                                                        settings.organisation.tz)
     value = ""

@@ -7,18 +7,21 @@ count in the segment it was in on each one's day).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+import asyncio
+import dataclasses
+from bisect import bisect_right
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import CTE, and_, case, func, null, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.compare.definitions import Period, SegmentIndex, segment_on
+from service.compare.definitions import Period, segment_on
 from service.compare.report import Comparison, Facts, compare, months_of
-from service.compare.segments import histories
+from service.compare.segments import DS, KNOWN_FROM, histories
 from service.compare.survey import SurveyMapping
 from service.days import day_bounds
 from service.db.bulk import chunks
@@ -30,14 +33,17 @@ from service.db.models import (
     Client,
     ClientContact,
     ClientRequest,
+    ClientTransition,
     Mailing,
+    SegmentChange,
     SeminarVisit,
     SurveyResponse,
     Training,
 )
-from service.db.segments import SegmentsRepository
+from service.db.segments import MOVED, SegmentsRepository
 from service.selection.listing import collector_paused
 
+T = TypeVar("T")
 DISCONNECTIONS = ("client_disconnected", "competitor_lost")
 COMPETITOR, WEBINAR = "competitor_lost", "seminar_sold"
 TRAINED_WITHIN_DAYS = 366  # the trained share looks back 12 months from each period's end
@@ -53,44 +59,22 @@ class CompareRepository:
             return await self._facts(period, tz)
 
     async def _facts(self, period: Period, tz: ZoneInfo) -> Facts:
-        history = SegmentIndex(histories(await SegmentsRepository(self._sessions).facts()))
-        since = date.fromordinal(period.first.toordinal() - TRAINED_WITHIN_DAYS)
+        # Three connections at once: the database counts the requests while Python reads the histories.
+        steady = steady_clients(period.first)
+        facts, (request_counts, by_client), others = await asyncio.gather(
+            SegmentsRepository(self._sessions).facts(), self._in_session(_count_requests, period, tz, steady),
+            self._in_session(_others, period, steady))
+        history = histories(facts)
+        counts, singly = await self._in_session(_split_requests, period, tz, history, request_counts, by_client)
+        return dataclasses.replace(others, history=history, requests=singly, request_counts=counts)
+
+    async def _in_session(self, read: Callable[..., Awaitable[T]], *args: Any) -> T:
         async with self._sessions() as session:
             if await tuned(session) == "postgresql":
                 # The requests' count (a million rows, a CASE per month) costs over jit_above_cost: PostgreSQL
                 # spent ~180 ms compiling it at 100,000 clients (bench/compare.py).
                 await session.execute(text("SET LOCAL jit = off"))
-            events = await _rows(session, select(BusinessEvent.client_id, BusinessEvent.occurred_on,
-                                                 BusinessEvent.kind, BusinessEvent.note)
-                                 .where(BusinessEvent.occurred_on >= period.first,
-                                        BusinessEvent.occurred_on <= period.last,
-                                        BusinessEvent.kind.in_((*DISCONNECTIONS, WEBINAR))))
-            users = dict(await _rows(session, select(ClientContact.id, ClientContact.client_id)
-                                     .where(ClientContact.is_user)))
-            trainings = await _rows(session, select(ClientContact.id, Training.day)
-                                    .join(ClientContact, (ClientContact.external_id == Training.contact_external_id)
-                                          & (ClientContact.client_id == Training.client_id))
-                                    .where(Training.day >= since, Training.day <= period.last))
-            clients = await _rows(session, select(Client.id, Client.prepaid_months, Client.collection_completeness))
-            acts = await _rows(session, select(Act.client_id, Act.due_on, Act.returned_on)
-                               .where(Act.due_on >= period.first, Act.due_on <= period.last))
-            visits = await _rows(session, select(SeminarVisit.client_id, SeminarVisit.day)
-                                 .where(SeminarVisit.day >= period.first, SeminarVisit.day <= period.last))
-            counts, singly = await _requests(session, history, period, tz)
-        return Facts(
-            history=history,
-            disconnections=[(c, day) for c, day, kind, _ in events if kind in DISCONNECTIONS],
-            competitor_losses=[(c, day, _competitor(note)) for c, day, kind, note in events if kind == COMPETITOR],
-            users=users,
-            trainings=trainings,
-            prepaid_months={c: months for c, months, _ in clients},
-            completeness={c: Decimal(share) for c, _, share in clients if share is not None},
-            acts=acts,
-            requests=singly,
-            request_counts=counts,
-            seminar_visits=visits,
-            webinars_sold=[(c, day) for c, day, kind, _ in events if kind == WEBINAR],
-        )
+            return await read(session, *args)
 
     async def mailings(self, period: Period) -> list[tuple[str, int, int, int]]:
         """(kind, delivered, opened, clicked) of each campaign sent in the period."""
@@ -119,6 +103,37 @@ class CompareRepository:
             return [tuple(row) for row in await session.execute(query)]  # type: ignore[misc]
 
 
+async def _others(session: AsyncSession, period: Period, steady: CTE) -> Facts:
+    """Every fact but the histories and the requests."""
+    since = date.fromordinal(period.first.toordinal() - TRAINED_WITHIN_DAYS)
+    events = await _rows(session, select(BusinessEvent.client_id, BusinessEvent.occurred_on, BusinessEvent.kind,
+                                         BusinessEvent.note)
+                         .where(BusinessEvent.occurred_on >= period.first, BusinessEvent.occurred_on <= period.last,
+                                BusinessEvent.kind.in_((*DISCONNECTIONS, WEBINAR))))
+    users = dict(await _rows(session, select(ClientContact.id, ClientContact.client_id).where(ClientContact.is_user)))
+    trainings = await _rows(session, select(ClientContact.id, Training.day)
+                            .join(ClientContact, (ClientContact.external_id == Training.contact_external_id)
+                                  & (ClientContact.client_id == Training.client_id))
+                            .where(Training.day >= since, Training.day <= period.last))
+    clients = await _rows(session, select(Client.id, Client.prepaid_months, Client.collection_completeness))
+    act_counts, acts = await _acts(session, period, steady)
+    visits = await _rows(session, select(SeminarVisit.client_id, SeminarVisit.day)
+                         .where(SeminarVisit.day >= period.first, SeminarVisit.day <= period.last))
+    return Facts(
+        history={},
+        disconnections=[(c, day) for c, day, kind, _ in events if kind in DISCONNECTIONS],
+        competitor_losses=[(c, day, _competitor(note)) for c, day, kind, note in events if kind == COMPETITOR],
+        users=users,
+        trainings=trainings,
+        prepaid_months={c: months for c, months, _ in clients},
+        completeness={c: Decimal(share) for c, _, share in clients if share is not None},
+        acts=acts,
+        act_counts=act_counts,
+        seminar_visits=visits,
+        webinars_sold=[(c, day) for c, day, kind, _ in events if kind == WEBINAR],
+    )
+
+
 def _competitor(note: str | None) -> str:
     return " ".join((note or "").split())[:80]
 
@@ -134,55 +149,106 @@ async def _execute(session: AsyncSession, query: Any) -> Sequence[Any]:
     return (await (await session.connection()).execute(query)).all()
 
 
-async def _requests(session: AsyncSession, history: Mapping[int, Sequence[tuple[date, str]]], period: Period,
-                    tz: ZoneInfo) -> tuple[dict[tuple[str, date], int], list[tuple[int, date]]]:
-    """((segment, month) → requests of clients in one segment all month; each request of the others).
+def steady_clients(first: date) -> CTE:
+    """Each client's id and, when its segment cannot have changed from `first` on, that segment (else NULL).
 
-    Counted in SQL per client, a column per month: a client in one segment all period (most of them) adds
-    its row to its segment's sums; another one's months are looked at one by one."""
+    The same rule as service/compare/segments.history, on the clients' own columns: no recorded change, known
+    since `first` or earlier, and not a ДС client whose move (the campaign's «переведён», else `ds_since`)
+    comes after `first`. A client it leaves out is looked at one by one: erring that way costs time, not
+    correctness (tests/service/test_compare_report.py compares both ways)."""
+    moved = (select(ClientTransition.client_id, func.max(ClientTransition.until).label("moved_on"))
+             .where(ClientTransition.status == MOVED).group_by(ClientTransition.client_id).subquery())
+    recorded = select(SegmentChange.client_id).group_by(SegmentChange.client_id).subquery()
+    move = func.coalesce(moved.c.moved_on, Client.ds_since)
+    steady = and_(func.coalesce(Client.client_since, KNOWN_FROM) <= first, recorded.c.client_id.is_(None),
+                  or_(Client.segment != DS, move.is_(None), move <= first))
+    # MATERIALIZED: worked out once per client, not once per request joined to it (PostgreSQL would inline it
+    # into the million rows' grouping keys, and spill the grouping to disk).
+    return (select(Client.id.label("client_id"), case((steady, Client.segment), else_=null()).label("segment"))
+            .outerjoin(moved, moved.c.client_id == Client.id)
+            .outerjoin(recorded, recorded.c.client_id == Client.id)).cte("steady").prefix_with("MATERIALIZED")
+
+
+def _month_of(column: Any, bounds: Sequence[Any]) -> Any:
+    """The index of the month (of the period's months_of) a moment or a day falls in, by the months' bounds."""
+    return case(*((column < bound, index) for index, bound in enumerate(bounds[1:])))
+
+
+RequestCounts = dict[tuple[str, date], int]  # (segment, month's 1st) → requests
+
+
+async def _count_requests(session: AsyncSession, period: Period, tz: ZoneInfo, steady: CTE,
+                          ) -> tuple[RequestCounts, list[tuple[int, int, int]]]:
+    """In one pass over the period's requests: the steady clients' per segment and month, the others' per
+    client and month (client, month's index, requests)."""
     months = months_of(period)
-    bounds = [day_bounds(month.first, tz)[0] for month in months] + [day_bounds(period.last, tz)[1]]
-    bucket = case(*((ClientRequest.created_at < bound, index) for index, bound in enumerate(bounds[1:])))
-    bucketed = (select(ClientRequest.client_id.label("client_id"), bucket.label("bucket"))
-                .where(ClientRequest.created_at >= bounds[0], ClientRequest.created_at < bounds[-1])).subquery()
-    query = (select(bucketed.c.client_id, *(func.count(case((bucketed.c.bucket == index, 1)))
-                                            for index in range(len(months))))
-             .group_by(bucketed.c.client_id))
-    counts: dict[tuple[str, date], int] = {}
-    steady: dict[str, list[Sequence[int]]] = {}
-    changing: dict[int, list[int]] = {}
-    for client, *per_month in await _execute(session, query):
+    bounds = _request_bounds(period, tz)
+    month = _month_of(ClientRequest.created_at, bounds)
+    whose = case((steady.c.segment.is_(None), ClientRequest.client_id), else_=null())
+    query = (select(steady.c.segment, whose, month, func.count())
+             .join(steady, steady.c.client_id == ClientRequest.client_id)
+             .where(ClientRequest.created_at >= bounds[0], ClientRequest.created_at < bounds[-1])
+             .group_by(steady.c.segment, whose, month))
+    counts: RequestCounts = {}
+    by_client = []
+    for segment, client, index, count in await _execute(session, query):
+        if segment is not None:
+            counts[(segment, months[index].first)] = count
+        else:
+            by_client.append((client, index, count))
+    return counts, by_client
+
+
+def _request_bounds(period: Period, tz: ZoneInfo) -> list[datetime]:
+    return [day_bounds(month.first, tz)[0] for month in months_of(period)] + [day_bounds(period.last, tz)[1]]
+
+
+async def _split_requests(session: AsyncSession, period: Period, tz: ZoneInfo,
+                          history: Mapping[int, Sequence[tuple[date, str]]], counts: RequestCounts,
+                          by_client: Sequence[tuple[int, int, int]]) -> tuple[RequestCounts, list[tuple[int, date]]]:
+    """The other clients' requests: a month the client stayed in one segment adds to it; a month it changed
+    segment in (or became a client in) is read one by one (each request counts in the segment of its day)."""
+    months, bounds = months_of(period), _request_bounds(period, tz)
+    starts = [month.first for month in months]
+    counts = dict(counts)
+    unsettled: dict[int, set[int]] = {}  # client → the months it changed segment inside
+    changing: dict[int, list[int]] = {}  # month → the clients to read one by one
+    for client, index, count in by_client:
         changes = history.get(client, ())
-        segment = segment_on(changes, period.first)
-        if segment is not None and not any(period.first < since <= period.last for since, _ in changes):
-            steady.setdefault(segment, []).append(per_month)  # the same segment every month
-            continue
-        for index, count in enumerate(per_month):
-            if not count:
-                continue
-            month = months[index]
-            segment = segment_on(changes, month.first)
-            if segment is not None and segment == segment_on(changes, month.last) and \
-                    not any(month.first < since <= month.last for since, _ in changes):
-                counts[(segment, month.first)] = counts.get((segment, month.first), 0) + count
-            else:
-                changing.setdefault(client, []).append(index)
-    for segment, rows in steady.items():
-        for month, count in zip(months, map(sum, zip(*rows, strict=True)), strict=True):
-            if count:
-                counts[(segment, month.first)] = counts.get((segment, month.first), 0) + count
+        if client not in unsettled:
+            unsettled[client] = {bisect_right(starts, since) - 1 for since, _ in changes
+                                 if period.first < since <= period.last and since not in starts}
+        segment = segment_on(changes, starts[index])
+        if segment is not None and index not in unsettled[client]:
+            counts[(segment, starts[index])] = counts.get((segment, starts[index]), 0) + count
+        else:
+            changing.setdefault(index, []).append(client)
     singly = []
-    for chunk in chunks(list(changing), 1000):
-        found = select(ClientRequest.client_id, ClientRequest.created_at).where(
-            ClientRequest.client_id.in_(chunk), ClientRequest.created_at >= bounds[0],
-            ClientRequest.created_at < bounds[-1])
-        singly += [(client, _local_day(moment, tz)) for client, moment in await _execute(session, found)
-                   if any(months[i].first <= _local_day(moment, tz) <= months[i].last for i in changing[client])]
+    for index, clients in changing.items():
+        for chunk in chunks(clients, 1000):
+            found = select(ClientRequest.client_id, ClientRequest.created_at).where(
+                ClientRequest.client_id.in_(chunk), ClientRequest.created_at >= bounds[index],
+                ClientRequest.created_at < bounds[index + 1])
+            singly += [(client, moment.astimezone(tz).date()) for client, moment in await _execute(session, found)]
     return counts, singly
 
 
-def _local_day(moment: datetime, tz: ZoneInfo) -> date:
-    return moment.astimezone(tz).date()
+async def _acts(session: AsyncSession, period: Period, steady: CTE,
+                ) -> tuple[dict[tuple[str, date], tuple[int, int]], list[tuple[int, date, date | None]]]:
+    """((segment, month) → (acts due, returned on time) of the steady clients; each act of the others)."""
+    months = months_of(period)
+    bounds = [month.first for month in months] + [period.last + timedelta(days=1)]
+    month = _month_of(Act.due_on, bounds)
+    within = (Act.due_on >= period.first, Act.due_on <= period.last)
+    on_time = func.sum(case((Act.returned_on <= Act.due_on, 1), else_=0))
+    by_segment = (select(steady.c.segment, month.label("month"), func.count(), on_time)
+                  .join(steady, steady.c.client_id == Act.client_id)
+                  .where(steady.c.segment.is_not(None), *within).group_by(steady.c.segment, month))
+    counts = {(segment, months[index].first): (int(due), int(in_time or 0))
+              for segment, index, due, in_time in await _execute(session, by_segment)}
+    others = (select(Act.client_id, Act.due_on, Act.returned_on).join(steady, steady.c.client_id == Act.client_id)
+              .where(steady.c.segment.is_(None), *within))
+    return counts, [tuple(row) for row in await _execute(session, others)]
 
 
 async def comparison(sessions: SessionMaker, period: Period, tz: ZoneInfo, mapping: SurveyMapping) -> Comparison:

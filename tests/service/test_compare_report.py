@@ -4,16 +4,23 @@ what happened on that side; a segment with no clients says «нет данных
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from datetime import UTC, date, datetime
+import random
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from service.compare.definitions import Period
-from service.compare.report import Facts, compare, json_rows
+from service.compare.report import SEGMENTS, Facts, compare, figures, json_rows, months_of
 from service.compare.survey import DEFAULT_SURVEY
-from service.db.compare import comparison
+from service.db.clients import ClientsRepository
+from service.db.compare import CompareRepository, comparison
 from service.db.engine import SessionMaker
+from service.db.models import Act, ClientRequest
+from service.db.records import ClientRecord
 from service.imports.runner import import_rows
 from service.imports.schemas import ImportContext
 from tests.service.test_import_errors import run_cli
@@ -105,3 +112,48 @@ async def test_dsdesk_compare_prints_one_json_object_per_figure(db_sessions: Ses
                        "ds_count": 1, "ks_count": 3, "ds_part": 0, "ks_part": 1}
     backwards = run_cli("compare", "--from", "2026-03-31", "--to", "2026-03-01", url=migrated_db)
     assert backwards.returncode == 2 and "позже" in backwards.stderr
+
+
+async def test_what_sql_counts_per_segment_equals_the_definitions_row_by_row(db_sessions: SessionMaker) -> None:
+    """The repository counts the steady clients' requests and acts per segment and month in SQL; the same
+    department read row by row through the definitions gives the same table and series."""
+    rng = random.Random(7)
+    clients = []
+    for n in range(80):
+        segment = rng.choice(("ДС", "ДС", "КС", "VIP"))
+        since = rng.choice(("", "2019-05-01", f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"))
+        moved = rng.choice(("", f"2026-0{rng.randint(1, 9)}-0{rng.randint(1, 9)}", "2024-02-02"))
+        clients.append({"external_id": f"R-{n}", "name": f"Клиент {n}", "segment": segment, "client_since": since,
+                        "ds_since": moved if segment == "ДС" else ""})
+    context = ImportContext(TZ, datetime(2026, 12, 1, tzinfo=UTC))
+    await import_rows("clients", clients, db_sessions, context=context)
+    # Some go back from ДС to КС (recorded by the clients import on its day).
+    back = [ClientRecord(c["external_id"], c["name"], "КС") for c in clients[:80:9] if c["segment"] == "ДС"]
+    await ClientsRepository(db_sessions).upsert_clients(back, today=date(2026, 6, 20))
+    day = lambda: date(2026, 1, 1) + timedelta(days=rng.randrange(330))  # noqa: E731
+    requests = [{"client_external_id": f"R-{rng.randrange(80)}", "channel": "чат",
+                 "created_at": f"{day():%d.%m.%Y} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"}
+                for _ in range(700)]
+    acts = [{"client_external_id": f"R-{n}", "period": f"2026-{m:02d}", "due_on": f"2026-{m + 1:02d}-10",
+             "returned_on": rng.choice(("", f"2026-{m + 1:02d}-0{rng.randint(1, 9)}",
+                                        f"2026-{m + 1:02d}-2{rng.randint(0, 8)}"))}
+            for n in range(80) for m in range(1, 10) if rng.random() < 0.6]
+    await import_rows("requests", requests, db_sessions, context=context)
+    await import_rows("acts", acts, db_sessions, context=context)
+    period = Period(date(2026, 2, 10), date(2026, 10, 31))
+    found = await comparison(db_sessions, period, TZ, DEFAULT_SURVEY)
+
+    async with db_sessions() as session:
+        all_acts = [(c, due, back) for c, due, back in await session.execute(
+            select(Act.client_id, Act.due_on, Act.returned_on))]
+        all_requests = [(c, moment.astimezone(TZ).date()) for c, moment in await session.execute(
+            select(ClientRequest.client_id, ClientRequest.created_at))]
+    read = await CompareRepository(db_sessions).facts(period, TZ)
+    assert read.act_counts and read.request_counts  # the SQL path was taken
+    one_by_one = dataclasses.replace(read, acts=all_acts, act_counts={}, requests=all_requests, request_counts={})
+    months = months_of(period)
+    for segment in SEGMENTS:
+        assert {k: v[segment] for k, v in found.table.items()} == figures(one_by_one, segment, period, len(months))
+        for index, month in enumerate(months):
+            assert {k: v[segment][index] for k, v in found.series.items()} == {
+                k: v.value for k, v in figures(one_by_one, segment, month, 1).items()}
