@@ -334,7 +334,7 @@ async def bench_one(clients: int, runs: int, profile: bool) -> dict[str, Any]:
         parts["mailings + survey"] = (cold, warm)
         parts["compare"] = await _pure(lambda f: compare(f, YEAR, mailings, survey, mapping), facts, runs)
         result["parts"] = parts
-        result["sizes"] = {"segment histories": len(facts.history), "users": len(facts.users),
+        result["sizes"] = {"segment histories": len(facts.history), "clients with users": len(facts.user_counts),
                            "trainings read": len(facts.trainings), "acts read": len(facts.acts),
                            "request (client, month) counts → segments": len(facts.request_counts),
                            "requests read singly": len(facts.requests), "СТ visits read": len(facts.seminar_visits),

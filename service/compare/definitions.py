@@ -82,14 +82,14 @@ def churn(history: SegmentHistory, segment: str, period: Period,
     return Ratio(len(lost), len(clients_in(history, segment, period.first)))
 
 
-def trained_share(history: SegmentHistory, segment: str, period: Period, users: Mapping[int, int],
-                  trainings: Iterable[tuple[int, date]]) -> Ratio:
-    """`users`: user (contact) id → its client id; `trainings`: (user id, day)."""
+def trained_share(history: SegmentHistory, segment: str, period: Period, user_counts: Mapping[int, int],
+                  trainings: Iterable[tuple[int, int, date]]) -> Ratio:
+    """`user_counts`: client id → its users (contacts marked users); `trainings`: (user id, its client id, day)
+    of users."""
     clients = clients_in(history, segment, period.last)
-    counted = {user for user, client in users.items() if client in clients}
     since = period.last - TRAINED_WITHIN
-    trained = {user for user, day in trainings if user in counted and since < day <= period.last}
-    return Ratio(len(trained), len(counted))
+    trained = {user for user, client, day in trainings if client in clients and since < day <= period.last}
+    return Ratio(len(trained), sum(user_counts.get(client, 0) for client in clients))
 
 
 def prepayment_share(history: SegmentHistory, segment: str, period: Period,

@@ -12,7 +12,6 @@ checks that this and report.figures agree on every figure of random departments.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -142,8 +141,8 @@ class Inputs:
 
     disconnections: Sequence[tuple[int, date]]
     competitor_losses: Sequence[tuple[int, date]]
-    users: Mapping[int, int]
-    trainings: Sequence[tuple[int, date]]
+    user_counts: Mapping[int, int]  # client → its users
+    trainings: Sequence[tuple[int, int, date]]  # (user, its client, day)
     acts: Sequence[tuple[int, date, date | None]]
     requests: Sequence[tuple[int, date]]
     request_counts: Mapping[tuple[str, date], int]
@@ -185,8 +184,8 @@ def count_all(lookup: Lookup, facts: Inputs, periods: Sequence[Period]) -> list[
             slot = day.year * 12 + day.month - base
             lost[si][0].add(client)
             lost[si][slot].add(client)
-    for user, day in facts.trainings:
-        if first <= day <= last and (si := segment_of(facts.users.get(user, -1), day)) >= 0:
+    for user, client, day in facts.trainings:
+        if first <= day <= last and (si := segment_of(client, day)) >= 0:
             slot = day.year * 12 + day.month - base
             trained[si][0].add(user)
             trained[si][slot].add(user)
@@ -219,18 +218,19 @@ def count_all(lookup: Lookup, facts: Inputs, periods: Sequence[Period]) -> list[
             came[day.year * 12 + day.month - base].add(client)
     # Most clients' segment is settled before the period: whole sets of them are counted at once.
     settled = lookup.settled(first)
-    members = Members(lookup, settled, first, Counter(facts.users.values()), facts.prepaid_months, facts.completeness)
+    members = Members(lookup, settled, first, facts.user_counts, facts.prepaid_months, facts.completeness)
     settled_clients: list[set[int]] = [set() for _ in SEGMENTS]
     for client, segment in settled.items():
         if segment in index:
             settled_clients[index[segment]].add(client)
+    user_client = {user: client for user, client, _ in facts.trainings}
     settled_users: list[set[int]] = [set() for _ in SEGMENTS]
-    for user, client in facts.users.items():
+    for user, client in user_client.items():
         si = index.get(settled.get(client, ""), -1)
         if si >= 0:
             settled_users[si].add(user)
     all_settled_users, all_settled_clients = set().union(*settled_users), set().union(*settled_clients)
-    by_day = sorted(((day, user) for user, day in facts.trainings if user in facts.users))
+    by_day = sorted((day, user) for user, _, day in facts.trainings)
     training_days, training_users = [day for day, _ in by_day], [user for _, user in by_day]
     result = []
     for slot, period in enumerate(periods):
@@ -239,7 +239,7 @@ def count_all(lookup: Lookup, facts: Inputs, periods: Sequence[Period]) -> list[
                                     bisect_right(training_days, end)])
         within = [len(window & users) for users in settled_users]
         for user in window - all_settled_users:
-            if (si := segment_of(facts.users[user], end)) >= 0:
+            if (si := segment_of(user_client[user], end)) >= 0:
                 within[si] += 1
         st = [len(came[slot] & clients) for clients in settled_clients]
         for client in came[slot] - all_settled_clients:

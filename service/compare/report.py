@@ -75,8 +75,8 @@ class Facts:
     history: SegmentHistory
     disconnections: Sequence[tuple[int, date]] = ()
     competitor_losses: Sequence[tuple[int, date, str]] = ()  # (client, day, the competitor as noted)
-    users: Mapping[int, int] = field(default_factory=dict)  # user (a contact marked a user) → client id
-    trainings: Sequence[tuple[int, date]] = ()  # (user, day)
+    user_counts: Mapping[int, int] = field(default_factory=dict)  # client → its users (contacts marked users)
+    trainings: Sequence[tuple[int, int, date]] = ()  # (user, its client, day) of users
     prepaid_months: Mapping[int, int | None] = field(default_factory=dict)
     completeness: Mapping[int, Decimal] = field(default_factory=dict)
     acts: Sequence[tuple[int, date, date | None]] = ()  # each act of a client whose segment may have changed
@@ -158,8 +158,8 @@ def figures(facts: Facts, segment: str, period: Period, months_in_period: int) -
     """Every figure of one segment over one period."""
     history = facts.history
     at_end = clients_in(history, segment, period.last)
-    trained = {user for user, day in facts.trainings
-               if day in period and segment_on(history.get(facts.users.get(user, -1), ()), day) == segment}
+    trained = {user for user, client, day in facts.trainings
+               if day in period and segment_on(history.get(client, ()), day) == segment}
     shares_known = [facts.completeness[c] for c in at_end if c in facts.completeness]
     completeness = (Value((sum(shares_known, Decimal(0)) / len(shares_known)).quantize(Decimal("0.01"), ROUND_HALF_UP),
                           None, len(shares_known)) if shares_known else Value(None, 0, 0))
@@ -169,7 +169,7 @@ def figures(facts: Facts, segment: str, period: Period, months_in_period: int) -
         "churn": _ratio(d.churn(history, segment, period, facts.disconnections)),
         "churn_competitors": Value(Decimal(d.paid_webinars(history, segment, period, lost))),
         "trained_per_month": _per(len(trained), months_in_period, "0.1"),
-        "trained_share": _ratio(d.trained_share(history, segment, period, facts.users, facts.trainings)),
+        "trained_share": _ratio(d.trained_share(history, segment, period, facts.user_counts, facts.trainings)),
         "collection_completeness": completeness,
         "prepayment_share": _ratio(d.prepayment_share(history, segment, period, facts.prepaid_months)),
         "acts_on_time": _ratio(_acts(facts, segment, period)),
@@ -221,7 +221,7 @@ def compare(facts: Facts, period: Period, mailings: Sequence[tuple[str, int, int
     from engine.py in one pass (the same numbers as figures(), period by period)."""
     months = months_of(period)
     lookup = Lookup(facts.history)
-    inputs = Inputs(facts.disconnections, [(c, day) for c, day, _ in facts.competitor_losses], facts.users,
+    inputs = Inputs(facts.disconnections, [(c, day) for c, day, _ in facts.competitor_losses], facts.user_counts,
                     facts.trainings, facts.acts, facts.requests, facts.request_counts, facts.seminar_visits,
                     facts.webinars_sold, facts.act_counts, facts.prepaid_months, facts.completeness)
     counted = count_all(lookup, inputs, [period, *months])

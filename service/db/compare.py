@@ -110,12 +110,14 @@ async def _others(session: AsyncSession, period: Period, steady: CTE) -> Facts:
                                          BusinessEvent.note)
                          .where(BusinessEvent.occurred_on >= period.first, BusinessEvent.occurred_on <= period.last,
                                 BusinessEvent.kind.in_((*DISCONNECTIONS, WEBINAR))))
-    users = dict(await _rows(session, select(ClientContact.id, ClientContact.client_id).where(ClientContact.is_user)))
-    trainings = await _rows(session, select(ClientContact.id, Training.day)
+    trainings = await _rows(session, select(ClientContact.id, Training.client_id, Training.day)
                             .join(ClientContact, (ClientContact.external_id == Training.contact_external_id)
-                                  & (ClientContact.client_id == Training.client_id))
+                                  & (ClientContact.client_id == Training.client_id) & ClientContact.is_user)
                             .where(Training.day >= since, Training.day <= period.last))
-    clients = await _rows(session, select(Client.id, Client.prepaid_months, Client.collection_completeness))
+    users = (select(ClientContact.client_id, func.count().label("users")).where(ClientContact.is_user)
+             .group_by(ClientContact.client_id).subquery())
+    clients = await _rows(session, select(Client.id, Client.prepaid_months, Client.collection_completeness,
+                                          users.c.users).outerjoin(users, users.c.client_id == Client.id))
     act_counts, acts = await _acts(session, period, steady)
     visits = await _rows(session, select(SeminarVisit.client_id, SeminarVisit.day)
                          .where(SeminarVisit.day >= period.first, SeminarVisit.day <= period.last))
@@ -123,10 +125,10 @@ async def _others(session: AsyncSession, period: Period, steady: CTE) -> Facts:
         history={},
         disconnections=[(c, day) for c, day, kind, _ in events if kind in DISCONNECTIONS],
         competitor_losses=[(c, day, _competitor(note)) for c, day, kind, note in events if kind == COMPETITOR],
-        users=users,
+        user_counts={c: users for c, _, _, users in clients if users},
         trainings=trainings,
-        prepaid_months={c: months for c, months, _ in clients},
-        completeness={c: Decimal(share) for c, _, share in clients if share is not None},
+        prepaid_months={c: months for c, months, _, _ in clients},
+        completeness={c: Decimal(share) for c, _, share, _ in clients if share is not None},
         acts=acts,
         act_counts=act_counts,
         seminar_visits=visits,

@@ -26,10 +26,12 @@ class SegmentsRepository:
         changes = (select(SegmentChange.client_id, SegmentChange.since, SegmentChange.segment, SegmentChange.previous)
                    .order_by(SegmentChange.client_id, SegmentChange.since))
         async with self._sessions() as session:
-            moved_on = {client_id: until for client_id, until in await session.execute(moved)}
+            # On the connection, fetched at once: 100,000 clients without the ORM's row loading (bench/compare.py).
+            connection = await session.connection()
+            moved_on = dict((await connection.execute(moved)).all())
             recorded: dict[int, list[tuple[date, str, str]]] = {}
-            for client_id, since, segment, previous in await session.execute(changes):
+            for client_id, since, segment, previous in (await connection.execute(changes)).all():
                 recorded.setdefault(client_id, []).append((since, segment, previous))
             return [ClientSegmentFacts(client_id, segment, since, ds_since, moved_on.get(client_id),
                                        tuple(recorded.get(client_id, ())))
-                    for client_id, segment, since, ds_since in await session.execute(clients)]
+                    for client_id, segment, since, ds_since in (await connection.execute(clients)).all()]

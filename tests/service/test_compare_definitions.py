@@ -53,12 +53,13 @@ def test_churn_counts_a_client_in_the_segment_it_was_in_that_day() -> None:
 
 
 def test_the_trained_share_reads_the_last_twelve_months_of_the_users_at_the_end() -> None:
-    users = {11: 1, 12: 1, 21: 2, 41: 4, 31: 3}
-    trainings = [(11, date(2025, 7, 1)), (12, date(2025, 6, 30)), (41, date(2026, 5, 1)), (31, date(2026, 6, 1))]
-    share = trained_share(HISTORY, "ДС", Q2, users, trainings)
+    user_counts = {1: 2, 2: 1, 4: 1, 3: 1}  # client → its users (11, 12; 21; 41; 31)
+    trainings = [(11, 1, date(2025, 7, 1)), (12, 1, date(2025, 6, 30)), (41, 4, date(2026, 5, 1)),
+                 (31, 3, date(2026, 6, 1))]
+    share = trained_share(HISTORY, "ДС", Q2, user_counts, trainings)
     assert share == Ratio(2, 4)  # 11 (inside 12 months) and 41 (client 4 is ДС at the end); 12 is too old
     assert share.value == Decimal("0.5")
-    assert trained_share(HISTORY, "КС", Q2, users, trainings) == Ratio(1, 1)
+    assert trained_share(HISTORY, "КС", Q2, user_counts, trainings) == Ratio(1, 1)
 
 
 def test_acts_on_time_and_prepayment() -> None:

@@ -5,6 +5,7 @@ without trainings and trainings of non-users, acts not back, requests on the day
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -35,8 +36,9 @@ def department(seed: int) -> Facts:
         history=history,
         disconnections=[(rng.randrange(400), _day(rng)) for _ in range(60)],
         competitor_losses=[(rng.randrange(400), _day(rng), rng.choice(("Главбух", "Гарант", ""))) for _ in range(20)],
-        users=users,
-        trainings=[(rng.randrange(900), _day(rng)) for _ in range(700)],
+        user_counts=dict(Counter(users.values())),
+        trainings=[(user, users[user], _day(rng)) for user in (rng.randrange(900) for _ in range(700))
+                   if user in users],
         prepaid_months={c: rng.choice((None, 0, 1, 6)) for c in range(400)},
         completeness={c: Decimal(rng.randint(40, 100)) / 100 for c in range(400) if rng.random() < 0.7},
         acts=[(rng.randrange(400), _day(rng), rng.choice((None, _day(rng)))) for _ in range(1500)],
