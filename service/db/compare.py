@@ -40,7 +40,7 @@ from service.db.models import (
     SurveyResponse,
     Training,
 )
-from service.db.segments import MOVED, SegmentsRepository
+from service.db.segments import LOST, MOVED, RESTORED, SegmentsRepository
 from service.selection.listing import collector_paused
 
 T = TypeVar("T")
@@ -154,13 +154,16 @@ async def _execute(session: AsyncSession, query: Any) -> Sequence[Any]:
 def steady_clients(first: date) -> CTE:
     """Each client's id and, when its segment cannot have changed from `first` on, that segment (else NULL).
 
-    The same rule as service/compare/segments.history, on the clients' own columns: no recorded change, known
+    The same rule as service/compare/segments.history, on the clients' own columns: no recorded change nor
+    disconnection, known
     since `first` or earlier, and not a ДС client whose move (the campaign's «переведён», else `ds_since`)
     comes after `first`. A client it leaves out is looked at one by one: erring that way costs time, not
     correctness (tests/service/test_compare_report.py compares both ways)."""
     moved = (select(ClientTransition.client_id, func.max(ClientTransition.until).label("moved_on"))
              .where(ClientTransition.status == MOVED).group_by(ClientTransition.client_id).subquery())
-    recorded = select(SegmentChange.client_id).group_by(SegmentChange.client_id).subquery()
+    recorded = (select(SegmentChange.client_id)  # a recorded change, or a disconnection: looked at one by one
+                .union(select(BusinessEvent.client_id).where(BusinessEvent.kind.in_((*LOST, RESTORED))))
+                .subquery())
     move = func.coalesce(moved.c.moved_on, Client.ds_since)
     steady = and_(func.coalesce(Client.client_since, KNOWN_FROM) <= first, recorded.c.client_id.is_(None),
                   or_(Client.segment != DS, move.is_(None), move <= first))

@@ -77,14 +77,15 @@ async def test_march_counts_each_client_in_the_segment_it_was_in(db_sessions: Se
     # C-1's chat on 10.03 was КС's, its ЛК request on 20.03 ДС's; C-2's at 00:30 on 01.03 Moscow is March's.
     assert table["requests"]["ДС"][0] == 2 and table["requests"]["КС"][0] == 1
     assert table["paid_webinars"] == {"ДС": (Decimal(1), None, None), "КС": (Decimal(1), None, None)}
-    # At 31.03: ДС = C-1, C-2 (prepaid 3 and 0); КС = C-4 (prepaid 1), C-3 too (its segment is still КС).
-    assert table["prepayment_share"] == {"ДС": (Decimal("50.0"), 1, 2), "КС": (Decimal("50.0"), 1, 2)}
+    # At 31.03: ДС = C-1, C-2 (prepaid 3 and 0); КС = C-4 (prepaid 1) only: C-3 left on 20.03 and is no longer a
+    # client (found trying it: lost clients were still in the base at the period's end).
+    assert table["prepayment_share"] == {"ДС": (Decimal("50.0"), 1, 2), "КС": (Decimal("100.0"), 1, 1)}
     assert table["collection_completeness"] == {"ДС": (Decimal("0.80"), None, 2), "КС": (Decimal("0.60"), None, 1)}
     # Acts due 10.03: C-2 on time (ДС); C-4 late and C-1 not returned, both КС on the due day.
     assert table["acts_on_time"] == {"ДС": (Decimal("100.0"), 1, 1), "КС": (Decimal("0.0"), 0, 2)}
     assert table["trained_share"]["ДС"] == (Decimal("50.0"), 1, 2)  # P-2 of P-1, P-2
-    assert table["trained_share"]["КС"] == (Decimal("50.0"), 1, 2)  # P-4 (June 2025, within 12 months) of P-3, P-4
-    assert table["st_attendance"]["КС"] == (Decimal("50.0"), 1, 2)
+    assert table["trained_share"]["КС"] == (Decimal("100.0"), 1, 1)  # P-4 (June 2025, within 12 months) of P-4
+    assert table["st_attendance"]["КС"] == (Decimal("100.0"), 1, 1)
     assert [(m.kind, m.campaigns, m.opened.part, m.clicked.part) for m in found.mailings if m.campaigns] == [
         ("reviews", 1, 42, 13), ("gk", 1, 40, 10)]
     assert found.months == [date(2026, 3, 1)] and found.series["churn"]["КС"] == [Decimal("33.3")]

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import insert, select
 
-from service.compare.definitions import Period, churn, segment_on
-from service.compare.segments import KNOWN_FROM, ClientSegmentFacts, histories, history
+from service.compare.definitions import Period, Ratio, churn, segment_on
+from service.compare.segments import GONE, KNOWN_FROM, ClientSegmentFacts, histories, history
 from service.db.engine import SessionMaker
 from service.db.models import Client, ClientTransition
 from service.db.segments import SegmentsRepository
@@ -69,3 +69,18 @@ def test_a_recorded_change_back_to_ks_is_seen_and_the_time_before_it_is_derived(
     assert history(back_only) == [(date(2020, 1, 1), "КС"), (date(2025, 9, 1), "ДС"), (date(2026, 6, 20), "КС")]
     assert churn({8: history(back_only)}, "ДС", Period(date(2026, 6, 1), date(2026, 6, 30)),
                  [(8, date(2026, 6, 25))]).part == 0  # lost after going back: a КС client's churn
+
+
+def test_a_disconnected_client_is_in_no_segment_until_it_is_restored() -> None:
+    # Lost on 10.03 (a КС client), back on 01.05, lost to a competitor on 20.06 for good.
+    facts = ClientSegmentFacts(9, "КС", date(2020, 1, 1), None, lost=(
+        (date(2026, 3, 10), True), (date(2026, 5, 1), False), (date(2026, 6, 20), True)))
+    assert history(facts) == [(date(2020, 1, 1), "КС"), (date(2026, 3, 11), GONE), (date(2026, 5, 1), "КС"),
+                              (date(2026, 6, 21), GONE)]
+    q2 = Period(date(2026, 4, 1), date(2026, 6, 30))
+    lost = [(9, date(2026, 3, 10)), (9, date(2026, 6, 20))]
+    assert churn({9: history(facts)}, "КС", q2, lost) == Ratio(1, 0)  # gone at the start: not in the base
+    assert churn({9: history(facts)}, "КС", Period(date(2026, 5, 1), date(2026, 6, 30)), lost) == Ratio(1, 1)
+    # A restoration with no disconnection before it changes nothing.
+    assert history(ClientSegmentFacts(9, "ДС", None, None, lost=((date(2026, 5, 1), False),))) == [
+        (KNOWN_FROM, "ДС")]
