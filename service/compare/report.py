@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from service.compare import definitions as d
-from service.compare.definitions import Period, Ratio, SegmentHistory, clients_in, segment_on
+from service.compare.definitions import TRAINED_WITHIN, Period, Ratio, SegmentHistory, clients_in, segment_on
 from service.compare.engine import Counted, Inputs, Lookup, count_all
 from service.compare.records import MAILING_KIND_LABELS, MAILING_KINDS
 from service.compare.survey import MEASURE_LABELS, MEASURES, SurveyMapping, shares
@@ -86,6 +86,77 @@ class Facts:
     request_counts: Mapping[tuple[str, date], int] = field(default_factory=dict)  # (segment, month) → requests
     seminar_visits: Sequence[tuple[int, date]] = ()
     webinars_sold: Sequence[tuple[int, date]] = ()
+    # The months (their 1st) with any CRM event imported; None: those of the events above
+    event_months: frozenset[date] | None = None
+
+
+# Which import each figure is counted from: with no row of it in a period the figure is «нет данных», never a
+# 0 that reads as measured (found trying it: «Число обращений 0» for months whose requests were never imported).
+SOURCES = {"churn": "events", "churn_competitors": "events", "paid_webinars": "events",
+           "trained_per_month": "trainings", "trained_share": "trainings", "requests": "requests",
+           "requests_per_client": "requests", "st_attendance": "seminars", "prepayment_share": "prepaid"}
+SOURCE_LABELS = {"events": "события CRM (events)", "trainings": "обучение (trainings)",
+                 "requests": "обращения (requests)", "seminars": "посещения СТ (seminars)",
+                 "prepaid": "предоплата клиентов (clients: prepaid_months)", "acts": "акты (acts)"}
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """The months each source has rows in (prepayment: whether any client has it at all)."""
+
+    months: dict[str, frozenset[date]]
+    prepaid: bool
+
+    @classmethod
+    def of(cls, facts: Facts) -> Measured:
+        events = facts.event_months if facts.event_months is not None else frozenset(
+            _month(day) for rows in (facts.disconnections, facts.webinars_sold) for _, day in rows) | frozenset(
+            _month(day) for _, day, _ in facts.competitor_losses)
+        return cls({
+            "events": events,
+            "trainings": frozenset(_month(day) for _, _, day in facts.trainings),
+            "requests": frozenset(month for _, month in facts.request_counts)
+            | frozenset(_month(day) for _, day in facts.requests),
+            "seminars": frozenset(_month(day) for _, day in facts.seminar_visits),
+        }, any(months is not None for months in facts.prepaid_months.values()))
+
+    def missing(self, period: Period) -> set[str]:
+        """The sources with no row in the period (for trainings: in the 12 months up to its end as well)."""
+        first = _month(period.first)
+        found = {source for source, months in self.months.items()
+                 if not any(first <= month <= period.last for month in months)}
+        window = _month(period.last - TRAINED_WITHIN)
+        if "trainings" in found and any(window <= month <= period.last for month in self.months["trainings"]):
+            found.discard("trainings")  # none in the period, but some in the trained share's 12 months
+        if not self.prepaid:
+            found.add("prepaid")
+        return found
+
+
+def unmeasured(values: dict[str, Value], missing: set[str], period: Period, measured: Measured) -> dict[str, Value]:
+    """`values` with every figure whose source has no row in the period made «нет данных»."""
+    out = dict(values)
+    for key, source in SOURCES.items():
+        if source in missing:
+            out[key] = Value(None)
+    if "trainings" not in missing and not any(_month(period.first) <= month <= period.last
+                                              for month in measured.months["trainings"]):
+        out["trained_per_month"] = Value(None)  # trainings only before the period: its share is measured, not this
+    return out
+
+
+def months_length(period: Period) -> Decimal:
+    """How many months the period is long: a whole calendar month counts 1, a part of one its share of days
+    (found trying it: 15.06–10.07 was divided by 2)."""
+    total = Decimal(0)
+    for month in months_of(period):
+        after = (month.first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        total += Decimal((month.last - month.first).days + 1) / Decimal((after - month.first.replace(day=1)).days)
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +186,7 @@ class Comparison:
     mailings: list[MailingLine]
     survey: list[SurveyLine]
     respondents: int
-
+    not_imported: list[str] = field(default_factory=list)  # the sources with no row in the period
 
 MAX_DAYS = 3 * 366 + 1
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -154,8 +225,18 @@ def _per(count: int, base: int, places: str = "0.01") -> Value:
     return Value((Decimal(count) / base).quantize(Decimal(places), ROUND_HALF_UP), count, base)
 
 
-def figures(facts: Facts, segment: str, period: Period, months_in_period: int) -> dict[str, Value]:
-    """Every figure of one segment over one period."""
+def _per_month(count: int, months: Decimal) -> Value:
+    value = (Decimal(count) / months).quantize(Decimal("0.1"), ROUND_HALF_UP) if months else None
+    return Value(value, count, None)
+
+
+def figures(facts: Facts, segment: str, period: Period) -> dict[str, Value]:
+    """Every figure of one segment over one period (the definitions applied one by one: the reference)."""
+    measured = Measured.of(facts)
+    return unmeasured(_figures(facts, segment, period), measured.missing(period), period, measured)
+
+
+def _figures(facts: Facts, segment: str, period: Period) -> dict[str, Value]:
     history = facts.history
     at_end = clients_in(history, segment, period.last)
     trained = {user for user, client, day in facts.trainings
@@ -168,7 +249,7 @@ def figures(facts: Facts, segment: str, period: Period, months_in_period: int) -
     return {
         "churn": _ratio(d.churn(history, segment, period, facts.disconnections)),
         "churn_competitors": Value(Decimal(d.paid_webinars(history, segment, period, lost))),
-        "trained_per_month": _per(len(trained), months_in_period, "0.1"),
+        "trained_per_month": _per_month(len(trained), months_length(period)),
         "trained_share": _ratio(d.trained_share(history, segment, period, facts.user_counts, facts.trainings)),
         "collection_completeness": completeness,
         "prepayment_share": _ratio(d.prepayment_share(history, segment, period, facts.prepaid_months)),
@@ -193,7 +274,7 @@ def _requests(facts: Facts, segment: str, period: Period) -> int:
     return counted + d.paid_webinars(facts.history, segment, period, facts.requests)  # a dated count, like sales
 
 
-def values_of(counted: Counted, months_in_period: int) -> dict[str, Value]:
+def values_of(counted: Counted, months: Decimal) -> dict[str, Value]:
     """The page's values of one segment's counts (as figures() computes them from the definitions)."""
     end = counted.at_end
     completeness = (Value((end.completeness / end.with_completeness).quantize(Decimal("0.01"), ROUND_HALF_UP),
@@ -201,7 +282,7 @@ def values_of(counted: Counted, months_in_period: int) -> dict[str, Value]:
     return {
         "churn": _ratio(counted.churn),
         "churn_competitors": Value(Decimal(counted.competitors)),
-        "trained_per_month": _per(counted.trained, months_in_period, "0.1"),
+        "trained_per_month": _per_month(counted.trained, months),
         "trained_share": _ratio(Ratio(counted.trained_within, end.users)),
         "collection_completeness": completeness,
         "prepayment_share": _ratio(Ratio(end.prepaid, end.clients)),
@@ -225,11 +306,14 @@ def compare(facts: Facts, period: Period, mailings: Sequence[tuple[str, int, int
                     facts.trainings, facts.acts, facts.requests, facts.request_counts, facts.seminar_visits,
                     facts.webinars_sold, facts.act_counts, facts.prepaid_months, facts.completeness)
     counted = count_all(lookup, inputs, [period, *months])
+    measured = Measured.of(facts)
     table: dict[str, dict[str, Value]] = {figure.key: {} for figure in FIGURES}
     series: dict[str, dict[str, list[Decimal | None]]] = {f.key: {s: [] for s in SEGMENTS} for f in FIGURES}
-    for slot, counts in enumerate(counted):
+    for slot, (counts, span) in enumerate(zip(counted, [period, *months], strict=True)):
+        missing = measured.missing(span)
         for segment in SEGMENTS:
-            for key, value in values_of(counts[segment], len(months) if slot == 0 else 1).items():
+            values = unmeasured(values_of(counts[segment], months_length(span)), missing, span, measured)
+            for key, value in values.items():
                 if slot == 0:
                     table[key][segment] = value
                 else:
@@ -240,7 +324,8 @@ def compare(facts: Facts, period: Period, mailings: Sequence[tuple[str, int, int
     answered = shares(survey_answers, mapping)
     return Comparison(period, table, [m.first for m in months], series, competitors, _mailings(mailings),
                       [SurveyLine(m, MEASURE_LABELS[m], answered[m]) for m in MEASURES if m in answered],
-                      len(survey_answers))
+                      len(survey_answers), sorted(SOURCE_LABELS[s] for s in measured.missing(period) | (
+                          {"acts"} if not any(v.base for v in table["acts_on_time"].values()) else set())))
 
 
 def _mailings(campaigns: Sequence[tuple[str, int, int, int]]) -> list[MailingLine]:

@@ -121,6 +121,8 @@ async def _others(session: AsyncSession, period: Period, steady: CTE) -> Facts:
     act_counts, acts = await _acts(session, period, steady)
     visits = await _rows(session, select(SeminarVisit.client_id, SeminarVisit.day)
                          .where(SeminarVisit.day >= period.first, SeminarVisit.day <= period.last))
+    event_days = await _rows(session, select(BusinessEvent.occurred_on).distinct().where(
+        BusinessEvent.occurred_on >= period.first, BusinessEvent.occurred_on <= period.last))
     return Facts(
         history={},
         disconnections=[(c, day) for c, day, kind, _ in events if kind in DISCONNECTIONS],
@@ -133,6 +135,7 @@ async def _others(session: AsyncSession, period: Period, steady: CTE) -> Facts:
         act_counts=act_counts,
         seminar_visits=visits,
         webinars_sold=[(c, day) for c, day, kind, _ in events if kind == WEBINAR],
+        event_months=frozenset(day.replace(day=1) for day, in event_days),
     )
 
 

@@ -93,7 +93,10 @@ async def test_march_counts_each_client_in_the_segment_it_was_in(db_sessions: Se
 
 def test_a_segment_with_no_clients_says_no_data_and_never_divides_by_zero() -> None:
     history = {1: [(date(2020, 1, 1), "ДС")]}
-    found = compare(Facts(history), MARCH, [], [], DEFAULT_SURVEY)
+    facts = Facts(history, webinars_sold=[(1, date(2026, 3, 5))], requests=[(1, date(2026, 3, 6))],
+                  trainings=[(11, 1, date(2026, 3, 7))], seminar_visits=[(1, date(2026, 3, 8))],
+                  prepaid_months={1: 0}, user_counts={1: 1})
+    found = compare(facts, MARCH, [], [], DEFAULT_SURVEY)
     assert {key: values["КС"].value for key, values in found.table.items() if values["КС"].value is not None} == {
         "churn_competitors": 0, "trained_per_month": 0, "requests": 0, "paid_webinars": 0}
     assert found.table["churn"]["КС"].value is None and found.table["requests_per_client"]["КС"].value is None
@@ -101,6 +104,15 @@ def test_a_segment_with_no_clients_says_no_data_and_never_divides_by_zero() -> N
     rows = {row["figure"]: row for row in json_rows(found)}
     assert rows["churn"] == {"figure": "churn", "label": "Отвал", "ds": 0.0, "ks": None, "unit": "%",
                              "ds_count": 1, "ks_count": 0, "ds_part": 0, "ks_part": 0}
+    assert found.not_imported == ["акты (acts)"]
+
+
+def test_a_figure_whose_rows_were_never_imported_is_no_data_not_zero() -> None:
+    found = compare(Facts({1: [(date(2020, 1, 1), "ДС")]}), MARCH, [], [], DEFAULT_SURVEY)
+    assert all(values["ДС"].value is None for key, values in found.table.items() if key != "collection_completeness"), found.table
+    assert found.not_imported == ["акты (acts)", "обращения (requests)", "обучение (trainings)",
+                                  "посещения СТ (seminars)", "предоплата клиентов (clients: prepaid_months)",
+                                  "события CRM (events)"]
 
 
 async def test_dsdesk_compare_prints_one_json_object_per_figure(db_sessions: SessionMaker, migrated_db: str) -> None:
@@ -154,7 +166,7 @@ async def test_what_sql_counts_per_segment_equals_the_definitions_row_by_row(db_
     one_by_one = dataclasses.replace(read, acts=all_acts, act_counts={}, requests=all_requests, request_counts={})
     months = months_of(period)
     for segment in SEGMENTS:
-        assert {k: v[segment] for k, v in found.table.items()} == figures(one_by_one, segment, period, len(months))
+        assert {k: v[segment] for k, v in found.table.items()} == figures(one_by_one, segment, period)
         for index, month in enumerate(months):
             assert {k: v[segment][index] for k, v in found.series.items()} == {
-                k: v.value for k, v in figures(one_by_one, segment, month, 1).items()}
+                k: v.value for k, v in figures(one_by_one, segment, month).items()}
