@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 WIDTH, HEIGHT, LEFT, TOP, BOTTOM = 360, 150, 40, 10, 24
+RIGHT = 30  # room for the last month's name (found trying it: «ноя 26» was cut to «ноя»)
 MONTHS_RU = ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
 
 
@@ -41,7 +42,7 @@ def line_chart(months: Sequence[date], series: dict[str, list[Decimal | None]], 
     """`series`: segment → a value per month; `shown`: how a value is written («8,8 %»)."""
     known = [v for values in series.values() for v in values if v is not None]
     top = max(known, default=Decimal(0)) or Decimal(1)
-    span_x = (WIDTH - LEFT - 10) / max(len(months) - 1, 1)
+    span_x = (WIDTH - LEFT - RIGHT) / max(len(months) - 1, 1)
     span_y = HEIGHT - TOP - BOTTOM
 
     def x(index: int) -> float:
@@ -52,7 +53,7 @@ def line_chart(months: Sequence[date], series: dict[str, list[Decimal | None]], 
         points = [Point(x(i), TOP + span_y * (1 - float(v / top)), f"{_month(months[i])}: {shown.get(str(v), v)}")
                   for i, v in enumerate(values) if v is not None]
         lines.append(Line(segment, points))
-    return Chart(lines, [(x(i), _month(m)) for i, m in enumerate(months)], str(top))
+    return Chart(lines, [(x(i), _month(m)) for i, m in enumerate(months)], shown.get(str(top), str(top)))
 
 
 def _month(month: date) -> str:

@@ -187,6 +187,7 @@ class Comparison:
     survey: list[SurveyLine]
     respondents: int
     not_imported: list[str] = field(default_factory=list)  # the sources with no row in the period
+    survey_left_out: int = 0  # answers of clients outside ДС on the day they answered
 
 MAX_DAYS = 3 * 366 + 1
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -295,7 +296,8 @@ def values_of(counted: Counted, months: Decimal) -> dict[str, Value]:
 
 
 def compare(facts: Facts, period: Period, mailings: Sequence[tuple[str, int, int, int]],
-            survey_answers: Sequence[Mapping[str, str]], mapping: SurveyMapping) -> Comparison:
+            survey_answers: Sequence[Mapping[str, str]], mapping: SurveyMapping,
+            survey_left_out: int = 0) -> Comparison:
     """The whole page: the table, the monthly series, the competitors, the mailings and the survey.
 
     `mailings`: (kind, delivered, opened, clicked) of each campaign sent in the period. The figures come
@@ -325,7 +327,8 @@ def compare(facts: Facts, period: Period, mailings: Sequence[tuple[str, int, int
     return Comparison(period, table, [m.first for m in months], series, competitors, _mailings(mailings),
                       [SurveyLine(m, MEASURE_LABELS[m], answered[m]) for m in MEASURES if m in answered],
                       len(survey_answers), sorted(SOURCE_LABELS[s] for s in measured.missing(period) | (
-                          {"acts"} if not any(v.base for v in table["acts_on_time"].values()) else set())))
+                          {"acts"} if not any(v.base for v in table["acts_on_time"].values()) else set())),
+                      survey_left_out)
 
 
 def _mailings(campaigns: Sequence[tuple[str, int, int, int]]) -> list[MailingLine]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,9 +16,19 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.cli.arguments import day as parse_day
 from service.compare.charts import line_chart
-from service.compare.definitions import Period
+from service.compare.definitions import Period, Ratio
 from service.compare.export import compare_xlsx
-from service.compare.report import BY_KEY, FIGURES, PERCENT, SEGMENTS, Comparison, Figure, Value, period_problem
+from service.compare.report import (
+    BY_KEY,
+    FIGURES,
+    PER_MONTH,
+    PERCENT,
+    SEGMENTS,
+    Comparison,
+    Figure,
+    Value,
+    period_problem,
+)
 from service.compare.segments import histories
 from service.db.compare import CompareRepository, comparison
 from service.db.compare_rows import CompareRowsRepository
@@ -28,8 +38,6 @@ from service.web.desk_context import settings_of, utc_now
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_DATA = "нет данных"
-# Where a figure's rows can be read: the CRM events behind it (/month/events takes months).
-EVENT_KINDS = {"churn": "client_disconnected", "churn_competitors": "competitor_lost", "paid_webinars": "seminar_sold"}
 
 
 def setup_compare(app: web.Application) -> None:
@@ -65,7 +73,9 @@ def period_from(query: Any, today: date) -> Period:
     problem = period_problem(first, last)
     if problem:
         raise BadPeriod(problem)
-    return Period(first, last)
+    if first > today:  # found trying it: a future quarter showed «Отвал 0 %» as if measured
+        raise BadPeriod(f"Период ещё не начался (сегодня {today:%d.%m.%Y}): данных за него нет")
+    return Period(first, min(last, today))
 
 
 def decimal(value: Decimal) -> str:
@@ -79,8 +89,12 @@ def shown(value: Value, unit: str) -> str:
     return f"{decimal(value.value)} %" if unit == PERCENT else decimal(value.value)
 
 
-def _detail(value: Value) -> str:
-    if value.base is None or value.value is None:
+def _detail(value: Value, unit: str) -> str:
+    if value.value is None:
+        return ""
+    if unit == PER_MONTH:  # found trying it: «118 из 6» read as a share
+        return f"{value.part} чел. за период"
+    if value.base is None:
         return ""
     return f"{value.part} из {value.base}" if value.part is not None else f"по {value.base}"
 
@@ -96,15 +110,12 @@ def _difference(ds: Value, ks: Value, unit: str) -> str:
 
 def rows_of(found: Comparison) -> list[Row]:
     period = found.period
-    months = {"from": f"{period.first:%Y-%m}", "to": f"{period.last:%Y-%m}"}
     rows = []
     for figure in FIGURES:
         ds, ks = found.table[figure.key]["ДС"], found.table[figure.key]["КС"]
-        kind = EVENT_KINDS.get(figure.key)
-        link = "#churned" if figure.key == "churn" else (
-            "/month/events?" + urlencode({**months, "kind": kind}) if kind else None)
+        link = "#churned" if figure.key == "churn" else None
         rows.append(Row(figure, shown(ds, figure.unit), shown(ks, figure.unit), _difference(ds, ks, figure.unit),
-                        _detail(ds), _detail(ks), link, rows_link(period, figure.key, "ДС"),
+                        _detail(ds, figure.unit), _detail(ks, figure.unit), link, rows_link(period, figure.key, "ДС"),
                         rows_link(period, figure.key, "КС")))
     return rows
 
@@ -115,9 +126,10 @@ async def compare_page(request: web.Request) -> web.Response:
     today = utc_now().astimezone(settings.organisation.tz).date()
     try:
         period = period_from(request.query, today)
-    except BadPeriod as e:
-        return aiohttp_jinja2.render_template("compare/page.html", request, {"error": str(e), "period": None},
-                                              status=400)
+    except BadPeriod as e:  # the form keeps what was typed (found trying it: both dates were cleared)
+        typed = {"first": request.query.get("from", ""), "to": request.query.get("to", "")}
+        return aiohttp_jinja2.render_template("compare/page.html", request,
+                                              {"error": str(e), "period": None, "typed": typed}, status=400)
     sessions = request.app[DB_SESSIONS]
     found = await comparison(sessions, period, settings.organisation.tz, settings.compare.survey_mapping())
     churned = await CompareRepository(sessions).churned(period)
@@ -129,18 +141,47 @@ async def compare_page(request: web.Request) -> web.Response:
     context = {"error": None, "period": period, "rows": rows_of(found), "found": found, "charts": charts,
                "churned": churned, "segments": SEGMENTS, "percent": _percent,
                "query": urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()}),
-               "previous": _shifted(period, -1), "following": _shifted(period, 1)}
+               "previous": _shifted(period, -1), "following": _shifted(period, 1) if _next_start(period) <= today
+               else None, "typed": None, "clipped": today if period.last == today else None}
     return aiohttp_jinja2.render_template("compare/page.html", request, context)
 
 
-def _percent(value: Decimal | None) -> str:
-    return NO_DATA if value is None else f"{decimal((value * 100).quantize(Decimal('0.1')))} %"
+def _percent(share: Ratio) -> str:
+    """A share in per cent to one place, from its counts (found trying it: 12 of 22 rounded twice to 54,6 %)."""
+    if not share.whole:
+        return NO_DATA
+    return f"{decimal((Decimal(share.part * 100) / share.whole).quantize(Decimal('0.1'), ROUND_HALF_UP))} %"
+
+
+def _whole_months(period: Period) -> int | None:
+    """How many calendar months the period is, when it is whole months (01.06–30.11: 6); else None."""
+    if period.first.day != 1 or (period.last + timedelta(days=1)).day != 1:
+        return None
+    return (period.last.year - period.first.year) * 12 + period.last.month - period.first.month + 1
+
+
+def _months_later(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _next_start(period: Period) -> date:
+    months = _whole_months(period)
+    return _months_later(period.first, months) if months else period.last + timedelta(days=1)
 
 
 def _shifted(period: Period, step: int) -> str:
-    length = (period.last - period.first).days + 1
-    first = period.first + timedelta(days=step * length)
-    return urlencode({"from": first.isoformat(), "to": (first + timedelta(days=length - 1)).isoformat()})
+    """The same length before or after: whole months by months (found trying it: 01.06–30.11 went to 30.11.2025–
+    31.05.2026), other periods by days."""
+    months = _whole_months(period)
+    if months:
+        first = _months_later(period.first, step * months)
+        last = _months_later(first, months) - timedelta(days=1)
+    else:
+        length = (period.last - period.first).days + 1
+        first = period.first + timedelta(days=step * length)
+        last = first + timedelta(days=length - 1)
+    return urlencode({"from": first.isoformat(), "to": last.isoformat()})
 
 
 @requires("supervisor", "admin")
@@ -153,7 +194,7 @@ async def compare_export(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=str(e)) from e
     found = await comparison(request.app[DB_SESSIONS], period, settings.organisation.tz,
                              settings.compare.survey_mapping())
-    body = compare_xlsx(found, rows_of(found))
+    body = compare_xlsx(found, rows_of(found), await CompareRepository(request.app[DB_SESSIONS]).churned(period))
     name = f"compare-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     return web.Response(body=body, content_type=XLSX_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

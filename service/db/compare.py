@@ -84,12 +84,12 @@ class CompareRepository:
             return [(kind, delivered, opened, clicked)
                     for kind, delivered, opened, clicked in await session.execute(query)]
 
-    async def survey(self, period: Period) -> list[dict[str, str]]:
-        """The answers of each respondent who answered in the period."""
-        query = select(SurveyResponse.answers).where(SurveyResponse.answered_on >= period.first,
-                                                     SurveyResponse.answered_on <= period.last)
+    async def survey(self, period: Period) -> list[tuple[dict[str, str], int | None, date]]:
+        """(answers, client or None, day) of each respondent who answered in the period."""
+        query = select(SurveyResponse.answers, SurveyResponse.client_id, SurveyResponse.answered_on).where(
+            SurveyResponse.answered_on >= period.first, SurveyResponse.answered_on <= period.last)
         async with self._sessions() as session:
-            return [dict(answers) for answers in (await session.scalars(query))]
+            return [(dict(answers), client, day) for answers, client, day in await session.execute(query)]
 
     async def churned(self, period: Period) -> list[tuple[str, str, date, str, str | None]]:
         """The clients behind churn: (code, name, day, kind, note) of each disconnection in the period."""
@@ -264,5 +264,9 @@ async def comparison(sessions: SessionMaker, period: Period, tz: ZoneInfo, mappi
     repo = CompareRepository(sessions)
     facts = await repo.facts(period, tz)
     mailings, survey = await repo.mailings(period), await repo.survey(period)
+    # «Срез удовлетворенности ДС»: the answers of ДС clients (on the day they answered) and of respondents who
+    # named no client; a КС client's answer is left out and counted (found trying it: it lowered «Довольны ДС»).
+    kept = [answers for answers, client, day in survey
+            if client is None or segment_on(facts.history.get(client, ()), day) == DS]
     with collector_paused():
-        return compare(facts, period, mailings, survey, mapping)
+        return compare(facts, period, mailings, kept, mapping, survey_left_out=len(survey) - len(kept))

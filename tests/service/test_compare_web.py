@@ -74,7 +74,9 @@ async def test_the_xlsx_holds_the_table_as_numbers(app_client: TestClient) -> No
     response = await app_client.get(f"/compare.xlsx?{MARCH}")
     assert response.status == 200 and "compare-20260301-20260331.xlsx" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(await response.read()))
-    assert book.sheetnames == ["Сравнение", "По месяцам", "Рассылки", "Опрос"]
+    assert book.sheetnames == ["Сравнение", "По месяцам", "Рассылки", "Опрос", "Ушли"]
+    assert [c.value for c in book["Ушли"][2]] == ["20.03.2026", "C-3", "Ушедший к Гаранту", "Уход к конкуренту", "Гарант"]
+    assert book["По месяцам"]["B2"].value == "%" and book["Сравнение"].freeze_panes == "A3"
     table = {row[0]: row[1:5] for row in book["Сравнение"].iter_rows(min_row=3, values_only=True)}
     assert table["Отвал"] == ("%", 0.0, 33.3, -33.3)
     assert table["Полнота сбора"] == ("доля", 0.8, 0.6, pytest.approx(0.2))
@@ -87,6 +89,35 @@ async def test_only_the_head_may_compare(app_client: TestClient, login: str) -> 
     await sign_in(app_client, login)
     for path in ("/compare", "/compare.xlsx", "/compare/rows?figure=churn&segment=ДС"):
         assert (await app_client.get(path, headers=HTML_ACCEPT)).status == 403, path
+
+
+async def test_whole_months_step_by_months_and_the_future_is_refused(app_client: TestClient) -> None:
+    await sign_in(app_client, "olga")
+    page = await (await app_client.get("/compare?from=2026-06-01&to=2026-11-30", headers=HTML_ACCEPT)).text()
+    assert 'href="/compare?from=2025-12-01&amp;to=2026-05-31"' in page  # not 30.11.2025–31.05.2026
+    future = await app_client.get("/compare?from=2099-01-01&to=2099-03-31", headers=HTML_ACCEPT)
+    assert future.status == 400 and "Период ещё не начался" in await future.text()
+    # A bad period keeps what was typed in the form.
+    typed = await (await app_client.get("/compare?from=2026-04-01&to=2026-03-01", headers=HTML_ACCEPT)).text()
+    assert 'value="2026-04-01"' in typed and 'value="2026-03-01"' in typed
+
+
+async def test_the_survey_counts_ds_clients_and_rounds_once(app_client: TestClient, db_sessions: SessionMaker) -> None:
+    from service.imports.runner import import_rows
+
+    from service.compare.survey import DEFAULT_SURVEY
+
+    question = DEFAULT_SURVEY["lk_regular"].column
+    blank = dict.fromkeys((q.column for q in DEFAULT_SURVEY.values()), "")
+    rows = [{**blank, "Адрес электронной почты": f"r{n}@example.org", "Отметка времени": "14.03.2026 10:00:00",
+             "Код организации": "C-2", question: "Да" if n < 12 else "Нет"} for n in range(22)]
+    rows.append({**blank, "Адрес электронной почты": "ks@example.org", "Отметка времени": "14.03.2026 11:00:00",
+                 "Код организации": "C-4", question: "Нет"})  # a КС client: left out of the ДС survey
+    await import_rows("survey", rows, db_sessions)
+    await sign_in(app_client, "olga")
+    page = await (await app_client.get(f"/compare?{MARCH}", headers=HTML_ACCEPT)).text()
+    assert "Респондентов: 22" in page and "54,5 %" in page  # 12 of 22, not 54,6 %
+    assert "Не учтены ответы клиентов не на ДС (в день ответа): 1." in page
 
 
 @pytest.mark.parametrize(("query", "said"), [
