@@ -332,7 +332,8 @@ async def bench_one(clients: int, runs: int, profile: bool) -> dict[str, Any]:
 
         cold, warm, (mailings, survey) = await timed(others, runs)
         parts["mailings + survey"] = (cold, warm)
-        parts["compare"] = await _pure(lambda f: compare(f, YEAR, mailings, [a for a, _, _ in survey], mapping), facts, runs)
+        answers = [a for a, _, _ in survey]
+        parts["compare"] = await _pure(lambda f: compare(f, YEAR, mailings, answers, mapping), facts, runs)
         result["parts"] = parts
         result["sizes"] = {"segment histories": len(facts.history), "clients with users": len(facts.user_counts),
                            "trainings read": len(facts.trainings), "acts read": len(facts.acts),

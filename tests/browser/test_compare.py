@@ -8,9 +8,10 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveDesk, screenshot, sign_in
+from tests.browser.test_month_report import PHONE, no_sideways_scroll
 
 
 def _six_months(today: date) -> tuple[str, str]:
@@ -60,3 +61,17 @@ async def test_the_head_compares_ds_and_ks_with_charts(live_desk: LiveDesk, page
 
     await page.goto(f"{live_desk.base_url}/compare?from={last}&to={first}")
     await expect(page.get_by_test_id("compare-error")).to_contain_text("позже конца")
+
+
+async def test_the_comparison_fits_a_phone(live_desk: LiveDesk, browser: Browser) -> None:
+    """Found trying it at 375 px: the mailings and lost-clients tables and the charts made the page 511 px wide."""
+    context = await browser.new_context(viewport=PHONE, locale="ru-RU", is_mobile=True, has_touch=True)
+    phone = await context.new_page()
+    await sign_in(phone, live_desk, "olga")
+    first, last = _six_months(date.today())
+    await phone.goto(f"{live_desk.base_url}/compare?from={first}&to={last}")
+    await expect(phone.get_by_test_id("compare-table")).to_be_visible()
+    await no_sideways_scroll(phone)
+    await phone.get_by_text("Определения показателей").click()  # no hover on a phone
+    await expect(phone.get_by_test_id("definitions")).to_contain_text("на начало периода")
+    await context.close()

@@ -75,7 +75,8 @@ async def test_the_xlsx_holds_the_table_as_numbers(app_client: TestClient) -> No
     assert response.status == 200 and "compare-20260301-20260331.xlsx" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(await response.read()))
     assert book.sheetnames == ["Сравнение", "По месяцам", "Рассылки", "Опрос", "Ушли"]
-    assert [c.value for c in book["Ушли"][2]] == ["20.03.2026", "C-3", "Ушедший к Гаранту", "Уход к конкуренту", "Гарант"]
+    assert [c.value for c in book["Ушли"][2]] == ["20.03.2026", "C-3", "Ушедший к Гаранту", "Уход к конкуренту",
+                                                  "Гарант"]
     assert book["По месяцам"]["B2"].value == "%" and book["Сравнение"].freeze_panes == "A3"
     table = {row[0]: row[1:5] for row in book["Сравнение"].iter_rows(min_row=3, values_only=True)}
     assert table["Отвал"] == ("%", 0.0, 33.3, -33.3)
@@ -103,9 +104,8 @@ async def test_whole_months_step_by_months_and_the_future_is_refused(app_client:
 
 
 async def test_the_survey_counts_ds_clients_and_rounds_once(app_client: TestClient, db_sessions: SessionMaker) -> None:
-    from service.imports.runner import import_rows
-
     from service.compare.survey import DEFAULT_SURVEY
+    from service.imports.runner import import_rows
 
     question = DEFAULT_SURVEY["lk_regular"].column
     blank = dict.fromkeys((q.column for q in DEFAULT_SURVEY.values()), "")
