@@ -43,7 +43,7 @@ async def compare(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Сравнение ДС и КС за {args.start:%d.%m.%Y}–{args.end:%d.%m.%Y}")
     labels = {figure.key: figure.label for figure in FIGURES}
     for row in rows:
-        ds = "нет данных" if row["ds"] is None else f"{row['ds']} {row['unit']}"
-        ks = "нет данных" if row["ks"] is None else f"{row['ks']} {row['unit']}"
+        ds = "нет данных" if row["ds"] is None else f"{str(row['ds']).replace('.', ',')} {row['unit']}"
+        ks = "нет данных" if row["ks"] is None else f"{str(row['ks']).replace('.', ',')} {row['unit']}"
         print(f"  {labels[str(row['figure'])]}: ДС {ds}; КС {ks}")
     return 0

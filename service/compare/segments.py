@@ -40,7 +40,7 @@ class ClientSegmentFacts:
 def history(facts: ClientSegmentFacts) -> list[tuple[date, str]]:
     """The client's segment changes, (since, segment), oldest first; GONE while it is disconnected."""
     changes = _segments(facts)
-    gaps = _gaps(facts.lost)
+    gaps = _gaps(facts.lost) if facts.lost else None
     if not gaps:
         return changes
     days = sorted({since for since, _ in changes} | {day for gap in gaps for day in gap if day is not None})

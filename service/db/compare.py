@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.compare.definitions import Period, segment_on
 from service.compare.report import Comparison, Facts, compare, months_of
-from service.compare.segments import DS, KNOWN_FROM, histories
+from service.compare.segments import DS, GONE, KNOWN_FROM, histories
 from service.compare.survey import SurveyMapping
 from service.days import day_bounds
 from service.db.bulk import chunks
@@ -157,24 +157,35 @@ async def _execute(session: AsyncSession, query: Any) -> Sequence[Any]:
 def steady_clients(first: date) -> CTE:
     """Each client's id and, when its segment cannot have changed from `first` on, that segment (else NULL).
 
-    The same rule as service/compare/segments.history, on the clients' own columns: no recorded change nor
-    disconnection, known
-    since `first` or earlier, and not a ДС client whose move (the campaign's «переведён», else `ds_since`)
-    comes after `first`. A client it leaves out is looked at one by one: erring that way costs time, not
-    correctness (tests/service/test_compare_report.py compares both ways)."""
+    The same rule as service/compare/segments.history, on the clients' own columns. Steady in its segment: no
+    recorded change, no disconnection or restoration from the day before `first` on, not gone at `first`, known
+    since `first` or earlier, and not a ДС client whose move (the campaign's «переведён», else `ds_since`) comes
+    after `first`. Steady out of any segment (GONE): its last disconnection before then not followed by a
+    restoration. A client it leaves out is looked at one by one: erring that way costs time, not correctness
+    (tests/service/test_compare_report.py compares both ways)."""
     moved = (select(ClientTransition.client_id, func.max(ClientTransition.until).label("moved_on"))
              .where(ClientTransition.status == MOVED).group_by(ClientTransition.client_id).subquery())
-    recorded = (select(SegmentChange.client_id)  # a recorded change, or a disconnection: looked at one by one
-                .union(select(BusinessEvent.client_id).where(BusinessEvent.kind.in_((*LOST, RESTORED))))
+    e, eve = BusinessEvent, first - timedelta(days=1)
+    changing = (select(SegmentChange.client_id)
+                .union(select(e.client_id).where(e.kind.in_((*LOST, RESTORED)), e.occurred_on >= eve))
                 .subquery())
+    lost = (select(e.client_id, func.max(e.occurred_on).label("day")).where(e.kind.in_(LOST), e.occurred_on < eve)
+            .group_by(e.client_id).subquery())
+    back = (select(e.client_id, func.max(e.occurred_on).label("day")).where(e.kind == RESTORED, e.occurred_on < eve)
+            .group_by(e.client_id).subquery())
+    # A loss and a restoration on one day: the loss is the later (segments._gaps sorts the restoration first).
+    gone = and_(lost.c.day.is_not(None), or_(back.c.day.is_(None), lost.c.day >= back.c.day))
     move = func.coalesce(moved.c.moved_on, Client.ds_since)
-    steady = and_(func.coalesce(Client.client_since, KNOWN_FROM) <= first, recorded.c.client_id.is_(None),
+    steady = and_(func.coalesce(Client.client_since, KNOWN_FROM) <= first,
                   or_(Client.segment != DS, move.is_(None), move <= first))
+    segment = case((changing.c.client_id.is_not(None), null()), (gone, GONE), (steady, Client.segment), else_=null())
     # MATERIALIZED: worked out once per client, not once per request joined to it (PostgreSQL would inline it
     # into the million rows' grouping keys, and spill the grouping to disk).
-    return (select(Client.id.label("client_id"), case((steady, Client.segment), else_=null()).label("segment"))
+    return (select(Client.id.label("client_id"), segment.label("segment"))
             .outerjoin(moved, moved.c.client_id == Client.id)
-            .outerjoin(recorded, recorded.c.client_id == Client.id)).cte("steady").prefix_with("MATERIALIZED")
+            .outerjoin(changing, changing.c.client_id == Client.id)
+            .outerjoin(lost, lost.c.client_id == Client.id)
+            .outerjoin(back, back.c.client_id == Client.id)).cte("steady").prefix_with("MATERIALIZED")
 
 
 def _month_of(column: Any, bounds: Sequence[Any]) -> Any:

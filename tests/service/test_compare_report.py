@@ -152,6 +152,11 @@ async def test_what_sql_counts_per_segment_equals_the_definitions_row_by_row(db_
              "returned_on": rng.choice(("", f"2026-{m + 1:02d}-0{rng.randint(1, 9)}",
                                         f"2026-{m + 1:02d}-2{rng.randint(0, 8)}"))}
             for n in range(80) for m in range(1, 10) if rng.random() < 0.6]
+    # Clients lost before the period (some restored, some on the period's eve), inside it, and back again.
+    events = [{"client_external_id": f"R-{rng.randrange(80)}", "occurred_on": f"{when:%Y-%m-%d}",
+               "kind": rng.choice(("client_disconnected", "competitor_lost", "client_restored"))}
+              for when in [date(2026, 2, 9), date(2026, 1, 5), date(2025, 11, 30)] + [day() for _ in range(30)]]
+    await import_rows("events", events, db_sessions, context=context)
     await import_rows("requests", requests, db_sessions, context=context)
     await import_rows("acts", acts, db_sessions, context=context)
     period = Period(date(2026, 2, 10), date(2026, 10, 31))
