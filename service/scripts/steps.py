@@ -1,0 +1,143 @@
+"""Scripts as steps (issue 18, item 1, in progress): what a group lead edits instead of Jinja2. Pure.
+
+A step script is a sequence of steps: a key, a title, Russian text with named variables in braces
+(«Здравствуйте, {ИО контакта}!»), an optional target duration, an optional mark that it is the step
+where the Expert asks the client to log in, and branches («если клиент занят» → the step «Перезвонить»).
+`problems` says, in Russian and naming the step, everything that keeps a script from being published;
+`render_step` fills a step's variables for one call. Storage, the editor, versions and the desk come later.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.scripts.variables import respectful_name
+
+KEY = re.compile(r"[a-zа-яё0-9_-]{1,40}", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"\{([^{}]{1,60})\}")
+MAX_TEXT = 4000
+MAX_TARGET_S = 3600
+
+
+def _money(value: Any) -> str:
+    return f"{float(value or 0):,.0f}".replace(",", " ") + " ₽"
+
+
+def _day(value: Any) -> str:
+    return value.strftime("%d.%m.%Y") if value is not None else ""
+
+
+# The variables a step may name, as the picker lists them: name → (what it is, how it is read from the call's
+# data: `client`, `contact` and `expert` views, `topic`, `today`, `offer`).
+VARIABLES: dict[str, tuple[str, Callable[[Mapping[str, Any]], str]]] = {
+    "Клиент": ("название организации", lambda d: str(getattr(d.get("client"), "name", "") or "")),
+    "ИО контакта": ("имя и отчество контактного лица",
+                    lambda d: respectful_name(getattr(d.get("contact"), "full_name", None))),
+    "Должность контакта": ("должность контактного лица",
+                           lambda d: str(getattr(d.get("contact"), "position", "") or "")),
+    "Имя эксперта": ("имя Эксперта", lambda d: str(getattr(d.get("expert"), "first_name", "") or "")),
+    "Инфоповод": ("тема звонка", lambda d: str(d.get("topic") or "")),
+    "Сегодня": ("сегодняшняя дата", lambda d: _day(d.get("today"))),
+    "Долг": ("задолженность клиента", lambda d: _money(getattr(d.get("client"), "debt_rub", 0))),
+    "Окончание условий": ("дата окончания финансовых условий",
+                          lambda d: _day(getattr(d.get("client"), "terms_end", None))),
+    "Предложение": ("предложение кампании (комплект и цена)", lambda d: str(d.get("offer") or "")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    when: str  # «клиент говорит, что занят»
+    to: str  # the key of the step it leads to
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    key: str
+    title: str
+    text: str
+    target_s: int | None = None  # how long the step should take
+    login: bool = False  # the step where the Expert asks the client to log in to the system
+    branches: tuple[Branch, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StepScript:
+    name: str
+    steps: tuple[Step, ...] = field(default_factory=tuple)
+
+    def step(self, key: str) -> Step | None:
+        return next((step for step in self.steps if step.key == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class StepProblem:
+    step: str | None  # the step's key; None: the script as a whole
+    message: str  # Russian
+
+    def __str__(self) -> str:
+        return f"шаг «{self.step}»: {self.message}" if self.step else self.message
+
+
+def variables_in(text: str) -> list[str]:
+    """The variable names a text uses, in order (repeats kept)."""
+    return [match.group(1).strip() for match in PLACEHOLDER.finditer(text)]
+
+
+def problems(script: StepScript) -> list[StepProblem]:
+    """Everything that keeps the script from being published, each naming its step (empty: it may be)."""
+    found: list[StepProblem] = []
+    if not script.name.strip():
+        found.append(StepProblem(None, "у сценария нет названия"))
+    if not script.steps:
+        found.append(StepProblem(None, "в сценарии нет ни одного шага"))
+    keys = [step.key for step in script.steps]
+    for step in script.steps:
+        found += _step_problems(step, keys)
+    return found
+
+
+def _step_problems(step: Step, keys: Sequence[str]) -> list[StepProblem]:
+    def problem(message: str) -> StepProblem:
+        return StepProblem(step.key, message)
+
+    found = []
+    if not KEY.fullmatch(step.key):
+        found.append(problem("ключ шага — от 1 до 40 букв, цифр, «-» или «_»"))
+    if keys.count(step.key) > 1:
+        found.append(problem("два шага с одним ключом: ключ должен быть у каждого шага свой"))
+    if not step.title.strip():
+        found.append(problem("у шага нет заголовка"))
+    if not step.text.strip():
+        found.append(problem("пустой шаг: напишите, что говорит Эксперт"))
+    elif len(step.text) > MAX_TEXT:
+        found.append(problem(f"текст шага длиннее {MAX_TEXT} знаков"))
+    for name in dict.fromkeys(variables_in(step.text)):
+        if name not in VARIABLES:
+            known = ", ".join(f"{{{known}}}" for known in VARIABLES)
+            found.append(problem(f"нет переменной {{{name}}}; можно: {known}"))
+    if step.target_s is not None and not 0 < step.target_s <= MAX_TARGET_S:
+        found.append(problem(f"длительность шага — от 1 до {MAX_TARGET_S} секунд"))
+    for branch in step.branches:
+        if not branch.when.strip():
+            found.append(problem(f"у перехода на шаг «{branch.to}» не сказано, когда он"))
+        if branch.to not in keys:
+            found.append(problem(f"переход «{branch.when}» ведёт на шаг «{branch.to}», которого нет"))
+        elif branch.to == step.key:
+            found.append(problem(f"переход «{branch.when}» ведёт на этот же шаг"))
+    return found
+
+
+def render_step(step: Step, data: Mapping[str, Any]) -> str:
+    """The step's text for one call, HTML-escaped, each variable filled from `data` (an unknown one is left as
+    it was written: `problems` refuses such a script before it is published)."""
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        known = VARIABLES.get(name)
+        return match.group(0) if known is None else known[1](data)
+
+    return html.escape(PLACEHOLDER.sub(fill, step.text))
