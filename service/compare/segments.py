@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from service.compare.definitions import segment_on
+
 DS, KS = "ДС", "КС"
 KNOWN_FROM = date(2000, 1, 1)  # «since always»: before any period a report asks about
 GONE = "отключён"  # from the day after its disconnection until it is restored a client is in no segment
@@ -47,7 +49,7 @@ def history(facts: ClientSegmentFacts) -> list[tuple[date, str]]:
     merged: list[tuple[date, str]] = []
     for day in days:
         segment = GONE if any(start <= day and (until is None or day < until) for start, until in gaps) \
-            else _segment_on(changes, day)
+            else segment_on(changes, day)
         if segment is not None and (not merged or merged[-1][1] != segment):
             merged.append((day, segment))
     return merged
@@ -68,15 +70,6 @@ def _gaps(lost: tuple[tuple[date, bool], ...]) -> list[tuple[date, date | None]]
     if gone is not None:
         gaps.append((gone, None))
     return gaps
-
-
-def _segment_on(changes: list[tuple[date, str]], day: date) -> str | None:
-    current = None
-    for since, segment in changes:
-        if since > day:
-            break
-        current = segment
-    return current
 
 
 def _segments(facts: ClientSegmentFacts) -> list[tuple[date, str]]:
