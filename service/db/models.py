@@ -30,6 +30,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
+from service.db.models_coaching import (
+    CallScore,
+    CallScoreItem,
+    CallStep,
+    RecordingComment,
+    Scorecard,
+    ScorecardItem,
+    StepScript,
+    StepScriptVersion,
+)
 from service.db.models_compare import (
     Act,
     ClientRequest,
@@ -393,7 +403,9 @@ _trigram_index("ix_client_contacts_phone_e164_search", ClientContact.phone_e164)
 _trigram_index("ix_client_contacts_phone_search", phone_digits(ClientContact.phone, "postgresql"))
 
 __all__ = [
-    "Act", "Base", "Call", "ClientRequest", "Mailing", "SeminarVisit", "SegmentChange", "SurveyResponse",
+    "Act", "Base", "Call", "CallScore", "CallScoreItem", "CallStep", "RecordingComment", "Scorecard",
+    "ScorecardItem", "StepScript", "StepScriptVersion",
+    "ClientRequest", "Mailing", "SeminarVisit", "SegmentChange", "SurveyResponse",
     "Training", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal",
     "ClientTransition", "Expert", "SelectionScore", "BusinessEvent", "ClosedMonth", "MonthlyPlan",
     "ExpertAbsence", "ExpertStatus", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState",
