@@ -23,10 +23,13 @@ from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
 from service.db.logins import LoginsRepository
 from service.db.models import Call
+from service.db.step_scripts import StepScriptsRepository
 from service.db.wrapups import CallStillUp, WrapUpRepository
+from service.demo_coaching import demo_call_steps
 from service.demo_work import DemoWork, demo_wrapup, past_calls
 from service.imports.runner import import_file, import_rows
 from service.imports.schemas import ImportContext
+from service.scripts import ScriptCatalog
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ class DemoExperts:
         self._extensions = tuple(settings.simulator.experts)
         self._clients = [(client_id, phone) for phone, _, client_id in clients if client_id]
         self._rng = random.Random(seed)
+        self._catalog = ScriptCatalog.load()
 
     async def run(self) -> None:
         """Wrap up the demo Experts' finished calls every few seconds, until cancelled."""
@@ -102,12 +106,26 @@ class DemoExperts:
             saved_at = (record.ended_at or now) + timedelta(seconds=self._rng.uniform(30, 150))
             await WrapUpRepository(self._sessions).save(record.linkedid, owner, work.wrapup,
                                                         record.started_at.astimezone(tz).date(), saved_at)
+            await self._log_steps(record, owner, work)
             logins += _login_rows(record.client_id, work)
         path = self._usage_file(days, logins)
         report = await import_file("logins", path, self._sessions, progress=False,
                                    context=ImportContext.of(self._settings, now))
         log.info("demo: %d past calls of %s, usage file %s imported: %s", len(records), ", ".join(self._extensions),
                  path, report)
+
+    async def _log_steps(self, record: CallRecord, owner: int, work: DemoWork) -> None:
+        """The steps of the step script serving the call's topic, as the Expert went through them."""
+        if record.answered_at is None:
+            return
+        entry = self._catalog.for_topic(work.wrapup.topic)
+        repo = StepScriptsRepository(self._sessions)
+        version = await repo.published_for(entry.file)
+        if version is None:
+            return
+        rng = random.Random(record.linkedid)  # its own: the wrap-ups' sequence stays as it was
+        for seq, (key, at) in enumerate(demo_call_steps(version.script, record.answered_at, record.talk_s, rng)):
+            await repo.log_step(record.linkedid, seq, owner, version.id, key, at)
 
     def _work(self, call: CallRecord) -> DemoWork | None:
         return demo_wrapup(call, self._rng, self._settings.desk.topics, self._settings.targets.productive_min_talk_s,

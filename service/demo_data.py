@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from service.db.engine import SessionMaker
 from service.db.experts import ExpertsRepository
 from service.db.records import ExpertName
 from service.db.users import UserRow, UsersRepository
+from service.demo_coaching import seed_demo_step_scripts
 from service.demo_compare import seed_demo_compare
 from service.demo_department import DEMO_PASSWORDS, EXPERTS, demo_rows
 from service.demo_month import seed_demo_month
@@ -30,6 +31,7 @@ async def seed_demo_department(sessions: SessionMaker, today: date) -> list[tupl
             log.info("demo %s imported: %s", kind, report)
         await seed_demo_month(sessions, today)  # plans and CRM events, so /ktu and /month show real figures
         await seed_demo_compare(sessions, today, rows["clients"], rows["contacts"])  # and /compare
+        await seed_demo_step_scripts(sessions, datetime.now(UTC))  # the «Речевой ролик» by steps
     await ensure_demo_logins(sessions, rows["experts"])
     # The Experts' ДС clients' numbers: the ones the demo's calls ring (the КС clients are the
     # selection's, the PM's are visited).

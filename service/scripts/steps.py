@@ -1,10 +1,12 @@
-"""Scripts as steps (issue 18, item 1, in progress): what a group lead edits instead of Jinja2. Pure.
+"""Scripts as steps (issue 18, docs/coaching.md): what a group lead edits instead of Jinja2. Pure.
 
 A step script is a sequence of steps: a key, a title, Russian text with named variables in braces
 («Здравствуйте, {ИО контакта}!»), an optional target duration, an optional mark that it is the step
 where the Expert asks the client to log in, and branches («если клиент занят» → the step «Перезвонить»).
 `problems` says, in Russian and naming the step, everything that keeps a script from being published;
-`render_step` fills a step's variables for one call. Storage, the editor, versions and the desk come later.
+`render_step` fills a step's variables for one call from the variables every script gets
+(service/scripts/variables.py `script_variables`). A step marked `jinja` is Jinja2 instead, for advanced
+users: it is checked and rendered in the scripts' sandbox (service/scripts/worker.py), not here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ KEY = re.compile(r"[a-zа-яё0-9_-]{1,40}", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"\{([^{}]{1,60})\}")
 MAX_TEXT = 4000
 MAX_TARGET_S = 3600
+MAX_STEPS = 60
+MAX_BRANCHES = 6
 
 
 def _money(value: Any) -> str:
@@ -31,8 +35,18 @@ def _day(value: Any) -> str:
     return value.strftime("%d.%m.%Y") if value is not None else ""
 
 
+def _offer(value: Any) -> str:
+    """«СМАРТ-комплект, 4 900 ₽, с 01.02.2027»: the parts the offer has."""
+    if value is None:
+        return ""
+    when = getattr(value, "date", None)
+    parts = [str(getattr(value, "kit", "") or ""), str(getattr(value, "price", "") or ""),
+             f"с {_day(when) if hasattr(when, 'strftime') else when}" if when else ""]
+    return ", ".join(part for part in parts if part)
+
+
 # The variables a step may name, as the picker lists them: name → (what it is, how it is read from the call's
-# data: `client`, `contact` and `expert` views, `topic`, `today`, `offer`).
+# variables: the `client`, `contact`, `expert`, `item` and `offer` views and `today`).
 VARIABLES: dict[str, tuple[str, Callable[[Mapping[str, Any]], str]]] = {
     "Клиент": ("название организации", lambda d: str(getattr(d.get("client"), "name", "") or "")),
     "ИО контакта": ("имя и отчество контактного лица",
@@ -40,12 +54,12 @@ VARIABLES: dict[str, tuple[str, Callable[[Mapping[str, Any]], str]]] = {
     "Должность контакта": ("должность контактного лица",
                            lambda d: str(getattr(d.get("contact"), "position", "") or "")),
     "Имя эксперта": ("имя Эксперта", lambda d: str(getattr(d.get("expert"), "first_name", "") or "")),
-    "Инфоповод": ("тема звонка", lambda d: str(d.get("topic") or "")),
+    "Инфоповод": ("тема звонка", lambda d: str(getattr(d.get("item"), "topic", "") or "")),
     "Сегодня": ("сегодняшняя дата", lambda d: _day(d.get("today"))),
     "Долг": ("задолженность клиента", lambda d: _money(getattr(d.get("client"), "debt_rub", 0))),
     "Окончание условий": ("дата окончания финансовых условий",
                           lambda d: _day(getattr(d.get("client"), "terms_end", None))),
-    "Предложение": ("предложение кампании (комплект и цена)", lambda d: str(d.get("offer") or "")),
+    "Предложение": ("предложение кампании (комплект, цена, срок)", lambda d: _offer(d.get("offer"))),
 }
 
 
@@ -63,6 +77,7 @@ class Step:
     target_s: int | None = None  # how long the step should take
     login: bool = False  # the step where the Expert asks the client to log in to the system
     branches: tuple[Branch, ...] = ()
+    jinja: bool = False  # the text is Jinja2 (advanced users), rendered in the sandbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +110,8 @@ def problems(script: StepScript) -> list[StepProblem]:
         found.append(StepProblem(None, "у сценария нет названия"))
     if not script.steps:
         found.append(StepProblem(None, "в сценарии нет ни одного шага"))
+    elif len(script.steps) > MAX_STEPS:
+        found.append(StepProblem(None, f"в сценарии больше {MAX_STEPS} шагов"))
     keys = [step.key for step in script.steps]
     for step in script.steps:
         found += _step_problems(step, keys)
@@ -116,13 +133,19 @@ def _step_problems(step: Step, keys: Sequence[str]) -> list[StepProblem]:
         found.append(problem("пустой шаг: напишите, что говорит Эксперт"))
     elif len(step.text) > MAX_TEXT:
         found.append(problem(f"текст шага длиннее {MAX_TEXT} знаков"))
-    for name in dict.fromkeys(variables_in(step.text)):
+    for name in () if step.jinja else dict.fromkeys(variables_in(step.text)):
         if name not in VARIABLES:
             known = ", ".join(f"{{{known}}}" for known in VARIABLES)
             found.append(problem(f"нет переменной {{{name}}}; можно: {known}"))
     if step.target_s is not None and not 0 < step.target_s <= MAX_TARGET_S:
         found.append(problem(f"длительность шага — от 1 до {MAX_TARGET_S} секунд"))
+    if len(step.branches) > MAX_BRANCHES:
+        found.append(problem(f"больше {MAX_BRANCHES} переходов из одного шага"))
     for branch in step.branches:
+        if not branch.to:
+            found.append(problem(f"переход «{branch.when}»: напишите «когда → ключ шага», "
+                                 "например «клиент занят → callback»"))
+            continue
         if not branch.when.strip():
             found.append(problem(f"у перехода на шаг «{branch.to}» не сказано, когда он"))
         if branch.to not in keys:

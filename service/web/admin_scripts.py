@@ -18,6 +18,7 @@ from service.db.brief import BriefRepository, ClientBrief
 from service.db.clients import ClientChoice, ClientsRepository
 from service.db.records import ExpertName
 from service.db.script_versions import ScriptVersionRow, ScriptVersionsRepository
+from service.db.step_scripts import StepScriptsRepository
 from service.db.users import UsersRepository
 from service.scripts import (
     SCRIPTS_DIR,
@@ -56,7 +57,8 @@ def setup_admin_scripts(app: web.Application) -> None:
 async def catalog_page(request: web.Request) -> dict[str, Any]:
     latest = await ScriptVersionsRepository(request.app[DB_SESSIONS]).latest_per_file()
     entries = request.app[SCRIPT_CATALOG].entries()
-    return {"entries": entries, "latest": latest, "tz": settings_of(request).organisation.tz}
+    steps = {row.catalog_file: row for row in await StepScriptsRepository(request.app[DB_SESSIONS]).all()}
+    return {"entries": entries, "latest": latest, "steps": steps, "tz": settings_of(request).organisation.tz}
 
 
 @requires("supervisor", "admin")

@@ -17,6 +17,7 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.db.brief import ClientBrief
 from service.db.script_versions import ScriptVersionsRepository
+from service.db.step_scripts import StepScriptsRepository, VersionRow
 from service.db.users import UsersRepository
 from service.desk.queue import QueueRow
 from service.scripts import (
@@ -28,6 +29,7 @@ from service.scripts import (
 )
 from service.scripts.worker import ScriptRenderer
 from service.web.desk_context import settings_of, utc_now
+from service.web.step_render import RenderedStep, render_steps
 
 log = logging.getLogger(__name__)
 SCRIPT_CATALOG = web.AppKey("script_catalog", ScriptCatalog)
@@ -53,12 +55,18 @@ async def script_renderer_ctx(app: web.Application) -> AsyncIterator[None]:
 class ScriptPanel:
     entry: ScriptEntry
     entries: tuple[ScriptEntry, ...]
-    rendered: RenderedScript
+    rendered: RenderedScript | None  # None: a published step script is shown instead (`steps`)
+    steps: list[RenderedStep] | None = None
+    steps_version: VersionRow | None = None
+    band_s: tuple[float, float] = (600.0, 720.0)  # the productive call's target, for the talk timer
 
 
 async def script_panel(request: web.Request, brief: ClientBrief | None, row: QueueRow | None,
                        expert: Any, wanted: str | None) -> ScriptPanel | None:
-    """The rendered script for this client (None without a client); errors render as a message."""
+    """The rendered script for this client (None without a client); errors render as a message.
+
+    A published step script for the chosen catalog script is shown step by step instead of its text.
+    """
     if brief is None:
         return None
     catalog = request.app[SCRIPT_CATALOG]
@@ -71,6 +79,12 @@ async def script_panel(request: web.Request, brief: ClientBrief | None, row: Que
         brief, _contact(brief, row), name or expert, _item(row), today,
         not_logged_in_days=settings.plan.not_logged_in_days,
         terms_ending_days=settings.plan.terms_ending_days, offer=offer_of(settings))
+    published = await StepScriptsRepository(request.app[DB_SESSIONS]).published_for(entry.file)
+    if published is not None:
+        steps = await render_steps(request.app[SCRIPT_RENDERER], published.script, variables)
+        targets = settings.targets
+        band = (targets.productive_minutes_min * 60, targets.productive_minutes_max * 60)
+        return ScriptPanel(entry, catalog.entries(), None, steps, published, band)
     rendered = await render_current(request, entry, variables)
     if rendered.error is not None:
         log.warning("script %s failed for %s: %s", entry.file, brief.external_id, rendered.error.detail)

@@ -14,6 +14,7 @@ from service.web.admin_users import setup_admin_users
 from service.web.auth import setup_auth, setup_login_flood_guard
 from service.web.board import setup_board
 from service.web.call_log import add_routes as add_call_log_routes
+from service.web.call_steps import setup_call_steps
 from service.web.desk import setup_desk
 from service.web.figures import setup_figures
 from service.web.imports import setup_imports
@@ -22,7 +23,9 @@ from service.web.live import setup_live
 from service.web.role_scope import setup_role_scope
 from service.web.security_headers import setup_security_headers
 from service.web.selection import setup_selection
+from service.web.step_scripts import setup_step_scripts
 from service.web.templating import setup_templating
+from service.web.what_works import setup_what_works
 
 
 def setup_web(app: web.Application) -> None:
@@ -39,6 +42,9 @@ def setup_web(app: web.Application) -> None:
     add_call_log_routes(app)
     setup_client_search(app)
     setup_admin_scripts(app)
+    setup_step_scripts(app)
+    setup_call_steps(app)
+    setup_what_works(app)
     setup_admin_users(app)
     setup_imports(app)  # its upload-size check goes ahead of the input guard
     setup_selection(app)

@@ -68,6 +68,7 @@
     current = ev;
     stateBox.dataset.state = ev.state;
     stateBox.dataset.linkedid = ev.linkedid;
+    delete stateBox.dataset.answeredAt;
     clearInterval(timer); timer = null; timerBox.textContent = "";
     const up = ev.state !== "ended";
     if (hangupBtn) hangupBtn.hidden = !up;
@@ -87,6 +88,7 @@
     } else if (ev.state === "talking") {
       stateBox.textContent = "Разговор";
       const since = Date.parse(ev.answered_at || ev.at);
+      stateBox.dataset.answeredAt = String(since);  // steps.js: the talk timer's band
       const tick = () => { timerBox.textContent = mmss((Date.now() - since) / 1000); };
       tick(); timer = setInterval(tick, 1000);
     } else if (ev.state === "ended") {

@@ -1,0 +1,1 @@
+"""Coaching (issue 18): scorecards, step scripts, comments on recordings."""

@@ -1,0 +1,97 @@
+"""The step-script editor's form read into a script, and the editor's buttons applied to it. Pure.
+
+Fields per step row i: key-i, title-i, text-i, target-i («1:30» or seconds, empty: no target), login-i and jinja-i
+(checkboxes), branches-i (one branch per line: «клиент занят → callback»). Rows are read in the order of their
+numbers; what cannot be read (a target that is not a time, a branch line without an arrow) is a problem naming
+the step, and the rest of the form is kept as typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+from service.scripts.steps import Branch, Step, StepProblem, StepScript
+
+ROW = re.compile(r"key-(\d{1,3})")
+ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
+TIME = re.compile(r"(?:(\d{1,2}):)?(\d{1,4})")
+MAX_ROWS = 200
+
+
+def read_form(form: Mapping[str, str]) -> tuple[StepScript, list[StepProblem]]:
+    """The script as typed and the problems of reading it (not yet `steps.problems`: both are shown)."""
+    rows = sorted({int(match.group(1)) for name in form if (match := ROW.fullmatch(name))})[:MAX_ROWS]
+    found: list[StepProblem] = []
+    steps = []
+    for row in rows:
+        step, step_problems = _read_step(form, row)
+        steps.append(step)
+        found += step_problems
+    return StepScript(form.get("name", "").strip(), tuple(steps)), found
+
+
+def _read_step(form: Mapping[str, str], row: int) -> tuple[Step, list[StepProblem]]:
+    key = form.get(f"key-{row}", "").strip()
+    title = form.get(f"title-{row}", "").strip()
+    target_s, target_problem = parse_target(form.get(f"target-{row}", ""))
+    branches, branch_problems = parse_branches(form.get(f"branches-{row}", ""))
+    step = Step(key=key, title=title, text=form.get(f"text-{row}", "").replace("\r\n", "\n").strip(),
+                target_s=target_s, login=f"login-{row}" in form, jinja=f"jinja-{row}" in form, branches=branches)
+    named = key or f"№{row + 1}"
+    found = [StepProblem(named, message) for message in ([target_problem] if target_problem else []) + branch_problems]
+    return step, found
+
+
+def parse_target(text: str) -> tuple[int | None, str | None]:
+    """«1:30» or «90» → 90 s; empty → no target; anything else → a Russian problem."""
+    text = text.strip()
+    if not text:
+        return None, None
+    match = TIME.fullmatch(text)
+    if match is None or (match.group(1) is not None and int(match.group(2)) >= 60):
+        return None, f"длительность «{text}» — не время: напишите минуты и секунды, например 1:30"
+    return int(match.group(1) or 0) * 60 + int(match.group(2)), None
+
+
+def parse_branches(text: str) -> tuple[tuple[Branch, ...], list[str]]:
+    branches: list[Branch] = []
+    found: list[str] = []
+    for line in (line.strip() for line in text.replace("\r\n", "\n").split("\n")):
+        if not line:
+            continue
+        parts = ARROW.split(line)
+        # A line without an arrow is kept (to: empty) so the draft loses nothing; steps.problems names it.
+        branches.append(Branch(parts[0].strip(), parts[1].strip()) if len(parts) == 2 else Branch(line, ""))
+    return tuple(branches), found
+
+
+def target_text(seconds: int | None) -> str:
+    return "" if seconds is None else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def branches_text(step: Step) -> str:
+    return "\n".join(f"{branch.when} → {branch.to}" if branch.to else branch.when for branch in step.branches)
+
+
+def apply_op(script: StepScript, op: str) -> StepScript:
+    """The editor's buttons: «add», «up:i», «down:i», «delete:i» (i: the step's place); anything else: as is."""
+    steps = list(script.steps)
+    name, _, place = op.partition(":")
+    if name == "add":
+        steps.append(Step(key=_free_key(steps), title="", text=""))
+    elif place.isdigit() and int(place) < len(steps):
+        i = int(place)
+        if name == "delete":
+            del steps[i]
+        elif name == "up" and i > 0:
+            steps[i - 1], steps[i] = steps[i], steps[i - 1]
+        elif name == "down" and i + 1 < len(steps):
+            steps[i + 1], steps[i] = steps[i], steps[i + 1]
+    return replace(script, steps=tuple(steps))
+
+
+def _free_key(steps: list[Step]) -> str:
+    taken = {step.key for step in steps}
+    return next(f"step-{n}" for n in range(len(steps) + 1, len(steps) + 2 + len(taken)) if f"step-{n}" not in taken)

@@ -1,0 +1,49 @@
+"""The desk logs the script step the Expert moved to during her call (issue 18): POST /calls/{linkedid}/steps.
+
+The time is the server's, when the request arrives; the desk numbers the moves within the call (`seq`), so a
+request repeated after a network hiccup is written once. Only the Expert's own answered call that is still up
+takes steps: a step logged after the call ended would lengthen the last step's time.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.appkeys import DB_SESSIONS, PBX
+from service.calllog.filters import is_linkedid
+from service.db.step_scripts import StepScriptsRepository
+from service.web.desk_context import signed_in, utc_now
+
+MAX_SEQ = 999
+
+
+def setup_call_steps(app: web.Application) -> None:
+    app.router.add_post("/calls/{linkedid}/steps", log_step, name="call_step")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _small_int(value: object, limit: int) -> int | None:
+    text = value if isinstance(value, str) else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) <= limit else None
+
+
+async def log_step(request: web.Request) -> web.Response:
+    user = signed_in(request)
+    linkedid = request.match_info["linkedid"]
+    form = await request.post()
+    seq = _small_int(form.get("seq"), MAX_SEQ)
+    version_id = _small_int(form.get("version"), 2**31 - 1)
+    step_key = form.get("step")
+    if not is_linkedid(linkedid) or seq is None or version_id is None or not isinstance(step_key, str):
+        return _error(400, "Шаг не записан: запрос неполный (нужны звонок, номер шага, версия сценария и шаг)")
+    if PBX not in request.app or not user.extension or not request.app[PBX].talking_call(linkedid, user.extension):
+        return _error(409, "Шаг не записан: время шагов записывается только во время вашего разговора")
+    repo = StepScriptsRepository(request.app[DB_SESSIONS])
+    version = await repo.version_by_id(version_id)
+    if version is None or version.script.step(step_key) is None:
+        return _error(400, f"Шаг не записан: в сценарии нет шага «{step_key[:40]}»")
+    written = await repo.log_step(linkedid, seq, user.id, version_id, step_key, utc_now())
+    return web.json_response({"ok": True, "written": written})

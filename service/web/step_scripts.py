@@ -1,0 +1,172 @@
+"""The group lead's step-script editor (issue 18, docs/coaching.md): make a catalog script a step script, edit
+the draft (add, reorder, branch, variables from a picker), preview it with a real client, publish, roll back.
+
+Every button posts the whole form, so what was typed is saved as the draft before anything else happens and is
+never lost to an error. Publishing checks everything first (steps.problems, the form's own reading problems,
+each Jinja2 step in the sandbox) and writes the next version only when nothing is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import PurePosixPath
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from service.appkeys import DB_SESSIONS
+from service.db.brief import BriefRepository
+from service.db.step_scripts import StepScriptRow, StepScriptsRepository
+from service.scripts import ScriptEntry
+from service.scripts.step_form import apply_op, branches_text, read_form, target_text
+from service.scripts.steps import VARIABLES, Branch, Step, StepProblem, StepScript, problems
+from service.web.admin_scripts import _preview_expert, _preview_variables, find_clients
+from service.web.auth import requires
+from service.web.desk_context import settings_of, signed_in, utc_now
+from service.web.script_panel import SCRIPT_CATALOG, SCRIPT_RENDERER, offer_of
+from service.web.step_render import render_steps
+
+MAX_FORM_BYTES = 512 * 1024
+NOTICES = {
+    "created": "Сценарий по шагам создан: это черновик, Эксперты увидят его после публикации.",
+    "published": "Опубликовано. Эксперты увидят новую версию при следующем открытии клиента.",
+    "rolled": "Возвращена прежняя версия: она опубликована как новая.",
+    "discarded": "Черновик удалён: в редакторе опубликованная версия.",
+}
+
+
+def setup_step_scripts(app: web.Application) -> None:
+    app.router.add_post("/admin/steps", create_script, name="step_scripts_create")
+    app.router.add_get("/admin/steps/{key}", editor_page, name="step_script")
+    app.router.add_post("/admin/steps/{key}", editor_post)
+    app.router.add_post("/admin/steps/{key}/rollback", rollback)
+
+
+def starter(entry: ScriptEntry) -> StepScript:
+    """A new step script's first draft: the department's usual call, to be rewritten."""
+    return StepScript(entry.title, (
+        Step("greeting", "Приветствие", "Здравствуйте, {ИО контакта}! Это {Имя эксперта}, КонсультантПлюс.",
+             target_s=30, branches=(Branch("клиент говорит, что занят", "callback"),)),
+        Step("reason", "Инфоповод", "Я звоню по поводу: {Инфоповод}.", target_s=60),
+        Step("login", "Заход в систему", "Давайте откроем систему вместе: я покажу на вашем экране.",
+             target_s=300, login=True),
+        Step("next", "Следующий контакт", "Давайте договоримся, когда я позвоню в следующий раз.", target_s=60),
+        Step("callback", "Перезвонить", "Когда вам удобно, чтобы я перезвонил?"),
+    ))
+
+
+@requires("supervisor", "admin")
+async def create_script(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    entry = request.app[SCRIPT_CATALOG].by_file(str(form.get("file", "")))
+    if entry is None:
+        raise web.HTTPNotFound(text="Нет такого сценария в каталоге")
+    repo = StepScriptsRepository(request.app[DB_SESSIONS])
+    key = PurePosixPath(entry.file).stem[:40]
+    if not await repo.create(key, entry.file, starter(entry), signed_in(request).id, utc_now()):
+        existing = next((row for row in await repo.all() if row.catalog_file == entry.file), None)
+        raise web.HTTPSeeOther(f"/admin/steps/{existing.key if existing else key}")
+    raise web.HTTPSeeOther(f"/admin/steps/{key}?done=created")
+
+
+@requires("supervisor", "admin")
+async def editor_page(request: web.Request) -> web.StreamResponse:
+    row = await _script_row(request)
+    return await _editor(request, row, notice=NOTICES.get(request.query.get("done", "")))
+
+
+@requires("supervisor", "admin")
+async def editor_post(request: web.Request) -> web.StreamResponse:
+    row = await _script_row(request)
+    form = {name: value for name, value in (await request.post()).items() if isinstance(value, str)}
+    script, reading = read_form(form)
+    op = form.get("op", "save")
+    repo = StepScriptsRepository(request.app[DB_SESSIONS])
+    if op == "discard":
+        await repo.discard_draft(row.id)
+        raise web.HTTPSeeOther(f"/admin/steps/{row.key}?done=discarded")
+    script = apply_op(script, op)
+    await repo.save_draft(row.id, script, signed_in(request).id, utc_now())
+    row = await _script_row(request)
+    if op == "publish":
+        found = reading + problems(script) + await _jinja_problems(request, script)
+        if found:
+            return await _editor(request, row, script=script, found=found, status=422)
+        await repo.publish(row.id, script, signed_in(request).id, utc_now())
+        raise web.HTTPSeeOther(f"/admin/steps/{row.key}?done=published")
+    preview = await _preview(request, row, script, form) if op in ("preview", "find") else None
+    return await _editor(request, row, script=script, found=reading, preview=preview,
+                         client_q=form.get("client_q", ""), client=form.get("client", ""))
+
+
+@requires("supervisor", "admin")
+async def rollback(request: web.Request) -> web.StreamResponse:
+    row = await _script_row(request)
+    form = await request.post()
+    number = str(form.get("number", ""))
+    repo = StepScriptsRepository(request.app[DB_SESSIONS])
+    version = await repo.version(row.id, int(number)) if number.isdigit() and len(number) <= 6 else None
+    if version is None:
+        raise web.HTTPNotFound(text="Нет такой версии сценария")
+    await repo.publish(row.id, version.script, signed_in(request).id, utc_now(), rolled_back_to=version.number)
+    raise web.HTTPSeeOther(f"/admin/steps/{row.key}?done=rolled")
+
+
+async def _script_row(request: web.Request) -> StepScriptRow:
+    key = request.match_info["key"]
+    row = await StepScriptsRepository(request.app[DB_SESSIONS]).by_key(key) if len(key) <= 40 else None
+    if row is None:
+        raise web.HTTPNotFound(text="Нет такого сценария по шагам")
+    return row
+
+
+async def _current(request: web.Request, row: StepScriptRow) -> StepScript:
+    """The draft, else the latest published version."""
+    if row.draft is not None:
+        return row.draft
+    latest = await StepScriptsRepository(request.app[DB_SESSIONS]).version(row.id, row.published or 0)
+    return latest.script if latest else StepScript("")
+
+
+async def _jinja_problems(request: web.Request, script: StepScript) -> list[StepProblem]:
+    renderer = request.app[SCRIPT_RENDERER]
+    found = []
+    for step in (step for step in script.steps if step.jinja and step.text.strip()):
+        error = await renderer.check(step.text, today=_today(request), name=f"шаг «{step.key}»")
+        if error is not None:
+            line = f" (строка {error.line})" if error.line else ""
+            found.append(StepProblem(step.key, f"{error.message}{line}"))
+    return found
+
+
+async def _preview(request: web.Request, row: StepScriptRow, script: StepScript,
+                   form: dict[str, str]) -> dict[str, Any]:
+    brief = await BriefRepository(request.app[DB_SESSIONS]).brief(form.get("client", ""), None, all_calls=False)
+    if brief is None:
+        return {"missing": "Выберите клиента из списка и нажмите «Предпросмотр»."}
+    entry = request.app[SCRIPT_CATALOG].by_file(row.catalog_file) or request.app[SCRIPT_CATALOG].default
+    variables = _preview_variables(request, entry, brief, await _preview_expert(request, brief), "0", "planned")
+    variables["offer"] = offer_of(settings_of(request))
+    return {"client": brief.name, "steps": await render_steps(request.app[SCRIPT_RENDERER], script, variables,
+                                                              preview=True)}
+
+
+async def _editor(request: web.Request, row: StepScriptRow, *, script: StepScript | None = None,
+                  found: list[StepProblem] | None = None, preview: dict[str, Any] | None = None,
+                  notice: str | None = None, client_q: str = "", client: str = "",
+                  status: int = 200) -> web.Response:
+    repo = StepScriptsRepository(request.app[DB_SESSIONS])
+    script = script if script is not None else await _current(request, row)
+    context = {
+        "row": row, "script": script, "entry": request.app[SCRIPT_CATALOG].by_file(row.catalog_file),
+        "found": found or [], "preview": preview, "notice": notice, "variables": VARIABLES,
+        "versions": await repo.versions(row.id), "clients": await find_clients(request, client_q),
+        "client_q": client_q, "client": client, "target_text": target_text, "branches_text": branches_text,
+        "tz": settings_of(request).organisation.tz,
+    }
+    return aiohttp_jinja2.render_template("admin/steps_edit.html", request, context, status=status)
+
+
+def _today(request: web.Request) -> date:
+    return utc_now().astimezone(settings_of(request).organisation.tz).date()
