@@ -144,12 +144,12 @@ async def _preview(request: web.Request, row: StepScriptRow, script: StepScript,
                    form: dict[str, str]) -> dict[str, Any]:
     brief = await BriefRepository(request.app[DB_SESSIONS]).brief(form.get("client", ""), None, all_calls=False)
     if brief is None:
-        return {"missing": "Выберите клиента из списка и нажмите «Предпросмотр»."}
+        return {"missing": "Выберите клиента из списка и нажмите «Предпросмотр».", "client": None, "steps": []}
     entry = request.app[SCRIPT_CATALOG].by_file(row.catalog_file) or request.app[SCRIPT_CATALOG].default
     variables = _preview_variables(request, entry, brief, await _preview_expert(request, brief), "0", "planned")
     variables["offer"] = offer_of(settings_of(request))
-    return {"client": brief.name, "steps": await render_steps(request.app[SCRIPT_RENDERER], script, variables,
-                                                              preview=True)}
+    steps = await render_steps(request.app[SCRIPT_RENDERER], script, variables, preview=True)
+    return {"missing": None, "client": brief.name, "steps": steps}
 
 
 async def _editor(request: web.Request, row: StepScriptRow, *, script: StepScript | None = None,

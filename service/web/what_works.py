@@ -46,7 +46,7 @@ async def what_works_page(request: web.Request) -> web.StreamResponse:
     catalog = request.app[SCRIPT_CATALOG]
     titles = {row.key: entry.title for row in scripts if (entry := catalog.by_file(row.catalog_file)) is not None}
     context: dict[str, Any] = {"scripts": scripts, "titles": titles, "periods": PERIOD_LABELS, "error": None,
-                               "figures": None}
+                               "figures": None, "chosen": None, "period": None}
     try:
         period = Period.around(parse_period(request.query.get("period", "")),
                                parse_date(request.query.get("date", ""), now.astimezone(tz).date()))
