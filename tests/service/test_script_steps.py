@@ -65,8 +65,10 @@ def test_the_variables_come_from_the_variables_every_script_gets() -> None:
         {"name": "ООО «Вектор»", "debt_rub": 0, "terms_end": None}, {"full_name": "Петров Иван Сергеевич"},
         {"first_name": "Анна", "last_name": "Смирнова"}, {"topic": "Обучение"}, date(2026, 12, 7),
         offer={"kit": "СМАРТ-комплект Оптимальный", "price": "5 200 ₽", "date": None})
-    step = Step("s", "Шаг", "{ИО контакта}, это {Имя эксперта}: {Инфоповод}. {Предложение}. {Долг}. {Окончание условий}")
-    assert render_step(step, variables) == "Иван Сергеевич, это Анна: Обучение. СМАРТ-комплект Оптимальный, 5 200 ₽. 0 ₽. "
+    step = Step("s", "Шаг",
+                "{ИО контакта}, это {Имя эксперта}: {Инфоповод}. {Предложение}. {Долг}. {Окончание условий}")
+    assert render_step(step, variables) == (
+        "Иван Сергеевич, это Анна: Обучение. СМАРТ-комплект Оптимальный, 5 200 ₽. 0 ₽. ")
     unplanned = script_variables({"name": "X"}, None, {"first_name": "Анна"}, None, date(2026, 12, 7))
     assert render_step(Step("s", "Шаг", "[{ИО контакта}|{Инфоповод}]"), unplanned) == "[|]"
 

@@ -173,7 +173,8 @@ async def test_publishing_refuses_every_problem_by_step_and_keeps_the_draft(aioh
     assert problems is not None
     said = _unescape(problems[1])
     for expected in ("шаг «greeting»: нет переменной {Фамилия}",
-                     "шаг «reason»: переход «занят» ведёт на шаг «nowhere», которого нет", "шаг «next»: два шага с одним ключом", "пустой шаг",
+                     "шаг «reason»: переход «занят» ведёт на шаг «nowhere», которого нет",
+                     "шаг «next»: два шага с одним ключом", "пустой шаг",
                      "шаг «callback»: длительность «полчаса» — не время", "шаг «reason»: "):
         assert expected in said, expected
     assert await versions(office) == 1  # nothing published half-done
