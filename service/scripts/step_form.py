@@ -14,9 +14,9 @@ from dataclasses import replace
 
 from service.scripts.steps import Branch, Step, StepProblem, StepScript
 
-ROW = re.compile(r"key-(\d{1,3})")
+ROW = re.compile(r"key-([0-9]{1,3})")
 ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
-TIME = re.compile(r"(?:(\d{1,2}):)?(\d{1,4})")
+TIME = re.compile(r"(?:([0-9]{1,2}):)?([0-9]{1,4})")
 MAX_ROWS = 200
 
 
@@ -81,7 +81,7 @@ def apply_op(script: StepScript, op: str) -> StepScript:
     name, _, place = op.partition(":")
     if name == "add":
         steps.append(Step(key=_free_key(steps), title="", text=""))
-    elif place.isdigit() and int(place) < len(steps):
+    elif place.isascii() and place.isdigit() and len(place) <= 4 and int(place) < len(steps):  # not «²»
         i = int(place)
         if name == "delete":
             del steps[i]

@@ -106,7 +106,7 @@ async def rollback(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     number = str(form.get("number", ""))
     repo = StepScriptsRepository(request.app[DB_SESSIONS])
-    version = await repo.version(row.id, int(number)) if number.isdigit() and len(number) <= 6 else None
+    version = await repo.version(row.id, int(number)) if number.isascii() and number.isdigit() and len(number) <= 6 else None
     if version is None:
         raise web.HTTPNotFound(text="Нет такой версии сценария")
     await repo.publish(row.id, version.script, signed_in(request).id, utc_now(), rolled_back_to=version.number)

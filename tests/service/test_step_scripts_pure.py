@@ -152,3 +152,12 @@ def test_the_demo_scripts_are_sound_and_short_demo_calls_stop_before_the_login_s
     assert "login" in [key for key, _ in long]
     assert all(at < T0 + timedelta(seconds=1500) for _, at in long)
     assert [at for _, at in long] == sorted(at for _, at in long)
+
+
+def test_digits_that_are_not_ascii_are_not_places_or_times() -> None:
+    """«²» passes str.isdigit() and int() refuses it (found by the hostile-requests test: a 500)."""
+    for op in ("up:²", "down:٣", "delete:²", "up:" + "1" * 30):
+        assert apply_op(SCRIPT, op) == SCRIPT
+    assert parse_target("²")[0] is None and parse_target("٣:00")[0] is None
+    script, _ = read_form({"key-٣": "a", "title-٣": "A", "text-٣": "B"})
+    assert script.steps == ()
