@@ -9,13 +9,16 @@ from __future__ import annotations
 import base64
 import os
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
+from service.db.step_scripts import StepScriptsRepository
+from service.demo_coaching import NEWS as DEMO_NEWS
 from service.settings import Settings
 from service.web.keys import CSRF_HEADER
 from tests.security.conftest import Office
@@ -128,7 +131,10 @@ PARAMETERS = ("after", "call", "client", "comment", "contact", "date", "directio
               "last_name", "linkedid", "logged_in", "login", "max_talk", "min_talk", "mode", "next",
               "next_contact", "outcome", "password", "password2", "patronymic", "period", "planned",
               "productive", "q", "result", "role", "scope", "script", "source", "state", "to", "topic",
-              "active", "id")
+              "active", "id",
+              # the step-script editor and the desk's step log (issue 18)
+              "op", "name", "key-0", "title-0", "text-0", "target-0", "branches-0", "login-0", "jinja-0",
+              "client_q", "number", "seq", "version", "step", "file")
 HOSTILE_VALUES = (
     "0001-01-01", "9999-12-31", "31.12.9999", "9999-12-31T23:59", "0001-01-01T00:00",
     "1" + "0" * 22, "-1", "1e309", "NaN", "²", "٣",
@@ -137,7 +143,8 @@ HOSTILE_VALUES = (
 )
 PATH_VALUES = ("1" + "0" * 22, "-1", "..%2F..%2Fetc%2Fpasswd", "x" * 300, "²", "%E2%80%AE", "99999")
 # A real value for each path parameter: the hostile query and form values then reach the handler's body.
-REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "{user_id}", "login": "ivanova"}
+REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "{user_id}", "login": "ivanova",
+        "key": "news_review"}
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # signing out ends the run; /login has tests of its own
 ROLES = ("smirnova", "ivanova", "root")  # supervisor, expert, admin
 
@@ -179,6 +186,15 @@ def requests_for(template: str, user_id: int, first_role: bool) -> list[tuple[st
     return [(re.sub(r"\{[^}]+\}", value, template), "") for value in path_values] + [(real, v) for v in values]
 
 
+async def _published_step_script(sessions: SessionMaker) -> None:
+    """The editor's and the step log's bodies are reached only with a step script (REAL["key"])."""
+    steps = StepScriptsRepository(sessions)
+    assert await steps.create("news_review", "news_review.j2", DEMO_NEWS, None, datetime.now(UTC))
+    row = await steps.by_key("news_review")
+    assert row is not None
+    await steps.publish(row.id, DEMO_NEWS, None, datetime.now(UTC))
+
+
 # One test per role (each on a database of its own): the suite's workers run them side by side (one
 # test walking all three roles took ~55 s, the longest of the suite).
 @pytest.mark.timeout(600)
@@ -187,6 +203,7 @@ async def test_no_route_answers_500_to_hostile_values(office: Office, login: str
     await LedgerRepository(office.sessions).upsert_calls([closed_call("L-1", recording=PBX_DIR + "L-1.wav")])
     petrov = await office.users().by_login("petrov")  # the admin's forms change him, not the admin
     assert petrov is not None
+    await _published_step_script(office.sessions)
     failures: list[str] = []
     client = await office.client(login, with_pbx=True)
     token = await token_of(client)

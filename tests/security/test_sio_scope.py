@@ -14,7 +14,8 @@ from service.web.role_scope import SIO_ONLY_SELECTION, sio_may_open
 from tests.security.conftest import Office
 from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, JSON_ACCEPT, session_csrf_token
 
-REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "1", "login": "ivanova"}
+REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "1", "login": "ivanova",
+        "key": "news_review"}
 # The pages the brief names, each with the way a browser or a script reaches it.
 NAMED = ("/desk", "/board", "/board/state", "/calls", "/calls/L-1", "/figures", "/figures.xlsx", "/admin/users",
          "/admin/scripts", "/imports", "/clients/C-1", "/clients/C-1/brief", "/clients?q=Ромашка", "/team", "/live")

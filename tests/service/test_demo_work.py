@@ -12,11 +12,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from dialer.records import Outcome
+from service.coaching.what_works import what_works
 from service.db import models as m
 from service.db.engine import SessionMaker
 from service.db.figures import FiguresRepository
 from service.db.ledger import LedgerRepository
+from service.db.step_figures import logged_calls
+from service.db.step_scripts import StepScriptsRepository
 from service.demo_activity import DemoExperts
+from service.demo_coaching import seed_demo_step_scripts
 from service.demo_data import seed_demo_department
 from service.demo_work import demo_wrapup, past_calls
 from service.desk.wrapup import WrapUpResult
@@ -72,9 +76,11 @@ async def test_a_fresh_demo_has_past_days_measured_and_wraps_up_new_calls(db_ses
     clients = await seed_demo_department(db_sessions, today)
     settings = Settings.model_validate({"database": {"url": migrated_db},
                                         "recordings": {"dir": str(tmp_path / "recordings")}})
+    await seed_demo_step_scripts(db_sessions, now)  # as the demo department's seed does
     experts = DemoExperts(db_sessions, settings, clients)
     await experts.backfill(today, now)
     await experts.backfill(today, now)  # a second start adds nothing
+    await _the_news_review_calls_have_their_steps(db_sessions, now)
     assert list((tmp_path / "demo").glob("logins-2026-11-30_2026-12-04.csv"))
     week = Period(PeriodKind.WEEK, date(2026, 11, 30), date(2026, 12, 6))
     aggregates, _, _ = await FiguresRepository(db_sessions).figures(Scope(ScopeKind.DEPARTMENT), week, MSK, now)
@@ -118,3 +124,18 @@ def test_the_demo_departments_facts_agree_with_each_other() -> None:
             assert client.get("online_last_login"), client
     ds = [c for c in clients if c["segment"] == "ДС"]
     assert sum(1 for c in ds if c.get("services")) > len(ds) // 2
+
+
+async def _the_news_review_calls_have_their_steps(sessions: SessionMaker, now: datetime) -> None:
+    """«Что работает» has figures on the first start: the past news-review calls went through its steps."""
+    async with sessions() as session:
+        topics = (await session.execute(
+            select(m.WrapUp.topic, func.count(func.distinct(m.CallStep.linkedid)))
+            .join(m.Call, m.Call.id == m.WrapUp.call_id).join(m.CallStep, m.CallStep.linkedid == m.Call.linkedid)
+            .group_by(m.WrapUp.topic))).all()
+    assert [topic for topic, _ in topics] == ["Обзор новостей и изменений"] and topics[0][1] >= 3
+    script = await StepScriptsRepository(sessions).by_key("news_review")
+    assert script is not None
+    week = Period(PeriodKind.WEEK, date(2026, 11, 30), date(2026, 12, 6))
+    figures = what_works(await logged_calls(sessions, script.id, week, MSK, now), frozenset({"login"}))
+    assert figures.total.calls == topics[0][1] and 0 < figures.total.reached_login <= figures.total.calls
