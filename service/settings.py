@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from service.coaching.scorecards import DEFAULT_TITLE, MAX_ITEMS, MAX_TEXT, MAX_WEIGHT, ItemDraft, ScorecardDraft
 from service.errors import SettingsError
 from service.transition.machine import DEFAULT_DECLINE_REASONS
 from texts.glossary import canonical
@@ -619,6 +620,55 @@ class CompareSettings(_Section):
         return {measure: SurveyQuestion(s.question, s.positive) for measure, s in self.survey.items()}
 
 
+class ScorecardItemSettings(_Section):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    weight: int = Field(ge=0, le=MAX_WEIGHT, strict=True)  # a whole number: 1.5 or "2" is refused, not rounded
+
+    @field_validator("text")
+    @classmethod
+    def _some_text(cls, value: str) -> str:
+        cleaned = " ".join(value.split())
+        if not cleaned:
+            raise ValueError("must not be empty")
+        return cleaned
+
+
+DEFAULT_SCORECARD_ITEMS = (
+    ScorecardItemSettings(text="Поздоровался и представился", weight=1),
+    ScorecardItemSettings(text="Назвал инфоповод", weight=1),
+    ScorecardItemSettings(text="Клиент зашёл в систему", weight=2),
+    ScorecardItemSettings(text="Договорились о следующем контакте", weight=1),
+)
+
+
+class CoachingSettings(_Section):
+    """Coaching (issue 18, docs/coaching-scorecards.md): the scorecard calls are scored with until a
+    supervisor saves one at /admin/scorecard (the newest saved version wins from then on)."""
+
+    scorecard_title: str = Field(default=DEFAULT_TITLE, min_length=1, max_length=MAX_TEXT)
+    scorecard_items: tuple[ScorecardItemSettings, ...] = DEFAULT_SCORECARD_ITEMS
+
+    @field_validator("scorecard_items")
+    @classmethod
+    def _scorable(cls, value: tuple[ScorecardItemSettings, ...]) -> tuple[ScorecardItemSettings, ...]:
+        if not value:
+            raise ValueError("needs at least one item")
+        if len(value) > MAX_ITEMS:
+            raise ValueError(f"at most {MAX_ITEMS} items")
+        if not any(item.weight for item in value):
+            raise ValueError("all weights are 0: at least one item needs a weight > 0")
+        texts = [item.text.casefold() for item in value]
+        repeated = next((item.text for i, item in enumerate(value) if item.text.casefold() in texts[:i]), None)
+        if repeated is not None:
+            raise ValueError(f"item {repeated!r} is listed twice")
+        return value
+
+    def scorecard(self) -> ScorecardDraft:
+        """The configured scorecard, in the form a stored version is made from."""
+        return ScorecardDraft(self.scorecard_title,
+                              tuple(ItemDraft(item.text, item.weight) for item in self.scorecard_items))
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     pbx: PbxSettings = PbxSettings()
@@ -636,6 +686,7 @@ class Settings(_Section):
     # Validated even when left out: its default topics must be among a narrowed desk.topics.
     ktu: KtuSettings = Field(default=KtuSettings(), validate_default=True)
     compare: CompareSettings = CompareSettings()
+    coaching: CoachingSettings = CoachingSettings()
 
     @field_validator("ktu")
     @classmethod

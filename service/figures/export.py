@@ -8,6 +8,7 @@ CRM import: every row goes through `_append`, so no text becomes a formula (expo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any
@@ -31,7 +32,16 @@ _FILLS = {Status.LOW: PatternFill("solid", fgColor="F8D7D7"), Status.HIGH: Patte
 Column = tuple[str, str | None, int]  # header, number format (None: text), width
 
 
-def report_xlsx(report: FiguresReport, generated_at: datetime) -> bytes:
+@dataclass(frozen=True, slots=True)
+class ExtraSheet:
+    """A table another area adds to the report (coaching's call scores), written like the report's own."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[Any]]
+
+
+def report_xlsx(report: FiguresReport, generated_at: datetime, extras: Sequence[ExtraSheet] = ()) -> bytes:
     """The workbook's bytes; `generated_at` is shown in the organisation's time (naive: Excel has no zones)."""
     book = Workbook()
     first = book.active
@@ -46,6 +56,8 @@ def report_xlsx(report: FiguresReport, generated_at: datetime) -> bytes:
     _shares_sheet(book.create_sheet("Исходы"), "Исход звонка", report.outcomes)
     if report.pacing_lines:
         _pacing_sheet(book.create_sheet("Темп"), report)
+    for extra in extras:
+        _sheet(book.create_sheet(extra.title), extra.columns, extra.rows)
     _about_sheet(book.create_sheet("Параметры"), report, generated_at)
     out = BytesIO()
     book.save(out)

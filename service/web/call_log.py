@@ -30,8 +30,11 @@ from service.calllog.filters import (
 from service.db.call_log import MAX_NAME_MATCHES, BadCursor, CallDetail, CallLogRepository, CallPage
 from service.db.experts import ExpertsRepository
 from service.db.logins import LoginsRepository
+from service.web.call_steps import steps_context
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
+from service.web.recording_comments import comments_context
+from service.web.scorecards import score_context
 from texts.labels import (
     DIRECTION_LABELS,
     GUESSED_TITLE,
@@ -140,7 +143,10 @@ async def call_page(request: web.Request) -> web.Response:
                "quality": [(code, quality_label(code)) for code in detail.quality],
                "hangup_cause": hangup_cause_label(detail.hangup_cause), "timeline": _timeline(detail),
                "show_access": user.is_supervisor,
-               "own": detail.row.expert_id == user.id}
+               "own": detail.row.expert_id == user.id,
+               **await score_context(request, detail, user),
+               **await comments_context(request, detail, user),
+               **await steps_context(request, detail)}
     return aiohttp_jinja2.render_template("calllog/call.html", request, context)
 
 

@@ -7,10 +7,15 @@ takes steps: a step logged after the call ended would lengthen the last step's t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from aiohttp import web
 
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
+from service.coaching.step_times import StepEntry, step_times
+from service.db.call_log import CallDetail
 from service.db.step_scripts import StepScriptsRepository
 from service.web.desk_context import signed_in, utc_now
 
@@ -47,3 +52,29 @@ async def log_step(request: web.Request) -> web.Response:
         return _error(400, f"Шаг не записан: в сценарии нет шага «{step_key[:40]}»")
     written = await repo.log_step(linkedid, seq, user.id, version_id, step_key, utc_now())
     return web.json_response({"ok": True, "written": written})
+
+
+@dataclass(frozen=True, slots=True)
+class StepLine:
+    title: str
+    seconds: float
+    target_s: int | None
+    login: bool
+
+
+async def steps_context(request: web.Request, detail: CallDetail) -> dict[str, Any]:
+    """The call page's «Шаги сценария»: each step the Expert went through and how long it took."""
+    repo = StepScriptsRepository(request.app[DB_SESSIONS])
+    logged = await repo.steps_of_call(detail.row.linkedid)
+    if not logged:
+        return {"call_steps": [], "call_steps_script": None}
+    versions = {version_id: await repo.version_by_id(version_id) for version_id in {s.version_id for s in logged}}
+    times = step_times([StepEntry(s.seq, s.step_key, s.entered_at) for s in logged], detail.ended_at, utc_now())
+    lines = []
+    for entry, spent in zip(logged, times, strict=True):
+        version = versions[entry.version_id]
+        step = version.script.step(entry.step_key) if version else None
+        lines.append(StepLine(step.title if step else entry.step_key, spent.seconds,
+                              step.target_s if step else None, bool(step and step.login)))
+    last = versions[logged[-1].version_id]
+    return {"call_steps": lines, "call_steps_script": f"{last.script.name}, версия {last.number}" if last else None}

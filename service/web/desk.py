@@ -28,6 +28,7 @@ from service.web.desk_context import (
     utc_now,
 )
 from service.web.desk_strip import strip_for
+from service.web.recording_comments import new_comments_badge
 from service.web.script_panel import script_panel, setup_scripts
 
 
@@ -71,6 +72,7 @@ async def desk_screen(request: web.Request) -> dict[str, Any]:
         "script": await script_panel(request, brief, selected, expert, request.query.get("script")),
         "status": await desk_status.todays_status(request, expert.id), "pause_reasons": settings.desk.pause_reasons,
         "call_time": await _call_time(request, selected) if expert.id == user.id else None,
+        "new_comments": await new_comments_badge(request, user, expert.id),
         **brief_extras(settings),
     }
 

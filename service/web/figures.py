@@ -24,6 +24,7 @@ from service.figures.report import FiguresReport, show_target, show_value
 from service.web.auth import current_user, requires
 from service.web.desk_context import settings_of, utc_now
 from service.web.keys import SignedInUser
+from service.web.scorecards import score_figures_context, score_sheet
 from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS, TRANSITION_LABELS
 from texts.words import decimal
 
@@ -52,6 +53,7 @@ async def figures_page(request: web.Request) -> web.StreamResponse:
         return aiohttp_jinja2.render_template("figures/page.html", request, context, status=_status(e))
     return aiohttp_jinja2.render_template("figures/page.html", request, {
         "error": None, "query": query, "report": report, **choices, **_page_helpers(query, report, request),
+        **await score_figures_context(request, query, report),
     })
 
 
@@ -59,11 +61,12 @@ async def figures_page(request: web.Request) -> web.StreamResponse:
 async def figures_xlsx(request: web.Request) -> web.StreamResponse:
     repo = FiguresRepository(request.app[DB_SESSIONS])
     try:
-        _, report = await _report(request, repo)
+        query, report = await _report(request, repo)
     except FiguresError as e:
         return web.Response(status=_status(e), text=str(e), content_type="text/plain", charset="utf-8")
     settings = settings_of(request)
-    body = report_xlsx(report, utc_now().astimezone(settings.organisation.tz))
+    body = report_xlsx(report, utc_now().astimezone(settings.organisation.tz),
+                       [await score_sheet(request, query, report)])
     russian = f"Показатели {report.title} {report.period.title}.xlsx"
     disposition = f"attachment; filename=\"{xlsx_name(report)}\"; filename*=UTF-8''{quote(russian)}"
     return web.Response(body=body, content_type=XLSX_TYPE, headers={"Content-Disposition": disposition})

@@ -20,7 +20,9 @@ from service.web.figures import setup_figures
 from service.web.imports import setup_imports
 from service.web.input_guard import setup_input_guard
 from service.web.live import setup_live
+from service.web.recording_comments import setup_recording_comments
 from service.web.role_scope import setup_role_scope
+from service.web.scorecards import setup_scorecards
 from service.web.security_headers import setup_security_headers
 from service.web.selection import setup_selection
 from service.web.step_scripts import setup_step_scripts
@@ -52,3 +54,5 @@ def setup_web(app: web.Application) -> None:
     setup_month(app)
     setup_compare(app)
     setup_ktu(app)
+    setup_scorecards(app)
+    setup_recording_comments(app)

@@ -116,3 +116,10 @@ async def test_an_experts_call_moves_through_the_steps(live_desk: LiveDesk, page
     await page.keyboard.press("ArrowRight")  # after the call: the screen moves, nothing is logged
     await page.wait_for_timeout(300)
     assert await logged() == expected
+    # The call's page in the log lists the steps with their times.
+    await page.goto(live_desk.url(f"/calls/{linkedid}"))
+    table = page.get_by_test_id("call-steps")
+    await expect(table.locator("tbody tr")).to_have_count(5)
+    await expect(table.locator("tbody tr").first).to_contain_text("Приветствие")
+    await expect(table).to_contain_text("Обзор новостей и изменений, версия 1")
+    await screenshot(page, request, "call-page-steps")

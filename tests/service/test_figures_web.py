@@ -130,7 +130,7 @@ async def test_the_xlsx_holds_every_table_with_numbers_and_dates(app_client: Any
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     book = load_workbook(BytesIO(await response.read()))
     assert book.sheetnames == ["Показатели", "По экспертам", "По дням", "Время", "Переход на ДС", "Инфоповоды",
-                               "Исходы", "Параметры"]
+                               "Исходы", "Оценки звонков", "Параметры"]
     figures = book["Показатели"]
     assert [c.value for c in figures[1]] == ["Показатель", "За период", "В день на Эксперта", "Цель", "Оценка"]
     assert figures.freeze_panes == "A2"
