@@ -4,7 +4,7 @@ script's steps were logged, each with its steps' times and its wrap-up's result.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, true
@@ -17,6 +17,7 @@ from service.db.models import Call, CallLogin, CallStep, Expert, StepScriptVersi
 from service.figures.model import Period
 
 CONTACT_RESULTS = ("contact_made", "refused")  # SPEC-NOTES: a refusal is a contact, not productive
+CALL_SPAN = timedelta(hours=12)  # longer than any call: a call started in the period has its steps before this
 
 
 async def logged_calls(sessions: SessionMaker, script_id: int, period: Period, tz: ZoneInfo,
@@ -33,7 +34,10 @@ async def logged_calls(sessions: SessionMaker, script_id: int, period: Period, t
         .join(Expert, Expert.id == CallStep.expert_id)
         .outerjoin(WrapUp, WrapUp.call_id == Call.id)
         .outerjoin(CallLogin, CallLogin.call_id == Call.id)
-        .where(StepScriptVersion.script_id == script_id, Call.started_at >= start, Call.started_at < end)
+        .where(StepScriptVersion.script_id == script_id, Call.started_at >= start, Call.started_at < end,
+               # A step is entered during its call: this bound lets the steps' time index narrow the rows
+               # read to the period's instead of every step ever logged under the script.
+               CallStep.entered_at >= start, CallStep.entered_at < end + CALL_SPAN)
         .order_by(Call.id, CallStep.seq))
     async with sessions() as session:
         rows = (await session.execute(query)).all()
