@@ -230,13 +230,6 @@ class Pbx:
     async def hangup(self, channel: str) -> None:
         await self.connection.perform(actions.hangup(channel))
 
-    def talking_call(self, linkedid: str, expert_ext: str) -> bool:
-        """Whether the Expert's call is up and answered now (the desk logs script steps only then)."""
-        call = self._tracker.calls.get(linkedid)
-        if call is None or call.expert_ext != expert_ext or not call.opened:
-            return False
-        return call.record(None).answered_at is not None
-
     async def hang_up_call(self, linkedid: str, expert_ext: str) -> bool:
         """End the Expert's own call from the screen: hang up one leg of theirs (the PBX ends the rest).
 

@@ -250,18 +250,32 @@ class LoginsRepository:
             talk = talk_of(call_id, client, answered_at, ended_at, talk_s)
             if measured_value is None or talk.start is None or talk.end is None or client is None:
                 return CallLogins(measured=measured_value, logins=())
-            grace = timedelta(seconds=grace_s)
-            start, end = (datetime.fromtimestamp(t, UTC) for t in (talk.start, talk.end))
-            rows = await session.execute(
-                select(_LOGINS.c.contact_external_id, _LOGINS.c.started_at, _LOGINS.c.ended_at,
-                       ClientContact.full_name)
-                .outerjoin(ClientContact, ClientContact.external_id == _LOGINS.c.contact_external_id)
-                .where(_LOGINS.c.client_external_id == client,
-                       and_(_LOGINS.c.started_at >= start - LONGEST_SESSION - grace,
-                            _LOGINS.c.started_at <= end + grace)))
-            candidates = [MatchedLogin(*row) for row in rows]
-        shown = [login for login in candidates if overlaps(talk, _as_login(client, login), grace_s)]
-        return CallLogins(measured=measured_value, logins=tuple(sorted(shown, key=lambda x: x.started_at)))
+            shown = await _matched_logins(session, talk, client, grace_s)
+        return CallLogins(measured=measured_value, logins=shown)
+
+    async def login_during(self, client: str, answered_at: datetime, now: datetime,
+                           grace_s: float) -> MatchedLogin | None:
+        """The first login of the client's users overlapping a call that is still up (answered, until now):
+        the desk shows it on the login step as soon as the usage data with it has been imported."""
+        talk = talk_of(0, client, answered_at, now, max(0.0, (now - answered_at).total_seconds()))
+        async with self._sessions() as session:
+            shown = await _matched_logins(session, talk, client, grace_s)
+        return shown[0] if shown else None
+
+
+async def _matched_logins(session: AsyncSession, talk: Talk, client: str, grace_s: float) -> tuple[MatchedLogin, ...]:
+    """The client's logins overlapping the talk ± grace (the rule: service/logins/match.py), earliest first."""
+    assert talk.start is not None and talk.end is not None
+    grace = timedelta(seconds=grace_s)
+    start, end = (datetime.fromtimestamp(t, UTC) for t in (talk.start, talk.end))
+    rows = await session.execute(
+        select(_LOGINS.c.contact_external_id, _LOGINS.c.started_at, _LOGINS.c.ended_at, ClientContact.full_name)
+        .outerjoin(ClientContact, ClientContact.external_id == _LOGINS.c.contact_external_id)
+        .where(_LOGINS.c.client_external_id == client,
+               and_(_LOGINS.c.started_at >= start - LONGEST_SESSION - grace, _LOGINS.c.started_at <= end + grace)))
+    candidates = [MatchedLogin(*row) for row in rows]
+    shown = [login for login in candidates if overlaps(talk, _as_login(client, login), grace_s)]
+    return tuple(sorted(shown, key=lambda x: x.started_at))
 
 
 async def _logins_near(session: AsyncSession, talk: Talk, grace_s: float) -> list[Login]:

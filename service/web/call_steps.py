@@ -12,18 +12,49 @@ from typing import Any
 
 from aiohttp import web
 
+from dialer.records import CallRecord
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
 from service.coaching.step_times import StepEntry, step_times
 from service.db.call_log import CallDetail
+from service.db.logins import LoginsRepository
 from service.db.step_scripts import StepScriptsRepository
-from service.web.desk_context import signed_in, utc_now
+from service.web.desk_context import settings_of, signed_in, utc_now
 
 MAX_SEQ = 999
 
 
 def setup_call_steps(app: web.Application) -> None:
     app.router.add_post("/calls/{linkedid}/steps", log_step, name="call_step")
+    app.router.add_get("/calls/{linkedid}/login", live_login, name="call_live_login")
+
+
+def _talking_call(request: web.Request, linkedid: str, extension: str | None) -> CallRecord | None:
+    """The Expert's own call while it is up and answered; None otherwise (or without a PBX link)."""
+    if PBX not in request.app or not extension or not is_linkedid(linkedid):
+        return None
+    call = request.app[PBX].current_call(linkedid)
+    if call is None or call.expert_ext != extension or call.answered_at is None:
+        return None
+    return call
+
+
+async def live_login(request: web.Request) -> web.Response:
+    """Whether the client has logged in during this call so far, by the usage data imported until now (the
+    desk asks while the login step is open). Measured only: nothing here is ever a tick."""
+    user = signed_in(request)
+    call = _talking_call(request, request.match_info["linkedid"], user.extension)
+    if call is None or call.answered_at is None:
+        return _error(409, "Нет вашего разговора: вход клиента проверяется только во время звонка")
+    if call.client_id is None:
+        return web.json_response({"logged_in": False, "known_client": False})
+    settings = settings_of(request)
+    login = await LoginsRepository(request.app[DB_SESSIONS]).login_during(
+        call.client_id, call.answered_at, utc_now(), settings.targets.login_grace_s)
+    if login is None:
+        return web.json_response({"logged_in": False, "known_client": True})
+    at = login.started_at.astimezone(settings.organisation.tz).strftime("%H:%M")
+    return web.json_response({"logged_in": True, "known_client": True, "at": at, "who": login.contact_name or ""})
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -44,7 +75,7 @@ async def log_step(request: web.Request) -> web.Response:
     step_key = form.get("step")
     if not is_linkedid(linkedid) or seq is None or version_id is None or not isinstance(step_key, str):
         return _error(400, "Шаг не записан: запрос неполный (нужны звонок, номер шага, версия сценария и шаг)")
-    if PBX not in request.app or not user.extension or not request.app[PBX].talking_call(linkedid, user.extension):
+    if _talking_call(request, linkedid, user.extension) is None:
         return _error(409, "Шаг не записан: время шагов записывается только во время вашего разговора")
     repo = StepScriptsRepository(request.app[DB_SESSIONS])
     version = await repo.version_by_id(version_id)

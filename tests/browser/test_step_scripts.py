@@ -4,14 +4,17 @@ and publishes it; an Expert's call moves through the steps with →, Space and a
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
-from service.appkeys import DB_SESSIONS
+from service.appkeys import DB_SESSIONS, PBX
 from service.db.models import CallStep
 from service.db.step_scripts import StepScriptsRepository
+from service.imports.runner import import_rows
+from service.imports.schemas import ImportContext
 from tests.browser.conftest import LiveDesk, accept_outside_hours, screenshot, sign_in
 
 
@@ -88,10 +91,23 @@ async def test_an_experts_call_moves_through_the_steps(live_desk: LiveDesk, page
     await expect(current).to_have_attribute("data-key", "greeting")
     await expect(current.get_by_test_id("step-time")).to_contain_text(" из 0:30")
 
+    # The online version's usage report with the client's login during the call arrives (the real import).
+    call = live_desk.app[PBX].current_call(linkedid or "")
+    assert call is not None and call.client_id is not None
+    login_at = datetime.now(UTC).replace(microsecond=0)
+    rows = [{"contact_external_id": "", "client_external_id": call.client_id,
+             "started_at": login_at.isoformat(), "ended_at": (login_at + timedelta(minutes=5)).isoformat()}]
+    await import_rows("logins", rows, live_desk.app[DB_SESSIONS],
+                      context=ImportContext.of(live_desk.settings, datetime.now(UTC)))
+
     await page.keyboard.press("ArrowRight")
     await expect(current).to_have_attribute("data-key", "news")
+    await expect(current.get_by_test_id("live-login")).to_have_count(0)
     await page.keyboard.press("Space")
     await expect(current).to_have_attribute("data-key", "login")
+    shown_at = login_at.astimezone(live_desk.settings.organisation.tz).strftime("%H:%M")
+    await expect(current.get_by_test_id("live-login")).to_have_text(
+        f"Клиент зашёл в систему в {shown_at} — по данным онлайн-версии", timeout=5_000)
     await screenshot(page, request, "login-step")
     await page.locator('#script-steps [data-key="greeting"] .step-title').click()
     await expect(current).to_have_attribute("data-key", "greeting")

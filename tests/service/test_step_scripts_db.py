@@ -128,3 +128,28 @@ async def test_what_works_reads_the_periods_logged_calls(db_sessions: SessionMak
     assert figures.total.steps["login"].mean_s == 560
     assert figures.total.reach_share("login") == 0.5
     assert figures.total.logged_in == 0 and figures.total.productive == 0  # no wrap-up: neither
+
+
+async def test_the_desk_sees_a_login_during_a_call_that_is_still_up(db_sessions: SessionMaker) -> None:
+    """The login step's live view (service/web/call_steps.py): measured from the imported usage data only."""
+    from service.db.logins import LoginsRepository
+    from service.db.models import ClientLogin
+
+    answered = T0
+    now = T0 + timedelta(minutes=6)
+    async with db_sessions.begin() as session:
+        session.add_all([
+            ClientLogin(client_external_id="C-1", contact_external_id="K-1", started_at=T0 - timedelta(hours=3),
+                        ended_at=T0 - timedelta(hours=2), imported_at=T0),  # long before: not this call
+            ClientLogin(client_external_id="C-2", contact_external_id="K-9", started_at=T0 + timedelta(minutes=2),
+                        ended_at=None, imported_at=T0),  # another client
+        ])
+    logins = LoginsRepository(db_sessions)
+    assert await logins.login_during("C-1", answered, now, 120) is None
+    async with db_sessions.begin() as session:
+        session.add(ClientLogin(client_external_id="C-1", contact_external_id="K-1",
+                                started_at=T0 + timedelta(minutes=4), ended_at=T0 + timedelta(minutes=20),
+                                imported_at=now))
+    found = await logins.login_during("C-1", answered, now, 120)
+    assert found is not None and found.started_at == T0 + timedelta(minutes=4)
+    assert await logins.login_during("C-1", answered, T0 + timedelta(minutes=1), 120) is None  # not yet then

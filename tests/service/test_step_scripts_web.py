@@ -235,6 +235,8 @@ async def test_a_step_is_logged_only_during_the_experts_own_live_call(aiohttp_cl
         assert response.status == 400 and "запрос неполный" in (await response.json())["error"]
     response = await client.post("/calls/1765000000.1/steps", data={"seq": "0", "version": "1", "step": "a"})
     assert response.status == 403  # no CSRF token
+    response = await client.get("/calls/1765000000.1/login", headers=JSON_ACCEPT)
+    assert response.status == 409 and "только во время звонка" in (await response.json())["error"]
     async with office.sessions() as session:
         assert (await session.execute(select(func.count()).select_from(CallStep))).scalar_one() == 0
 

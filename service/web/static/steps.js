@@ -122,6 +122,7 @@
       box.classList.toggle("over", target > 0 && spent > target);
     }
     band(p);
+    checkLogin();
   }
   function band(p) {
     const box = p.querySelector(".talk-band");
@@ -142,6 +143,32 @@
     if (talk < lo) text.textContent = "разговор " + mmss(talk) + ": до нормы " + target + " ещё " + mmss(lo - talk);
     else if (talk <= hi) text.textContent = "разговор " + mmss(talk) + ": в норме " + target;
     else text.textContent = "разговор " + mmss(talk) + ": дольше " + mmss(hi).replace(/:00$/, "") + " мин";
+  }
+
+  // On the login step, ask every so often whether the client's login has arrived in the usage data (measured,
+  // never ticked); once it has, say so and stop asking.
+  const LOGIN_POLL_MS = 15000;
+  let loginAskedAt = 0;
+  let loginFound = null;  // linkedid whose login was found
+  async function checkLogin() {
+    const linkedid = talkingCall();
+    const current = steps()[currentIndex()];
+    if (!linkedid || !current || !current.classList.contains("login-step") || loginFound === linkedid) return;
+    if (Date.now() - loginAskedAt < LOGIN_POLL_MS) return;
+    loginAskedAt = Date.now();
+    try {
+      const response = await fetch("/calls/" + encodeURIComponent(linkedid) + "/login",
+                                   { credentials: "same-origin", headers: { "Accept": "application/json" } });
+      if (!response.ok) return;
+      const found = await response.json();
+      if (!found.logged_in) return;
+      loginFound = linkedid;
+      document.querySelectorAll('#script-steps [data-testid="live-login"]').forEach((box) => {
+        box.textContent = "Клиент зашёл в систему в " + found.at + (found.who ? " (" + found.who + ")" : "") +
+                          " — по данным онлайн-версии";
+        box.hidden = false;
+      });
+    } catch (e) { /* the next tick asks again */ }
   }
 
   document.addEventListener("keydown", (e) => {
