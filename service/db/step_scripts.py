@@ -17,6 +17,7 @@ from service.db.engine import SessionMaker
 from service.db.models import CallStep, Expert, StepScript, StepScriptVersion
 from service.scripts.step_json import changes, dumps, loads
 from service.scripts.steps import StepScript as Script
+from texts.words import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class StepScriptRow:
     draft: Script | None  # None: nothing edited since the last publish
     draft_updated_at: datetime | None
     published: int | None  # the latest version's number
+    withdrawn: bool = False  # the latest version is «снят с публикации»: the desk shows the catalog script
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +124,20 @@ class StepScriptsRepository:
         return None if row is None else _version(*row)
 
     async def published_for(self, catalog_file: str) -> VersionRow | None:
-        """The latest published version of the step script serving this catalog script (the desk's)."""
+        """The latest published version of the step script serving this catalog script (the desk's); None when
+        there is none or the latest withdraws it (the desk shows the catalog script then)."""
         async with self._sessions() as session:
             row = (await session.execute(
                 _version_query().join(StepScript, StepScript.id == StepScriptVersion.script_id)
                 .where(StepScript.catalog_file == catalog_file)
                 .order_by(StepScriptVersion.number.desc()).limit(1))).first()
-        return None if row is None else _version(*row)
+        version = None if row is None else _version(*row)
+        return version if version is not None and version.script.steps else None
+
+    async def withdraw(self, script_id: int, name: str, author_id: int | None, now: datetime) -> int:
+        """«Снять с публикации»: a version with no steps, so the desk goes back to the catalog script; rolling
+        back to an earlier version publishes the steps again. Nothing published is changed or removed."""
+        return await self.publish(script_id, Script(name), author_id, now)
 
     async def log_step(self, linkedid: str, seq: int, expert_id: int, version_id: int, step_key: str,
                        now: datetime) -> bool:
@@ -156,7 +165,12 @@ async def _publish(session: AsyncSession, script_id: int, script: Script, author
         .order_by(StepScriptVersion.number.desc()).limit(1))).first()
     number = 1 if latest is None else latest.number + 1
     said = [f"возврат к версии {rolled_back_to}"] if rolled_back_to is not None else []
-    said += changes(None if latest is None else loads(latest.body), script)
+    if not script.steps:
+        said.append("снят с публикации: Эксперты видят сценарий-шаблон")
+    elif latest is not None and not loads(latest.body).steps:
+        said.append(f"снова опубликован: {len(script.steps)} {plural(len(script.steps), 'шаг', 'шага', 'шагов')}")
+    else:
+        said += changes(None if latest is None else loads(latest.body), script)
     session.add(StepScriptVersion(script_id=script_id, number=number, body=dumps(script), changes="\n".join(said),
                                   rolled_back_to=rolled_back_to, author_id=author_id, created_at=now))
     await session.execute(update(StepScript).where(StepScript.id == script_id).values(
@@ -165,15 +179,21 @@ async def _publish(session: AsyncSession, script_id: int, script: Script, author
     return number
 
 
-async def _latest_numbers(session: AsyncSession) -> dict[int, int]:
-    rows = await session.execute(select(StepScriptVersion.script_id, func.max(StepScriptVersion.number))
-                                 .group_by(StepScriptVersion.script_id))
-    return {script_id: number for script_id, number in rows}
+async def _latest_numbers(session: AsyncSession) -> dict[int, tuple[int, bool]]:
+    """Each script's latest version: its number and whether it withdraws the script (no steps)."""
+    latest = (select(StepScriptVersion.script_id, func.max(StepScriptVersion.number).label("number"))
+              .group_by(StepScriptVersion.script_id).subquery())
+    rows = await session.execute(
+        select(StepScriptVersion.script_id, StepScriptVersion.number, StepScriptVersion.body)
+        .join(latest, (latest.c.script_id == StepScriptVersion.script_id)
+              & (latest.c.number == StepScriptVersion.number)))
+    return {script_id: (number, not loads(body).steps) for script_id, number, body in rows}
 
 
-def _row(script: StepScript, published: int | None) -> StepScriptRow:
+def _row(script: StepScript, latest: tuple[int, bool] | None) -> StepScriptRow:
     return StepScriptRow(script.id, script.key, script.catalog_file,
-                         None if script.draft is None else loads(script.draft), script.draft_updated_at, published)
+                         None if script.draft is None else loads(script.draft), script.draft_updated_at,
+                         latest[0] if latest else None, bool(latest and latest[1]))
 
 
 def _version_query() -> Select[int, int, int, str, str, int | None, str | None, datetime]:

@@ -21,27 +21,72 @@ MAX_ROWS = 200
 
 
 def read_form(form: Mapping[str, str]) -> tuple[StepScript, list[StepProblem]]:
-    """The script as typed and the problems of reading it (not yet `steps.problems`: both are shown)."""
+    """The script as typed and the problems of reading it (not yet `steps.problems`: both are shown).
+
+    A step without a key gets one made from its title, and a branch may name its step by title («клиент занят →
+    Перезвонить»): group leads think in titles, the keys only keep branches pointing right when titles change.
+    """
     rows = sorted({int(match.group(1)) for name in form if (match := ROW.fullmatch(name))})[:MAX_ROWS]
     found: list[StepProblem] = []
     steps = []
-    for row in rows:
-        step, step_problems = _read_step(form, row)
+    for place, row in enumerate(rows, start=1):
+        step, step_problems = _read_step(form, row, place)
         steps.append(step)
         found += step_problems
+    steps = _branches_by_key(_keys_from_titles(steps))
     return StepScript(form.get("name", "").strip(), tuple(steps)), found
 
 
-def _read_step(form: Mapping[str, str], row: int) -> tuple[Step, list[StepProblem]]:
+def _read_step(form: Mapping[str, str], row: int, place: int) -> tuple[Step, list[StepProblem]]:
     key = form.get(f"key-{row}", "").strip()
     title = form.get(f"title-{row}", "").strip()
     target_s, target_problem = parse_target(form.get(f"target-{row}", ""))
     branches, branch_problems = parse_branches(form.get(f"branches-{row}", ""))
     step = Step(key=key, title=title, text=form.get(f"text-{row}", "").replace("\r\n", "\n").strip(),
                 target_s=target_s, login=f"login-{row}" in form, jinja=f"jinja-{row}" in form, branches=branches)
-    named = key or f"№{row + 1}"
-    found = [StepProblem(named, message) for message in ([target_problem] if target_problem else []) + branch_problems]
-    return step, found
+    messages = ([target_problem] if target_problem else []) + branch_problems
+    return step, [StepProblem(key or title or "?", message, place, title) for message in messages]
+
+
+def key_from_title(title: str) -> str:
+    """«Следующий контакт» → «следующий-контакт» (letters and digits kept, the rest made dashes)."""
+    return "-".join(re.findall(r"[a-zа-яё0-9]+", title.casefold()))[:40].strip("-")
+
+
+def _keys_from_titles(steps: list[Step]) -> list[Step]:
+    taken = {step.key for step in steps if step.key}
+    keyed = []
+    for step in steps:
+        if not step.key and step.title:
+            base = key_from_title(step.title) or "шаг"
+            key = next(candidate for n in range(1, len(steps) + 2)
+                       if (candidate := base if n == 1 else f"{base[:37]}-{n}") not in taken)
+            taken.add(key)
+            step = replace(step, key=key)
+        keyed.append(step)
+    return keyed
+
+
+def _branches_by_key(steps: list[Step]) -> list[Step]:
+    """A branch naming a step by its key or its title (any case) leads to that step's key; anything else stays as
+    typed (and `steps.problems` names it)."""
+    keys = {step.key for step in steps}
+    by_title: dict[str, list[str]] = {}
+    for step in steps:
+        by_title.setdefault(step.title.casefold(), []).append(step.key)
+
+    folded_keys = {key.casefold(): key for key in keys}
+
+    def target(to: str) -> str:
+        if to in keys:
+            return to
+        if to.casefold() in folded_keys:
+            return folded_keys[to.casefold()]
+        named = by_title.get(to.casefold(), [])
+        return named[0] if len(named) == 1 else to  # two steps titled alike: only the key tells them apart
+
+    return [replace(step, branches=tuple(Branch(b.when, target(b.to)) if b.to else b for b in step.branches))
+            for step in steps]
 
 
 def parse_target(text: str) -> tuple[int | None, str | None]:
@@ -71,8 +116,16 @@ def target_text(seconds: int | None) -> str:
     return "" if seconds is None else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def branches_text(step: Step) -> str:
-    return "\n".join(f"{branch.when} → {branch.to}" if branch.to else branch.when for branch in step.branches)
+def branches_text(step: Step, script: StepScript | None = None) -> str:
+    """The branches as the editor shows them: each leading to its step's title when the titles tell steps apart."""
+    titles = [other.title for other in script.steps] if script else []
+    by_key = {other.key: other.title for other in script.steps} if script else {}
+
+    def shown(to: str) -> str:
+        title = by_key.get(to, "")
+        return title if title and titles.count(title) == 1 else to
+
+    return "\n".join(f"{branch.when} → {shown(branch.to)}" if branch.to else branch.when for branch in step.branches)
 
 
 def apply_op(script: StepScript, op: str) -> StepScript:
@@ -80,7 +133,7 @@ def apply_op(script: StepScript, op: str) -> StepScript:
     steps = list(script.steps)
     name, _, place = op.partition(":")
     if name == "add":
-        steps.append(Step(key=_free_key(steps), title="", text=""))
+        steps.append(Step(key="", title="", text=""))  # its key is made from the title it is given
     elif place.isascii() and place.isdigit() and len(place) <= 4 and int(place) < len(steps):  # not «²»
         i = int(place)
         if name == "delete":
@@ -91,7 +144,3 @@ def apply_op(script: StepScript, op: str) -> StepScript:
             steps[i + 1], steps[i] = steps[i], steps[i + 1]
     return replace(script, steps=tuple(steps))
 
-
-def _free_key(steps: list[Step]) -> str:
-    taken = {step.key for step in steps}
-    return next(f"step-{n}" for n in range(len(steps) + 1, len(steps) + 2 + len(taken)) if f"step-{n}" not in taken)

@@ -93,9 +93,15 @@ class StepScript:
 class StepProblem:
     step: str | None  # the step's key; None: the script as a whole
     message: str  # Russian
+    place: int | None = None  # the step's number in the script (1, 2, …), as the editor numbers its rows
+    title: str = ""
 
     def __str__(self) -> str:
-        return f"шаг «{self.step}»: {self.message}" if self.step else self.message
+        """«шаг 3 «Заход в систему»: …»: the number and the title a group lead sees, not only the key."""
+        if self.step is None:
+            return self.message
+        name = f" «{self.title or self.step}»" if self.title or self.step else ""
+        return f"шаг{'' if self.place is None else f' {self.place}'}{name}: {self.message}"
 
 
 def variables_in(text: str) -> list[str]:
@@ -113,20 +119,20 @@ def problems(script: StepScript) -> list[StepProblem]:
     elif len(script.steps) > MAX_STEPS:
         found.append(StepProblem(None, f"в сценарии больше {MAX_STEPS} шагов"))
     keys = [step.key for step in script.steps]
-    for step in script.steps:
-        found += _step_problems(step, keys)
+    for place, step in enumerate(script.steps, start=1):
+        found += _step_problems(step, keys, place)
     return found
 
 
-def _step_problems(step: Step, keys: Sequence[str]) -> list[StepProblem]:
+def _step_problems(step: Step, keys: Sequence[str], place: int) -> list[StepProblem]:
     def problem(message: str) -> StepProblem:
-        return StepProblem(step.key, message)
+        return StepProblem(step.key, message, place, step.title.strip())
 
     found = []
-    if not KEY.fullmatch(step.key):
+    if step.key and not KEY.fullmatch(step.key):  # an empty key: the title is missing too (said below)
         found.append(problem("ключ шага — от 1 до 40 букв, цифр, «-» или «_»"))
-    if keys.count(step.key) > 1:
-        found.append(problem("два шага с одним ключом: ключ должен быть у каждого шага свой"))
+    if step.key and keys.count(step.key) > 1:
+        found.append(problem(f"ключ «{step.key}» есть и у другого шага: ключ должен быть у каждого шага свой"))
     if not step.title.strip():
         found.append(problem("у шага нет заголовка"))
     if not step.text.strip():
@@ -143,8 +149,8 @@ def _step_problems(step: Step, keys: Sequence[str]) -> list[StepProblem]:
         found.append(problem(f"больше {MAX_BRANCHES} переходов из одного шага"))
     for branch in step.branches:
         if not branch.to:
-            found.append(problem(f"переход «{branch.when}»: напишите «когда → ключ шага», "
-                                 "например «клиент занят → callback»"))
+            found.append(problem(f"переход «{branch.when}»: напишите «когда → шаг», "
+                                 "например «клиент занят → Перезвонить»"))
             continue
         if not branch.when.strip():
             found.append(problem(f"у перехода на шаг «{branch.to}» не сказано, когда он"))

@@ -21,6 +21,7 @@ from service.db.step_scripts import StepScriptRow, StepScriptsRepository
 from service.scripts import ScriptEntry
 from service.scripts.step_form import apply_op, branches_text, read_form, target_text
 from service.scripts.steps import VARIABLES, Branch, Step, StepProblem, StepScript, problems
+from service.scripts.variables import offer_view
 from service.web.admin_scripts import _preview_expert, _preview_variables, find_clients
 from service.web.auth import requires
 from service.web.desk_context import settings_of, signed_in, utc_now
@@ -29,7 +30,10 @@ from service.web.step_render import render_steps
 
 MAX_FORM_BYTES = 512 * 1024
 NOTICES = {
-    "created": "Сценарий по шагам создан: это черновик, Эксперты увидят его после публикации.",
+    "created": "Создана заготовка по шагам: перепишите её под этот сценарий. Пока вы не опубликуете, Эксперты "
+               "видят прежний текст сценария.",
+    "withdrawn": "Снят с публикации: Эксперты снова видят сценарий-шаблон. Версии по шагам сохранены — "
+                 "любую можно вернуть.",
     "published": "Опубликовано. Эксперты увидят новую версию при следующем открытии клиента.",
     "rolled": "Возвращена прежняя версия: она опубликована как новая.",
     "discarded": "Черновик удалён: в редакторе опубликованная версия.",
@@ -44,16 +48,22 @@ def setup_step_scripts(app: web.Application) -> None:
 
 
 def starter(entry: ScriptEntry) -> StepScript:
-    """A new step script's first draft: the department's usual call, to be rewritten."""
+    """A new step script's first draft: the department's usual call, a frame to rewrite for this script (publishing
+    it untouched is refused: it would replace the script's real text on every desk with a generic one)."""
     return StepScript(entry.title, (
-        Step("greeting", "Приветствие", "Здравствуйте, {ИО контакта}! Это {Имя эксперта}, КонсультантПлюс.",
-             target_s=30, branches=(Branch("клиент говорит, что занят", "callback"),)),
-        Step("reason", "Инфоповод", "Я звоню по поводу: {Инфоповод}.", target_s=60),
-        Step("login", "Заход в систему", "Давайте откроем систему вместе: я покажу на вашем экране.",
+        Step("приветствие", "Приветствие", "Здравствуйте, {ИО контакта}! Это {Имя эксперта}, КонсультантПлюс.",
+             target_s=30, branches=(Branch("клиент говорит, что занят", "перезвонить"),)),
+        Step("инфоповод", "Инфоповод", "Я звоню по поводу: {Инфоповод}.", target_s=60),
+        Step("вход", "Заход в систему", "Давайте откроем систему вместе: я покажу на вашем экране.",
              target_s=300, login=True),
-        Step("next", "Следующий контакт", "Давайте договоримся, когда я позвоню в следующий раз.", target_s=60),
-        Step("callback", "Перезвонить", "Когда вам удобно, чтобы я перезвонил?"),
+        Step("следующий-контакт", "Следующий контакт", "Давайте договоримся, когда мы созвонимся в следующий раз.",
+             target_s=60),
+        Step("перезвонить", "Перезвонить", "Когда вам удобно, чтобы мы созвонились?"),
     ))
+
+
+UNTOUCHED = ("Это заготовка без изменений: перепишите шаги под сценарий «{title}» — иначе у Экспертов вместо "
+             "его текста окажется общий")
 
 
 @requires("supervisor", "admin")
@@ -86,18 +96,41 @@ async def editor_post(request: web.Request) -> web.StreamResponse:
     if op == "discard":
         await repo.discard_draft(row.id)
         raise web.HTTPSeeOther(f"/admin/steps/{row.key}?done=discarded")
+    if op == "withdraw":
+        if row.published and not row.withdrawn:
+            await repo.withdraw(row.id, script.name, signed_in(request).id, utc_now())
+        raise web.HTTPSeeOther(f"/admin/steps/{row.key}?done=withdrawn")
     script = apply_op(script, op)
     await repo.save_draft(row.id, script, signed_in(request).id, utc_now())
     row = await _script_row(request)
     if op == "publish":
-        found = reading + problems(script) + await _jinja_problems(request, script)
+        found = reading + problems(script) + await _jinja_problems(request, script) + _untouched(request, row, script)
         if found:
             return await _editor(request, row, script=script, found=found, status=422)
         await repo.publish(row.id, script, signed_in(request).id, utc_now())
         raise web.HTTPSeeOther(f"/admin/steps/{row.key}?done=published")
     preview = await _preview(request, row, script, form) if op in ("preview", "find") else None
     return await _editor(request, row, script=script, found=reading, preview=preview,
-                         client_q=form.get("client_q", ""), client=form.get("client", ""))
+                         client_q=form.get("client_q", ""), client=form.get("client", ""),
+                         focus=_focus(op, len(script.steps)))
+
+
+def _untouched(request: web.Request, row: StepScriptRow, script: StepScript) -> list[StepProblem]:
+    entry = request.app[SCRIPT_CATALOG].by_file(row.catalog_file)
+    if entry is None or script.steps != starter(entry).steps:
+        return []
+    return [StepProblem(None, UNTOUCHED.format(title=entry.title))]
+
+
+def _focus(op: str, count: int) -> int | None:
+    """The row (0-based) the editor scrolls to after a button: the new step, or the step just moved."""
+    name, _, place = op.partition(":")
+    if name == "add":
+        return count - 1
+    if place.isascii() and place.isdigit() and len(place) <= 4:
+        moved = int(place) + (-1 if name == "up" else 1 if name == "down" else 0)
+        return moved if name in ("up", "down") and 0 <= moved < count else None
+    return None
 
 
 @requires("supervisor", "admin")
@@ -123,11 +156,11 @@ async def _script_row(request: web.Request) -> StepScriptRow:
 
 
 async def _current(request: web.Request, row: StepScriptRow) -> StepScript:
-    """The draft, else the latest published version."""
+    """The draft, else the latest version with steps (a withdrawal has none)."""
     if row.draft is not None:
         return row.draft
-    latest = await StepScriptsRepository(request.app[DB_SESSIONS]).version(row.id, row.published or 0)
-    return latest.script if latest else StepScript("")
+    versions = await StepScriptsRepository(request.app[DB_SESSIONS]).versions(row.id)
+    return next((version.script for version in versions if version.script.steps), StepScript(""))
 
 
 async def _jinja_problems(request: web.Request, script: StepScript) -> list[StepProblem]:
@@ -136,8 +169,8 @@ async def _jinja_problems(request: web.Request, script: StepScript) -> list[Step
     for step in (step for step in script.steps if step.jinja and step.text.strip()):
         error = await renderer.check(step.text, today=_today(request), name=f"шаг «{step.key}»")
         if error is not None:
-            line = f" (строка {error.line})" if error.line else ""
-            found.append(StepProblem(step.key, f"{error.message}{line}"))
+            place = script.steps.index(step) + 1
+            found.append(StepProblem(step.key, error.message, place, step.title))  # its message names the line
     return found
 
 
@@ -148,14 +181,14 @@ async def _preview(request: web.Request, row: StepScriptRow, script: StepScript,
         return {"missing": "Выберите клиента из списка и нажмите «Предпросмотр».", "client": None, "steps": []}
     entry = request.app[SCRIPT_CATALOG].by_file(row.catalog_file) or request.app[SCRIPT_CATALOG].default
     variables = _preview_variables(request, entry, brief, await _preview_expert(request, brief), "0", "planned")
-    variables["offer"] = offer_of(settings_of(request))
+    variables["offer"] = offer_view(offer_of(settings_of(request)))  # as the desk's script_variables has it
     steps = await render_steps(request.app[SCRIPT_RENDERER], script, variables, preview=True)
     return {"missing": None, "client": brief.name, "steps": steps}
 
 
 async def _editor(request: web.Request, row: StepScriptRow, *, script: StepScript | None = None,
                   found: list[StepProblem] | None = None, preview: dict[str, Any] | None = None,
-                  notice: str | None = None, client_q: str = "", client: str = "",
+                  notice: str | None = None, client_q: str = "", client: str = "", focus: int | None = None,
                   status: int = 200) -> web.Response:
     repo = StepScriptsRepository(request.app[DB_SESSIONS])
     script = script if script is not None else await _current(request, row)
@@ -164,9 +197,19 @@ async def _editor(request: web.Request, row: StepScriptRow, *, script: StepScrip
         "found": found or [], "preview": preview, "notice": notice, "variables": VARIABLES,
         "versions": await repo.versions(row.id), "clients": await find_clients(request, client_q),
         "client_q": client_q, "client": client, "target_text": target_text, "branches_text": branches_text,
+        "focus": focus, "row_problems": _by_place(found or []),
         "tz": settings_of(request).organisation.tz,
     }
     return aiohttp_jinja2.render_template("admin/steps_edit.html", request, context, status=status)
+
+
+def _by_place(found: list[StepProblem]) -> dict[int, list[str]]:
+    """Each step row's own problems (0-based like the form's rows), shown under it."""
+    rows: dict[int, list[str]] = {}
+    for problem in found:
+        if problem.place is not None:
+            rows.setdefault(problem.place - 1, []).append(problem.message)
+    return rows
 
 
 def _today(request: web.Request) -> date:

@@ -30,6 +30,7 @@ class StepLine:
     key: str
     title: str
     login: bool
+    stop_share: float | None  # of all calls: reached this step but not the next one on the main line
     biggest_drop: bool  # where the most calls stop going on (everyone's calls)
 
 
@@ -73,15 +74,26 @@ def _lines(script: StepScript, figures: WhatWorks) -> list[StepLine]:
     """The latest version's steps in order, then any step logged under an older version only."""
     keys = [step.key for step in script.steps]
     keys += sorted(set(figures.total.steps) - set(keys))
-    drops = _drops(keys, figures)
-    worst = max(drops, key=lambda key: drops[key]) if drops and max(drops.values()) > 0 else None
+    stops = stop_shares(script, figures)
+    worst = max(stops, key=lambda key: stops[key]) if stops and max(stops.values()) > 0 else None
     titles = {step.key: (step.title, step.login) for step in script.steps}
     return [StepLine(key, titles.get(key, (f"{key} (в прежней версии)", False))[0],
-                     titles.get(key, ("", False))[1], key == worst) for key in keys]
+                     titles.get(key, ("", False))[1], stops.get(key), key == worst) for key in keys]
 
 
-def _drops(keys: list[str], figures: WhatWorks) -> dict[str, float]:
-    """Per step, the share of calls that reached the step before it but not this one (everyone's calls)."""
+def main_line(script: StepScript) -> list[str]:
+    """The steps a call goes through when nothing branches: from the first to the last step no branch leads to
+    (the steps after it — «Перезвонить», «Возражения» — are reached only by a branch)."""
+    targets = {branch.to for step in script.steps for branch in step.branches}
+    keys = [step.key for step in script.steps]
+    last = max((i for i, key in enumerate(keys) if key not in targets), default=len(keys) - 1)
+    return keys[:last + 1]
+
+
+def stop_shares(script: StepScript, figures: WhatWorks) -> dict[str, float]:
+    """Per main-line step but the last, the share of all calls that reached it and not the next one: the calls
+    lost there (a call ended in «Заход в систему» is lost at that step, not at the one it never reached)."""
     total = figures.total
-    shares = [total.reach_share(key) or 0.0 for key in keys]
-    return {key: shares[i - 1] - shares[i] for i, key in enumerate(keys) if i > 0}
+    line = main_line(script)
+    shares = [total.reach_share(key) or 0.0 for key in line]
+    return {key: max(0.0, shares[i] - shares[i + 1]) for i, key in enumerate(line[:-1])}

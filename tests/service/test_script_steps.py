@@ -30,15 +30,20 @@ def test_each_problem_names_its_step_in_russian() -> None:
     ))
     said = [str(p) for p in problems(broken)]
     assert said[0] == "у сценария нет названия"
-    assert "шаг «greeting»: нет переменной {Фамилия клиента}; можно: {Клиент}, {ИО контакта}," in said[2]
-    assert "шаг «greeting»: длительность шага — от 1 до 3600 секунд" in said
-    assert said.count("шаг «greeting»: два шага с одним ключом: ключ должен быть у каждого шага свой") == 2
-    assert "шаг «greeting»: у шага нет заголовка" in said
-    assert "шаг «greeting»: пустой шаг: напишите, что говорит Эксперт" in said
-    assert "шаг «reason»: переход «клиент занят» ведёт на шаг «nowhere», которого нет" in said
-    assert "шаг «reason»: у перехода на шаг «reason» не сказано, когда он" in said
-    assert "шаг «reason»: переход «» ведёт на этот же шаг" in said
-    assert "шаг «bad key!»: ключ шага — от 1 до 40 букв, цифр, «-» или «_»" in said
+    # Each names the step by its number and title, as the editor shows its rows (its key without a title).
+    assert "шаг 1 «Приветствие»: нет переменной {Фамилия клиента}; можно: {Клиент}, {ИО контакта}," in said[2]
+    assert "шаг 1 «Приветствие»: длительность шага — от 1 до 3600 секунд" in said
+    for place, name in ((1, "Приветствие"), (2, "greeting")):
+        assert (f"шаг {place} «{name}»: ключ «greeting» есть и у другого шага: ключ должен быть у каждого шага свой"
+                in said)
+    assert "шаг 2 «greeting»: у шага нет заголовка" in said
+    assert "шаг 2 «greeting»: пустой шаг: напишите, что говорит Эксперт" in said
+    assert "шаг 3 «Инфоповод»: переход «клиент занят» ведёт на шаг «nowhere», которого нет" in said
+    assert "шаг 3 «Инфоповод»: у перехода на шаг «reason» не сказано, когда он" in said
+    assert "шаг 3 «Инфоповод»: переход «» ведёт на этот же шаг" in said
+    assert "шаг 4 «Шаг»: ключ шага — от 1 до 40 букв, цифр, «-» или «_»" in said
+    nameless = [str(p) for p in problems(StepScript("Без имени", (Step("", "", ""),)))]
+    assert nameless == ["шаг 1: у шага нет заголовка", "шаг 1: пустой шаг: напишите, что говорит Эксперт"]
     assert problems(StepScript("Пустой")) == [StepProblem(None, "в сценарии нет ни одного шага")]
 
 
@@ -80,7 +85,8 @@ def test_a_jinja_step_is_not_read_for_brace_variables_and_limits_hold() -> None:
     assert [str(p) for p in problems(many)] == ["в сценарии больше 60 шагов"]
     branchy = Step("a", "А", "Текст", branches=tuple(Branch(f"когда {i}", "b") for i in range(7)))
     said = [str(p) for p in problems(StepScript("Ветки", (branchy, Step("b", "Б", "Текст"))))]
-    assert said == ["шаг «a»: больше 6 переходов из одного шага"]
+    assert said == ["шаг 1 «А»: больше 6 переходов из одного шага"]
     no_arrow = Step("a", "А", "Текст", branches=(Branch("клиент занят перезвонить", ""),))
     assert [str(p) for p in problems(StepScript("Без стрелки", (no_arrow,)))] == [
-        "шаг «a»: переход «клиент занят перезвонить»: напишите «когда → ключ шага», например «клиент занят → callback»"]
+        "шаг 1 «А»: переход «клиент занят перезвонить»: напишите «когда → шаг», "
+        "например «клиент занят → Перезвонить»"]

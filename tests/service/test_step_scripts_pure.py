@@ -63,9 +63,10 @@ def test_the_form_reads_every_field_and_keeps_what_it_cannot_read() -> None:
                             (Branch("клиент занят", "callback"), Branch("без стрелки", "")))
     assert callback.jinja and callback.target_s is None and late.target_s == 90
     assert found == [StepProblem("callback", "длительность «полминуты» — не время: напишите минуты и секунды, "
-                                             "например 1:30")]
+                                             "например 1:30", 2, "Перезвонить")]
+    assert str(found[0]).startswith("шаг 2 «Перезвонить»: длительность")
     assert branches_text(greeting) == "клиент занят → callback\nбез стрелки"  # the draft loses nothing
-    assert "переход «без стрелки»: напишите «когда → ключ шага»" in str(problems(script)[0])
+    assert "переход «без стрелки»: напишите «когда → шаг»" in str(problems(script)[0])
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("", None), ("1:30", 90), ("90", 90), (" 2:05 ", 125), ("0:00", 0)])
@@ -82,15 +83,29 @@ def test_a_target_that_is_not_a_time_is_a_problem(text: str) -> None:
 
 def test_the_buttons_add_reorder_and_delete_steps() -> None:
     added = apply_op(SCRIPT, "add")
-    assert [step.key for step in added.steps] == ["greeting", "login", "callback", "step-4"]
+    assert [step.key for step in added.steps] == ["greeting", "login", "callback", ""]
     assert added.steps[-1].text == ""  # empty: publishing refuses it until it is written
     assert [s.key for s in apply_op(SCRIPT, "up:1").steps] == ["login", "greeting", "callback"]
     assert [s.key for s in apply_op(SCRIPT, "down:1").steps] == ["greeting", "callback", "login"]
     assert [s.key for s in apply_op(SCRIPT, "delete:0").steps] == ["login", "callback"]
     for harmless in ("up:0", "down:2", "delete:9", "up:x", "save", "publish", "?"):
         assert apply_op(SCRIPT, harmless) == SCRIPT
-    taken = StepScript("x", (Step("step-2", "a", "b"),))
-    assert [s.key for s in apply_op(taken, "add").steps] == ["step-2", "step-3"]
+
+
+def test_a_step_without_a_key_gets_one_from_its_title_and_branches_may_name_titles() -> None:
+    form = {"name": "Обзор", "key-0": "", "title-0": "Приветствие", "text-0": "Здравствуйте!",
+            "branches-0": "клиент занят → перезвонить\nклиент спешит → Следующий контакт",
+            "key-1": "", "title-1": "Перезвонить", "text-1": "Когда удобно?",
+            "key-2": "", "title-2": "Следующий контакт", "text-2": "Договоримся?",
+            "key-3": "", "title-3": "Перезвонить", "text-3": "Ещё раз", "branches-3": "всегда → Перезвонить"}
+    script, found = read_form(form)
+    assert found == [] and [s.key for s in script.steps] == [
+        "приветствие", "перезвонить", "следующий-контакт", "перезвонить-2"]
+    assert [b.to for b in script.steps[0].branches] == ["перезвонить", "следующий-контакт"]
+    assert script.steps[3].branches[0].to == "перезвонить"  # the key «перезвонить» is taken first
+    assert branches_text(script.steps[0], script) == "клиент занят → перезвонить\nклиент спешит → Следующий контакт"
+    # Two steps titled alike: the editor shows the key, which tells them apart.
+    assert branches_text(script.steps[3], script) == "всегда → перезвонить"
 
 
 def test_each_step_lasts_until_the_next_and_the_last_until_the_call_ends() -> None:

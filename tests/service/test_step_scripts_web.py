@@ -89,12 +89,21 @@ def _unescape(text: str) -> str:
     return html.unescape(text)
 
 
+STARTER = ["приветствие", "инфоповод", "вход", "следующий-контакт", "перезвонить"]
+NEWS_GREETING = "Здравствуйте, {ИО контакта}! Это {Имя эксперта}: расскажу о новостях, которые касаются вас."
+
+
 async def make_steps(client: TestClient, token: str) -> str:
     status, _, location = await post(client, "/admin/steps", token, {"file": "news_review.j2"})
     assert status == 303 and location == "/admin/steps/news_review?done=created"
     response = await client.get(location, headers=HTML_ACCEPT)
     assert response.status == 200
     return await response.text()
+
+
+async def starter_form(client: TestClient, token: str) -> dict[str, str]:
+    """The new step script's form with its greeting rewritten: the untouched starter is never published."""
+    return {**form_of(await make_steps(client, token)), "text-0": NEWS_GREETING}
 
 
 async def versions(office: Office) -> int:
@@ -129,21 +138,21 @@ async def test_a_group_lead_builds_a_script_with_a_branch_and_publishes_it(aioht
     html = await make_steps(client, token)
     assert "черновик" in html and "{ИО контакта}" in html  # the starter draft, the variable picker
     form = form_of(html)
-    assert form["key-0"] == "greeting" and form["branches-0"] == "клиент говорит, что занят → callback"
+    assert form["key-0"] == "приветствие" and form["branches-0"] == "клиент говорит, что занят → Перезвонить"
     # Add a step, fill it in with a branch, move it up one place.
     status, html, _ = await post(client, "/admin/steps/news_review", token, {**form, "op": "add"})
     assert status == 200
     form = form_of(html)
     new = max(int(name[4:]) for name in form if name.startswith("key-"))
     form |= {f"key-{new}": "offer", f"title-{new}": "Предложение", f"text-{new}": "Предлагаю {Предложение}.",
-             f"target-{new}": "2:00", f"branches-{new}": "клиент отказывается -> callback"}
+             f"target-{new}": "2:00", f"branches-{new}": "клиент отказывается -> перезвонить"}
     status, html, _ = await post(client, "/admin/steps/news_review", token, {**form, "op": f"up:{new}"})
     form = form_of(html)
-    assert [form[f"key-{i}"] for i in range(new + 1)] == ["greeting", "reason", "login", "next", "offer", "callback"]
+    assert [form[f"key-{i}"] for i in range(new + 1)] == [*STARTER[:4], "offer", "перезвонить"]
     status, html, _ = await post(client, "/admin/steps/news_review", token, {**form, "op": f"up:{new - 1}"})
     form = form_of(html)
-    assert [form[f"key-{i}"] for i in range(new + 1)] == ["greeting", "reason", "login", "offer", "next", "callback"]
-    assert form["target-3"] == "2:00" and form["branches-3"] == "клиент отказывается → callback"
+    assert [form[f"key-{i}"] for i in range(new + 1)] == [*STARTER[:3], "offer", STARTER[3], "перезвонить"]
+    assert form["target-3"] == "2:00" and form["branches-3"] == "клиент отказывается → Перезвонить"
     # The preview fills the variables for a real client.
     status, html, _ = await post(client, "/admin/steps/news_review", token, {**form, "op": "preview", "client": "C-2"})
     assert status == 200 and 'data-testid="steps-preview-box"' in html and "{ИО контакта}" not in html.split(
@@ -154,7 +163,7 @@ async def test_a_group_lead_builds_a_script_with_a_branch_and_publishes_it(aioht
     published = await StepScriptsRepository(office.sessions).published_for("news_review.j2")
     assert published is not None and published.number == 1
     offer = published.script.step("offer")
-    assert offer is not None and offer.target_s == 120 and [b.to for b in offer.branches] == ["callback"]
+    assert offer is not None and offer.target_s == 120 and [b.to for b in offer.branches] == ["перезвонить"]
     html = await (await client.get(location, headers=HTML_ACCEPT)).text()
     assert "Опубликовано" in html and "первая версия: 6 шагов" in html
 
@@ -162,33 +171,37 @@ async def test_a_group_lead_builds_a_script_with_a_branch_and_publishes_it(aioht
 async def test_publishing_refuses_every_problem_by_step_and_keeps_the_draft(aiohttp_client: Any,
                                                                            office: Office) -> None:
     client, token = await signed_in_as(aiohttp_client, office, "smirnova")
-    form = form_of(await make_steps(client, token))
+    form = await starter_form(client, token)
     await post(client, "/admin/steps/news_review", token, {**form, "op": "publish"})
     assert await versions(office) == 1
-    broken = {**form, "text-0": "Здравствуйте, {Фамилия}!", "branches-1": "занят → nowhere", "key-2": "next",
+    broken = {**form, "text-0": "Здравствуйте, {Фамилия}!", "branches-1": "занят → nowhere",
+              "key-2": "следующий-контакт",
               "text-3": " ", "target-4": "полчаса", "jinja-1": "on", "text-1": "{% if client.name %}без конца"}
     status, html, _ = await post(client, "/admin/steps/news_review", token, {**broken, "op": "publish"})
     assert status == 422
     problems = re.search(r'data-testid="step-problems">(.*?)</div>', html, re.S)
     assert problems is not None
     said = _unescape(problems[1])
-    for expected in ("шаг «greeting»: нет переменной {Фамилия}",
-                     "шаг «reason»: переход «занят» ведёт на шаг «nowhere», которого нет",
-                     "шаг «next»: два шага с одним ключом", "пустой шаг",
-                     "шаг «callback»: длительность «полчаса» — не время", "шаг «reason»: "):
+    for expected in ("шаг 1 «Приветствие»: нет переменной {Фамилия}",
+                     "шаг 2 «Инфоповод»: переход «занят» ведёт на шаг «nowhere», которого нет",
+                     "шаг 3 «Заход в систему»: ключ «следующий-контакт» есть и у другого шага",
+                     "шаг 4 «Следующий контакт»: пустой шаг",
+                     "шаг 5 «Перезвонить»: длительность «полчаса» — не время", "шаг 2 «Инфоповод»: "):
         assert expected in said, expected
     assert await versions(office) == 1  # nothing published half-done
     published = await StepScriptsRepository(office.sessions).published_for("news_review.j2")
-    assert published is not None and published.script.steps[0].text.startswith("Здравствуйте, {ИО контакта}")
+    assert published is not None and published.script.steps[0].text == NEWS_GREETING
     row = await StepScriptsRepository(office.sessions).by_key("news_review")
     assert row is not None and row.draft is not None and row.draft.steps[0].text == "Здравствуйте, {Фамилия}!"
     # The Jinja2 step's syntax error names the step and is in Russian.
-    assert re.search(r"шаг «reason»: .*[А-Яа-я]", said)
+    assert re.search(r"шаг 2 «Инфоповод»: .*[А-Яа-я]", said)
+    # Each row shows its own problems under it.
+    assert html.count('data-testid="row-problems"') == 5
 
 
 async def test_a_rollback_publishes_the_old_version_as_a_new_one(aiohttp_client: Any, office: Office) -> None:
     client, token = await signed_in_as(aiohttp_client, office, "smirnova")
-    form = form_of(await make_steps(client, token))
+    form = await starter_form(client, token)
     await post(client, "/admin/steps/news_review", token, {**form, "op": "publish"})
     await post(client, "/admin/steps/news_review", token, {**form, "title-0": "Здравствуйте", "op": "publish"})
     status, _, location = await post(client, "/admin/steps/news_review/rollback", token, {"number": "1"})
@@ -210,7 +223,7 @@ async def test_a_rollback_publishes_the_old_version_as_a_new_one(aiohttp_client:
 
 async def test_the_desk_shows_the_published_script_step_by_step(aiohttp_client: Any, office: Office) -> None:
     lead, token = await signed_in_as(aiohttp_client, office, "smirnova")
-    form = form_of(await make_steps(lead, token))
+    form = await starter_form(lead, token)
     expert, _ = await signed_in_as(aiohttp_client, office, "ivanova")
     html = await (await expert.get("/desk", headers=HTML_ACCEPT)).text()
     assert 'data-testid="script-steps"' not in html  # a draft is not on the desk
@@ -219,7 +232,7 @@ async def test_the_desk_shows_the_published_script_step_by_step(aiohttp_client: 
     assert 'data-testid="script-steps"' in html and 'data-band-min="600" data-band-max="720"' in html
     assert html.count('data-testid="desk-step"') == 5 and 'data-testid="login-mark"' in html
     assert "{ИО контакта}" not in html and "{Имя эксперта}" not in html  # filled for the call
-    assert 'data-go="callback"' in html  # the branch
+    assert 'data-go="перезвонить"' in html  # the branch
 
 
 async def test_a_step_is_logged_only_during_the_experts_own_live_call(aiohttp_client: Any, office: Office) -> None:
@@ -245,7 +258,7 @@ async def test_what_works_page_has_no_data_until_a_script_is_published(aiohttp_c
     client, token = await signed_in_as(aiohttp_client, office, "smirnova")
     html = await (await client.get("/coaching/steps", headers=HTML_ACCEPT)).text()
     assert 'data-testid="no-step-scripts"' in html
-    form = form_of(await make_steps(client, token))
+    form = await starter_form(client, token)
     await post(client, "/admin/steps/news_review", token, {**form, "op": "publish"})
     html = await (await client.get("/coaching/steps?period=week", headers=HTML_ACCEPT)).text()
     assert 'data-testid="ww-empty"' in html
@@ -265,7 +278,7 @@ async def test_what_works_shows_each_experts_steps_and_where_calls_are_lost(aioh
     from service.db.users import UsersRepository
 
     client, token = await signed_in_as(aiohttp_client, office, "smirnova")
-    form = form_of(await make_steps(client, token))
+    form = await starter_form(client, token)
     await post(client, "/admin/steps/news_review", token, {**form, "op": "publish"})
     repo = StepScriptsRepository(office.sessions)
     version = await repo.published_for("news_review.j2")
@@ -273,8 +286,8 @@ async def test_what_works_shows_each_experts_steps_and_where_calls_are_lost(aioh
     ivanova = await UsersRepository(office.sessions).by_login("ivanova")
     assert ivanova is not None
     start = datetime.combine(office.day, time(9, 0), tzinfo=office.settings.organisation.tz).astimezone(UTC)
-    moves = [["greeting", "reason", "login", "next"], ["greeting", "reason"], ["greeting", "reason"],
-             ["greeting", "callback"]]
+    moves = [["приветствие", "инфоповод", "вход", "следующий-контакт"], ["приветствие", "инфоповод"],
+             ["приветствие", "инфоповод"], ["приветствие", "перезвонить"]]
     for n, keys in enumerate(moves):
         answered = start + timedelta(minutes=20 * n)
         linkedid = f"1765000000.{n + 1}"
@@ -290,8 +303,56 @@ async def test_what_works_shows_each_experts_steps_and_where_calls_are_lost(aioh
                                    headers=HTML_ACCEPT)).text()
     assert re.search(r'data-testid="ww-calls">4<', html)
     experts = re.search(r'data-testid="ww-experts">(.*?)</table>', html, re.S)
-    assert experts is not None and "Иванова" in experts[1] and "25%" in experts[1]  # 1 of 4 reached login
-    login_row = re.search(r'<tr data-step="login"[^>]*>(.*?)</tr>', html, re.S)
-    assert login_row is not None and "25% · 1:00" in login_row[1]
-    drop = re.search(r'<tr data-step="(\w+)" class=drop', html)
-    assert drop is not None and drop[1] == "login"  # from 75% reaching «reason» to 25%: the biggest loss
+    assert experts is not None and "Иванова" in experts[1] and "25&nbsp;%" in experts[1]  # 1 of 4 reached login
+    login_row = re.search(r'<tr data-step="вход"[^>]*>(.*?)</tr>', html, re.S)
+    assert login_row is not None and "25&nbsp;% · 1:00" in login_row[1]
+    # Calls reaching «Инфоповод» but not «Заход в систему» (2 of 4) are lost at «Инфоповод»; «Перезвонить» is
+    # reached by a branch only, so ending there is no loss on the main line.
+    drop = re.search(r'<tr data-step="([^"]+)" class=drop', html)
+    assert drop is not None and drop[1] == "инфоповод"
+    assert "дальше не идут 50&nbsp;% звонков — здесь теряется больше всего" in html
+
+
+async def test_the_untouched_starter_is_refused_and_withdrawing_brings_the_template_back(aiohttp_client: Any,
+                                                                                        office: Office) -> None:
+    lead, token = await signed_in_as(aiohttp_client, office, "smirnova")
+    starter = form_of(await make_steps(lead, token))
+    status, html, _ = await post(lead, "/admin/steps/news_review", token, {**starter, "op": "publish"})
+    assert status == 422 and "Это заготовка без изменений: перепишите шаги под сценарий" in _unescape(html)
+    assert await versions(office) == 0
+    form = {**starter, "text-0": NEWS_GREETING}
+    await post(lead, "/admin/steps/news_review", token, {**form, "op": "publish"})
+    expert, _ = await signed_in_as(aiohttp_client, office, "ivanova")
+    assert 'data-testid="script-steps"' in await (await expert.get("/desk", headers=HTML_ACCEPT)).text()
+
+    status, _, location = await post(lead, "/admin/steps/news_review", token, {**form, "op": "withdraw"})
+    assert status == 303 and location.endswith("?done=withdrawn")
+    html = await (await expert.get("/desk", headers=HTML_ACCEPT)).text()
+    assert 'data-testid="script-steps"' not in html and 'data-testid="script-text"' in html  # the template again
+    page = _unescape(await (await lead.get(location, headers=HTML_ACCEPT)).text())
+    assert "снят с публикации — Эксперты видят сценарий-шаблон" in page
+    assert NEWS_GREETING in page  # the editor keeps the last steps to publish again
+    catalog = _unescape(await (await lead.get("/admin/scripts", headers=HTML_ACCEPT)).text())
+    assert "снят с публикации" in catalog
+    await post(lead, "/admin/steps/news_review", token, {**form, "op": "withdraw"})  # twice: nothing more
+    assert await versions(office) == 2
+
+    await post(lead, "/admin/steps/news_review/rollback", token, {"number": "1"})
+    repo = StepScriptsRepository(office.sessions)
+    row = await repo.by_key("news_review")
+    assert row is not None and not row.withdrawn and row.published == 3
+    said = [v.changes for v in await repo.versions(row.id)]
+    assert said == [["возврат к версии 1", "снова опубликован: 5 шагов"],
+                    ["снят с публикации: Эксперты видят сценарий-шаблон"], ["первая версия: 5 шагов"]]
+    assert 'data-testid="script-steps"' in await (await expert.get("/desk", headers=HTML_ACCEPT)).text()
+
+
+async def test_after_a_button_the_editor_returns_to_the_row_it_concerned(aiohttp_client: Any, office: Office) -> None:
+    client, token = await signed_in_as(aiohttp_client, office, "smirnova")
+    form = await starter_form(client, token)
+    _, html, _ = await post(client, "/admin/steps/news_review", token, {**form, "op": "add"})
+    assert 'data-focus="5"' in html and 'id="step-row-5"' in html
+    _, html, _ = await post(client, "/admin/steps/news_review", token, {**form, "op": "up:2"})
+    assert 'data-focus="1"' in html
+    _, html, _ = await post(client, "/admin/steps/news_review", token, {**form, "op": "save"})
+    assert "data-focus" not in html

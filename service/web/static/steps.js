@@ -94,6 +94,7 @@
   let seenCall = null;
   function onCallState() {
     const linkedid = talkingCall();
+    if (!linkedid) setLogState("");  // the call is over (or not yet answered): nothing is being logged
     if (linkedid && linkedid !== seenCall && panel()) {
       seenCall = linkedid;
       const state = load();
