@@ -157,6 +157,8 @@ async def test_a_group_lead_builds_a_script_with_a_branch_and_publishes_it(aioht
     status, html, _ = await post(client, "/admin/steps/news_review", token, {**form, "op": "preview", "client": "C-2"})
     assert status == 200 and 'data-testid="steps-preview-box"' in html and "{ИО контакта}" not in html.split(
         'data-testid="steps-preview-box"')[1]
+    box = html.split('data-testid="steps-preview-box"')[1]
+    assert "Предлагаю СМАРТ-комплект" in box  # the offer as the desk fills it (found trying it: empty)
     assert await versions(office) == 0  # nothing is published by editing or previewing
     status, _, location = await post(client, "/admin/steps/news_review", token, {**form, "op": "publish"})
     assert status == 303 and location.endswith("?done=published")
