@@ -173,7 +173,7 @@ async def test_the_editor_saves_a_new_version_adds_and_removes_rows(signed_in: A
                                                                     db_sessions: SessionMaker) -> None:
     client, token = await signed_in("olga")
     html = await page(client, "/admin/scorecard")
-    assert "лист из настроек (config.yaml), ещё не менялся" in html and 'value="Клиент зашёл в систему"' in html
+    assert "лист из настроек программы, ещё не менялся" in html and 'value="Клиент зашёл в систему"' in html
     rows = [("Поздоровался", "1"), ("Назвал инфоповод", "2")]
     added = await client.post("/admin/scorecard", data=editor_form(token, rows, "add"), headers=HTML_ACCEPT)
     assert (await added.text()).count('name="text"') == 3
