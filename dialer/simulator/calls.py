@@ -11,7 +11,7 @@ from dialer.records import Direction, Outcome
 from dialer.simulator.config import SCENARIO_HANGUP_BY, CallPlan, Scenario, SimulatorConfig
 from dialer.simulator.core import SimClock
 from dialer.simulator.events import OutEvent
-from dialer.simulator.recording import pbx_recording_name, write_recording
+from dialer.simulator.recording import pbx_recording_name, recording_seconds, write_recording
 from dialer.simulator.render import CallIds, CallParams, CallRenderer
 from dialer.simulator.templates import CallTemplate
 from dialer.simulator.timeline import MIN_GAP_S, TimeMap, plan_starts
@@ -53,6 +53,7 @@ class CallRun:
         self.renderer = CallRenderer(params, ids)
         self.starts = plan_starts(self.template, plan, host.clock.now())
         self.played = 0  # bursts already on the wire
+        self.recording_from: float | None = None  # when MixMonitor started (its MIXMONITOR_FILENAME went out)
         self.finished = False
         self._hangup_cause_override = False
         self._task: asyncio.Task[None] | None = None
@@ -77,6 +78,8 @@ class CallRun:
             if self._hangup_cause_override and event.name in _CAUSE_EVENTS:
                 event = _as_expert_hangup(event)
             self.truth.observe(event)
+            if self.recording_from is None and self.truth.recording is not None:
+                self.recording_from = event.ts
             self.host.emit(event, self)
         self.played = index + 1
 
@@ -116,8 +119,19 @@ class CallRun:
         if folder is None or self.truth.recording is None:
             return
         name = pbx_recording_name(self.truth.recording)
-        self.truth.recording_file = write_recording(folder, name, self.truth.talk_s, self.host.config.recording_cap_s)
+        ended = self.truth.ended_at.timestamp() if self.truth.ended_at is not None else None
+        # docs/asterisk.md: ds-outbound's MixMonitor has `b` (only while bridged), an inbound call's has not.
+        bridged_only = self.truth.direction is Direction.OUTBOUND
+        length = recording_seconds(bridged_only, self.recording_from, ended, self.truth.talk_s)
+        config = self.host.config
+        # The demo load's Experts are on a call all day: their files stay short so a demo left running does not
+        # fill the disk; a call a person places (any other extension) is recorded whole, for the comments on it.
+        cap = min(DEMO_LOAD_CAP_S, config.recording_cap_s) if self.truth.expert_ext in config.demo_experts \
+            else config.recording_cap_s
+        self.truth.recording_file = write_recording(folder, name, length, self.truth.talk_s, cap)
 
+
+DEMO_LOAD_CAP_S = 3.0
 
 _CAUSE_EVENTS = frozenset({"Hangup", "HangupRequest", "SoftHangupRequest", "OriginateResponse"})
 

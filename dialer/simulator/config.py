@@ -123,7 +123,7 @@ class SimulatorConfig:
     expert_name: str = ""  # Expert caller name when an Originate has no CallerID
     recordings_dir: Path | None = None  # None: report MIXMONITOR_FILENAME but write no file
     monitor_dir: str = "/var/spool/asterisk/monitor/"
-    recording_cap_s: float = 3.0  # WAV length cap so long calls do not fill disks
+    recording_cap_s: float = 3600.0  # a runaway guard: a WAV is as long as its call, 28.8 MB at most
     restart_downtime_s: float = 3.0  # the simulated clock jumps this far during restart()
     restart_pause_real_s: float = 0.05  # the port refuses connections this long during restart()
     demo_experts: tuple[str, ...] = ()

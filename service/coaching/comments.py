@@ -1,5 +1,6 @@
 """Comments on a call's recording (issue 18, docs/coaching-comments.md): a time read as people write it,
-a comment checked against the recording's length, replies threaded under their comment, the desk's badge. Pure.
+a comment checked against the recording's length, replies threaded under their comment, what is new to whom and
+the badges. Pure.
 """
 
 from __future__ import annotations
@@ -199,9 +200,44 @@ def unseen_ids(comments: Sequence[Comment], viewer_id: int, call_expert_id: int 
     return frozenset(c.id for c in comments if c.seen_at is None)
 
 
+def new_reply_ids(comments: Sequence[Comment], viewer_id: int, call_expert_id: int | None,
+                  last_seen: datetime | None) -> frozenset[int]:
+    """Replies new to someone who wrote in their thread before them: by others, after her last view of the
+    call's comments (service.db.recording_comments says the same in SQL for the badge and the list).
+
+    The call's own Expert is left out: `seen_at` (unseen_ids) already tells her what is new, replies included.
+    """
+    if viewer_id == call_expert_id:
+        return frozenset()
+    by_id = {c.id: c for c in comments}
+    hers = [c for c in comments if c.author_id == viewer_id]
+    return frozenset(c.id for c in comments if _answers(c, viewer_id, last_seen, by_id, hers))
+
+
+def _answers(reply: Comment, viewer_id: int, last_seen: datetime | None, by_id: dict[int, Comment],
+             hers: list[Comment]) -> bool:
+    """A reply by someone else, made since `last_seen`, after she wrote in its thread (ids grow with time)."""
+    if reply.parent_id is None or reply.author_id == viewer_id:
+        return False
+    if last_seen is not None and reply.created_at <= last_seen:
+        return False
+    thread = _root_of(reply, by_id)
+    return any(mine.id < reply.id and _root_of(mine, by_id) == thread for mine in hers)
+
+
 def badge_text(count: int) -> str | None:
     """«1 новый комментарий к вашим звонкам», «2 новых комментария …», «5 новых комментариев …»; None for 0."""
     if count <= 0:
         return None
     words = plural(count, "новый комментарий", "новых комментария", "новых комментариев")
     return f"{count} {words} к вашим звонкам"
+
+
+def replies_badge_text(count: int) -> str | None:
+    """«Ответы: 2» in a supervisor's top bar (the nav is tight at 1280 px); None for 0."""
+    return f"Ответы: {count}" if count > 0 else None
+
+
+def replies_title(count: int) -> str:
+    """«1 новый ответ на ваши комментарии», «2 новых ответа …», «5 новых ответов …»: the badge's tooltip."""
+    return f"{count} {plural(count, 'новый ответ', 'новых ответа', 'новых ответов')} на ваши комментарии"

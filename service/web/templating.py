@@ -15,6 +15,7 @@ from aiohttp import web
 from service.settings import REPO_ROOT
 from service.web.keys import CSRF_FIELD, CSRF_KEY, USER_KEY
 from service.web.live import current_link
+from service.web.recording_comments import replies_badge
 from texts.labels import BOARD_STATE_LABELS, signal_kind_label, version_label
 from texts.phones import phone_ru
 from texts.words import minutes_seconds, plural
@@ -52,6 +53,7 @@ async def _page_context(request: web.Request) -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "static": lambda name: request.app.router["static"].url_for(filename=name),
         "pbx_link": current_link(request.app),  # the bar «нет связи с АТС…» (templates/_pbx_bar.html)
+        "replies_badge": await replies_badge(request),  # a supervisor's «Ответы: 2» in the top bar
     }
 
 

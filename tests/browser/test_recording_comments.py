@@ -1,6 +1,6 @@
 """Comments on a recording in real Chromium (issue 18, item 4): a supervisor clicks the timeline at 2:15 and
 comments; the Expert sees the badge on her desk, opens the comment, lands with the player at 2:15 and the
-comment highlighted, and replies."""
+comment highlighted, and replies; the supervisor sees «Ответы: 1» in her top bar and follows it to the reply."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from service.db.models import Call
 from tests.browser.conftest import LiveDesk, screenshot, sign_in
 from tests.browser.test_call_log import closed_call
 
-RECORDING_S = 150  # 2:30: the simulator caps its own files at 3 s, so the test writes a longer one
+RECORDING_S = 150  # 2:30: the simulator's file is as long as the 3 s talk, so the test writes a longer one
 
 
 async def long_recording(desk: LiveDesk, linkedid: str) -> None:
@@ -26,7 +26,7 @@ async def long_recording(desk: LiveDesk, linkedid: str) -> None:
     assert pbx_path is not None
     path = desk.settings.recordings.existing_file(pbx_path)
     assert path is not None
-    write_recording(path.parent, path.name, RECORDING_S, RECORDING_S)
+    write_recording(path.parent, path.name, RECORDING_S, RECORDING_S, cap_s=RECORDING_S)
 
 
 async def test_a_supervisor_comments_at_2_15_and_the_expert_opens_it_there_and_replies(
@@ -50,11 +50,19 @@ async def test_a_supervisor_comments_at_2_15_and_the_expert_opens_it_there_and_r
     await expect(page.get_by_test_id("comment-mark")).to_have_count(1)
 
     # Past the end: refused under the form in Russian, nothing saved.
+    error = page.get_by_test_id("comment-error")
     await page.get_by_test_id("comment-at-input").fill("12:30")
     await page.get_by_test_id("comment-text").fill("Не туда")
     await page.get_by_test_id("comment-save").click()
-    await expect(page.get_by_test_id("comment-error")).to_have_text(
-        "Время 12:30 за концом записи (длина записи 2:30)")
+    await expect(error).to_have_text("Время 12:30 за концом записи (длина записи 2:30)")
+    await page.get_by_test_id("comment-at-input").fill("abc")
+    await page.get_by_test_id("comment-save").click()
+    await expect(error).to_contain_text("Время «abc» не понять")
+    # Submitted again with no time: the browser's own hint alone, the stale message gone.
+    await page.get_by_test_id("comment-at-input").fill("")
+    await page.get_by_test_id("comment-save").click()
+    await expect(error).to_be_hidden()
+    assert await page.get_by_test_id("comment-at-input").evaluate("i => i.validity.valueMissing")
     await page.reload()
     await expect(page.get_by_test_id("comment")).to_have_count(1)
     await page.get_by_role("button", name="Выйти").click()
@@ -91,3 +99,23 @@ async def test_a_supervisor_comments_at_2_15_and_the_expert_opens_it_there_and_r
 
     await page.goto(live_desk.url("/desk"))
     await expect(page.get_by_test_id("comments-badge")).to_have_count(0)  # opened: nothing new any more
+    await page.get_by_role("button", name="Выйти").click()
+
+    # The supervisor learns of the reply in her top bar, on any page, and follows it to its place.
+    await sign_in(page, live_desk, "olga")
+    await page.goto(live_desk.url("/calls"))
+    replies = page.get_by_test_id("replies-badge")
+    await expect(replies).to_have_text("Ответы: 1")
+    await screenshot(page, request, "05-supervisor-replies-badge")
+    await replies.click()
+    await page.wait_for_url(re.compile(r"/comments$"))
+    await expect(page.get_by_role("heading", name="Ответы на ваши комментарии")).to_be_visible()
+    await expect(page.get_by_test_id("new-comment")).to_contain_text("Клиент торопился")
+    await screenshot(page, request, "06-supervisor-replies-list")
+    await page.get_by_test_id("new-comment-link").click()
+    await page.wait_for_url(re.compile(rf"/calls/{re.escape(marias)}\?t=135#comment-\d+$"))
+    await expect(page.get_by_test_id("comment-reply")).to_contain_text("новый")
+    await expect(page.get_by_test_id("replies-badge")).to_have_count(0)  # seen: the count is zero
+    await page.goto(live_desk.url("/comments"))
+    await expect(page.get_by_test_id("new-comment")).to_have_count(0)
+    await expect(page.get_by_test_id("replies-badge")).to_have_count(0)

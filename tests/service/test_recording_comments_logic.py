@@ -1,5 +1,5 @@
 """Comments on a recording, the pure part (service/coaching/comments.py): times as people write them, a comment
-checked against the recording's length, threads, the badge's Russian plurals."""
+checked against the recording's length, threads, what is new to whom, the badges' Russian plurals."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ from service.coaching.comments import (
     check_comment,
     format_at,
     mark_left_pct,
+    new_reply_ids,
     parse_at,
     parse_id,
     recording_length,
+    replies_badge_text,
+    replies_title,
     start_at,
     threads,
     unseen_ids,
@@ -109,9 +112,10 @@ def test_marks_are_placed_in_percent_of_the_timeline() -> None:
     assert mark_left_pct(5, 0) == 0.0
 
 
-def comment(id_: int, at_s: float, minutes: int, parent: int | None = None, seen: bool = False) -> Comment:
+def comment(id_: int, at_s: float, minutes: int, parent: int | None = None, seen: bool = False,
+            author: int | None = 1) -> Comment:
     created = T0 + timedelta(minutes=minutes)
-    return Comment(id_, parent, 1, "Смирнова Анна", at_s, f"текст {id_}", created, created if seen else None)
+    return Comment(id_, parent, author, "Смирнова Анна", at_s, f"текст {id_}", created, created if seen else None)
 
 
 def test_replies_go_under_their_comment_in_the_order_of_the_recording() -> None:
@@ -141,3 +145,35 @@ def test_only_the_calls_expert_has_new_comments() -> None:
 ])
 def test_the_badge_speaks_russian_plurals(count: int, text: str | None) -> None:
     assert badge_text(count) == text
+
+
+OLGA, MARIA, ANNA = 1, 7, 9  # a supervisor, the call's Expert, another supervisor
+
+
+def test_replies_by_others_in_her_thread_are_new_to_her_since_her_last_view() -> None:
+    found = [comment(1, 135, 0, author=OLGA), comment(2, 135, 5, parent=1, author=MARIA),
+             comment(3, 135, 6, parent=1, author=OLGA), comment(4, 135, 7, parent=2, author=ANNA),  # a reply's reply
+             comment(5, 20, 8, author=ANNA), comment(6, 20, 9, parent=5, author=MARIA),  # not her thread
+             comment(7, 40, 10, parent=5, author=None)]  # an author since deleted
+    assert new_reply_ids(found, OLGA, MARIA, last_seen=None) == {2, 4}
+    assert new_reply_ids(found, OLGA, MARIA, last_seen=T0 + timedelta(minutes=5)) == {4}  # seen at its minute
+    assert new_reply_ids(found, OLGA, MARIA, last_seen=T0 + timedelta(minutes=7)) == frozenset()
+    assert new_reply_ids(found, ANNA, MARIA, last_seen=None) == {6, 7}
+    assert new_reply_ids(found, MARIA, MARIA, last_seen=None) == frozenset()  # hers: seen_at says what is new
+
+
+def test_a_reply_before_she_wrote_in_the_thread_is_not_to_her() -> None:
+    found = [comment(1, 135, 0, author=ANNA), comment(2, 135, 1, parent=1, author=MARIA),
+             comment(3, 135, 2, parent=1, author=OLGA), comment(4, 135, 3, parent=1, author=MARIA)]
+    assert new_reply_ids(found, OLGA, MARIA, last_seen=None) == {4}
+
+
+@pytest.mark.parametrize(("count", "text", "title"), [
+    (0, None, "0 новых ответов на ваши комментарии"),
+    (1, "Ответы: 1", "1 новый ответ на ваши комментарии"),
+    (3, "Ответы: 3", "3 новых ответа на ваши комментарии"),
+    (12, "Ответы: 12", "12 новых ответов на ваши комментарии"),
+])
+def test_the_replies_badge_is_short_and_its_title_says_it_all(count: int, text: str | None, title: str) -> None:
+    assert replies_badge_text(count) == text
+    assert replies_title(count) == title

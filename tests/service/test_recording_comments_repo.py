@@ -1,5 +1,6 @@
 """Comments on a recording in the database (service/db/recording_comments.py), on SQLite and PostgreSQL: comments
-and replies, a call's comments, what is new to its Expert (her own never are), marking them seen."""
+and replies, a call's comments, what is new to its Expert (her own never are), marking them seen, and the replies
+new to whoever wrote earlier in their thread until her next view of the call's comments."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from service.coaching.comments import threads
 from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
 from service.db.models_coaching import RecordingComment
-from service.db.recording_comments import RecordingCommentsRepository, UnknownParent
+from service.db.recording_comments import VIEW_ACTION, RecordingCommentsRepository, UnknownParent
+from service.db.recordings import RecordingsRepository
 from service.db.users import UsersRepository
 from tests.service.builders import T0, closed_call
 from tests.service.planning import seed_portfolio
@@ -110,3 +112,56 @@ async def test_a_comment_of_a_deleted_author_keeps_its_text(
         comment.author_id = None
     assert [(c.author, c.text) for c in await repo.for_call(l1)] == [("—", "Без автора")]
     assert [c.author for c in await repo.new_for(people["ivanova"])] == ["—"]
+
+
+async def test_a_reply_is_new_to_the_supervisor_who_commented_until_she_views_the_call_again(
+        repo: RecordingCommentsRepository, people: dict[str, int], db_sessions: SessionMaker) -> None:
+    l1, l3 = await call_id(repo, "L-1"), await call_id(repo, "L-3")
+    olga, maria = people["smirnova"], people["ivanova"]
+    asked = await repo.add(l1, olga, 135.0, "Почему не предложили вебинар?", NOW)
+    await repo.add(l3, people["petrov"], 5.0, "Заметка Петрова", NOW)
+    await repo.reply(l3, (await repo.for_call(l3))[0].id, olga, "Хорошо", NOW + timedelta(minutes=1))
+    assert await repo.new_replies_count(olga) == 0  # nobody answered her yet; her own reply is no news
+    answer = await repo.reply(l1, asked.id, maria, "Клиент торопился", NOW + timedelta(minutes=5))
+    assert await repo.new_replies_count(olga) == 1
+    assert await repo.new_replies_count(maria) == 0 and await repo.new_replies_count(people["petrov"]) == 0
+    [listed] = await repo.new_replies_for(olga)
+    assert (listed.id, listed.linkedid, listed.author, listed.is_reply, listed.call_expert, listed.whole_s) == (
+        answer.id, "L-1", "Иванова Мария", True, "Иванова Мария", 135)
+    assert listed.client_name == "ООО «Ромашка»"
+
+    assert await repo.last_view(l1, olga) is None
+    recordings = RecordingsRepository(db_sessions)
+    await recordings.log_access(l1, olga, "play", None, NOW + timedelta(minutes=6))  # listening is not reading
+    await recordings.log_access(l3, olga, VIEW_ACTION, None, NOW + timedelta(minutes=6))  # another call's
+    await recordings.log_access(l1, maria, VIEW_ACTION, None, NOW + timedelta(minutes=6))  # someone else's view
+    assert await repo.new_replies_count(olga) == 1
+    await repo.log_view(l1, olga, "127.0.0.1", NOW + timedelta(minutes=6))
+    assert await repo.last_view(l1, olga) == NOW + timedelta(minutes=6)
+    assert await repo.new_replies_count(olga) == 0 and await repo.new_replies_for(olga) == []
+
+    await repo.reply(l1, answer.id, maria, "И ещё: он просил перезвонить", NOW + timedelta(minutes=9))
+    assert await repo.new_replies_count(olga) == 1  # after her view: new again
+
+
+async def test_an_earlier_reply_puts_her_in_the_thread_and_the_calls_expert_counts_by_seen_at(
+        repo: RecordingCommentsRepository, people: dict[str, int]) -> None:
+    l1 = await call_id(repo, "L-1")
+    olga, maria = people["smirnova"], people["ivanova"]
+    own = await repo.add(l1, maria, 20.0, "Здесь я растерялась", NOW)
+    before_olga = await repo.reply(l1, own.id, maria, "Что ответить в таком случае?", NOW + timedelta(minutes=1))
+    await repo.reply(l1, before_olga.id, olga, "Предложите семинар", NOW + timedelta(minutes=2))
+    await repo.reply(l1, own.id, maria, "Спасибо", NOW + timedelta(minutes=3))
+    assert [c.text for c in await repo.new_replies_for(olga)] == ["Спасибо"]  # only what came after she wrote
+    # Maria commented on her own call and a supervisor answered: her desk's badge counts it (seen_at),
+    # and it is not counted twice as a reply to her.
+    assert await repo.unseen_count(maria) == 1 and await repo.new_replies_count(maria) == 0
+
+
+async def test_opening_the_call_marks_seen_only_what_the_page_read(
+        repo: RecordingCommentsRepository, people: dict[str, int]) -> None:
+    l1 = await call_id(repo, "L-1")
+    await repo.add(l1, people["smirnova"], 10.0, "Прочитано", NOW)
+    await repo.add(l1, people["smirnova"], 20.0, "Пришло, пока страница открывалась", NOW + timedelta(seconds=2))
+    assert await repo.mark_seen(l1, people["ivanova"], NOW + timedelta(seconds=1)) == 1
+    assert await repo.unseen_count(people["ivanova"]) == 1

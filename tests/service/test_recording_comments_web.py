@@ -247,3 +247,51 @@ async def test_hostile_values_in_the_comment_form_are_a_clear_4xx(site: Site) ->
     async with site.sessions() as s:
         stored_count = await s.scalar(select(func.count()).select_from(RecordingComment))
     assert stored_count == len(HOSTILE_VALUES) - 1  # each as a text at 0:01, but the 5,000 characters
+
+
+async def test_a_supervisor_finds_the_experts_reply_in_her_top_bar_and_on_her_list(site: Site) -> None:
+    olga, olga_token = await site.client("smirnova")
+    maria, maria_token = await site.client("ivanova")
+    _, asked = await comment(olga, olga_token, "L-1", at="2:15", text="Почему не предложили вебинар?")
+    await page(olga, "/calls/L-1")  # she sees her comment there: a view
+    _, html = await page(olga, "/calls")
+    assert 'data-testid="replies-badge"' not in html
+    _, html = await page(olga, "/comments")
+    assert "Ответы на ваши комментарии" in html and "Новых ответов на ваши комментарии нет" in html
+    assert "Новые комментарии к вашим звонкам" not in html  # she has no calls of her own
+
+    _, reply = await comment(maria, maria_token, "L-1", parent=str(asked["id"]), text="Клиент торопился")
+    for path in ("/calls", "/board", "/comments"):  # on every page
+        _, html = await page(olga, path)
+        assert 'data-testid="replies-badge"' in html and ">Ответы: 1</a>" in html, path
+        assert 'title="1 новый ответ на ваши комментарии"' in html
+    assert 'data-testid="replies-badge"' not in (await page(maria, "/calls"))[1]  # hers is on the desk
+    before = await views(site)
+    _, html = await page(olga, "/comments")
+    assert f'href="/calls/L-1?t=135#comment-{reply["id"]}"' in html and "Клиент торопился" in html
+    assert "ответ: Иванова Мария" in html and "(Эксперт Иванова Мария)" in html
+    assert await views(site) == before  # listed, not yet opened in place: it stays on the list
+
+    # Within SAME_PLAYBACK_S of her last view, and still it counts: it showed her the new reply.
+    _, html = await page(olga, "/calls/L-1?t=135")
+    assert f'id="comment-{reply["id"]}"' in html and '<span class="rc-new">новый</span>' in html
+    assert 'data-testid="replies-badge"' not in html  # this very page counts after its view
+    _, html = await page(olga, "/calls")
+    assert 'data-testid="replies-badge"' not in html
+    assert "Новых ответов на ваши комментарии нет" in (await page(olga, "/comments"))[1]
+
+
+async def test_the_experts_badge_counts_a_supervisors_answer_to_her_own_comment(site: Site) -> None:
+    maria, maria_token = await site.client("ivanova")
+    olga, olga_token = await site.client("smirnova")
+    _, own = await comment(maria, maria_token, "L-1", at="0:40", text="Здесь я растерялась")
+    assert 'data-testid="comments-badge"' not in (await page(maria, "/desk"))[1]
+    await comment(olga, olga_token, "L-1", parent=str(own["id"]), text="Предложите семинар")
+    _, html = await page(maria, "/desk")
+    assert "1 новый комментарий к вашим звонкам" in html
+    _, html = await page(maria, "/comments")
+    assert "Новые комментарии к вашим звонкам" in html and "ответ: Смирнова Анна" in html
+    assert "Ответы на ваши комментарии" not in html  # her own calls' replies are above
+    assert 'data-testid="replies-badge"' not in html
+    await page(maria, "/calls/L-1")
+    assert 'data-testid="comments-badge"' not in (await page(maria, "/desk"))[1]

@@ -90,9 +90,18 @@
   });
 
   // ---- the forms: sent by fetch; refused, the message shows under the form and nothing is saved ----
+  // A message from the last try is stale as soon as she tries again. A required field left empty stops the
+  // submit before "submit" fires (the browser shows its own hint), so "invalid" clears the message too.
+  function clearError(form) {
+    const errorBox = form.querySelector(".rc-error");
+    errorBox.textContent = "";
+    errorBox.hidden = true;
+  }
   box.querySelectorAll("form.rc-form").forEach((form) => {
+    form.addEventListener("invalid", () => clearError(form), true);  // "invalid" does not bubble: capture it
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      clearError(form);
       const errorBox = form.querySelector(".rc-error");
       const button = form.querySelector('button[type="submit"]');
       button.disabled = true;
