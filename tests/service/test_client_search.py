@@ -291,7 +291,9 @@ async def test_hostile_queries_are_never_a_server_error(aiohttp_client: Any, sit
     client = await signed_in(aiohttp_client, site, "olga")
     started = time.perf_counter()
     status, html = await page(client, typed)
-    assert time.perf_counter() - started < 2.0
+    # A guard against a pattern that runs away (LIKE wildcards backtracking: minutes), not a speed target: the
+    # suite's three workers on two cores once took 3.6 s over a query that takes 0.1 s alone.
+    assert time.perf_counter() - started < 10.0
     # Over aiohttp's request-line limit (8 KiB) the server itself refuses the request: 400.
     assert status == 200 or (status == 400 and len(typed) > 2000), (status, html[:200])
     assert "<script>alert(1)</script>" not in html and 'href="/clients/C-' not in html
