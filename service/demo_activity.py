@@ -23,7 +23,7 @@ from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
 from service.db.logins import LoginsRepository
 from service.db.models import Call
-from service.db.step_scripts import StepScriptsRepository
+from service.db.step_scripts import StepScriptsRepository, VersionRow
 from service.db.wrapups import CallStillUp, WrapUpRepository
 from service.demo_coaching import demo_call_steps
 from service.demo_work import DemoWork, demo_wrapup, past_calls
@@ -48,6 +48,7 @@ class DemoExperts:
         self._clients = [(client_id, phone) for phone, _, client_id in clients if client_id]
         self._rng = random.Random(seed)
         self._catalog = ScriptCatalog.load()
+        self._step_scripts: dict[str, VersionRow | None] = {}  # the backfill's published step scripts by file
 
     async def run(self) -> None:
         """Wrap up the demo Experts' finished calls every few seconds, until cancelled."""
@@ -118,9 +119,11 @@ class DemoExperts:
         """The steps of the step script serving the call's topic, as the Expert went through them."""
         if record.answered_at is None:
             return
-        entry = self._catalog.for_topic(work.wrapup.topic)
+        file = self._catalog.for_topic(work.wrapup.topic).file
         repo = StepScriptsRepository(self._sessions)
-        version = await repo.published_for(entry.file)
+        if file not in self._step_scripts:  # once per catalog script, not once per past call
+            self._step_scripts[file] = await repo.published_for(file)
+        version = self._step_scripts[file]
         if version is None:
             return
         rng = random.Random(record.linkedid)  # its own: the wrap-ups' sequence stays as it was

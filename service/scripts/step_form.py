@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
+from service.digits import small_int
 from service.scripts.steps import Branch, Step, StepProblem, StepScript
 
 ROW = re.compile(r"key-([0-9]{1,3})")
@@ -134,8 +135,7 @@ def apply_op(script: StepScript, op: str) -> StepScript:
     name, _, place = op.partition(":")
     if name == "add":
         steps.append(Step(key="", title="", text=""))  # its key is made from the title it is given
-    elif place.isascii() and place.isdigit() and len(place) <= 4 and int(place) < len(steps):  # not «²»
-        i = int(place)
+    elif (i := small_int(place, 4)) is not None and i < len(steps):
         if name == "delete":
             del steps[i]
         elif name == "up" and i > 0:

@@ -19,6 +19,7 @@ from service.coaching.step_times import StepEntry, step_times
 from service.db.call_log import CallDetail
 from service.db.logins import LoginsRepository
 from service.db.step_scripts import StepScriptsRepository
+from service.digits import small_int
 from service.web.desk_context import settings_of, signed_in, utc_now
 
 MAX_SEQ = 999
@@ -62,8 +63,8 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def _small_int(value: object, limit: int) -> int | None:
-    text = value if isinstance(value, str) else ""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) <= limit else None
+    number = small_int(value, 9)
+    return number if number is not None and number <= limit else None
 
 
 async def log_step(request: web.Request) -> web.Response:

@@ -33,6 +33,7 @@ from service.coaching.scorecards import (
 from service.coaching.scorecards_xlsx import scores_sheet
 from service.db.call_log import CallDetail, CallLogRepository
 from service.db.scorecards import CallScoreView, ScorecardsRepository, ScorecardVersion, ScoreConflict
+from service.digits import small_int
 from service.figures.export import ExtraSheet
 from service.figures.model import ScopeKind
 from service.figures.params import FiguresQuery
@@ -132,9 +133,10 @@ def _rows(form: Any) -> list[RowInput]:
 
 def _without(rows: list[RowInput], raw: str) -> list[RowInput]:
     """The rows without the one-based row `raw` (anything else: the rows unchanged)."""
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
+    removed = small_int(raw, 3)
+    if removed is None:
         return rows
-    return [row for number, row in enumerate(rows, start=1) if number != int(raw)]
+    return [row for number, row in enumerate(rows, start=1) if number != removed]
 
 
 async def _editor(request: web.Request, title: str, rows: Sequence[RowInput], *, general: Sequence[str] = (),
@@ -193,7 +195,8 @@ async def _form_scorecard(request: web.Request, raw: str) -> ScorecardDraft:
     """The scorecard the form was made with: `version` is a stored version's id, or "config" (none stored)."""
     if raw == "config":
         return _configured(request)
-    version = await _repo(request).version(int(raw)) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+    version_id = small_int(raw, 9)
+    version = await _repo(request).version(version_id) if version_id is not None else None
     if version is None:
         raise web.HTTPBadRequest(text=STALE_FORM)
     return version.draft()

@@ -18,6 +18,7 @@ from aiohttp import web
 from service.appkeys import DB_SESSIONS
 from service.db.brief import BriefRepository
 from service.db.step_scripts import StepScriptRow, StepScriptsRepository
+from service.digits import small_int
 from service.scripts import ScriptEntry
 from service.scripts.step_form import apply_op, branches_text, read_form, target_text
 from service.scripts.steps import VARIABLES, Branch, Step, StepProblem, StepScript, problems
@@ -127,8 +128,8 @@ def _focus(op: str, count: int) -> int | None:
     name, _, place = op.partition(":")
     if name == "add":
         return count - 1
-    if place.isascii() and place.isdigit() and len(place) <= 4:
-        moved = int(place) + (-1 if name == "up" else 1 if name == "down" else 0)
+    if (index := small_int(place, 4)) is not None:
+        moved = index + (-1 if name == "up" else 1 if name == "down" else 0)
         return moved if name in ("up", "down") and 0 <= moved < count else None
     return None
 
@@ -139,8 +140,8 @@ async def rollback(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     number = str(form.get("number", ""))
     repo = StepScriptsRepository(request.app[DB_SESSIONS])
-    readable = number.isascii() and number.isdigit() and len(number) <= 6  # not «²», not 5,000 digits
-    version = await repo.version(row.id, int(number)) if readable else None
+    wanted = small_int(number, 6)
+    version = await repo.version(row.id, wanted) if wanted is not None else None
     if version is None:
         raise web.HTTPNotFound(text="Нет такой версии сценария")
     await repo.publish(row.id, version.script, signed_in(request).id, utc_now(), rolled_back_to=version.number)
