@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
+from service.db.models_api import ApiAudit, ApiToken
 from service.db.models_coaching import (
     CallScore,
     CallScoreItem,
@@ -70,6 +71,8 @@ class Call(Base):
         Index("ix_calls_client_id_started_at_id", "client_id", "started_at", "id"),
         Index("ix_calls_client_number_started_at_id", "client_number", "started_at", "id"),
         Index("ix_calls_expert_id_started_at_id", "expert_id", "started_at", "id"),
+        # The API's incremental sync (`updated_since`) pages by (updated_at, id) (migration 0023).
+        Index("ix_calls_updated_at_id", "updated_at", "id"),
         Index("ix_calls_recording_due", "started_at",
               sqlite_where=text("recording IS NOT NULL AND recording_purged_at IS NULL"),
               postgresql_where=text("recording IS NOT NULL AND recording_purged_at IS NULL")),
@@ -403,7 +406,7 @@ _trigram_index("ix_client_contacts_phone_e164_search", ClientContact.phone_e164)
 _trigram_index("ix_client_contacts_phone_search", phone_digits(ClientContact.phone, "postgresql"))
 
 __all__ = [
-    "Act", "Base", "Call", "CallScore", "CallScoreItem", "CallStep", "RecordingComment", "Scorecard",
+    "Act", "ApiAudit", "ApiToken", "Base", "Call", "CallScore", "CallScoreItem", "CallStep", "RecordingComment", "Scorecard",
     "ScorecardItem", "StepScript", "StepScriptVersion",
     "ClientRequest", "Mailing", "SeminarVisit", "SegmentChange", "SurveyResponse",
     "Training", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal",
