@@ -669,6 +669,15 @@ class CoachingSettings(_Section):
                               tuple(ItemDraft(item.text, item.weight) for item in self.scorecard_items))
 
 
+class ApiSettings(_Section):
+    """The REST API (docs/api.md): tokens' default rate, incremental sync."""
+
+    per_minute: int = Field(default=600, ge=1, le=100_000)  # a new token's requests a minute (editable per token)
+    # With `updated_since`, rows written less than this long ago wait for the next request: a transaction
+    # that began earlier and commits later cannot slip behind a client's cursor.
+    sync_settle_s: float = Field(default=5.0, ge=0, le=600)
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     pbx: PbxSettings = PbxSettings()
@@ -687,6 +696,7 @@ class Settings(_Section):
     ktu: KtuSettings = Field(default=KtuSettings(), validate_default=True)
     compare: CompareSettings = CompareSettings()
     coaching: CoachingSettings = CoachingSettings()
+    api: ApiSettings = ApiSettings()
 
     @field_validator("ktu")
     @classmethod

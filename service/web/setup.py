@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from service.api.setup import setup_api
 from service.client_search.views import setup_client_search
 from service.compare.views import setup_compare
 from service.ktu.views import setup_ktu
@@ -56,3 +57,4 @@ def setup_web(app: web.Application) -> None:
     setup_ktu(app)
     setup_scorecards(app)
     setup_recording_comments(app)
+    setup_api(app)  # last: its problem middleware goes ahead of every other one
