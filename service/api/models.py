@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 Login = str  # an employee's login as in the imports
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Only ГГГГ-ММ-ДД: pydantic alone would also take a Unix time («0.5») or a date with a time."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("ожидается дата ГГГГ-ММ-ДД")
+    return value
+
+
+def _iso_moment(value: object) -> object:
+    if isinstance(value, str) and not _ISO_MOMENT.match(value):
+        raise ValueError("ожидается дата и время ISO 8601 с поясом: 2026-12-01T09:00:00+03:00")
+    return value
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # no department's data is outside; 0001-01-01 overflowed a day's bounds
+
+
+def _in_years(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"год вне {FIRST_YEAR}–{LAST_YEAR}")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_in_years)]
+IsoMoment = Annotated[AwareDatetime, BeforeValidator(_iso_moment), AfterValidator(_in_years)]
 
 
 class _Strict(BaseModel):
@@ -21,10 +50,10 @@ class PageParams(_Strict):
 
 
 class CallsParams(PageParams):
-    day: date | None = Field(default=None, description="День звонка (ГГГГ-ММ-ДД, по времени организации)")
+    day: IsoDate | None = Field(default=None, description="День звонка (ГГГГ-ММ-ДД, по времени организации)")
     expert: Login | None = Field(default=None, max_length=64, description="Логин Эксперта")
     client_id: str | None = Field(default=None, max_length=32, description="Внешний id организации")
-    updated_since: AwareDatetime | None = Field(
+    updated_since: IsoMoment | None = Field(
         default=None, description="Изменённые с этого момента (ISO 8601 с поясом): инкрементальная выгрузка; "
                                   "страницы по (updated_at, id), next_cursor есть всегда")
 
@@ -50,12 +79,12 @@ class ExpertsParams(_Strict):
 
 
 class PlanParams(_Strict):
-    day: date = Field(description="День плана (ГГГГ-ММ-ДД)")
+    day: IsoDate = Field(description="День плана (ГГГГ-ММ-ДД)")
     expert: Login | None = Field(default=None, max_length=64, description="Логин Эксперта; без него — все")
 
 
 class FiguresParams(_Strict):
-    day: date = Field(description="Любой день периода (ГГГГ-ММ-ДД)")
+    day: IsoDate = Field(description="Любой день периода (ГГГГ-ММ-ДД)")
     period: Literal["day", "week", "month"] = Field(default="day", description="День, неделя (пн–вс) или месяц")
     expert: Login | None = Field(default=None, max_length=64, description="Логин Эксперта; без него — отдел")
     group: str | None = Field(default=None, max_length=64, description="Группа («Группа 1»); без неё — отдел")

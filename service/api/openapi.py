@@ -23,8 +23,10 @@ _PATH_PARAM = re.compile(r"\{(\w+)\}")
 def openapi_document(endpoints: list[Endpoint], *, version: str, server_url: str = "/") -> dict[str, Any]:
     schemas, refs = _schemas(endpoints)
     # A params model becomes the operation's parameters, not a component schema.
-    param_models = {e.params: schemas.pop(_name(refs[(e.params, "validation")]), None)
-                    for e in endpoints if e.params is not None}
+    param_models: dict[type[BaseModel], dict[str, Any]] = {}
+    for e in endpoints:
+        if e.params is not None and e.params not in param_models:
+            param_models[e.params] = schemas.pop(_name(refs[(e.params, "validation")]))
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         operation = _operation(endpoint, param_models, refs)
@@ -77,7 +79,7 @@ def _operation(e: Endpoint, param_models: dict[Any, Any], refs: dict[Any, Any]) 
         "responses": _responses(e, refs),
     }
     if e.params is not None:
-        operation["parameters"] = _parameters(e, param_models[e.params] or {})
+        operation["parameters"] = _parameters(e, param_models[e.params])
     if e.body is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": refs[(e.body, "validation")]}}}

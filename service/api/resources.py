@@ -50,6 +50,7 @@ from service.db.figures import FiguresRepository
 from service.db.models import Call, Client, ClientContact
 from service.db.plan import PlanRepository
 from service.figures.compute import FigureTargets
+from service.figures.errors import UnknownScope
 from service.figures.model import Period, PeriodKind, Scope, ScopeKind
 from texts.pbx import request_failed_text
 
@@ -276,8 +277,11 @@ async def get_figures(call: ApiCall, params: FiguresParams, body: None) -> Figur
              else Scope(ScopeKind.DEPARTMENT))
     settings = call.settings
     period = Period.around(PeriodKind(params.period), params.day)
-    report = await FiguresRepository(call.sessions).report(scope, period, settings.organisation.tz, call.now,
-                                                           FigureTargets.of(settings.targets))
+    try:
+        report = await FiguresRepository(call.sessions).report(scope, period, settings.organisation.tz, call.now,
+                                                               FigureTargets.of(settings.targets))
+    except UnknownScope as e:
+        raise ApiProblem(404, str(e), kind="not-found") from None
     return FiguresOut(scope=scope.param, title=report.title, first=period.first, last=period.last,
                       figures=[_figure(r) for r in report.rows],
                       experts=[ExpertFiguresOut(expert=e.expert.login, figures=[_figure(r) for r in e.rows.values()])

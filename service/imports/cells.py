@@ -169,6 +169,9 @@ def parse_bool(raw: object) -> bool:
     raise CellError("не «да/нет» (1/0, да/нет, true/false)")
 
 
+INT_COLUMN_MAX = 2_147_483_647  # an INTEGER column's largest value: a bigger one failed the write, not the check
+
+
 def integer(minimum: int | None = None, maximum: int | None = None) -> Parser:
     def parse(raw: object) -> int:
         value = _to_int(raw)
@@ -176,6 +179,8 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Parser:
             raise CellError(f"должно быть не меньше {minimum}")
         if maximum is not None and value > maximum:
             raise CellError(f"должно быть не больше {maximum}")
+        if abs(value) > INT_COLUMN_MAX:
+            raise CellError("слишком большое число")
         return value
     return parse
 
@@ -213,9 +218,16 @@ def word_list(options: Mapping[str, str]) -> Parser:
     return parse
 
 
+NUMBER_MAX = Decimal("1e15")  # rounding a bigger one (1e166 in a cell) raised InvalidOperation: a crash, not a message
+MONEY_MAX = Decimal("1e12")  # NUMERIC(14, 2): a trillion roubles does not fit (nor did a 1e166 cell: it crashed)
+
+
 def money(raw: object) -> Decimal:
     """Roubles with kopecks: «1 234,50», «1234.5», an XLSX number; rounded to kopecks."""
-    return number(raw).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    value = number(raw)
+    if abs(value) >= MONEY_MAX:
+        raise CellError("слишком большое число")
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def number(raw: object) -> Decimal:
@@ -231,6 +243,8 @@ def number(raw: object) -> Decimal:
         raise CellError("не число") from e
     if not parsed.is_finite():
         raise CellError("не число")
+    if abs(parsed) >= NUMBER_MAX:
+        raise CellError("слишком большое число")
     return parsed
 
 
