@@ -46,7 +46,7 @@ class BearerToken:
         return TOKEN.token
 
     def set(self, case: schemathesis.Case, data: str, context: object) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        case.headers["Authorization"] = f"Bearer {data}"
 
 
 class LiveApi:
