@@ -57,3 +57,16 @@ def parse_scopes(values: Iterable[str]) -> tuple[Scope, ...]:
     if not wanted:
         raise ValueError(f"укажите хотя бы одно право: {', '.join(SCOPES)}")
     return tuple(s for s in SCOPES if s in wanted)
+
+
+MAX_NAME = 100
+
+
+def checked_name(name: str) -> str:
+    """The token's name, trimmed; ValueError (in Russian) when it is empty or too long."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("укажите название токена: для кого он (например, «CRM»)")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"название токена длиннее {MAX_NAME} знаков")
+    return name

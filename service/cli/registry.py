@@ -32,7 +32,8 @@ Subcommands: TypeAlias = "argparse._SubParsersAction[RussianArgumentParser]"  # 
 # Importing each of these registers its commands.
 COMMAND_MODULES: list[str] = ["service.cli.foundation", "service.cli.imports", "service.cli.plan",
                               "service.cli.users", "service.cli.recordings", "service.cli.selection",
-                              "service.cli.visits", "service.cli.ktu", "service.cli.compare"]
+                              "service.cli.visits", "service.cli.ktu", "service.cli.compare",
+                              "service.cli.tokens"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from service.compare.views import setup_compare
 from service.ktu.views import setup_ktu
 from service.month.views import setup_month
 from service.visits.views import setup_visits
+from service.web.admin_api import setup_admin_api
 from service.web.admin_scripts import setup_admin_scripts
 from service.web.admin_users import setup_admin_users
 from service.web.auth import setup_auth, setup_login_flood_guard
@@ -49,6 +50,7 @@ def setup_web(app: web.Application) -> None:
     setup_call_steps(app)
     setup_what_works(app)
     setup_admin_users(app)
+    setup_admin_api(app)
     setup_imports(app)  # its upload-size check goes ahead of the input guard
     setup_selection(app)
     setup_visits(app)

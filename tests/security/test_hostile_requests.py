@@ -134,7 +134,9 @@ PARAMETERS = ("after", "call", "client", "comment", "contact", "date", "directio
               "active", "id",
               # the step-script editor and the desk's step log (issue 18)
               "op", "name", "key-0", "title-0", "text-0", "target-0", "branches-0", "login-0", "jinja-0",
-              "client_q", "number", "seq", "version", "step", "file")
+              "client_q", "number", "seq", "version", "step", "file",
+              # the API's tokens (/admin/api)
+              "scopes", "per_minute")
 HOSTILE_VALUES = (
     "0001-01-01", "9999-12-31", "31.12.9999", "9999-12-31T23:59", "0001-01-01T00:00",
     "1" + "0" * 22, "-1", "1e309", "NaN", "²", "٣",
@@ -144,7 +146,7 @@ HOSTILE_VALUES = (
 PATH_VALUES = ("1" + "0" * 22, "-1", "..%2F..%2Fetc%2Fpasswd", "x" * 300, "²", "%E2%80%AE", "99999")
 # A real value for each path parameter: the hostile query and form values then reach the handler's body.
 REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "{user_id}", "login": "ivanova",
-        "key": "news_review"}
+        "key": "news_review", "external_id": "C-1"}
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # signing out ends the run; /login has tests of its own
 ROLES = ("smirnova", "ivanova", "root")  # supervisor, expert, admin
 
