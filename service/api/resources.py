@@ -53,6 +53,7 @@ from service.figures.compute import FigureTargets
 from service.figures.errors import UnknownScope
 from service.figures.model import Period, PeriodKind, Scope, ScopeKind
 from texts.pbx import request_failed_text
+from texts.phones import phone_ru
 
 
 # ---- calls --------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ async def originate_call(call: ApiCall, params: None, body: OriginateBody) -> Ou
         raise ApiProblem(503, request_failed_text("call", str(pbx.link_state().status), timed_out),
                          kind="pbx-refused") from None
     return Outcome(Originated(linkedid=linkedid), status=201,
-                   audit=f"звонок {linkedid}: Эксперт {body.expert} → {target.phone}")
+                   audit=f"звонок {linkedid}: Эксперт {body.expert} → {phone_ru(target.phone or '')}")
 
 
 async def _caller(call: ApiCall, login: str) -> tuple[int, str]:

@@ -129,3 +129,10 @@ async def test_the_openapi_document_is_served_and_the_docs_page_lists_it(api_off
     response = await api_office.client.get("/api/v1/docs")
     text = await response.text()
     assert response.status == 200 and "/api/v1/calls" in text and "Звонки (журнал АТС)" in text
+
+
+async def test_without_the_pbx_an_originate_is_503_and_audited(api_office: ApiOffice) -> None:
+    token = await api_office.token("calls")
+    status, body, _ = await api_office.call("POST", "/api/v1/calls", token,
+                                            json={"expert": "ivanova", "number": "+7 (911) 555-11-20"})
+    assert status == 503 and body["type"].endswith("pbx-unavailable") and "АТС" in body["detail"]
