@@ -18,6 +18,7 @@ from service.imports.errors import FileFormatError, ImportFailed, RowsRejected
 from service.imports.runner import import_rows
 from service.imports.schema_base import ImportContext
 from service.imports.schemas import schema_for
+from texts.words import plural
 
 MAX_ITEMS = 10_000
 Cell = str | int | float | bool | None
@@ -83,8 +84,9 @@ def _rejected(rejected: RowsRejected) -> ApiProblem:
              for e in rejected.errors[:100]]
     first = items[0] if items else ProblemItem(message="данные не прошли проверку")
     where = f"элемент {first.item}, " if first.item is not None else ""
-    detail = f"ничего не записано: {rejected.total} ошиб. ; первая — {where}{first.field}: {first.message}"
-    return ApiProblem(422, detail.replace(" ;", ";"), kind="validation", errors=items,
+    errors = f"{rejected.total} {plural(rejected.total, 'ошибка', 'ошибки', 'ошибок')}"
+    detail = f"ничего не записано: {errors}; первая — {where}{first.field}: {first.message}"
+    return ApiProblem(422, detail, kind="validation", errors=items,
                       error_count=rejected.total if rejected.total > len(items) else None)
 
 
