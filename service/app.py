@@ -12,6 +12,7 @@ from aiohttp import web
 
 from dialer.records import iso_ms
 from dialer.simulator import PbxSimulator
+from scheduler.works_export import WorksExportJob
 from service.appkeys import (
     DB_ENGINE,
     DB_SESSIONS,
@@ -173,5 +174,9 @@ async def healthz(request: web.Request) -> web.Response:
         if not link.connected:
             body["status"] = "degraded"
     if PLAN_JOBS in request.app:
-        body["plan_job_error"] = request.app[PLAN_JOBS].last_error
+        jobs = request.app[PLAN_JOBS]
+        body["plan_job_error"] = jobs.last_error
+        # The CRM's nightly «Работы» file (docs/exports.md): its last run's error, None when it went well.
+        body["works_export_error"] = next((job.last_error for job in jobs.extra_jobs
+                                           if isinstance(job, WorksExportJob)), None)
     return web.json_response(body)

@@ -11,12 +11,14 @@ from scheduler.planning import BuildReport, Planner
 from scheduler.retention import Clock, RetentionJob
 from scheduler.schedule import DailySchedule
 from scheduler.visit_plan_job import VisitPlanJob
+from scheduler.works_export import WorksExportJob
 from service.db.engine import SessionMaker
 from service.db.figures_summary import FiguresSummary
 from service.db.job_runs import JobRunsRepository
 from service.db.plan import PlanRepository
 from service.db.recordings import RecordingsRepository
 from service.db.visit_plan import VisitPlanRepository
+from service.exports.export import write_day
 from service.settings import Settings
 
 
@@ -32,7 +34,17 @@ def build_plan_jobs(settings: Settings, sessions: SessionMaker) -> PlanJobs:
                     JobRunsRepository(sessions),
                     extra_jobs=(build_retention_job(settings, sessions),
                                 FiguresRefreshJob(FiguresSummary(sessions), settings.organisation.tz),
-                                VisitPlanJob(lambda now: build_visit_plans(settings, sessions, now), schedule)))
+                                VisitPlanJob(lambda now: build_visit_plans(settings, sessions, now), schedule),
+                                build_works_export_job(settings, sessions)))
+
+
+def build_works_export_job(settings: Settings, sessions: SessionMaker,
+                           clock: Clock = lambda: datetime.now(UTC)) -> WorksExportJob:
+    """The nightly «Работы» file for the CRM in `exports.dir` (docs/exports.md)."""
+    async def export(day: date) -> str:
+        return (await write_day(sessions, settings, day)).summary()
+
+    return WorksExportJob(export, JobRunsRepository(sessions), settings.exports.at, settings.organisation.tz, clock)
 
 
 def build_retention_job(settings: Settings, sessions: SessionMaker,

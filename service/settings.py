@@ -26,6 +26,7 @@ from pydantic import (
 
 from service.coaching.scorecards import DEFAULT_TITLE, MAX_ITEMS, MAX_TEXT, MAX_WEIGHT, ItemDraft, ScorecardDraft
 from service.errors import SettingsError
+from service.exports.works import DEFAULT_STATES, EXPERT_ASSIGNMENT, PM_ASSIGNMENT, STATE_CODES
 from service.transition.machine import DEFAULT_DECLINE_REASONS
 from texts.glossary import canonical
 
@@ -299,6 +300,9 @@ class ServiceSettings(_Section):
     # A refused sign-in (429) is answered only after this many seconds: a flood of guesses then
     # waits on its sockets instead of taking the CPU from the Experts' pages. 0: answer at once.
     login_refusal_delay_s: float = Field(default=2.0, ge=0, le=30)
+    # The address people reach DS Desk at (behind a proxy: the proxy's): links written into files that
+    # leave the service, such as a call's page in the CRM's «Работы» (docs/exports.md), start with it.
+    public_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
 
 DEFAULT_TOPICS = (
@@ -669,6 +673,32 @@ class CoachingSettings(_Section):
                               tuple(ItemDraft(item.text, item.weight) for item in self.scorecard_items))
 
 
+class ExportsSettings(_Section):
+    """«Работы» for the CRM (ВЭ) (docs/exports.md): the nightly file, its format, the state and the
+    assignment type each work is written with, and how many days one download may hold."""
+
+    dir: Path = Path("var/exports")  # works-YYYY-MM-DD.csv (or .xlsx) for each day
+    format: Literal["csv", "xlsx"] = "csv"  # csv: Windows-1251 with `;`
+    at: time = time(23, 30)  # organisation time, every day: the day's file (before noon: the day before's)
+    max_range_days: int = Field(default=93, ge=1, le=3660)  # a download or `dsdesk exports works` at most
+    expert_assignment: str = Field(default=EXPERT_ASSIGNMENT, min_length=1, max_length=200)  # an Expert's calls
+    pm_assignment: str = Field(default=PM_ASSIGNMENT, min_length=1, max_length=200)  # a PM's calls and visits
+    # Our code → the CRM's state: wrap-up results, then the PBX outcomes of calls without a wrap-up, then
+    # visit results. A code left out keeps its default.
+    states: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STATES))
+
+    @field_validator("states")
+    @classmethod
+    def _every_code_mapped(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(STATE_CODES))
+        if unknown:
+            raise ValueError(f"unknown code(s) {', '.join(unknown)}; known: {', '.join(STATE_CODES)}")
+        empty = sorted(code for code, state in value.items() if not str(state).strip())
+        if empty:
+            raise ValueError(f"empty state for {', '.join(empty)}")
+        return {code: " ".join(str(value.get(code, default)).split()) for code, default in DEFAULT_STATES.items()}
+
+
 class ApiSettings(_Section):
     """The REST API (docs/api.md): tokens' default rate, incremental sync."""
 
@@ -696,6 +726,7 @@ class Settings(_Section):
     ktu: KtuSettings = Field(default=KtuSettings(), validate_default=True)
     compare: CompareSettings = CompareSettings()
     coaching: CoachingSettings = CoachingSettings()
+    exports: ExportsSettings = ExportsSettings()
     api: ApiSettings = ApiSettings()
 
     @field_validator("ktu")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from scheduler.jobs import PLAN_JOB, ROLLOVER_JOB
 from scheduler.planning import BuildReport
 from scheduler.retention import RETENTION_JOB
+from scheduler.works_export import WORKS_EXPORT_JOB
 from service.cli.arguments import add_date_option
 from service.cli.output import print_json_lines
 from service.cli.registry import command, group
@@ -19,7 +20,8 @@ from service.settings import Settings
 from texts.labels import PLAN_STATE_LABELS
 from texts.words import dmy, hhmm, plural
 
-JOB_LABELS = {PLAN_JOB: "план на день", ROLLOVER_JOB: "перенос в конце дня", RETENTION_JOB: "удаление старых записей"}
+JOB_LABELS = {PLAN_JOB: "план на день", ROLLOVER_JOB: "перенос в конце дня", RETENTION_JOB: "удаление старых записей",
+              WORKS_EXPORT_JOB: "работы для ВЭ"}
 RUN_STATUS_LABELS = {"running": "идёт", "ok": "успешно", "failed": "ошибка"}
 
 group("plan", "план звонков")

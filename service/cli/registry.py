@@ -33,7 +33,7 @@ Subcommands: TypeAlias = "argparse._SubParsersAction[RussianArgumentParser]"  # 
 COMMAND_MODULES: list[str] = ["service.cli.foundation", "service.cli.imports", "service.cli.plan",
                               "service.cli.users", "service.cli.recordings", "service.cli.selection",
                               "service.cli.visits", "service.cli.ktu", "service.cli.compare",
-                              "service.cli.tokens"]
+                              "service.cli.exports", "service.cli.tokens"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,8 +42,10 @@ class JobRunsRepository:
             query = select(func.max(JobRun.fire_time)).where(JobRun.job == job, JobRun.status == "ok")
             return (await s.execute(query)).scalar_one_or_none()
 
-    async def recent(self, limit: int = 20) -> list[JobRunView]:
+    async def recent(self, limit: int = 20, job: str | None = None) -> list[JobRunView]:
+        """The latest runs, newest first; of one job only when `job` is given."""
         async with self._sessions() as s:
-            rows = await s.execute(select(JobRun).order_by(JobRun.id.desc()).limit(limit))
+            query = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
+            rows = await s.execute(query if job is None else query.where(JobRun.job == job))
             return [JobRunView(r.job, r.fire_time, r.started_at, r.finished_at, r.status, r.detail)
                     for r in rows.scalars()]

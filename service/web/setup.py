@@ -7,6 +7,7 @@ from aiohttp import web
 from service.api.setup import setup_api
 from service.client_search.views import setup_client_search
 from service.compare.views import setup_compare
+from service.exports.views import setup_exports
 from service.ktu.views import setup_ktu
 from service.month.views import setup_month
 from service.visits.views import setup_visits
@@ -57,6 +58,7 @@ def setup_web(app: web.Application) -> None:
     setup_month(app)
     setup_compare(app)
     setup_ktu(app)
+    setup_exports(app)
     setup_scorecards(app)
     setup_recording_comments(app)
     setup_api(app)  # last: its problem middleware goes ahead of every other one

@@ -135,6 +135,8 @@ PARAMETERS = ("after", "call", "client", "comment", "contact", "date", "directio
               # the step-script editor and the desk's step log (issue 18)
               "op", "name", "key-0", "title-0", "text-0", "target-0", "branches-0", "login-0", "jinja-0",
               "client_q", "number", "seq", "version", "step", "file",
+              # the works export for the CRM (/exports/works)
+              "format",
               # the API's tokens (/admin/api)
               "scopes", "per_minute")
 HOSTILE_VALUES = (
@@ -146,7 +148,7 @@ HOSTILE_VALUES = (
 PATH_VALUES = ("1" + "0" * 22, "-1", "..%2F..%2Fetc%2Fpasswd", "x" * 300, "²", "%E2%80%AE", "99999")
 # A real value for each path parameter: the hostile query and form values then reach the handler's body.
 REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "{user_id}", "login": "ivanova",
-        "key": "news_review", "external_id": "C-1"}
+        "key": "news_review", "external_id": "C-1", "name": "works-2026-03-02.csv"}
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # signing out ends the run; /login has tests of its own
 ROLES = ("smirnova", "ivanova", "root")  # supervisor, expert, admin
 

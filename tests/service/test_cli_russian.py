@@ -30,7 +30,8 @@ def russian(text: str | None) -> bool:
     return bool(text and CYRILLIC.search(text) and not ENGLISH_PROSE.search(text))
 # Every date option of every command; test_every_date_option_is_listed keeps this list whole.
 DATE_OPTIONS = [("calls list", "--date"), ("plan build", "--date"), ("plan show", "--date"),
-                ("experts absent", "--from"), ("experts absent", "--to"), ("compare", "--from"), ("compare", "--to")]
+                ("experts absent", "--from"), ("experts absent", "--to"), ("compare", "--from"), ("compare", "--to"),
+                ("exports works", "--from"), ("exports works", "--to")]
 
 
 def parsers() -> Iterator[tuple[str, argparse.ArgumentParser]]:
