@@ -83,6 +83,8 @@ def _print_banner(settings: Settings, app: web.Application, demo_logins: list[Us
         f"  the plan:  .venv/bin/dsdesk plan show --date {_plan_day(settings)}"
         "   (demo Experts: maria, anna, pavel)",
         "  the ledger, as calls happen:  .venv/bin/dsdesk calls list",
+        f"  REST API:  http://{settings.service.host}:{settings.service.port}/api/v1/docs"
+        "   (a token: .venv/bin/dsdesk tokens create demo --scopes read)",
         "  stop: Ctrl+C",
         "",
     ]

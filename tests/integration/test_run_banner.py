@@ -88,6 +88,7 @@ async def test_the_banner_says_the_link_is_up(tmp_path: Path) -> None:
     async with PbxSimulator(SimulatorConfig(secret="the-pbx-secret")) as sim:
         text = await banner(tmp_path, sim.port, secret="the-pbx-secret")
     assert "AMI link:  connected since" in text and "NOT CONNECTED" not in text
+    assert "/api/v1/docs" in text and "dsdesk tokens create" in text  # a newcomer finds the API too
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
