@@ -23,6 +23,7 @@ from service.appkeys import (
     PLAN_JOBS,
     SETTINGS,
     SIMULATOR,
+    WEBHOOKS,
 )
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
@@ -34,6 +35,8 @@ from service.pbx_setup import build_pbx, simulator_config
 from service.plan_setup import build_demo_plan, build_plan_jobs, build_visit_plans
 from service.settings import Settings
 from service.web.setup import setup_web
+from service.webhooks.dispatcher import Dispatcher
+from service.webhooks.resolve import url_policy
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ def create_app(settings: Settings, *, with_pbx: bool = True) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(webhooks_ctx)
     if with_pbx:
         app.cleanup_ctx.append(simulator_ctx)
         app.cleanup_ctx.append(pbx_ctx)
@@ -66,6 +70,24 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     app[LEDGER] = LedgerRepository(sessions)
     yield
     await engine.dispose()
+
+
+async def webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The webhook sender (docs/webhooks.md), unless webhooks.enabled is false: the outbox is kept anyway."""
+    settings = app[SETTINGS]
+    if not settings.webhooks.enabled:
+        app[WEBHOOKS] = None
+        yield
+        return
+    dispatcher = Dispatcher(app[DB_SESSIONS], settings.webhooks, await url_policy(settings))
+    await dispatcher.start()
+    app[WEBHOOKS] = dispatcher
+    task = asyncio.create_task(dispatcher.run(), name="webhooks")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await dispatcher.close()
 
 
 async def simulator_ctx(app: web.Application) -> AsyncIterator[None]:

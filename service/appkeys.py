@@ -12,6 +12,7 @@ from service.db.engine import SessionMaker
 from service.db.ledger import LedgerRepository
 from service.imports.watch import DropFolder
 from service.settings import Settings
+from service.webhooks.dispatcher import Dispatcher
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
@@ -22,3 +23,4 @@ PBX = web.AppKey("pbx", Pbx)
 DEMO_CLIENTS: web.AppKey[list[tuple[str, str, str]]] = web.AppKey("demo_clients")
 PLAN_JOBS = web.AppKey("plan_jobs", PlanJobs)
 DROP_FOLDER: web.AppKey[DropFolder | None] = web.AppKey("drop_folder")
+WEBHOOKS: web.AppKey[Dispatcher | None] = web.AppKey("webhooks")

@@ -673,6 +673,31 @@ class CoachingSettings(_Section):
                               tuple(ItemDraft(item.text, item.weight) for item in self.scorecard_items))
 
 
+class WebhooksSettings(_Section):
+    """Webhooks (docs/webhooks.md): the sender's pace and patience, and the receivers on private networks.
+
+    `enabled: false` stops this process sending; events are still written to the outbox for the
+    subscriptions, and sent once a process with webhooks enabled runs.
+    """
+
+    enabled: bool = True
+    poll_s: float = Field(default=1.0, gt=0, le=3600)  # how often the outbox is looked at when idle
+    timeout_s: float = Field(default=10.0, gt=0, le=300)  # a receiver's answer after this long is a failure
+    give_up_hours: float = Field(default=24.0, gt=0, le=24 * 30)  # retried until the event is this old
+    keep_days: int = Field(default=30, ge=1, le=3650)  # delivered and failed deliveries are deleted after this
+    # Loopback and private receivers (on-premises): addresses, networks (10.0.0.0/8) or host names.
+    # Link-local and cloud metadata addresses, and DS Desk's own address, are refused whatever this says.
+    allow_private_hosts: tuple[str, ...] = ()
+
+    @field_validator("allow_private_hosts")
+    @classmethod
+    def _known_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from service.webhooks.urls import split_allow_list
+
+        split_allow_list(value)  # a wrong entry raises ValueError naming it
+        return tuple(entry.strip().lower() for entry in value)
+
+
 class ExportsSettings(_Section):
     """«Работы» for the CRM (ВЭ) (docs/exports.md): the nightly file, its format, the state and the
     assignment type each work is written with, and how many days one download may hold."""
@@ -726,6 +751,7 @@ class Settings(_Section):
     ktu: KtuSettings = Field(default=KtuSettings(), validate_default=True)
     compare: CompareSettings = CompareSettings()
     coaching: CoachingSettings = CoachingSettings()
+    webhooks: WebhooksSettings = WebhooksSettings()
     exports: ExportsSettings = ExportsSettings()
     api: ApiSettings = ApiSettings()
 

@@ -21,6 +21,8 @@ from service.db.models import Call, Client, ClientContact, Expert
 from service.db.plan_links import log_foreign_items, release_missed_items
 from service.db.store_errors import store_error
 from service.db.upsert import dialect_name, insert_for
+from service.webhooks.events import CALL_EVENTS, KEPT_CALL_FIELDS, CallSeen, call_events, call_transitions
+from service.webhooks.outbox import Subscribers, enqueue, subscribers
 
 _CALLS = cast(Table, Call.__table__)
 # Linkage fields: a later record that lacks them must not erase what an earlier one knew.
@@ -54,12 +56,16 @@ class LedgerRepository:
     async def _upsert(self, batch: list[CallRecord]) -> dict[str, StoredCall]:
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
+            hooks = await subscribers(session, hot_path=True)  # webhooks: the calls' events, in this transaction
+            before = await _calls_before(session, batch) if hooks.wants(*CALL_EVENTS) else None
             batch, matched = await _with_inbound_clients(session, batch)
             batch, organisations = await _with_client_names(session, batch)
             owners = await _extension_holders(session, {r.expert_ext for r in batch if r.expert_ext})
             statement = _upsert_statement(dialect_name(session))
             rows = [record_to_row(r, now, owners.get(r.expert_ext or "")) for r in batch]
             stored = (await session.execute(statement, rows)).all()
+            if before is not None:
+                await _enqueue_call_events(session, hooks, batch, stored, before, now)
             # A call ending with another Expert's PLANNED_CALL_ID: logged once, never attached (plan_links.py).
             ending = {r.linkedid: r.planned_call_id for r in batch if not r.is_open}
             await log_foreign_items(session, ((linkedid, ending[linkedid], owner_id)
@@ -245,6 +251,37 @@ def _owner_update(excluded: Any) -> ColumnElement[Any]:
     only a call that moved to another extension (answered elsewhere) takes that one's holder."""
     moved = excluded.expert_ext.is_not(None) & excluded.expert_ext.is_distinct_from(_CALLS.c.expert_ext)
     return case((moved, excluded.expert_id), else_=func.coalesce(_CALLS.c.expert_id, excluded.expert_id))
+
+
+async def _calls_before(session: AsyncSession, batch: list[CallRecord]) -> dict[str, CallSeen]:
+    """The batch's calls as the ledger holds them before the write (webhooks: what changed)."""
+    kept = [_CALLS.c[name] for name in KEPT_CALL_FIELDS]
+    found: dict[str, CallSeen] = {}
+    wanted = [r.linkedid for r in batch]
+    for i in range(0, len(wanted), 500):
+        rows = await session.execute(select(_CALLS.c.linkedid, _CALLS.c.answered_at, _CALLS.c.ended_at, *kept)
+                                     .where(_CALLS.c.linkedid.in_(wanted[i:i + 500])))
+        for linkedid, answered_at, ended_at, *known in rows:
+            found[linkedid] = CallSeen(answered_at, ended_at, dict(zip(KEPT_CALL_FIELDS, known, strict=True)))
+    return found
+
+
+async def _enqueue_call_events(session: AsyncSession, hooks: Subscribers, batch: list[CallRecord],
+                               stored: Sequence[Any], before: dict[str, CallSeen], now: datetime) -> None:
+    """call.started / call.answered / call.ended of the rows this write changed (a record the ledger
+    ignored, an open one for a closed call, is not among `stored`)."""
+    written = {linkedid: (client_id, owner_id) for linkedid, client_id, owner_id in stored}
+    changed = [r for r in batch if r.linkedid in written and call_transitions(before.get(r.linkedid), r)]
+    if not changed:
+        return
+    owner_ids = {written[r.linkedid][1] for r in changed} - {None}
+    logins: dict[int, str] = {}
+    if owner_ids:
+        rows = await session.execute(select(Expert.id, Expert.login).where(Expert.id.in_(owner_ids)))
+        logins = {expert_id: login for expert_id, login in rows}
+    events = [event for r in changed for event in call_events(
+        before.get(r.linkedid), r, expert_login=logins.get(written[r.linkedid][1]), client_id=written[r.linkedid][0])]
+    await enqueue(session, events, now, hooks)
 
 
 async def _extension_holders(session: AsyncSession, extensions: set[str]) -> dict[str, int]:

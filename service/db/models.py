@@ -57,6 +57,7 @@ from service.db.models_month import BusinessEvent, ClosedMonth, MonthlyPlan
 from service.db.models_selection import ClientTransition, SelectionScore
 from service.db.models_status import ExpertStatus
 from service.db.models_visits import PlannedVisit, Visit
+from service.db.models_webhooks import WebhookDelivery, WebhookSubscription
 from service.db.search_text import folded, phone_digits
 
 
@@ -406,12 +407,13 @@ _trigram_index("ix_client_contacts_phone_e164_search", ClientContact.phone_e164)
 _trigram_index("ix_client_contacts_phone_search", phone_digits(ClientContact.phone, "postgresql"))
 
 __all__ = [
-    "Act", "ApiAudit", "ApiToken", "Base", "Call", "CallScore", "CallScoreItem", "CallStep", "RecordingComment", "Scorecard",
-    "ScorecardItem", "StepScript", "StepScriptVersion",
+    "Act", "ApiAudit", "ApiToken", "Base", "Call", "CallScore", "CallScoreItem", "CallStep", "RecordingComment",
+    "Scorecard", "ScorecardItem", "StepScript", "StepScriptVersion",
     "ClientRequest", "Mailing", "SeminarVisit", "SegmentChange", "SurveyResponse",
     "Training", "CallLogin", "CallbackPromise", "Client", "ClientContact", "ClientLogin", "ClientSignal",
     "ClientTransition", "Expert", "SelectionScore", "BusinessEvent", "ClosedMonth", "MonthlyPlan",
     "ExpertAbsence", "ExpertStatus", "FileImport", "FiguresBuiltDay", "FiguresCount", "FiguresDaily", "FiguresState",
     "HistoryEntry", "JobRun", "KtuEntry", "KtuVersion", "LoginDay", "PlanNote",
-    "PlannedCall", "PlannedVisit", "RecordingAccess", "ScriptVersion", "Visit", "WrapUp",
+    "PlannedCall", "PlannedVisit", "RecordingAccess", "ScriptVersion", "Visit", "WebhookDelivery",
+    "WebhookSubscription", "WrapUp",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, String, Table, and_, func, literal_column,
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.records import iso_ms
 from scheduler.inputs import ExistingItem, PlanInputs
 from scheduler.model import Plan, PlanItem, PlanState, Reason
 from scheduler.planning import SaveResult
@@ -28,6 +29,8 @@ from service.db.plan_inputs import (
 )
 from service.db.upsert import dialect_name, insert_for
 from service.errors import LedgerError, UnknownClientError, UnknownExpertError
+from service.webhooks.events import PLAN_BUILT, plan_event
+from service.webhooks.outbox import enqueue, subscribers
 
 _PLANNED = cast(Table, m.PlannedCall.__table__)
 _NOTES = cast(Table, m.PlanNote.__table__)
@@ -84,6 +87,7 @@ class PlanRepository:
             new_ids = await _insert_items(s, rows)
             await _assign_public_ids(s, new_ids)
             notes = await _insert_notes(s, plan)
+            await _enqueue_plan_built(s, plan, new_ids, now)
         created = tuple(public_id_of(i) for i in new_ids)
         return SaveResult(created=created, kept=len(rows) - len(new_ids), notes_added=notes)
 
@@ -233,6 +237,31 @@ async def _assign_public_ids(session: AsyncSession, new_ids: list[int]) -> None:
     public_id: ColumnElement[str] = literal_column("'PC-'") + sql_cast(p.c.id + PUBLIC_ID_OFFSET, String)
     for chunk in chunks(new_ids):
         await session.execute(update(p).where(p.c.id.in_(chunk)).values(public_id=public_id))
+
+
+async def _enqueue_plan_built(session: AsyncSession, plan: Plan, new_ids: list[int], now: datetime) -> None:
+    """plan.built (webhooks): one event per Expert whose day got new items, listing them."""
+    if not new_ids:
+        return
+    hooks = await subscribers(session)
+    if not hooks.wants(PLAN_BUILT):
+        return
+    p = m.PlannedCall
+    by_login: dict[str, list[dict[str, Any]]] = {}
+    for chunk in chunks(new_ids):
+        rows = await session.execute(
+            select(m.Expert.login, p.public_id, p.slot, m.Client.external_id, m.ClientContact.external_id, p.topic,
+                   p.reasons)
+            .join(m.Expert, m.Expert.id == p.expert_id).join(m.Client, m.Client.id == p.client_id)
+            .join(m.ClientContact, m.ClientContact.id == p.contact_id).where(p.id.in_(chunk)))
+        for login, public_id, slot, client, contact, topic, reasons in rows:
+            by_login.setdefault(login, []).append({
+                "public_id": public_id, "slot": iso_ms(slot), "client_id": client, "contact_id": contact,
+                "topic": topic, "reasons": [r.get("code") for r in reasons or ()]})
+    notes = {e.expert_login: list(dict.fromkeys(e.notes)) for e in plan.experts}
+    events = [plan_event(plan.day, login, sorted(items, key=lambda i: (i["slot"], i["public_id"])),
+                         notes.get(login, [])) for login, items in sorted(by_login.items())]
+    await enqueue(session, events, now, hooks)
 
 
 def public_id_of(item_id: int) -> str:

@@ -21,10 +21,12 @@ from sqlalchemy.orm import aliased
 from scheduler.model import PlanState, ReasonCode
 from service.db.bulk import chunks, session_scope
 from service.db.engine import SessionMaker
-from service.db.models import Client, ClientTransition, Expert, ExpertAbsence, PlannedCall
+from service.db.models import Call, Client, ClientTransition, Expert, ExpertAbsence, PlannedCall
 from service.errors import UnknownClientError
 from service.transition.errors import AssignError, TransitionError
 from service.transition.machine import DEFAULT_DECLINE_REASONS, Status, Step, check_assign, steps
+from service.webhooks.events import TRANSITION_CHANGED, TransitionFacts, transition_event
+from service.webhooks.outbox import enqueue, subscribers
 from texts.labels import ROLE_LABELS
 from texts.words import ddmm
 
@@ -103,6 +105,8 @@ class TransitionsRepository:
                      "author_id": author_id, "at": now} for client_id in new]
             for chunk in chunks(rows):
                 await s.execute(insert(ClientTransition), chunk)
+            await _enqueue_transitions(s, [(client_id, (Step(Status.CANDIDATE),)) for client_id in new], expert_id,
+                                       author_id, None, None, now)
             # A candidate reassigned: the former Expert's planned campaign call goes (the new one's comes).
             await cancel_campaign_calls(s, new, now, keep_expert_id=expert_id)
         return AssignResult(assigned=len(new), unchanged=unchanged)
@@ -176,7 +180,34 @@ async def change_status(session: AsyncSession, client_id: int, new_status: Statu
         if expert_id is not None:
             moved["expert_id"] = expert_id
         await session.execute(update(Client).where(Client.id == client_id).values(moved))
+    await _enqueue_transitions(session, [(client_id, added)], expert_id, author_id, clean_note, call_id, now)
     return added
+
+
+async def _enqueue_transitions(session: AsyncSession, changes: Sequence[tuple[int, tuple[Step, ...]]],
+                               expert_id: int | None, author_id: int | None, note: str | None, call_id: int | None,
+                               now: datetime) -> None:
+    """transition.changed (webhooks) for each client whose steps were added, in this transaction."""
+    if not changes:
+        return
+    hooks = await subscribers(session)
+    if not hooks.wants(TRANSITION_CHANGED):
+        return
+    clients: dict[int, tuple[str, str]] = {}
+    for chunk in chunks([client_id for client_id, _ in changes]):
+        rows = await session.execute(select(Client.id, Client.external_id, Client.name).where(Client.id.in_(chunk)))
+        clients.update({client_id: (external_id, name) for client_id, external_id, name in rows})
+    people = {expert_id, author_id} - {None}
+    logins = {expert_id: login for expert_id, login in
+              await session.execute(select(Expert.id, Expert.login).where(Expert.id.in_(people)))}
+    linkedid = None if call_id is None else \
+        (await session.execute(select(Call.linkedid).where(Call.id == call_id))).scalar_one_or_none()
+    events = [transition_event(TransitionFacts(
+        client_id=clients[client_id][0], client_name=clients[client_id][1], status=steps[-1].status.value,
+        steps=tuple(step.status.value for step in steps), expert_login=logins.get(expert_id or 0),
+        author_login=logins.get(author_id or 0), reason=steps[-1].reason, until=steps[-1].until, note=note,
+        call_linkedid=linkedid, at=now)) for client_id, steps in changes if client_id in clients]
+    await enqueue(session, events, now, hooks)
 
 
 async def cancel_campaign_calls(session: AsyncSession, client_ids: Collection[int], now: datetime,

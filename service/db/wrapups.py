@@ -19,12 +19,23 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.engine import SessionMaker
-from service.db.models import Call, CallbackPromise, Client, ClientContact, HistoryEntry, PlannedCall, WrapUp
+from service.db.models import (
+    Call,
+    CallbackPromise,
+    Client,
+    ClientContact,
+    Expert,
+    HistoryEntry,
+    PlannedCall,
+    WrapUp,
+)
 from service.db.plan_links import on_item
 from service.db.transitions import change_status
 from service.db.upsert import dialect_name, insert_for
 from service.desk.wrapup import WrapUpInput
 from service.transition.machine import DEFAULT_DECLINE_REASONS
+from service.webhooks.events import WRAPUP_SAVED, Event, WrapUpFacts, wrapup_event
+from service.webhooks.outbox import enqueue, subscribers
 
 _WRAPUPS = cast(Table, WrapUp.__table__)
 _HISTORY = cast(Table, HistoryEntry.__table__)
@@ -103,7 +114,22 @@ class WrapUpRepository:
                 await change_status(session, ctx.client_db_id, step.status, expert_id, now,
                                     today=today or local_day, reason=step.reason, until=step.until,
                                     call_id=ctx.call_id, decline_reasons=decline_reasons)
+            hooks = await subscribers(session)
+            if hooks.wants(WRAPUP_SAVED):
+                await enqueue(session, [await _wrapup_event(session, ctx, expert_id, wrapup, now)], now, hooks)
             return ctx
+
+
+async def _wrapup_event(session: AsyncSession, ctx: WrapUpContext, expert_id: int, wrapup: WrapUpInput,
+                        now: datetime) -> Event:
+    """wrapup.saved (webhooks), ordered after the call's own events (the same subject)."""
+    login = (await session.execute(select(Expert.login).where(Expert.id == expert_id))).scalar_one_or_none()
+    return wrapup_event(WrapUpFacts(
+        linkedid=ctx.linkedid, expert_login=login, client_id=ctx.client_external_id, contact_name=ctx.contact_name,
+        planned_call_id=ctx.planned_public_id, result=wrapup.result.value, topic=wrapup.topic,
+        logged_in=wrapup.logged_in, productive=wrapup.productive, comment=wrapup.comment,
+        next_contact_at=wrapup.next_contact_at,
+        transition=None if wrapup.transition is None else wrapup.transition.status.value, saved_at=now))
 
 
 async def _context(session: AsyncSession, linkedid: str) -> WrapUpContext | None:

@@ -31,6 +31,7 @@ from service.web.selection import setup_selection
 from service.web.step_scripts import setup_step_scripts
 from service.web.templating import setup_templating
 from service.web.what_works import setup_what_works
+from service.webhooks.views import setup_webhooks_admin
 
 
 def setup_web(app: web.Application) -> None:
@@ -57,8 +58,9 @@ def setup_web(app: web.Application) -> None:
     setup_visits(app)
     setup_month(app)
     setup_compare(app)
-    setup_ktu(app)
     setup_exports(app)
+    setup_ktu(app)
     setup_scorecards(app)
     setup_recording_comments(app)
+    setup_webhooks_admin(app)
     setup_api(app)  # last: its problem middleware goes ahead of every other one

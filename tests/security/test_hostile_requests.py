@@ -21,6 +21,8 @@ from service.db.step_scripts import StepScriptsRepository
 from service.demo_coaching import NEWS as DEMO_NEWS
 from service.settings import Settings
 from service.web.keys import CSRF_HEADER
+from service.webhooks.events import EVENTS
+from service.webhooks.subscriptions import SubscriptionsRepository
 from tests.security.conftest import Office
 from tests.service.builders import T0, closed_call
 from tests.service.web_helpers import HTML_ACCEPT, JSON_ACCEPT
@@ -137,6 +139,8 @@ PARAMETERS = ("after", "call", "client", "comment", "contact", "date", "directio
               "client_q", "number", "seq", "version", "step", "file",
               # the works export for the CRM (/exports/works)
               "format",
+              # the webhook subscriptions and their delivery log (/admin/webhooks)
+              "url", "events", "confirm", "delivery",
               # the API's tokens (/admin/api)
               "scopes", "per_minute")
 HOSTILE_VALUES = (
@@ -148,7 +152,7 @@ HOSTILE_VALUES = (
 PATH_VALUES = ("1" + "0" * 22, "-1", "..%2F..%2Fetc%2Fpasswd", "x" * 300, "²", "%E2%80%AE", "99999")
 # A real value for each path parameter: the hostile query and form values then reach the handler's body.
 REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "{user_id}", "login": "ivanova",
-        "key": "news_review", "external_id": "C-1", "name": "works-2026-03-02.csv"}
+        "key": "news_review", "name": "works-2026-03-02.csv", "hook": "1", "external_id": "C-1"}
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # signing out ends the run; /login has tests of its own
 ROLES = ("smirnova", "ivanova", "root")  # supervisor, expert, admin
 
@@ -208,6 +212,8 @@ async def test_no_route_answers_500_to_hostile_values(office: Office, login: str
     petrov = await office.users().by_login("petrov")  # the admin's forms change him, not the admin
     assert petrov is not None
     await _published_step_script(office.sessions)
+    # REAL["hook"]: a subscription (to a port nothing listens on, refused by the default allow-list anyway).
+    await SubscriptionsRepository(office.sessions).create("http://127.0.0.1:9/hook", EVENTS, None, datetime.now(UTC))
     failures: list[str] = []
     client = await office.client(login, with_pbx=True)
     token = await token_of(client)

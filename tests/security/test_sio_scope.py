@@ -15,7 +15,7 @@ from tests.security.conftest import Office
 from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, JSON_ACCEPT, session_csrf_token
 
 REAL = {"client_id": "C-1", "linkedid": "L-1", "file": "general.j2", "id": "1", "login": "ivanova",
-        "key": "news_review", "external_id": "C-1", "name": "works-2026-03-02.csv"}
+        "key": "news_review", "hook": "1", "external_id": "C-1", "name": "works-2026-03-02.csv"}
 # The pages the brief names, each with the way a browser or a script reaches it.
 NAMED = ("/desk", "/board", "/board/state", "/calls", "/calls/L-1", "/figures", "/figures.xlsx", "/admin/users",
          "/admin/scripts", "/imports", "/clients/C-1", "/clients/C-1/brief", "/clients?q=Ромашка", "/team", "/live")
