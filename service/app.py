@@ -195,6 +195,9 @@ async def healthz(request: web.Request) -> web.Response:
         body["cdr_error"] = pbx.cdr_error  # Asterisk's CDR (cdr:) unreadable: gaps are not put right
         if not link.connected:
             body["status"] = "degraded"
+    dispatcher = request.app.get(WEBHOOKS)
+    if dispatcher is not None:  # the outbox unreadable: nothing goes out (a receiver's errors are on its log)
+        body["webhooks_error"] = dispatcher.last_error
     if PLAN_JOBS in request.app:
         jobs = request.app[PLAN_JOBS]
         body["plan_job_error"] = jobs.last_error

@@ -20,6 +20,8 @@ async def test_healthz(aiohttp_client: AiohttpClient, db_settings: Settings) -> 
     body = await response.json()
     assert body["status"] == "ok" and body["ledger_write_error"] is None
     assert isinstance(body["ami_connected"], bool)
+    # The background jobs that feed other systems say when they fail (issue 19).
+    assert body["webhooks_error"] is None and body["works_export_error"] is None
 
 
 async def test_the_database_is_wired(aiohttp_client: AiohttpClient, db_settings: Settings) -> None:
