@@ -200,7 +200,7 @@ def _to_int(raw: object) -> int:
 
 def distance(raw: object) -> float:
     """Kilometres, ≥ 0: «12,5», «80», an XLSX number."""
-    value = money(raw)
+    value = number(raw).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if value < 0:
         raise CellError("не может быть отрицательным")
     return float(value)
@@ -226,7 +226,7 @@ def money(raw: object) -> Decimal:
     """Roubles with kopecks: «1 234,50», «1234.5», an XLSX number; rounded to kopecks."""
     value = number(raw)
     if abs(value) >= MONEY_MAX:
-        raise CellError("слишком большое число")
+        raise CellError("слишком большая сумма")
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
