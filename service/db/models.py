@@ -334,6 +334,8 @@ class WrapUp(Base):
     __tablename__ = "wrapups"
     __table_args__ = (
         Index("ix_wrapups_expert_id_created_at", "expert_id", "created_at"),
+        # The API's wrap-ups come in pages by (updated_at, id) (migration 0025).
+        Index("ix_wrapups_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
