@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -61,6 +62,9 @@ async def _serve(settings: Settings) -> None:
     site = web.TCPSite(runner, settings.service.host, settings.service.port)
     await site.start()
     _print_banner(settings, app, await _demo_logins(app))
+    # What start-up built (modules, the app, templates, the OpenAPI document) lives as long as the process: out of
+    # the collector's sight, a full collection no longer walks it (bench/api.py: p99 of a page 160 → 53 ms).
+    gc.freeze()
     try:
         await asyncio.Event().wait()
     finally:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import RowMapping
 
 from dialer.errors import AmiActionTimeout, DialerError
 from dialer.numbers import normalise_number
@@ -47,7 +48,7 @@ from service.db.api_reads import ApiReads, CallFilter, Position
 from service.db.board import BoardRepository
 from service.db.call_targets import CallTarget, CallTargetsRepository
 from service.db.figures import FiguresRepository
-from service.db.models import Call, Client, ClientContact
+from service.db.models import Client, ClientContact
 from service.db.plan import PlanRepository
 from service.figures.compute import FigureTargets
 from service.figures.errors import UnknownScope
@@ -67,47 +68,46 @@ async def list_calls(call: ApiCall, params: CallsParams, body: None) -> CallPage
     rows = await ApiReads(call.sessions).calls(where, call.settings.organisation.tz, after, params.limit + 1)
     more = len(rows) > params.limit
     rows = rows[:params.limit]
-    items = [_call_out(c, login) for c, login in rows]
-    last = rows[-1][0] if rows else None
-    if last is not None:
-        next_cursor: str | None = cursor.encode(kind, Position(last.updated_at if sync else last.started_at, last.id))
-    else:
-        next_cursor = params.cursor if sync else None
-    if not sync and not more:
-        next_cursor = None
-    return CallPage(items=items, next_cursor=next_cursor, has_more=more)
+    page = CallPage.model_validate({"items": [_call_item(row) for row in rows], "next_cursor": None,
+                                    "has_more": more})
+    if rows and (sync or more):
+        last = rows[-1]
+        page.next_cursor = cursor.encode(kind, Position(last["updated_at"] if sync else last["started_at"],
+                                                        last["id"]))
+    elif params.updated_since is not None:  # nothing new: where to ask from next time (before every row since)
+        page.next_cursor = params.cursor or cursor.encode(kind, Position(params.updated_since, 0))
+    return page
 
 
 async def get_call(call: ApiCall, params: LinkedidParams, body: None) -> CallOut:
     found = await ApiReads(call.sessions).call(params.linkedid)
     if found is None:
         raise ApiProblem(404, f"нет звонка {params.linkedid}", kind="not-found")
-    return _call_out(*found)
+    return CallOut.model_validate(_call_item(found))
 
 
 async def get_recording(call: ApiCall, params: LinkedidParams, body: None) -> web.StreamResponse:
     found = await ApiReads(call.sessions).call(params.linkedid)
     if found is None:
         raise ApiProblem(404, f"нет звонка {params.linkedid}", kind="not-found")
-    record = found[0]
-    if record.recording is None or record.recording_purged_at is not None:
+    if not found["has_recording"]:
         raise ApiProblem(404, "у звонка нет записи (или она удалена по сроку хранения)", kind="not-found")
-    path = call.settings.recordings.existing_file(record.recording)
+    path = call.settings.recordings.existing_file(found["recording"])
     if path is None:
         raise ApiProblem(404, "файла записи нет в каталоге записей", kind="not-found")
     return web.FileResponse(path, headers={"Content-Type": "audio/wav",
                                            "Content-Disposition": f'attachment; filename="{params.linkedid}.wav"'})
 
 
-def _call_out(c: Call, login: str | None) -> CallOut:
-    has_recording = c.recording is not None and c.recording_purged_at is None
-    return CallOut(linkedid=c.linkedid, direction=c.direction, expert=login, expert_ext=c.expert_ext,
-                   client_id=c.client_id, client_name=c.client_name, client_number=c.client_number,
-                   planned_call_id=c.planned_call_id, started_at=c.started_at, answered_at=c.answered_at,
-                   ended_at=c.ended_at, duration_s=c.duration_s, talk_s=c.talk_s, outcome=c.outcome,
-                   hangup_cause=c.hangup_cause, guessed=c.guessed, quality=list(c.quality or ()),
-                   recording_url=f"/api/v1/calls/{c.linkedid}/recording" if has_recording else None,
-                   updated_at=c.updated_at)
+def _call_item(row: RowMapping) -> dict[str, Any]:
+    """A call row as CallOut's fields (validated once per page, not per row)."""
+    item = {name: row[name] for name in _CALL_FIELDS}
+    item["quality"] = list(row["quality"] or ())
+    item["recording_url"] = f"/api/v1/calls/{row['linkedid']}/recording" if row["has_recording"] else None
+    return item
+
+
+_CALL_FIELDS = tuple(name for name in CallOut.model_fields if name not in ("quality", "recording_url"))
 
 
 async def originate_call(call: ApiCall, params: None, body: OriginateBody) -> Outcome:

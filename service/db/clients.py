@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -183,15 +183,20 @@ async def _record_segment_changes(session: AsyncSession, records: Sequence[Clien
                            for (client_id, since), values in changes.items()])
 
 
+def _shallow(record: Any) -> dict[str, Any]:
+    """The record's fields as a dict; not asdict(), which deep-copies every value (0.5 s per 10,000 clients)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def _client_row(record: ClientRecord, experts: dict[str, int]) -> dict[str, Any]:
-    row = asdict(record)
+    row = _shallow(record)
     login = row.pop("expert_login")
     row["expert_id"] = experts[login] if login else None
     return row
 
 
 def _contact_row(record: ContactRecord, clients: dict[str, int]) -> dict[str, Any]:
-    row = asdict(record)
+    row = _shallow(record)
     row["client_id"] = clients[row.pop("client_external_id")]
     return row
 

@@ -388,9 +388,7 @@ class ScriptVersion(Base):
 
 
 # The summary's refresh finds what was written since its watermark by these (every write of a
-# call, wrap-up or planned item sets its updated_at).
-Index("ix_calls_updated_at", Call.updated_at)
-Index("ix_wrapups_updated_at", WrapUp.updated_at)
+# call, wrap-up or planned item sets its updated_at); calls and wrap-ups by their (updated_at, id) indexes.
 Index("ix_planned_calls_updated_at", PlannedCall.updated_at)
 
 

@@ -60,6 +60,20 @@ async def test_updated_since_returns_changes_and_a_cursor_to_ask_with_next_time(
     assert [c["linkedid"] for c in body["items"]] == ["api.000"]
 
 
+async def test_a_first_sync_with_nothing_new_still_gives_a_cursor_that_finds_later_changes(
+        api_office: ApiOffice) -> None:
+    """Found by the benchmark: with no change since `updated_since`, next_cursor was null."""
+    token = await api_office.token("read")
+    since = datetime.now(UTC).isoformat()
+    status, body, _ = await api_office.call("GET", "/api/v1/calls", token, params={"updated_since": since})
+    assert status == 200 and body["items"] == [] and body["next_cursor"] is not None
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    await record(api_office, 1, start)
+    status, body, _ = await api_office.call("GET", "/api/v1/calls", token,
+                                            params={"updated_since": since, "cursor": body["next_cursor"]})
+    assert [c["linkedid"] for c in body["items"]] == ["api.000"]
+
+
 async def test_a_naive_updated_since_and_a_foreign_cursor_are_refused(api_office: ApiOffice) -> None:
     token = await api_office.token("read")
     status, body, _ = await api_office.call("GET", "/api/v1/calls?updated_since=2026-12-01T10:00:00", token)
