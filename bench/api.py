@@ -52,6 +52,7 @@ import argparse
 import asyncio
 import cProfile
 import csv
+import dataclasses
 import functools
 import gc
 import io
@@ -85,12 +86,12 @@ from _report_data import Shape  # noqa: E402
 from report import LAST_DAY, ensure_database, url  # noqa: E402
 from service.api import cursor  # noqa: E402
 from service.api.models import CallPage  # noqa: E402
-from service.api.resources import _call_out  # noqa: E402
+from service.api.resources import _call_item  # noqa: E402
 from service.api.tokens import new_token  # noqa: E402
 from service.app import create_app, scheduler_ctx  # noqa: E402
 from service.appkeys import DB_SESSIONS  # noqa: E402
 from service.days import day_bounds  # noqa: E402
-from service.db.api_reads import ApiReads, CallFilter, Position, _call_filters  # noqa: E402
+from service.db.api_reads import CALL_COLUMNS, ApiReads, CallFilter, Position, _call_filters  # noqa: E402
 from service.db.api_tokens import ApiTokensRepository  # noqa: E402
 from service.db.engine import create_engine, create_sessionmaker  # noqa: E402
 from service.db.migrate import migrate  # noqa: E402
@@ -155,11 +156,17 @@ class SqlPeer:
         self._sql: dict[tuple[bool, ...], str] = {}
 
     def sql(self, where: CallFilter, after: Position | None) -> tuple[str, list[Any]]:
-        """The SQL text (compiled once per shape of the query) and its parameters in order; the same clause
-        order as ApiReads.calls: the day, the Expert, updated_since/before, the cursor, the limit."""
+        """The SQL text (compiled once per shape of the query) and its parameters in order; built as
+        ApiReads.calls builds it: the cursor (which then stands for updated_since), the day, the Expert,
+        updated_since/before, the limit."""
+        by_update = where.updated_since is not None or where.updated_before is not None
+        if after is not None:
+            where = dataclasses.replace(where, updated_since=None)
         shape = (where.day is not None, where.expert_login is not None, where.updated_since is not None,
-                 where.updated_before is not None, after is not None)
+                 where.updated_before is not None, after is not None, by_update)
         args: list[Any] = []
+        if after is not None:
+            args += [after.at, after.id]
         if where.day is not None:
             args += day_bounds(where.day, MSK)
         if where.expert_login is not None:
@@ -168,16 +175,13 @@ class SqlPeer:
             args.append(where.updated_since)
         if where.updated_before is not None:
             args.append(where.updated_before)
-        if after is not None:
-            args += [after.at, after.id]
         args.append(LIMIT + 1)
         if shape not in self._sql:
-            by_update = where.updated_since is not None or where.updated_before is not None
             key = Call.updated_at if by_update else Call.started_at
-            query = _call_filters(select(Call, Expert.login).outerjoin(Expert, Expert.id == Call.expert_id),
-                                  where, MSK)
+            query = select(*CALL_COLUMNS, Expert.login.label("expert")).outerjoin(Expert, Expert.id == Call.expert_id)
             if after is not None:
                 query = query.where(tuple_(key, Call.id) > tuple_(after.at, after.id))
+            query = _call_filters(query, where, MSK)
             compiled = query.order_by(key, Call.id).limit(LIMIT + 1).compile(dialect=postgresql.asyncpg.dialect())
             if len(compiled.positiontup or ()) != len(args):
                 raise AssertionError(f"the peer's parameters do not match the query: {compiled.positiontup}")
@@ -244,8 +248,8 @@ class Pages:
         read = time.perf_counter() - started
         started = time.perf_counter()
         shown = rows[:LIMIT]
-        CallPage(items=[_call_out(c, login) for c, login in shown], next_cursor="x" * 100,
-                 has_more=len(rows) > LIMIT).model_dump_json()
+        CallPage.model_validate({"items": [_call_item(row) for row in shown], "next_cursor": "x" * 100,
+                                 "has_more": len(rows) > LIMIT}).model_dump_json()
         return read, time.perf_counter() - started
 
     async def step(self, query: Query, into: Kind | None) -> tuple[Query | None, dict[str, Any]]:

@@ -60,7 +60,8 @@ async def import_file(kind: str, path: Path, sessions: SessionMaker, *,
     """Import a CSV/XLSX file of `kind`; raises FileFormatError or RowsRejected (nothing written)."""
     schema = _schema(kind, context)
     table = open_table(path, all_names(schema), sheet=kind)
-    return await _import(schema, table.header, table.rows, sessions, progress, context or ImportContext())
+    return await _import(schema, table.header, table.rows, sessions, progress, context or ImportContext(),
+                         keep_records=False)
 
 
 async def import_rows(kind: str, rows: Iterable[Mapping[str, object]], sessions: SessionMaker, *,
@@ -68,8 +69,10 @@ async def import_rows(kind: str, rows: Iterable[Mapping[str, object]], sessions:
     """Import rows given as dicts (column → cell), numbered as a file would be (first = row 2)."""
     numbered = [(number, dict(row)) for number, row in enumerate(rows, start=2)]
     header = tuple(dict.fromkeys(name for _, row in numbered for name in row))
+    # Rows given in memory (the API's bulk upserts): the records the validation built are written as they are,
+    # not parsed again (a second parse was 0.5 s of 2.5 s for 10,000 clients).
     return await _import(_schema(kind, context), header, lambda: iter(numbered), sessions, progress,
-                         context or ImportContext())
+                         context or ImportContext(), keep_records=True)
 
 
 def _schema(kind: str, context: ImportContext | None) -> Schema:
@@ -80,7 +83,7 @@ def _schema(kind: str, context: ImportContext | None) -> Schema:
 
 
 async def _import(schema: Schema, names: tuple[str, ...], file_rows: Rows, sessions: SessionMaker,
-                  progress: bool | None, context: ImportContext) -> ImportReport:
+                  progress: bool | None, context: ImportContext, *, keep_records: bool) -> ImportReport:
     header = read_header(schema, names)
     errors = header_errors(schema, header)
     if errors:
@@ -93,9 +96,12 @@ async def _import(schema: Schema, names: tuple[str, ...], file_rows: Rows, sessi
 
     validator = Validator(schema, await load_references(schema.kind, sessions))
     count = total = 0
+    kept: list[Any] = []
     for number, row in rows():
         count += 1
-        found = validator.check(number, row)[1]
+        record, found = validator.check(number, row)
+        if keep_records and not total:
+            kept.append(record)
         total += len(found)
         errors += found[:MAX_KEPT_ERRORS - len(errors)]  # a file of bad rows must not fill the memory
     found = validator.finish()
@@ -103,11 +109,12 @@ async def _import(schema: Schema, names: tuple[str, ...], file_rows: Rows, sessi
     errors += found[:MAX_KEPT_ERRORS - len(errors)]
     if total:
         raise RowsRejected(labelled(sorted(errors, key=lambda e: e.row), header), total)
-    counts, measured = await _write(schema, rows, header, count, sessions, progress, context)
+    records = kept if keep_records else _records(schema, rows, header)
+    counts, measured = await _write(schema, records, count, sessions, progress, context)
     return ImportReport(schema.kind, count, counts, measured)
 
 
-async def _write(schema: Schema, rows: Rows, header: Header, count: int, sessions: SessionMaker,
+async def _write(schema: Schema, records: Iterable[Any], count: int, sessions: SessionMaker,
                  progress: bool | None, context: ImportContext) -> tuple[Counts, Measured | None]:
     write = WRITERS[schema.kind]
     shown = progress if progress is not None else (sys.stderr.isatty() or count >= LARGE_FILE_ROWS)
@@ -116,7 +123,7 @@ async def _write(schema: Schema, rows: Rows, header: Header, count: int, session
     with tqdm(total=count, desc=schema.kind, file=sys.stderr, disable=not shown, mininterval=0.5,
               bar_format=_BAR) as bar:
         async with sessions.begin() as session:
-            for batch in chunks(_records(schema, rows, header), BATCH):
+            for batch in chunks(records, BATCH):
                 counts += await write(sessions, batch, session)
                 written.append(summary_of(schema.kind, batch, context))
                 bar.update(len(batch))
