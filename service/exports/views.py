@@ -129,7 +129,8 @@ def _failed(runs: list[JobRunView], tz: ZoneInfo) -> str | None:
     latest = next((r for r in runs if r.status != "running"), None)
     if latest is None or latest.status != "failed":
         return None
-    moment: datetime = latest.started_at.astimezone(tz)
+    # The night it ran for (its fire time), not the clock when it ran: a run caught up in the morning is that night's.
+    moment: datetime = latest.fire_time.astimezone(tz)
     return f"Ночная выгрузка {moment:%d.%m.%Y} в {moment:%H:%M} не удалась: {latest.detail or 'причина не записана'}"
 
 
