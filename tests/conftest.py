@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,12 +18,14 @@ from typing import Any, TypeVar
 
 import asyncpg  # used only to create/drop databases
 import pytest
+from sqlalchemy import make_url
 
 from service.db.clients import ClientsRepository
 from service.db.engine import SessionMaker, async_url, create_engine, create_sessionmaker
 from service.db.ledger import LedgerRepository
 from service.db.migrate import migrate
 from service.settings import ENV_AMI_SECRET, ENV_CONFIG, ENV_DATABASE_URL, Settings
+from tests.pg_fresh import fresh_pg_schema
 
 # The server's maintenance database, used only to create and drop the session's database.
 PG_ADMIN_URL = os.environ.get("DSDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -57,18 +60,36 @@ def pg_database() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a temp SQLite file, or the session's PostgreSQL database emptied."""
+    """An empty database: a temp SQLite file, or the session's PostgreSQL database emptied.
+
+    When the test also asks for `migrated_db`, that fixture makes the database instead."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'dsdesk.db'}"
     url: str = request.getfixturevalue("pg_database")
-    _in_thread(lambda: _pg_reset(url))
+    if "migrated_db" not in request.fixturenames:
+        _in_thread(lambda: _pg_reset(url))
     return url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per test process: each test gets a copy (a migration from empty takes
+    0.6–0.9 s, a copy a few milliseconds)."""
+    path = tmp_path_factory.mktemp("template") / "dsdesk.db"
+    _in_thread(lambda: migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
 @pytest.fixture
-async def migrated_db(db_url: str) -> str:
-    """`db_url` after the Alembic migrations ran."""
-    await migrate(db_url)
+async def migrated_db(db_url: str, request: pytest.FixtureRequest) -> str:
+    """`db_url` after the Alembic migrations ran: a copy of the migrated template on SQLite; on PostgreSQL
+    the session's database emptied back to its just-migrated rows when its schema is still the migrated one
+    (1.3–1.6 s for a migration against ~0.1 s), else migrated afresh."""
+    if db_url.startswith("sqlite"):
+        template: Path = request.getfixturevalue("sqlite_template")
+        await asyncio.to_thread(_copy_sqlite, template, Path(make_url(db_url).database or ""))
+    else:
+        await fresh_pg_schema(db_url)
     return db_url
 
 
@@ -122,3 +143,9 @@ async def _pg_reset(url: str) -> None:
         await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     finally:
         await connection.close()
+
+
+def _copy_sqlite(template: Path, target: Path) -> None:
+    # The backup API copies a consistent database whatever its journal mode (a file copy could miss a WAL).
+    with sqlite3.connect(template) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
