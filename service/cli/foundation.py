@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from dialer.records import CallRecord
@@ -13,10 +13,12 @@ from service.cli.registry import command, group
 from service.errors import CommandError
 from service.settings import Settings, mask_url
 from texts.labels import OUTCOME_LABELS
+from texts.phones import phone_ru
 from texts.words import dmy, minutes_seconds, plural
+from texts.zones import zone_label
 
 TABLE_COLUMNS = (
-    ("начало", 19), ("вид", 3), ("доб.", 6), ("номер клиента", 13), ("клиент", 24),
+    ("начало", 19), ("вид", 3), ("доб.", 6), ("номер клиента", 18), ("клиент", 24),
     ("исход", 22), ("разговор", 8), ("всего", 7), ("id звонка", 20),
 )
 
@@ -64,7 +66,7 @@ async def calls_list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json_lines({**r.replay_dict(), "client_name": r.client_name} for r in records)
     else:
-        print_table(records, tz)
+        print_table(records, tz, datetime.now(UTC))
     return 0
 
 
@@ -93,10 +95,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return run_service(settings)
 
 
-def print_table(records: list[CallRecord], tz: ZoneInfo) -> None:
+def print_table(records: list[CallRecord], tz: ZoneInfo, now: datetime) -> None:
+    """The table people read: phones as «+7 (911) 555-11-19», the zone as «Москва (UTC+3)» (its offset `now`)."""
     count = f"{len(records)} {plural(len(records), 'звонок', 'звонка', 'звонков')}"
     lines = [table_header(TABLE_COLUMNS), *(table_line(_table_cells(r, tz), TABLE_COLUMNS) for r in records),
-             f"{count}; время — {tz.key}"]
+             f"{count}; время — {zone_label(tz.key, now)}"]
     print_lines(lines)
 
 
@@ -107,7 +110,7 @@ def _table_cells(record: CallRecord, tz: ZoneInfo) -> list[str]:
         f"{dmy(started)} {started:%H:%M:%S}",
         "исх" if record.direction == "outbound" else "вх",
         record.expert_ext or "-",
-        record.client_number or "-",
+        phone_ru(record.client_number) if record.client_number else "-",
         client or "-",
         "(идёт)" if record.outcome is None else OUTCOME_LABELS.get(record.outcome, str(record.outcome)),
         minutes_seconds(record.talk_s),

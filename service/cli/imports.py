@@ -21,6 +21,7 @@ from service.imports.errors import ImportFailed, RowsRejected
 from service.imports.limits import show
 from service.imports.schemas import KINDS
 from service.settings import Settings
+from texts.imports import FILE_FORMS, kind_name
 
 if TYPE_CHECKING:
     from service.db.engine import SessionMaker
@@ -40,11 +41,10 @@ async def _sessions(settings: Settings) -> AsyncIterator[SessionMaker]:
 
 
 def _import_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, metavar="ФАЙЛ",
-                        help="CSV (UTF-8 или Windows-1251, разделитель ; или ,) или XLSX")
+    parser.add_argument("file", type=Path, metavar="ФАЙЛ", help=f"{FILE_FORMS} или XLSX")
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
-                          help="всегда показывать ход загрузки (в stderr)")
+                          help="всегда показывать ход загрузки (в поток ошибок, stderr)")
     progress.add_argument("--no-progress", dest="progress", action="store_false",
                           help="никогда не показывать (по умолчанию — в терминале или для больших файлов)")
 
@@ -80,18 +80,10 @@ def _rejected(kind: str, path: Path, error: RowsRejected) -> int:
     return USAGE_ERROR
 
 
-# What each kind of file holds, for `dsdesk import --help` (the kinds are the files' names: docs/import.md).
-IMPORT_TITLES = {"experts": "Экспертов и пользователей", "clients": "клиентов", "contacts": "контактных лиц",
-                 "history": "историю контактов", "signals": "сигналы", "absences": "отсутствия Экспертов",
-                 "logins": "заходы в систему (статистику online-версии)",
-                 "events": "события из CRM (продления, продажи, проблемы…)",
-                 "plans": "месячные планы и показатели сотрудников",
-                 "visits": "визиты ПМ по ДС"}
-
-group("import", "загрузить выгрузку из CRM (CSV или XLSX); см. docs/import.md")
+group("import", "загрузить выгрузку из CRM, файл CSV или XLSX; что в каком файле — docs/import.md")
 group("experts", "Эксперты: отсутствия")
-for _kind in KINDS:
-    command(f"import {_kind}", f"загрузить {IMPORT_TITLES.get(_kind, _kind)} из файла CSV или XLSX",
+for _kind in KINDS:  # the kind is the command word; its help says in Russian what the file holds
+    command(f"import {_kind}", kind_name(_kind),
             configure=_import_args)(_import_command(_kind))
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.numbers import normalise_number
 from service.imports.limits import MAX_CELL_CHARS, show
+from texts.zones import zone_key
 
 Parser = Callable[[object], Any]
 
@@ -33,6 +34,7 @@ _FALSE = frozenset({"0", "нет", "false"})
 # C0 controls except tab, LF and CR (a cell may hold lines), DEL and the C1 controls: invisible,
 # never typed on purpose, and NUL cannot even be stored in PostgreSQL text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+ZONE_EXAMPLES = "например: Екатеринбург, МСК+2 или Asia/Yekaterinburg"
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 5, 15  # an extension-like short number … E.164's limit
 
 
@@ -93,12 +95,15 @@ def code(limit: int = 64) -> Parser:
     return parse
 
 
-def choice(options: Mapping[str, str]) -> Parser:
-    """One of the options (case-insensitive); `options` maps each accepted spelling to its code."""
+def choice(options: Mapping[str, str], listed: str | None = None) -> Parser:
+    """One of the options (case-insensitive); `options` maps each accepted spelling to its code.
+    A refusal lists `listed` (the names people know the options by) or else the codes."""
+    allowed = listed or ", ".join(dict.fromkeys(options.values()))
+
     def parse(raw: object) -> str:
         found = options.get(text(raw).casefold())
         if found is None:
-            raise CellError(f"допустимо одно из: {', '.join(dict.fromkeys(options.values()))}")
+            raise CellError(f"допустимо одно из: {allowed}")
         return found
     return parse
 
@@ -249,12 +254,17 @@ def number(raw: object) -> Decimal:
 
 
 def timezone(raw: object) -> str:
-    """An IANA zone name such as Europe/Moscow or Asia/Novosibirsk."""
+    """A zone as IANA names it (Asia/Yekaterinburg) or as the product shows it (Екатеринбург,
+    «Екатеринбург (UTC+5)», МСК+2): its IANA name."""
     value = text(raw)
+    # The clock only checks a «(UTC+5)» tail against the offset the product would print today.
+    key = zone_key(value, datetime.now(UTC))
+    if key is not None:
+        return key
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise CellError("неизвестный часовой пояс (нужно имя IANA, например Europe/Moscow)") from e
+        raise CellError(f"неизвестный часовой пояс: нужен город, МСК±N или имя IANA ({ZONE_EXAMPLES})") from e
     return value
 
 

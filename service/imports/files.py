@@ -8,14 +8,14 @@ import hashlib
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from service.db.engine import SessionMaker, create_engine, create_sessionmaker
-from service.db.file_imports import FileImportsRepository
 from service.imports.errors import ImportFailed, RowsRejected
 from service.imports.limits import show
+from service.imports.records import FileImportRow, FileImportsRepository
 from service.imports.runner import import_file
 from service.imports.schemas import KINDS, ImportContext
 
@@ -34,6 +34,7 @@ class FileOutcome:
     errors: tuple[str, ...] = ()  # each bad row: «строка 5, столбец «started_at», …»
     more_errors: int = 0  # bad cells beyond `errors`
     already: bool = False  # the same bytes were imported before: nothing done
+    record_id: int | None = None  # its row in file_imports (none when `already`)
 
 
 def sha256_of(path: Path) -> str:
@@ -57,10 +58,18 @@ async def import_named_file(kind: str, path: Path, name: str, sessions: SessionM
         message = f"этот же файл уже импортирован {before.at.astimezone(context.tz):%d.%m.%Y %H:%M}: пропущен"
         return FileOutcome(kind, name, True, before.rows, message, already=True)
     outcome = await _import(kind, path, name, sessions, context)
-    await records.record(kind=kind, name=name, sha256=digest, source=source, ok=outcome.ok, rows=outcome.rows,
-                         message=_recorded(outcome), user_id=user_id, at=datetime.now(UTC))
+    record_id = await records.record(kind=kind, name=name, sha256=digest, source=source, ok=outcome.ok,
+                                     rows=outcome.rows, message=_recorded(outcome), user_id=user_id,
+                                     at=datetime.now(UTC))
     log.info("import %s %s (%s): %s", kind, name, source, "ok" if outcome.ok else "refused")
-    return outcome
+    return replace(outcome, record_id=record_id)
+
+
+def outcome_of(row: FileImportRow) -> FileOutcome:
+    """An outcome again from its record (the upload page after its redirect): the message is the
+    record's first line, each further line a bad row or the «… и ещё» count."""
+    message, *errors = row.message.split("\n")
+    return FileOutcome(row.kind, row.name, row.ok, row.rows, message, tuple(errors), record_id=row.id)
 
 
 async def record_refusal(sessions: SessionMaker, outcome: FileOutcome, path: Path) -> None:

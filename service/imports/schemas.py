@@ -38,14 +38,18 @@ from service.month.kinds import (
 from service.month.records import EventRecord, PlanRecord
 from service.selection.scoring import CRITERIA, CRITERION_LABELS, RECOMMENDATION, check_manual, normalise_manual
 from service.visits.rules import RESULT_SPELLINGS, VisitRecord
+from texts.labels import ROLE_LABELS
 
 
 def _options(*pairs: tuple[str, str]) -> dict[str, str]:
     return {spelling.casefold(): value for spelling, value in pairs}
 
 
-ROLES = _options(("expert", "expert"), ("supervisor", "supervisor"), ("admin", "admin"), ("sio", "sio"),
-                 ("СИО", "sio"), ("pm", "pm"), ("ПМ", "pm"), ("ПМ по ДС", "pm"))
+# The role's code or its name as the admin pages show it (texts.labels.ROLE_LABELS), and a few short forms.
+ROLES = _options(*((code, code) for code in ROLE_LABELS), *((label, code) for code, label in ROLE_LABELS.items()),
+                 ("Эксперт по ДС", "expert"), ("руководитель", "supervisor"), ("РГ", "supervisor"),
+                 ("админ", "admin"), ("ПМ", "pm"))
+ROLE_NAMES = ", ".join(ROLE_LABELS.values())  # a refusal lists these, not the codes
 CALLING_ROLES = ("expert", "pm")  # they call from the desk: an extension is required
 SEGMENTS = _options(*((s.value, s.value) for s in Segment), ("DS", "ДС"), ("KS", "КС"))
 VERSIONS = _options(*((v.value, v.value) for v in Version))
@@ -124,7 +128,7 @@ EXPERTS = Schema(
         Column("first_name", c.bounded_text(MAX_NAME_PART)),  # Имя
         Column("patronymic", c.bounded_text(MAX_NAME_PART)),  # Отчество
         Column("full_name", c.bounded_text(255)),  # without the parts: split as «Фамилия Имя Отчество»
-        Column("role", c.choice(ROLES), default="expert"),
+        Column("role", c.choice(ROLES, ROLE_NAMES), default="expert"),
         Column("extension", c.extension),
         Column("timezone", c.timezone),
         Column("daily_target", c.integer(1, 100)),

@@ -19,38 +19,24 @@ import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 
 from service.appkeys import DB_SESSIONS, DROP_FOLDER
-from service.db.file_imports import FileImportsRepository
-from service.imports.files import FileOutcome, import_named_file
+from service.imports.files import FileOutcome, import_named_file, outcome_of
 from service.imports.named import SUFFIXES, kind_of, unknown_name
+from service.imports.records import FileImportsRepository
 from service.imports.schemas import KINDS, ImportContext
 from service.web.auth import FORM_EXPIRED, refuse, requires
 from service.web.csrf import CSRF_MESSAGE, tokens_match
 from service.web.desk_context import settings_of, signed_in
 from service.web.input_guard import UNREADABLE_FORM
 from service.web.keys import CSRF_FIELD, CSRF_KEY
+from texts.imports import FILE_FORMS, KIND_NAMES
 
 UPLOAD_PATH = "/imports"
+UPLOAD_QUERY = "upload"  # GET /imports?upload=ID: that upload's outcome (where the POST redirects)
+MAX_RECORD_ID = 2**31 - 1
 UPLOAD_MAX_BYTES = 200 << 20  # a month's usage report of a large department is tens of MB
 BY_NAME = "auto"
-KIND_LABELS = {
-    "experts": "Эксперты и пользователи (experts)",
-    "clients": "Клиенты (clients)",
-    "contacts": "Контактные лица (contacts)",
-    "history": "История контактов (history)",
-    "signals": "Сигналы (signals)",
-    "absences": "Отсутствия (absences)",
-    "logins": "Заходы в систему — статистика online-версии (logins)",
-    "selection": "Оценки СИО для отбора на ДС (selection)",
-    "events": "События из CRM: продления, продажи, проблемы, конкуренты (events)",
-    "plans": "Месячные планы и показатели сотрудников (plans)",
-    "visits": "Визиты ПМ по ДС (visits)",
-    "trainings": "Обучение пользователей клиентов (trainings)",
-    "seminars": "Посещения СТ — семинаров (seminars)",
-    "acts": "Акты: сроки и возврат (acts)",
-    "requests": "Обращения в чат, ЛК и на горячую линию (requests)",
-    "mailings": "Отчёт SendPulse по рассылкам (mailings)",
-    "survey": "Ответы на опрос удовлетворённости (survey)",
-}
+# The form's choices: the Russian name, then the word a file's name starts with (the «по имени файла» choice).
+KIND_LABELS = {kind: f"{name} ({kind})" for kind, name in KIND_NAMES.items()}
 ADMIN_ONLY = frozenset({"experts"})  # it sets roles: a supervisor must not be able to make an admin
 NO_FILE = "Выберите файл для загрузки"
 BAD_SUFFIX = f"Нужен файл CSV или XLSX ({', '.join(SUFFIXES)})"
@@ -74,7 +60,7 @@ def setup_imports(app: web.Application) -> None:
 
 @requires("supervisor", "admin")
 async def imports_page(request: web.Request) -> web.StreamResponse:
-    return await _page(request)
+    return await _page(request, outcome=await _own_upload(request))
 
 
 @requires("supervisor", "admin")
@@ -95,7 +81,27 @@ async def upload(request: web.Request) -> web.StreamResponse:
         settings = settings_of(request)
         outcome = await import_named_file(kind, path, name, request.app[DB_SESSIONS], ImportContext.of(settings),
                                           source="web", user_id=signed_in(request).id)
-    return await _page(request, outcome=outcome, chosen=chosen, status=200 if outcome.ok else 422)
+    if outcome.record_id is None:  # not recorded (web uploads always are): show it here
+        return await _page(request, outcome=outcome, chosen=chosen, status=200 if outcome.ok else 422)
+    # Post/redirect/get: F5 on the outcome reloads the page instead of sending the file again.
+    raise web.HTTPSeeOther(f"{UPLOAD_PATH}?{UPLOAD_QUERY}={outcome.record_id}")
+
+
+async def _own_upload(request: web.Request) -> FileOutcome | None:
+    """The outcome of the upload named by `?upload=ID`, if it is the signed-in user's own web upload;
+    anything else (another's, a bogus or unknown id) shows nothing."""
+    record_id = upload_id(request.query.get(UPLOAD_QUERY, ""))
+    if record_id is None:
+        return None
+    row = await FileImportsRepository(request.app[DB_SESSIONS]).get(record_id)
+    if row is None or row.source != "web" or row.user_id != signed_in(request).id:
+        return None
+    return outcome_of(row)
+
+
+def upload_id(text: str) -> int | None:
+    """`?upload=` as a record id; None unless it is one (PostgreSQL refuses an id over its INTEGER)."""
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_RECORD_ID else None
 
 
 async def _read_form(request: web.Request, directory: Path) -> tuple[str, str | None, Path | None]:
@@ -165,5 +171,6 @@ async def _page(request: web.Request, *, outcome: FileOutcome | None = None, err
         "outcome": outcome, "error": error, "recent": await FileImportsRepository(request.app[DB_SESSIONS]).recent(),
         "watch_dir": settings.imports.watch_dir, "folder_error": folder.last_error if folder else None,
         "tz": settings.organisation.timezone, "max_mb": UPLOAD_MAX_BYTES >> 20,
+        "kind_names": KIND_NAMES, "file_forms": FILE_FORMS,
     }
     return aiohttp_jinja2.render_template("imports/page.html", request, context, status=status)

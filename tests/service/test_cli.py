@@ -78,7 +78,8 @@ def test_calls_list_table(ledger_db: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "02.03.2026 10:30:00" in result.stdout  # shown in the organisation's zone
     assert "ООО «Ромашка»" in result.stdout and "(идёт)" in result.stdout and "состоялся" in result.stdout
-    assert result.stdout.splitlines()[-1] == "2 звонка; время — Europe/Moscow"
+    assert "+7 (911) 555-01-01" in result.stdout and "79115550101" not in result.stdout  # as the web shows it
+    assert result.stdout.splitlines()[-1] == "2 звонка; время — Москва (UTC+3)"
 
 
 def test_db_upgrade(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from service.db.engine import create_engine, create_sessionmaker
 from service.db.job_runs import JobRunsRepository
 from service.settings import ENV_DATABASE_URL
 from tests.service.test_cli import run_cli
+from texts.imports import KIND_NAMES
 
 ENGLISH_BOILERPLATE = ("usage:", "positional arguments", "options:", "optional arguments", "show this help",
                        "error:", "the following arguments", "invalid choice", "unrecognized arguments")
@@ -28,6 +29,28 @@ ENGLISH_PROSE = re.compile(r"\b[a-z]+ [a-z]+\b")  # two English words in a row: 
 
 def russian(text: str | None) -> bool:
     return bool(text and CYRILLIC.search(text) and not ENGLISH_PROSE.search(text))
+
+
+def describes(word: str, text: str | None) -> bool:
+    """A command's help says what it does in Russian, not its own English word again
+    («загрузить acts из файла» was how `import acts` read: issue 14)."""
+    return not re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])", text or "", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(("word", "text", "ok"), [
+    ("acts", "загрузить acts из файла CSV или XLSX", False),
+    ("survey", "Survey", False),
+    ("acts", "Акты выполненных работ: сроки и возврат", True),
+    ("works", "выгрузить «Работы»; по умолчанию works-ГГГГ-ММ-ДД", True),  # a file name is not the word
+])
+def test_a_help_that_repeats_its_english_word_is_caught(word: str, text: str, ok: bool) -> None:
+    assert describes(word, text) is ok
+
+
+def test_import_kinds_are_described_by_their_russian_names(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(help_of("import", capsys).split())
+    for kind, title in KIND_NAMES.items():
+        assert f"{kind} {title}" in text
 # Every date option of every command; test_every_date_option_is_listed keeps this list whole.
 DATE_OPTIONS = [("calls list", "--date"), ("plan build", "--date"), ("plan show", "--date"),
                 ("experts absent", "--from"), ("experts absent", "--to"), ("compare", "--from"), ("compare", "--to"),
@@ -72,6 +95,7 @@ def test_every_help_is_russian(capsys: pytest.CaptureFixture[str]) -> None:
             if isinstance(action, argparse._SubParsersAction):
                 for choice in action._choices_actions:
                     assert russian(choice.help), f"{name} {choice.dest}: {choice.help!r}"
+                    assert describes(choice.dest, choice.help), f"{name} {choice.dest}: {choice.help!r}"
             elif action.help is not argparse.SUPPRESS:
                 assert russian(action.help), f"{name} {action.option_strings}: {action.help!r}"
             if action.nargs != 0 and action.choices is None:  # its value is shown by a Russian name
@@ -182,3 +206,9 @@ def test_a_build_report_reads_in_russian() -> None:
     empty = BuildReport(date(2026, 12, 7), created=0, kept=0, per_expert={}, deferred=0, notes=())
     assert build_summary(empty).endswith("добавлено 0 звонков, уже было в плане 0, обязательных отложено 0 "
                                          "(нет Экспертов на работе)")
+
+
+def test_import_help_names_every_file_form_read(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 14: it named only UTF-8 and Windows-1251 with «;» or «,»; UTF-16 and tabs are read too."""
+    text = " ".join(help_of("import clients", capsys).split())
+    assert "UTF-16 с BOM" in text and "табуляция" in text and "Windows-1251" in text and "XLSX" in text

@@ -3,6 +3,7 @@ measured, a bad file named row by row with nothing written, roles, size, and the
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from service.web.keys import CSRF_FIELD
 from tests.service.importing import DEPARTMENT
 from tests.service.test_figures_web import cheap_hashes  # noqa: F401  (fixture)
 from tests.service.web_helpers import DEFAULT_PASSWORD, HTML_ACCEPT, sign_in
+from texts.imports import KIND_NAMES
 
 GOOD = ("contact_external_id;client_external_id;started_at;ended_at\n"
         "K-1001;C-501;02.03.2026 10:31;02.03.2026 10:40\n"
@@ -64,26 +66,35 @@ async def stored_logins(sessions: SessionMaker) -> int:
         return int((await session.execute(select(func.count()).select_from(m.ClientLogin))).scalar_one())
 
 
+async def uploaded(client: TestClient, form: FormData) -> tuple[Any, str]:
+    """POST the form; it answers 303 to the page, which shows that upload's outcome. (response, the page)"""
+    posted = await client.post("/imports", data=form, headers=HTML_ACCEPT, allow_redirects=False)
+    assert posted.status == 303, await posted.text()
+    location = posted.headers["Location"]
+    assert re.fullmatch(r"/imports\?upload=\d+", location), location
+    page = await client.get(location, headers=HTML_ACCEPT)
+    return page, await page.text()
+
+
 async def test_a_supervisor_uploads_the_usage_report(client_as: Any, db_sessions: SessionMaker) -> None:
     client, token = await client_as("smirnova")
     page = await client.get("/imports", headers=HTML_ACCEPT)
     assert page.status == 200 and "Загрузка данных" in await page.text()
-    response = await client.post("/imports", data=upload_form(token, GOOD), headers=HTML_ACCEPT)
-    html = await response.text()
+    response, html = await uploaded(client, upload_form(token, GOOD))
     assert response.status == 200, html
+    assert 'data-testid="upload-outcome"' in html and "(Заходы в систему — статистика online-версии)" in html
     assert "импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)" in html
     assert "звонков за 02.03.2026 проверено по статистике: 0" in html
     assert await stored_logins(db_sessions) == 2
-    again = await (await client.post("/imports", data=upload_form(token, GOOD), headers=HTML_ACCEPT)).text()
+    _, again = await uploaded(client, upload_form(token, GOOD))
     assert "без изменений 2" in again and await stored_logins(db_sessions) == 2
     assert 'data-testid="recent-imports"' in again and again.count("logins-2026-03-02.csv") >= 3
 
 
 async def test_a_bad_file_names_each_row_and_writes_nothing(client_as: Any, db_sessions: SessionMaker) -> None:
     client, token = await client_as("smirnova")
-    response = await client.post("/imports", data=upload_form(token, BAD), headers=HTML_ACCEPT)
-    html = await response.text()
-    assert response.status == 422
+    _, html = await uploaded(client, upload_form(token, BAD))
+    assert 'class="error" role="alert" data-testid="upload-outcome"' in html
     assert "строка 2, столбец «ended_at», значение «02.03.2026 10:20»: раньше started_at 02.03.2026 10:31:00" in html
     assert ("строка 3, столбец «contact_external_id», значение «K-9999»: нет такого контакта (сначала "
             "импортируйте contacts)") in html
@@ -94,8 +105,7 @@ async def test_a_bad_file_names_each_row_and_writes_nothing(client_as: Any, db_s
 async def test_a_utf16_file_from_excels_unicode_text_is_imported(client_as: Any, db_sessions: SessionMaker) -> None:
     client, token = await client_as("smirnova")
     body = GOOD.replace(";", "\t").replace("\n", "\r\n").encode("utf-16")  # Excel's «Текст в Юникоде»
-    response = await client.post("/imports", data=upload_form(token, body, "logins.txt"), headers=HTML_ACCEPT)
-    html = await response.text()
+    response, html = await uploaded(client, upload_form(token, body, "logins.txt"))
     assert response.status == 200, html
     assert "импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)" in html
     assert await stored_logins(db_sessions) == 2
@@ -104,9 +114,7 @@ async def test_a_utf16_file_from_excels_unicode_text_is_imported(client_as: Any,
 async def test_binary_junk_is_refused_saying_what_it_looks_like(client_as: Any, db_sessions: SessionMaker) -> None:
     client, token = await client_as("smirnova")
     body = bytes(range(256)) * 8  # what a misnamed archive or program looks like to the CSV reader
-    response = await client.post("/imports", data=upload_form(token, body), headers=HTML_ACCEPT)
-    html = await response.text()
-    assert response.status == 422
+    _, html = await uploaded(client, upload_form(token, body))
     assert "файл не импортирован: это не текст, а двоичные данные" in html
     assert await stored_logins(db_sessions) == 0
 
@@ -131,8 +139,8 @@ async def test_a_file_over_a_megabyte_is_taken(client_as: Any, db_sessions: Sess
         lines.append(f"K-1001;C-501;2026-02-{1 + n // 1440:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00+03:00;")
     body = "\n".join(lines[:1 + 28 * 1440]) + "\n"
     assert len(body) > 1 << 20
-    response = await client.post("/imports", data=upload_form(token, body), headers=HTML_ACCEPT)
-    assert response.status == 200, await response.text()
+    _, html = await uploaded(client, upload_form(token, body))
+    assert "импортировано строк" in html
     assert await stored_logins(db_sessions) == len(body.splitlines()) - 1
 
 
@@ -180,4 +188,56 @@ def test_every_import_kind_has_a_label_on_the_page() -> None:
     from service.imports.schemas import KINDS
     from service.web.imports import KIND_LABELS
 
-    assert set(KIND_LABELS) == set(KINDS)
+    assert set(KIND_LABELS) == set(KIND_NAMES) == set(KINDS)
+
+
+async def test_the_recent_uploads_name_each_kind_in_russian(client_as: Any) -> None:
+    """Issue 14: «Вид» showed `logins`; it shows the name the form's list gives the kind."""
+    client, token = await client_as("smirnova")
+    _, html = await uploaded(client, upload_form(token, GOOD))
+    table = html[html.index('data-testid="recent-imports"'):]
+    assert f"<td>{KIND_NAMES['logins']}</td>" in table and "<td>logins</td>" not in table
+
+
+async def test_reloading_the_outcome_does_not_import_again(client_as: Any, db_sessions: SessionMaker) -> None:
+    """Issue 14: the POST answered 200 with the outcome, so F5 sent the file again (each upload twice in
+    the log). It redirects; loading that page again only shows the same outcome."""
+    client, token = await client_as("smirnova")
+    _, first = await uploaded(client, upload_form(token, GOOD))
+    before = first.count("<td>logins-2026-03-02.csv</td>")
+    posted = await client.post("/imports", data=upload_form(token, GOOD), headers=HTML_ACCEPT, allow_redirects=False)
+    location = posted.headers["Location"]
+    pages = [await (await client.get(location, headers=HTML_ACCEPT)).text() for _ in range(3)]
+    assert all("без изменений 2" in page for page in pages)
+    assert {page.count("<td>logins-2026-03-02.csv</td>") for page in pages} == {before + 1}
+
+
+@pytest.mark.parametrize("upload", ["999999", "abc", "-1", "99999999999999999999", "", "１２"])
+async def test_a_bogus_upload_id_shows_the_page_without_an_outcome(client_as: Any, upload: str) -> None:
+    client, _ = await client_as("smirnova")
+    response = await client.get("/imports", params={"upload": upload}, headers=HTML_ACCEPT)
+    html = await response.text()
+    assert response.status == 200, html
+    assert "Загрузка данных" in html and 'data-testid="upload-outcome"' not in html
+
+
+async def test_another_users_upload_outcome_is_not_shown(client_as: Any, db_sessions: SessionMaker) -> None:
+    await UsersRepository(db_sessions).add("kozlova", "Козлова Ольга", "supervisor", None,
+                                           hash_password(DEFAULT_PASSWORD))
+    uploader, token = await client_as("kozlova")
+    location = (await uploader.post("/imports", data=upload_form(token, BAD), headers=HTML_ACCEPT,
+                                    allow_redirects=False)).headers["Location"]
+    assert 'data-testid="upload-outcome"' in await (await uploader.get(location, headers=HTML_ACCEPT)).text()
+    other, _ = await client_as("smirnova")
+    theirs = await other.get(location, headers=HTML_ACCEPT)
+    html = await theirs.text()
+    assert theirs.status == 200 and 'data-testid="upload-outcome"' not in html and "ничего не импортировано" in html
+
+
+async def test_the_page_says_which_files_it_reads(client_as: Any) -> None:
+    """Issue 14: the intro named only UTF-8 and Windows-1251 with «;» or «,»."""
+    client, _ = await client_as("smirnova")
+    html = await (await client.get("/imports", headers=HTML_ACCEPT)).text()
+    intro = html[html.index('<p class="muted">Файл'):]
+    intro = intro[:intro.index("</p>")]
+    assert "UTF-16 с BOM" in intro and "табуляция" in intro and "Windows-1251" in intro

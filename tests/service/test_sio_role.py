@@ -72,7 +72,8 @@ async def test_the_experts_import_takes_the_role(db_sessions: SessionMaker, user
 async def test_the_experts_import_names_the_role_among_the_allowed(db_sessions: SessionMaker) -> None:
     with pytest.raises(RowsRejected) as refused:
         await import_rows("experts", [{"login": "x", "full_name": "Иксов Икс", "role": "boss"}], db_sessions)
-    assert any("допустимо одно из: expert, supervisor, admin, sio" in str(e) for e in refused.value.errors)
+    allowed = "допустимо одно из: эксперт, руководитель группы, администратор, СИО"
+    assert any(allowed in str(e) for e in refused.value.errors)
 
 
 async def test_an_admin_creates_a_sio_on_the_web(migrated_db: str, users: UsersRepository,
