@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MAX_CHARS = 100  # longer input is cut: no name or number is longer, and the search stays cheap
+MAX_CHARS = 100  # longer input is refused: no name or number is longer, and the search stays cheap
 MIN_CHARS = 3  # a search needs this many letters or digits in a row: fewer match half the clients
 MAX_WORDS = 8
 _WORD_SEPARATORS = re.compile(r"[\s«»\"'„“”‘’`,;]+")
@@ -30,7 +30,7 @@ class ClientQuery:
     text: str
     words: tuple[str, ...]  # folded, each to be found in one name
     digits: str | None  # the number's digits (without the country code), when it is one
-    cut: bool  # the input was longer than MAX_CHARS
+    too_long: bool = False  # longer than MAX_CHARS: refused, not searched (the box allows MAX_CHARS)
 
     @property
     def searchable(self) -> bool:
@@ -40,13 +40,17 @@ class ClientQuery:
 
 
 def read_query(raw: str | None) -> ClientQuery:
-    """The box's text cleaned: NUL bytes and control characters dropped, spaces collapsed, cut."""
+    """The box's text cleaned: NUL bytes and control characters dropped, spaces collapsed.
+
+    Over MAX_CHARS it is refused rather than cut: the box cannot send that much, so it was pasted into
+    the URL, and a search by its first 100 characters would answer a question nobody asked.
+    """
     text = "".join(ch for ch in raw or "" if ch.isprintable() or ch.isspace())
     text = " ".join(text.split())
-    cut = len(text) > MAX_CHARS
-    text = text[:MAX_CHARS].strip()
+    if len(text) > MAX_CHARS:
+        return ClientQuery(text[:MAX_CHARS].strip(), (), None, too_long=True)
     words = tuple(dict.fromkeys(w for w in _WORD_SEPARATORS.split(fold(text)) if w))[:MAX_WORDS]
-    return ClientQuery(text, words, number_digits(text), cut)
+    return ClientQuery(text, words, number_digits(text))
 
 
 def fold(text: str) -> str:

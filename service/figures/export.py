@@ -1,7 +1,8 @@
 """A figures report as an XLSX workbook: Russian headers, numbers as numbers, dates as dates. Pure.
 
 One sheet per table; the header row is frozen; off-target figures are filled the way the page
-colours them. Durations are Excel times shown as [m]:ss, shares as 0.0 %. Names come from the
+colours them. Durations are Excel times (fractions of a day, so Excel can sum them): a call's shown as
+[m]:ss, a time in state as [h]:mm:ss; shares as 0.0 %. Names come from the
 CRM import: every row goes through `_append`, so no text becomes a formula (exports_safety).
 """
 
@@ -26,6 +27,8 @@ from service.figures.report import FiguresReport, show_target
 from texts.labels import FIGURE_STATUS_LABELS, PERIOD_LABELS, TRANSITION_LABELS
 
 INT, DECIMAL, PERCENT, MINUTES, DATE = "0", "0.0", "0.0%", "[m]:ss", "DD.MM.YYYY"
+# A time in state runs to hours: [m]:ss would show 67:26, which an office worker reads as 67 hours.
+HOURS = "[h]:mm:ss"
 SECONDS_PER_DAY = 86400
 _FILLS = {Status.LOW: PatternFill("solid", fgColor="F8D7D7"), Status.HIGH: PatternFill("solid", fgColor="FFF0C2"),
           Status.OK: PatternFill("solid", fgColor="DCF2E3")}
@@ -162,9 +165,9 @@ def _daily_sheet(sheet: Worksheet, report: FiguresReport) -> None:
 def _times_sheet(sheet: Worksheet, report: FiguresReport) -> None:
     """Time in state per Expert-day (the page shows it per Expert per day, or per day for one Expert)."""
     columns: list[Column] = [
-        ("Эксперт", None, 28), ("Логин", None, 12), ("Дата", DATE, 12), ("В разговоре", MINUTES, 12),
-        ("На звонках (с набором)", MINUTES, 14), ("В итогах", MINUTES, 12), ("На паузе", MINUTES, 12),
-        ("Паузы по причинам", None, 40)]
+        ("Эксперт", None, 28), ("Логин", None, 12), ("Дата", DATE, 12), ("В разговоре, ч:мм:сс", HOURS, 13),
+        ("На звонках (с набором), ч:мм:сс", HOURS, 15), ("В итогах, ч:мм:сс", HOURS, 13),
+        ("На паузе, ч:мм:сс", HOURS, 13), ("Паузы по причинам", None, 40)]
     _sheet(sheet, columns, [
         [line.expert.full_name, line.expert.login, line.day, line.talk_s / SECONDS_PER_DAY,
          line.on_call_s / SECONDS_PER_DAY, line.wrapup_s / SECONDS_PER_DAY, line.pause_s / SECONDS_PER_DAY,

@@ -31,7 +31,7 @@ from service.figures.model import (
     Target,
     Totals,
 )
-from service.figures.time_in_state import DayKey, TimeLine, time_lines
+from service.figures.time_in_state import DayKey, TimeLine, duration_text, time_lines
 from texts.words import decimal, minutes_seconds
 
 
@@ -133,11 +133,14 @@ def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
 
 
 def show_value(value: float | None, kind: str) -> str:
-    """A figure as people read it: counts, 2,3 a day, 10:15 (min:s), 58,3 %."""
+    """A figure as people read it: counts, 2,3 a day, 10:15 (a call's min:s), 1 ч 07 мин (a time in state,
+    kind "duration"), 58,3 %."""
     if value is None:
         return "—"
     if kind == "seconds":
         return minutes_seconds(value)
+    if kind == "duration":
+        return duration_text(value)
     if kind == "share":
         return f"{decimal(round(value * 100, 1))} %"
     return decimal(value)

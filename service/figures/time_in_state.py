@@ -38,8 +38,8 @@ class TimeLine:
 
     @property
     def pause_reasons_text(self) -> str:
-        """«Обед 45:00, Обучение 1:00:00» for a tooltip and the XLSX."""
-        return ", ".join(f"{reason or 'без причины'} {_clock(s)}" for reason, s in self.pause_by_reason.items())
+        """«Обед 45 мин, Обучение 1 ч 00 мин» for a tooltip and the XLSX."""
+        return ", ".join(f"{reason or 'без причины'} {duration_text(s)}" for reason, s in self.pause_by_reason.items())
 
 
 def pauses_by_day(entries: Mapping[int, Sequence[StatusEntry]], days: Sequence[date], tz: ZoneInfo,
@@ -86,8 +86,15 @@ def _sum(expert: ExpertInfo, lines: Sequence[TimeLine]) -> TimeLine:
                     pause_s=sum(x.pause_s for x in lines), pause_by_reason=reasons)
 
 
-def _clock(seconds: float) -> str:
-    """1:05:00 past an hour, else 45:00."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+def duration_text(seconds: float) -> str:
+    """«1 ч 07 мин», «45 мин», «40 с»: hours and minutes in words, seconds only under a minute.
+
+    Not «67:26»: an office worker reads a clock as hours:minutes, so a time in state is spelt out.
+    Rounded to the nearest minute from a minute up (a day's totals do not need seconds).
+    """
+    whole = max(round(seconds), 0)
+    if whole < 60:
+        return f"{whole} с"
+    minutes = (whole + 30) // 60
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} ч {rest:02d} мин" if hours else f"{rest} мин"

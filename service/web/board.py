@@ -10,8 +10,8 @@ See docs/board.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -28,6 +28,7 @@ from dialer.errors import (
 from dialer.pbx import Pbx
 from service.appkeys import DB_SESSIONS, PBX
 from service.board import (
+    BoardState,
     DayProgress,
     ExpertBoardState,
     board_state,
@@ -39,9 +40,10 @@ from service.db.board import BoardRepository, LatestCall, local_day
 from service.db.desk_queue import DeskQueueRepository
 from service.db.expert_status import ExpertStatusRepository
 from service.db.experts import ExpertProfile, ExpertsRepository
+from service.desk.queue import QueueRow
 from service.desk.status import DeskStatus, StatusEntry
 from service.web.auth import requires
-from service.web.desk_context import desk_day, settings_of, signed_in, utc_now
+from service.web.desk_context import DeskDay, desk_day, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from service.web.live import LIVE_HUB
 from texts.labels import SPY_MODE_LABELS
@@ -57,6 +59,7 @@ BAD_REQUEST = "Неверный запрос"
 CONFIRMATIONS: dict[str, str] = {
     "listen": "слушать", "whisper": "подсказывать", "barge": "вмешаться в разговор",
 }
+WRAPUP_OWED = "итоги звонка не сохранены"  # the note on a paused card (board.js has it from the page)
 
 
 def setup_board(app: web.Application) -> None:
@@ -77,6 +80,33 @@ class BoardCard:
     needs_wrapup: bool
     wrapup_since: datetime | None  # when the call owing a wrap-up ended
     pause: StatusEntry | None
+    wrapup_client: str | None = None  # whom the owed wrap-up is for
+    no_plan: str = "плана на сегодня нет"  # the progress line when nothing is planned
+
+    @property
+    def wrapup_owed_on_pause(self) -> bool:
+        """On a pause with a wrap-up still owed: the card says so under the pause."""
+        return self.needs_wrapup and self.state.state is BoardState.PAUSE
+
+    def wrapup_elapsed_s(self, now: datetime) -> float | None:
+        if not self.needs_wrapup or self.wrapup_since is None:
+            return None
+        return max((now - self.wrapup_since).total_seconds(), 0.0)
+
+    def overdue(self, now: datetime, wrapup_warn_s: float) -> bool:
+        """Amber: a wrap-up owed for longer than `desk.wrapup_warn_s`, a pause taken meanwhile or not
+        (the pause does not stop its clock: the call's details fade all the same)."""
+        elapsed = self.wrapup_elapsed_s(now)
+        return elapsed is not None and elapsed > wrapup_warn_s
+
+    @property
+    def progress_text(self) -> str:
+        return self.no_plan if self.progress.planned == 0 else self.progress.text
+
+    @property
+    def pacing_text(self) -> str:
+        """No verdict on the pace of no plan («0 из 0 … идёт по плану» said nothing true)."""
+        return "" if self.progress.planned == 0 else self.progress.pacing.text
 
     def as_json(self, now: datetime, wrapup_warn_s: float) -> dict[str, Any]:
         state = self.state
@@ -84,9 +114,10 @@ class BoardCard:
             "login": self.expert.login, "full_name": self.expert.full_name, "ext": self.expert.extension,
             "state": str(state.state), "label": state.label,
             "since": None if state.since is None else state.since.isoformat(), "elapsed_s": state.elapsed_s(now),
-            "overdue": state.overdue(now, wrapup_warn_s),
+            "overdue": self.overdue(now, wrapup_warn_s),
             "linkedid": state.linkedid, "client": state.client, "present": self.present, "absent": self.absent,
-            "needs_wrapup": self.needs_wrapup, "progress": self.progress.as_json(),
+            "needs_wrapup": self.needs_wrapup, "wrapup_client": self.wrapup_client,
+            "progress": {**self.progress.as_json(), "text": self.progress_text, "pacing": self.pacing_text},
             "wrapup_since": None if self.wrapup_since is None else self.wrapup_since.isoformat(),
             "pause": None if self.pause is None else {"reason": self.pause.reason, "since": self.pause.at.isoformat()},
         }
@@ -118,20 +149,47 @@ async def board_cards(request: web.Request, extension: str | None = None) -> lis
         progress = day_progress(queues[expert.id], target, now, tz, is_today=plan_day.is_today)
         status = pauses.get(expert.id)
         pause = status if status is not None and status.status is DeskStatus.PAUSE else None
-        cards.append(_card(expert, live, present, absent, latest, progress, pause))
+        card = _card(expert, live, present, absent, latest, progress, pause, queues[expert.id])
+        cards.append(replace(card, no_plan=no_plan_text(plan_day)))
     return cards
 
 
 def _card(expert: ExpertProfile, live: dict[str, list[Any]], present: frozenset[str], absent: set[int],
-          latest: dict[str, LatestCall], progress: DayProgress, pause: StatusEntry | None) -> BoardCard:
+          latest: dict[str, LatestCall], progress: DayProgress, pause: StatusEntry | None,
+          queue: Sequence[QueueRow] = ()) -> BoardCard:
     ext = expert.extension or ""
     call = latest.get(ext)
     needs_wrapup = call is not None and call.needs_wrapup
     wrapup_since = call.ended_at if call is not None and needs_wrapup else None
     is_present, is_absent = ext in present, expert.id in absent
-    state = board_state(live.get(ext, []), needs_wrapup=needs_wrapup, present=is_present, absent=is_absent,
-                        wrapup_since=wrapup_since, pause=pause)
-    return BoardCard(expert, state, progress, is_present, is_absent, needs_wrapup, wrapup_since, pause)
+    paused_over = not is_absent and paused_after(pause, wrapup_since)
+    state = board_state(live.get(ext, []), needs_wrapup=needs_wrapup and not paused_over, present=is_present,
+                        absent=is_absent, wrapup_since=wrapup_since, pause=pause)
+    client = wrapup_client(queue, call.linkedid) if call is not None and needs_wrapup else None
+    if state.state is BoardState.WRAPUP:
+        state = replace(state, client=client)
+    return BoardCard(expert, state, progress, is_present, is_absent, needs_wrapup, wrapup_since, pause, client)
+
+
+def paused_after(pause: StatusEntry | None, wrapup_since: datetime | None) -> bool:
+    """A pause declared after the call owing a wrap-up ended: she left it unsaved and went to lunch, so
+    the pause is what she is doing (the card notes the wrap-up). A pause from before the call (an
+    inbound call reached her on it) is not: the wrap-up of that call is her work now."""
+    return pause is not None and wrapup_since is not None and pause.at >= wrapup_since
+
+
+def wrapup_client(queue: Sequence[QueueRow], linkedid: str) -> str | None:
+    """«ООО «Ромашка» · Иванова Ольга Петровна»: the client and contact of the call owing a wrap-up,
+    from the Expert's queue of the day; the number when neither is known; None when not in the queue."""
+    row = next((r for r in queue if r.linkedid == linkedid), None)
+    if row is None:
+        return None
+    names = [name for name in (row.client_name, row.contact_name) if name]
+    return " · ".join(names) if names else row.phone
+
+
+def no_plan_text(day: DeskDay) -> str:
+    return "плана на сегодня нет" if day.is_today else f"плана на {day.day:%d.%m.%Y} нет"
 
 
 # ---- routes ------------------------------------------------------------------------------
@@ -143,7 +201,7 @@ async def board_page(request: web.Request) -> dict[str, Any]:
     user = signed_in(request)
     return {"cards": await board_cards(request), "now": now, "day": desk_day(settings, now),
             "modes": SPY_MODE_LABELS, "tz": settings.organisation.tz.key, "own_extension": user.extension,
-            "wrapup_warn_s": settings.desk.wrapup_warn_s}
+            "wrapup_warn_s": settings.desk.wrapup_warn_s, "wrapup_owed": WRAPUP_OWED}
 
 
 @requires("supervisor", "admin")

@@ -124,3 +124,56 @@ async def test_a_pause_shows_on_the_board_live_and_ends_with_ready(live_desk: Li
         await expect(maria_card.get_by_test_id("timer")).to_have_text("")
     finally:
         await maria_context.close()
+
+
+async def declare(desk: Page, fields: dict[str, str]) -> int:
+    """POST /desk/status from the Expert's own page (her status, with her CSRF token)."""
+    status: int = await desk.evaluate("""async (fields) => {
+        const csrf = document.querySelector('meta[name="csrf-token"]').content;
+        const r = await fetch('/desk/status', {method: 'POST', body: new URLSearchParams(fields),
+                                               headers: {'X-CSRF-Token': csrf, 'Accept': 'application/json'}});
+        return r.status;
+    }""", fields)
+    return status
+
+
+async def test_a_wrapup_names_its_client_and_a_pause_taken_over_it_shows_live(
+        live_desk: LiveDesk, page: Page, browser: Browser, request: pytest.FixtureRequest) -> None:
+    """Issue 14: «итоги звонка» says whom for; a pause declared with the wrap-up unsaved shows as the pause,
+    with a note that the wrap-up is still owed; «готов» brings the wrap-up back."""
+    await sign_in(page, live_desk, "olga")
+    maria_card = page.locator('.board-card[data-ext="101"]')
+    await expect(page.get_by_test_id("board-link")).to_have_attribute("data-state", "live")
+    maria_context = await browser.new_context(viewport=OFFICE_SCREEN, locale="ru-RU")
+    maria = await maria_context.new_page()
+    try:
+        await sign_in(maria, live_desk, "maria")
+        await expect(maria_card).to_have_attribute("data-state", "available", timeout=5_000)
+        live_desk.simulator.start_outbound("101", "79115550101", scenario="answered", expert_ring_s=0.5,
+                                           ring_s=1.0, talk_s=2)
+        await expect(maria_card).to_have_attribute("data-state", "wrapup", timeout=15_000)
+        await expect(maria_card.get_by_test_id("client")).not_to_be_empty()
+        client = await maria_card.get_by_test_id("client").text_content()
+        await expect(maria_card.get_by_test_id("wrapup-owed")).to_be_hidden()
+
+        assert await declare(maria, {"status": "pause", "reason": "Обед"}) == 200  # as her P key does
+        await expect(maria_card).to_have_attribute("data-state", "pause", timeout=5_000)
+        await expect(maria_card.get_by_test_id("state-label")).to_have_text("пауза: Обед")
+        owed = maria_card.get_by_test_id("wrapup-owed")
+        await expect(owed).to_be_visible()
+        await expect(owed).to_contain_text(f"итоги звонка не сохранены: {client}")
+        await expect(owed).to_contain_text(re.compile(r"\d:\d\d"))
+        await expect(maria_card.get_by_test_id("client")).to_have_text("")
+        await screenshot(page, request, "pause-with-wrapup-owed")
+
+        # A reload renders the same from the server.
+        await page.reload()
+        await expect(maria_card).to_have_attribute("data-state", "pause")
+        await expect(maria_card.get_by_test_id("wrapup-owed")).to_contain_text("итоги звонка не сохранены")
+
+        assert await declare(maria, {"status": "ready"}) == 200
+        await expect(maria_card).to_have_attribute("data-state", "wrapup", timeout=5_000)
+        await expect(maria_card.get_by_test_id("client")).to_have_text(client or "")
+        await expect(maria_card.get_by_test_id("wrapup-owed")).to_be_hidden()
+    finally:
+        await maria_context.close()

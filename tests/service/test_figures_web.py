@@ -189,20 +189,25 @@ async def test_time_in_state_per_expert_day_with_pauses_on_the_page_and_in_the_x
     assert monday is not None, html
     cells = dict(re.findall(r'data-figure="(\w+)"[^>]*>([^<]*)<', monday.group(1)))
     # maria's Monday (test_figures_db.CALLS): talk 2280 s, on a call 2350 s, wrap-ups 4 × 45 s + 30 min (capped).
-    assert cells == {"talk": "38:00", "on_call": "39:10", "wrapup": "33:00", "pause": "75:00"}
-    assert 'title="Обед 45:00, Совещание 30:00"' in monday.group(1)
+    # Spelt out, not «75:00» (read as 75 hours by an office worker).
+    assert cells == {"talk": "38 мин", "on_call": "39 мин", "wrapup": "33 мин", "pause": "1 ч 15 мин"}
+    assert 'title="Обед 45 мин, Совещание 30 мин"' in monday.group(1)
     department = await (await client.get(WEEK, headers=HTML_ACCEPT)).text()
     per_expert = re.search(r'<tr data-expert="maria">(.*?)</tr>', department.split('data-testid="time-in-state"')[1],
                            re.S)
     assert per_expert is not None and ">2<" in per_expert.group(1)  # two days: Monday and Tuesday, per day shown
 
     book = load_workbook(BytesIO(await (await client.get(WEEK.replace("/figures?", "/figures.xlsx?"))).read()))
-    rows = {(r[1], r[2]): r for r in book["Время"].iter_rows(min_row=2, values_only=True)}
+    sheet = book["Время"]
+    assert [c.value for c in sheet[1]][3:7] == ["В разговоре, ч:мм:сс", "На звонках (с набором), ч:мм:сс",
+                                                "В итогах, ч:мм:сс", "На паузе, ч:мм:сс"]
+    assert {c.number_format for c in sheet[2][3:7]} == {"[h]:mm:ss"}  # hours, not [m]:ss («75:00»)
+    rows = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
     row = rows[("maria", datetime(2026, 3, 2))]
     durations = row[3:7]
     assert all(isinstance(v, timedelta) for v in durations), durations
     assert [round(v.total_seconds()) for v in durations if isinstance(v, timedelta)] == [2280, 2350, 1980, 75 * 60]
-    assert row[7] == "Обед 45:00, Совещание 30:00"
+    assert row[7] == "Обед 45 мин, Совещание 30 мин"
 
 
 async def test_the_move_to_ds_funnel_and_portfolio_on_the_page_and_in_the_xlsx(

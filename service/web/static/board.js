@@ -1,7 +1,8 @@
 // DS Desk — the supervisor's live board: Experts' states pushed over SSE (GET /live), listening in.
 // The state rules mirror service/board.py (board_state): a call up, then a wrap-up owed, then a
-// pause, then away. Every state but «свободен» and «нет на месте» shows its time (wrap-up: amber
-// past desk.wrapup_warn_s).
+// pause, then away (a pause declared after the call owing a wrap-up ended shows instead of it, with
+// a note: service/web/board.py paused_after). Every state but «свободен» and «нет на месте» shows its
+// time; a wrap-up owed longer than desk.wrapup_warn_s turns the card amber, on a pause too.
 "use strict";
 (function () {
   const board = document.getElementById("board");
@@ -11,7 +12,8 @@
   const message = document.getElementById("board-message");
   const LABELS = JSON.parse(board.dataset.stateLabels);  // texts/labels.py BOARD_STATE_LABELS
   const WARN_S = Number(board.dataset.wrapupWarnS) || 300;
-  // extension → {card, calls: Map(linkedid → payload), present, absent, needsWrapup, wrapupSince, pause}
+  const OWED = board.dataset.wrapupOwed;  // «итоги звонка не сохранены»
+  // extension → {card, calls: Map(linkedid → payload), present, absent, needsWrapup, wrapupSince, wrapupClient, pause}
   const experts = new Map();
 
   for (const card of board.querySelectorAll(".board-card")) {
@@ -20,6 +22,7 @@
     experts.set(ext, {
       card, calls: new Map(), present: card.dataset.present === "1", absent: card.dataset.absent === "1",
       needsWrapup: card.dataset.needsWrapup === "1", wrapupSince: card.dataset.wrapupSince || null,
+      wrapupClient: card.dataset.wrapupClient || null,
       pause: card.dataset.pauseSince ? { reason: card.dataset.pauseReason, since: card.dataset.pauseSince } : null,
     });
   }
@@ -37,10 +40,16 @@
     if (talking) return { state: "talking", since: talking.answered_at || talking.at, call: talking };
     const ringing = last(up.filter((c) => c.state === "dialling" || c.state === "ringing"));
     if (ringing) return { state: "ringing", since: ringing.at, call: ringing };
-    if (expert.needsWrapup) return { state: "wrapup", since: expert.wrapupSince };
+    if (expert.needsWrapup && !pausedAfter(expert)) return { state: "wrapup", since: expert.wrapupSince };
     if (expert.pause && !expert.absent) return { state: "pause", since: expert.pause.since, reason: expert.pause.reason };
     if (expert.absent || !expert.present) return { state: "away" };
     return { state: "available" };
+  }
+
+  // service/web/board.py paused_after: a pause declared once the call owing a wrap-up had ended.
+  function pausedAfter(expert) {
+    if (!expert.pause || expert.absent || !expert.wrapupSince) return false;
+    return Date.parse(expert.pause.since) >= Date.parse(expert.wrapupSince);
   }
 
   function render(expert) {
@@ -51,16 +60,26 @@
     card.dataset.since = now.since || "";
     card.dataset.linkedid = now.call ? now.call.linkedid : "";
     card.querySelector(".state-label").textContent = LABELS[now.state] + (now.reason ? ": " + now.reason : "");
-    card.querySelector(".client").textContent = now.call ? (now.call.client_name || now.call.client_number || "") : "";
+    const client = now.call ? (now.call.client_name || now.call.client_number) : now.state === "wrapup" ? expert.wrapupClient : "";
+    card.querySelector(".client").textContent = client || "";
+    const owedOnPause = expert.needsWrapup && now.state === "pause";
+    card.dataset.owedSince = expert.needsWrapup && expert.wrapupSince ? expert.wrapupSince : "";
+    const owed = card.querySelector(".owed");
+    owed.hidden = !owedOnPause;
+    owed.querySelector(".owed-text").textContent = OWED + (expert.wrapupClient ? ": " + expert.wrapupClient : "");
     card.querySelector(".listen").hidden = now.state !== "talking";
     tick(card);
   }
+  function elapsedSince(iso) {
+    const since = iso ? Date.parse(iso) : NaN;
+    return Number.isNaN(since) ? null : Math.max(0, (Date.now() - since) / 1000);
+  }
   function tick(card) {
-    const timer = card.querySelector(".timer");
-    const since = card.dataset.since ? Date.parse(card.dataset.since) : NaN;
-    const elapsed = Number.isNaN(since) ? null : Math.max(0, (Date.now() - since) / 1000);
-    timer.textContent = elapsed === null ? "" : mmss(elapsed);
-    card.classList.toggle("overdue", card.dataset.state === "wrapup" && elapsed !== null && elapsed > WARN_S);
+    const elapsed = elapsedSince(card.dataset.since);
+    card.querySelector(".timer").textContent = elapsed === null ? "" : mmss(elapsed);
+    const owed = elapsedSince(card.dataset.owedSince);  // a wrap-up owed, shown or under a pause
+    card.querySelector(".owed-timer").textContent = owed === null ? "" : mmss(owed);
+    card.classList.toggle("overdue", owed !== null && owed > WARN_S);
   }
   setInterval(() => experts.forEach((e) => tick(e.card)), 1000);  // the timers (no requests)
 
@@ -68,9 +87,9 @@
     const card = expert.card;
     card.querySelector(".progress").textContent = data.progress.text;
     const pacing = card.querySelector(".pacing");
-    pacing.textContent = data.progress.pacing;
-    pacing.classList.toggle("behind", data.progress.behind > 0);
-    pacing.classList.toggle("on-plan", !(data.progress.behind > 0));
+    pacing.textContent = data.progress.pacing;  // empty with no plan: no verdict
+    pacing.classList.toggle("behind", Boolean(data.progress.pacing) && data.progress.behind > 0);
+    pacing.classList.toggle("on-plan", Boolean(data.progress.pacing) && !(data.progress.behind > 0));
   }
 
   // After a call ends or is wrapped up: the ledger's word on the wrap-up, and the new progress.
@@ -86,6 +105,8 @@
         if (!expert) continue;
         expert.needsWrapup = item.needs_wrapup;
         expert.wrapupSince = item.wrapup_since;
+        // The queue names the call's client and contact; else keep what its `ended` event said.
+        expert.wrapupClient = item.needs_wrapup ? (item.wrapup_client || expert.wrapupClient) : null;
         expert.pause = item.pause;
         expert.absent = item.absent;
         showProgress(expert, item);
@@ -103,6 +124,7 @@
       // Every call is wrapped up but the Expert's own miss; the ledger confirms in refresh().
       expert.needsWrapup = call.outcome !== "expert_no_answer";
       expert.wrapupSince = call.ended_at || call.at;
+      expert.wrapupClient = call.client_name || call.client_number || null;
       render(expert);
       refresh(call.expert_ext);
       return;
