@@ -195,7 +195,9 @@ def wants_html(request: web.Request) -> bool:
 async def refuse(request: web.Request, title: str, message: str) -> web.Response:
     """403: the «Нет доступа» page for a browser, {"error": …} for a script."""
     if not wants_html(request):
-        return web.json_response({"error": f"{title}: {message}"}, status=403)
+        # «Форма устарела: Форма устарела или…» said it twice: a message that starts with its title is whole.
+        said = message if message.startswith(title) else f"{title}: {message}"
+        return web.json_response({"error": said}, status=403)
     return await render_page(request, "forbidden.html", {"title": title, "message": message}, status=403)
 
 

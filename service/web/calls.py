@@ -16,7 +16,7 @@ from dialer.errors import AmiActionTimeout, DialerError
 from scheduler.calling_hours import call_window, check_call_time, check_callback
 from service.appkeys import DB_SESSIONS, PBX
 from service.calllog.filters import is_linkedid
-from service.db.board import BoardRepository, local_day
+from service.db.board import BoardRepository, OwedWrapUp, local_day
 from service.db.call_targets import CallTarget, CallTargetsRepository
 from service.db.logins import LoginsRepository
 from service.db.recordings import RecordingRef, RecordingsRepository
@@ -69,9 +69,11 @@ async def originate(request: web.Request) -> web.Response:
     target = await _call_target(request, user, str(form.get("item", "")), str(form.get("contact", "")))
     if isinstance(target, web.Response):
         return target
-    refused = _outside_hours(request, target, confirmed=form.get(CONFIRM_OUTSIDE_HOURS) == "1")
+    # A wrap-up owed first: asking «Всё равно позвонить?» and then refusing the call anyway was a question
+    # for nothing (found trying the desk with a wrap-up pending at night).
+    refused = await _wrapup_owed(request, user)
     if refused is None:
-        refused = await _wrapup_owed(request, user)
+        refused = _outside_hours(request, target, confirmed=form.get(CONFIRM_OUTSIDE_HOURS) == "1")
     if refused is not None:
         return refused
     pbx = request.app[PBX]
@@ -92,20 +94,31 @@ async def originate(request: web.Request) -> web.Response:
     return web.json_response({"linkedid": linkedid})
 
 
-async def _wrapup_owed(request: web.Request, user: SignedInUser) -> web.Response | None:
-    """With desk.forced_wrapup, 409 while a call of hers today still has no wrap-up: the answer
-    names that call, and the desk opens its form (`wrapup_linkedid`)."""
+async def owed_wrapup(request: web.Request, expert_id: int) -> OwedWrapUp | None:
+    """With desk.forced_wrapup, the Expert's call of today that still has no wrap-up (the desk shows it
+    before a click; a new call is refused while there is one)."""
     settings = settings_of(request)
     if not settings.desk.forced_wrapup:
         return None
     tz = settings.organisation.tz
-    owed = await BoardRepository(request.app[DB_SESSIONS]).owed_wrapup(user.id, local_day(utc_now(), tz), tz)
+    return await BoardRepository(request.app[DB_SESSIONS]).owed_wrapup(expert_id, local_day(utc_now(), tz), tz)
+
+
+def owed_text(owed: OwedWrapUp, tz: ZoneInfo) -> str:
+    """«ООО «Полюс», 10:42»: the call a wrap-up is owed for."""
+    who = owed.client_name or (phone_ru(owed.client_number) if owed.client_number else "номер неизвестен")
+    return f"{who}, {owed.started_at.astimezone(tz).strftime('%H:%M')}"
+
+
+async def _wrapup_owed(request: web.Request, user: SignedInUser) -> web.Response | None:
+    """409 while a call of hers today still has no wrap-up: the answer names that call, and the desk
+    opens its form (`wrapup_linkedid`)."""
+    owed = await owed_wrapup(request, user.id)
     if owed is None:
         return None
-    who = owed.client_name or (phone_ru(owed.client_number) if owed.client_number else "номер неизвестен")
-    return web.json_response({"error": f"Сначала сохраните итог звонка: {who}, "
-                                       f"{owed.started_at.astimezone(tz).strftime('%H:%M')}",
-                              "wrapup_linkedid": owed.linkedid}, status=409)
+    said = owed_text(owed, settings_of(request).organisation.tz)
+    return web.json_response({"error": f"Сначала сохраните итог звонка: {said}", "wrapup_linkedid": owed.linkedid},
+                             status=409)
 
 
 def _callback_check(settings: Settings, ctx: WrapUpContext, now: datetime) -> Callable[[datetime], str | None]:
@@ -131,9 +144,10 @@ def _outside_hours(request: web.Request, target: CallTarget, *, confirmed: bool)
     if settings.desk.block_outside_hours:
         return web.json_response({"error": f"Звонок не сделан: {verdict.reason}. Звонить вне рабочего времени "
                                            "клиента в отделе запрещено", "outside_hours": True}, status=409)
-    return web.json_response({"error": f"Звонок не сделан: {verdict.reason}", "outside_hours": True,
-                              "confirm": f"У клиента сейчас {verdict.local_text}: {verdict.reason}. "
-                                         "Всё равно позвонить?"}, status=409)
+    reason = verdict.reason or ""
+    # The reason already names the client's time («у клиента сейчас 05:42, вт 08.12 — …»): said once.
+    return web.json_response({"error": f"Звонок не сделан: {reason}", "outside_hours": True,
+                              "confirm": f"{reason[:1].upper()}{reason[1:]}. Всё равно позвонить?"}, status=409)
 
 
 async def _call_target(request: web.Request, user: SignedInUser, item: str,

@@ -72,9 +72,19 @@ async def desk_screen(request: web.Request) -> dict[str, Any]:
         "script": await script_panel(request, brief, selected, expert, request.query.get("script")),
         "status": await desk_status.todays_status(request, expert.id), "pause_reasons": settings.desk.pause_reasons,
         "call_time": await _call_time(request, selected) if expert.id == user.id else None,
+        "block_outside_hours": settings.desk.block_outside_hours, "forced_wrapup": settings.desk.forced_wrapup,
+        # The server refuses a new call while one of today's has no wrap-up: the button says so before the click.
+        "wrapup_owed": await _owed(request, expert.id) if expert.id == user.id else None,
         "new_comments": await new_comments_badge(request, user, expert.id),
         **brief_extras(settings),
     }
+
+
+async def _owed(request: web.Request, expert_id: int) -> dict[str, str] | None:
+    owed = await call_views.owed_wrapup(request, expert_id)
+    if owed is None:
+        return None
+    return {"linkedid": owed.linkedid, "text": call_views.owed_text(owed, settings_of(request).organisation.tz)}
 
 
 async def _call_time(request: web.Request, selected: QueueRow | None) -> CallTime | None:

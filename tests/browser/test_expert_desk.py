@@ -49,6 +49,10 @@ async def test_an_expert_calls_the_next_client_and_wraps_up(live_desk: LiveDesk,
     await page.keyboard.press("F2")
     await expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "talking", timeout=10_000)
     await expect(page.get_by_test_id("live-timer")).to_have_text(re.compile(r"^0:0[1-9]$"), timeout=5_000)
+    # Her own status follows the call, as the board shows it (it said «Готов» through a call and its wrap-up).
+    await expect(page.get_by_test_id("status-label")).to_have_text("На звонке")
+    await expect(page.get_by_test_id("desk-status")).to_have_attribute("data-activity", "call")
+    await expect(page.locator(f'.queue .row[data-item="{item}"] .badge')).to_have_text("идёт звонок")
     await screenshot(page, request, "02-talking")
     # Selecting another client during the call (issue 14): the panel still names the call's own client.
     called = (await page.locator(f'.queue .row[data-item="{item}"] .who b').inner_text()).strip()
@@ -68,6 +72,12 @@ async def test_an_expert_calls_the_next_client_and_wraps_up(live_desk: LiveDesk,
     form = page.get_by_test_id("wrapup-form")
     await expect(form).to_be_visible(timeout=5_000)
     await expect(page.get_by_test_id("wrapup-who")).to_contain_text(called)  # the call's, not the selection's
+    await expect(page.get_by_test_id("status-label")).to_have_text("Итоги звонка")
+    await expect(page.get_by_test_id("status-timer")).to_have_text(re.compile(r"^0:0\d$"))
+    # The row's badge follows the call without a reload (it said «идёт звонок» until one).
+    await expect(page.locator(f'.queue .row[data-item="{item}"] .badge')).to_have_text("звонок: состоялся, без итога")
+    # desk.forced_wrapup: no new call before this wrap-up is saved, and the button says so before a click.
+    await expect(page.locator("#call-btn")).to_be_disabled()
     await expect(page.get_by_test_id("pbx-outcome")).to_have_text("состоялся")
     await expect(page.locator("#call-error")).to_be_hidden()  # hanging up from the screen went through
     await expect(form.locator('input[name="duration_s"], input[name="talk_s"]')).to_have_count(0)

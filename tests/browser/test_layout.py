@@ -51,11 +51,36 @@ async def assert_page_does_not_scroll(page: Page) -> None:
 async def assert_top_bar_on_one_line(page: Page) -> None:
     """Every link of the top bar (an admin has nine, a search box and her name) on its one line."""
     bar = await box(page.locator(".topbar"))
+    brand = await box(page.locator(".topbar .brand"))
+    assert brand["height"] < 26, f"«DS Desk» wraps: {brand}"  # found at 1366 px on an admin's bar
     for link in await page.locator(".topbar a, .topbar button, .topbar input:not([type=hidden])").all():
         b = await box(link)
         assert b["y"] >= bar["y"] and b["y"] + b["height"] <= bar["y"] + bar["height"] + 0.5, \
             (await link.inner_text() or await link.get_attribute("name"), b, bar)
         assert b["x"] + b["width"] <= bar["x"] + bar["width"] + 0.5, (await link.inner_text(), b, bar)
+
+
+async def assert_nothing_cut_sideways(page: Page, size: ViewportSize) -> None:
+    """Found trying the desk: the brief's users table was 565 px in a 318 px pane (the call window and the
+    call button off to the side) and the queue cut every client's name to «ООО «Мегап…»."""
+    cut: Any = await page.evaluate("""() => {
+        const pane = document.querySelector('[data-testid="pane-brief"]');
+        const right = pane.getBoundingClientRect().right + 0.5;
+        const wide = [...pane.querySelectorAll('[data-testid="contacts"] li *, [data-testid="last-contacts"] li *')]
+            .filter((el) => el.getBoundingClientRect().right > right).map((el) => el.outerHTML.slice(0, 80));
+        const names = [...document.querySelectorAll('.queue .row .who')]
+            .filter((el) => el.scrollWidth > el.clientWidth + 1 || getComputedStyle(el).textOverflow === 'ellipsis')
+            .map((el) => el.innerText);
+        return {pane: pane.scrollWidth - pane.clientWidth, wide, names};
+    }""")
+    assert cut["pane"] <= 1 and not cut["wide"], (size_id(size), cut)
+    assert not cut["names"], (size_id(size), cut["names"])
+    buttons = page.locator('[data-testid="contacts"] button.call-contact')
+    assert await buttons.count() > 0
+    pane = await box(page.get_by_test_id("pane-brief"))
+    for button in await buttons.all():
+        b = await box(button)
+        assert b["x"] + b["width"] <= pane["x"] + pane["width"] + 0.5, (b, pane)
 
 
 async def last_item_of(desk: LiveDesk, login: str) -> str:
@@ -87,6 +112,8 @@ async def test_the_desk_fits_the_departments_screens(live_desk: LiveDesk, browse
         assert abs(script["y"] - brief["y"]) < 2 and script["x"] >= brief["x"] + brief["width"], (brief, script)
         assert queue["x"] + queue["width"] <= brief["x"]
         assert brief["width"] >= 250 and script["width"] >= 250, (brief, script)
+
+        await assert_nothing_cut_sideways(page, size)
 
         selected = await box(page.locator(".queue .row.selected"))
         assert selected["y"] >= queue["y"] - 1 and \

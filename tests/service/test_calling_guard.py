@@ -7,6 +7,7 @@ is outside its hours now, whatever the clock says.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +56,7 @@ async def test_outside_hours_the_desk_asks_and_the_confirmed_call_goes_through(a
     assert asked.status == 409 and payload["outside_hours"] is True
     assert payload["confirm"].startswith("У клиента сейчас ") and "выходной день" in payload["confirm"]
     assert payload["confirm"].endswith("Всё равно позвонить?")
+    assert payload["confirm"].count("сейчас") == 1, payload["confirm"]  # was «…сейчас 05:42, вт: у клиента сейчас…»
     confirmed = await client.post("/calls", data={"item": item, "confirm_outside_hours": "1"}, headers=headers)
     assert confirmed.status == 200, await confirmed.text()
     assert (await confirmed.json())["linkedid"]
@@ -69,6 +71,11 @@ async def test_a_supervisor_can_forbid_calls_outside_hours(aiohttp_client: Any, 
     payload = await refused.json()
     assert refused.status == 409 and "confirm" not in payload
     assert "выходной день" in payload["error"] and "запрещено" in payload["error"]
+    # The desk says so before the click: the button is off and the hint says why.
+    desk = await (await client.get(f"/desk?item={item}")).text()
+    button = re.search(r'<button type="button" id="call-btn"[^>]*>', desk)
+    assert button and "disabled" in button[0], button
+    assert "звонить в это время в отделе запрещено" in desk
 
 
 async def test_no_new_call_while_a_call_of_today_has_no_wrapup(aiohttp_client: Any, migrated_db: str,
@@ -84,6 +91,17 @@ async def test_no_new_call_while_a_call_of_today_has_no_wrapup(aiohttp_client: A
         answered_at=start + timedelta(seconds=5), ended_at=start + timedelta(seconds=65), client_number="79115550001",
         client_name="ООО «Полюс»")])
     headers = {**csrf_header(token), **JSON_ACCEPT}
+    # The desk says so before any click: the button is off, and the hint links to the call owed.
+    desk = await (await client.get(f"/desk?item={item}")).text()
+    button = re.search(r'<button type="button" id="call-btn"[^>]*>', desk)
+    assert button and "disabled" in button[0], button
+    hint = re.search(r'data-testid="call-blocked">(.*?)</div>', desk, re.S)
+    assert hint and "Сначала сохраните итог звонка" in hint[1] and "ООО «Полюс»" in hint[1], hint
+    # Outside the client's hours too (a day off): the wrap-up is said first, not «Всё равно позвонить?» and
+    # then a refusal anyway.
+    unconfirmed = await client.post("/calls", data={"item": item}, headers=headers)
+    assert unconfirmed.status == 409 and "confirm" not in (first := await unconfirmed.json()), first
+    assert first["wrapup_linkedid"] == "1765000000.7"
     refused = await client.post("/calls", data={"item": item, "confirm_outside_hours": "1"}, headers=headers)
     payload = await refused.json()
     assert refused.status == 409 and payload["wrapup_linkedid"] == "1765000000.7"

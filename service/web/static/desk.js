@@ -54,9 +54,24 @@
   // ---- live state ------------------------------------------------------------------
   // Who is on the line: the call's own client and contact, never the row selected in the queue
   // (selecting another row during a call must not put its name above this call).
+  function rowOf(ev) {
+    return (ev.planned_call_id && document.querySelector('.queue .row[data-item="' + CSS.escape(ev.planned_call_id) + '"]')) ||
+           document.querySelector('.queue .row[data-linkedid="' + CSS.escape(ev.linkedid) + '"]');
+  }
+  // The queue row's badge follows the call (found trying the desk: «идёт звонок» stayed after the call
+  // ended, until a reload). The server's words: texts/labels.py queue_state_label.
+  function markRow(ev) {
+    const row = rowOf(ev);
+    const badge = row && row.querySelector(".badge");
+    if (!badge || !row.dataset.item) return;
+    let state = "in_progress", text = "идёт звонок";
+    if (ev.state === "ended" && ev.outcome === "expert_no_answer") { state = "planned"; text = "запланирован"; }
+    else if (ev.state === "ended") { state = "ended"; text = "звонок: " + (OUTCOMES[ev.outcome] || ev.outcome || "") + ", без итога"; }
+    badge.className = "badge state-" + state;
+    badge.textContent = text;
+  }
   function callWho(ev) {
-    const row = (ev.planned_call_id && document.querySelector('.queue .row[data-item="' + CSS.escape(ev.planned_call_id) + '"]')) ||
-                document.querySelector('.queue .row[data-linkedid="' + CSS.escape(ev.linkedid) + '"]');
+    const row = rowOf(ev);
     if (row) {
       const name = row.querySelector(".who b");
       const parts = row.querySelector(".who").innerText.split("\n").map((t) => t.trim()).filter(Boolean);
@@ -79,7 +94,9 @@
     }
     const target = document.querySelector(".call-target");
     if (target) target.hidden = up;  // the selection's contact is not the one on the line
-    if (callBtn) callBtn.disabled = up;
+    settleCallBtn(up);
+    markRow(ev);
+    tickStatus();
     if (ev.state === "dialling") {
       stateBox.textContent = ev.direction === "inbound" ? "Входящий звонок" + (ev.client_name ? ": " + ev.client_name : "")
                                                         : "Набор: снимите трубку своего телефона";
@@ -140,11 +157,16 @@
     if (stateBox.dataset.state === "requested" && stateBox.dataset.linkedid === failure.linkedid) {
       stateBox.dataset.state = "failed";
       stateBox.textContent = "Звонок не начат";
-      if (callBtn) callBtn.disabled = false;
+      settleCallBtn(false);
     }
   }
 
   // ---- calling ---------------------------------------------------------------------
+  // «Позвонить» is off while a call is up, and while the server would refuse anyway (data-blocked: a wrap-up
+  // owed with desk.forced_wrapup, or no time to call with desk.block_outside_hours).
+  function settleCallBtn(up) {
+    if (callBtn) callBtn.disabled = up || callBtn.dataset.blocked === "1";
+  }
   let originating = false;  // a click-to-call request in flight: a second click must not send another
   async function call(data) {
     if (originating) return;
@@ -161,14 +183,14 @@
           stateBox.textContent = "Соединение…";
           stateBox.dataset.state = "requested";
         }
-      } else if (callBtn) callBtn.disabled = !!(current && current.state !== "ended");
+      } else settleCallBtn(!!(current && current.state !== "ended"));
     } catch (e) {
       // Outside the client's hours the server asks first («у клиента сейчас 01:22, вс …»).
       if (e.payload && e.payload.confirm) confirmAndRetry = e.payload.confirm;
       else showError(e.message);
       // A wrap-up still owed (desk.forced_wrapup): its form opens, under that call's own client.
       if (e.payload && e.payload.wrapup_linkedid) loadWrapup(e.payload.wrapup_linkedid);
-      if (callBtn) callBtn.disabled = !!(current && current.state !== "ended");
+      settleCallBtn(!!(current && current.state !== "ended"));
     } finally { originating = false; }
     if (confirmAndRetry && window.confirm(confirmAndRetry)) {
       await call(Object.assign({}, data, { confirm_outside_hours: "1" }));
@@ -179,6 +201,18 @@
     try { await post("/calls/" + encodeURIComponent(current.linkedid) + "/hangup"); }
     catch (e) { showError(e.message); }
   }
+  // F2 while a wrap-up is owed: to that wrap-up (its form here, or the row the hint links to).
+  function toOwedWrapup() {
+    const form = document.getElementById("wrapup-form");
+    const field = form && (form.querySelector('input[name="result"]:checked') || form.querySelector('input[name="result"]'));
+    if (field) { field.focus(); return; }
+    const link = document.querySelector('[data-testid="call-blocked"] a[data-wrapup]');
+    if (link) loadWrapup(link.dataset.wrapup);
+  }
+  document.addEventListener("click", (e) => {
+    const link = e.target.closest("a[data-wrapup]");
+    if (link) { e.preventDefault(); loadWrapup(link.dataset.wrapup); }
+  });
   if (callBtn) callBtn.addEventListener("click", () => call({ item: callBtn.dataset.item }));
   if (hangupBtn) hangupBtn.addEventListener("click", hangUp);
   document.addEventListener("click", (e) => {
@@ -209,6 +243,12 @@
     const response = await fetch("/calls/" + encodeURIComponent(linkedid) + "/wrapup", { credentials: "same-origin" });
     if (!response.ok) { wrapupFor = null; showError(await errorText(response)); return; }
     wrapupSlot.innerHTML = await response.text();
+    const form = document.getElementById("wrapup-form");
+    if (form && form.dataset.owed === "1" && desk.dataset.forcedWrapup === "1" && callBtn) {
+      callBtn.dataset.blocked = "1";  // no new call before this wrap-up is saved (the page reloads then)
+      settleCallBtn(true);
+    }
+    tickStatus();
     const first = wrapupSlot.querySelector('input[name="result"]:checked') || wrapupSlot.querySelector('input[name="result"]');
     if (first) first.focus();
   }
@@ -240,21 +280,37 @@
   const pauseBtn = document.getElementById("pause-btn");
   const pauseControls = document.getElementById("pause-controls");
   const pauseReason = document.getElementById("pause-reason");
+  // Her own state as the board shows it: a pause she chose, else on a call, a wrap-up owed, or ready
+  // (found trying the desk: «Готов» stood there through a call and its wrap-up).
+  function activity() {
+    if (current && current.state !== "ended") {
+      return { key: "call", label: "На звонке", since: Date.parse(current.started_at || current.at) };
+    }
+    const form = document.getElementById("wrapup-form");
+    if (form && form.dataset.owed === "1") {
+      return { key: "wrapup", label: "Итоги звонка", since: Date.parse(form.dataset.endedAt) };
+    }
+    return { key: "ready", label: "Готов", since: NaN };
+  }
   function showStatus(status) {
     if (!statusBox || !status) return;
     const paused = status.status === "pause";
     statusBox.dataset.status = status.status || "";
     statusBox.dataset.since = paused ? status.at : "";
     statusBox.classList.toggle("paused", paused);
-    statusBox.classList.toggle("ready", !paused);
-    statusLabel.textContent = paused ? status.label : "Готов";
+    statusBox.dataset.pauseLabel = paused ? status.label : "";
     readyBtn.hidden = !paused;
     pauseControls.hidden = paused;
     tickStatus();
   }
   function tickStatus() {
     if (!statusBox) return;
-    const since = statusBox.dataset.since ? Date.parse(statusBox.dataset.since) : NaN;
+    const paused = statusBox.dataset.status === "pause";
+    const now = paused ? null : activity();
+    statusBox.dataset.activity = paused ? "pause" : now.key;
+    ["ready", "call", "wrapup"].forEach((key) => statusBox.classList.toggle(key, !paused && now.key === key));
+    statusLabel.textContent = paused ? (statusBox.dataset.pauseLabel || statusLabel.textContent) : now.label;
+    const since = paused ? Date.parse(statusBox.dataset.since) : now.since;
     statusTimer.textContent = Number.isNaN(since) ? "" : mmss((Date.now() - since) / 1000);
   }
   async function setStatus(status, reason) {
@@ -287,7 +343,7 @@
     const inField = typing(e.target);
     const key = e.code;
     if (key === "F9" || (key === "Enter" && (e.ctrlKey || e.metaKey))) { e.preventDefault(); saveWrapup(); return; }
-    if (key === "F2" || (!inField && key === "KeyC")) { e.preventDefault(); if (callBtn && !callBtn.disabled) callBtn.click(); return; }
+    if (key === "F2" || (!inField && key === "KeyC")) { e.preventDefault(); if (callBtn && !callBtn.disabled) callBtn.click(); else toOwedWrapup(); return; }
     if (key === "F4" || (!inField && key === "KeyH")) { e.preventDefault(); hangUp(); return; }
     if (key === "F8" || (!inField && key === "KeyN")) { e.preventDefault(); goNext(); return; }
     if (!inField && key === "KeyP") { e.preventDefault(); togglePause(); return; }
