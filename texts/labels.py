@@ -38,7 +38,7 @@ GUESSED_TITLE = ("Неточные данные: связь с АТС преры
                  "приблизительно; звонок не учтён в показателях")
 # The call log's `login` filter: how "logged in during the call" is known.
 LOGIN_SOURCE_LABELS = {
-    "measured": "по статистике online-версии",
+    "measured": "по статистике онлайн-версии",
     "ticked": "по отметке эксперта",
     "disagree": "статистика и отметка расходятся",
 }

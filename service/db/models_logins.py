@@ -1,7 +1,7 @@
 """The online-version usage data and what was measured from it (migration 0011, issue 13).
 
 `client_logins`: one row per login of a client's user, from the usage report («Контроль
-статистики использования online-версии»), imported by `dsdesk import logins`. Its natural key is
+статистики использования онлайн-версии»), imported by `dsdesk import logins`. Its natural key is
 (client, contact, start): re-importing a file changes nothing. `login_days`: the organisation-time
 days a usage file covered (the days its logins begin on; today only up to its latest login): only
 there is "logged in during the call" measured, elsewhere the Expert's tick stands. `call_logins`:

@@ -76,12 +76,12 @@ class LoginSource:
 
     @property
     def text(self) -> str:
-        """«по статистике online-версии», «по отметке эксперта» or the mix, said in numbers."""
+        """«по статистике онлайн-версии», «по отметке эксперта» or the mix, said in numbers."""
         if self.contacts == 0 or self.measured == 0:
             return "по отметке эксперта"
         if self.measured == self.contacts:
-            return "по статистике online-версии"
-        return (f"по статистике online-версии: {self.measured} из {self.contacts} контактов; "
+            return "по статистике онлайн-версии"
+        return (f"по статистике онлайн-версии: {self.measured} из {self.contacts} контактов; "
                 f"остальные {self.contacts - self.measured} — по отметке эксперта")
 
 

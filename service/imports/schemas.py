@@ -68,7 +68,8 @@ EXTERNAL_ID = c.code(32)
 def _extension_required(values: Values) -> list[Problem]:
     if values["role"] in CALLING_ROLES and not values["extension"]:
         whose = "Эксперта" if values["role"] == "expert" else "ПМ по ДС"
-        return [("extension", f"обязателен для роли {values['role']} (внутренний номер {whose} на АТС)")]
+        role = ROLE_LABELS.get(values["role"], values["role"])
+        return [("extension", f"обязателен для роли «{role}» (внутренний номер {whose} на АТС)")]
     return []
 
 

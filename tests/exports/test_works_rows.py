@@ -123,12 +123,12 @@ def test_a_pms_call_and_visit_are_her_assignment_type() -> None:
 
 
 @pytest.mark.parametrize(("changes", "logged_in", "source"), [
-    ({"measured": True, "ticked": False}, "да", "по статистике online-версии"),
-    ({"measured": False, "ticked": True}, "нет", "по статистике online-версии"),
+    ({"measured": True, "ticked": False}, "да", "по статистике онлайн-версии"),
+    ({"measured": False, "ticked": True}, "нет", "по статистике онлайн-версии"),
     ({"measured": None, "ticked": True}, "да", "по отметке эксперта"),
     ({"measured": None, "ticked": False}, "нет", "по отметке эксперта"),
     ({"result": "refused", "measured": None, "ticked": False}, "нет", "по отметке эксперта"),
-    ({"result": None, "ticked": None, "measured": True}, "да", "по статистике online-версии"),
+    ({"result": None, "ticked": None, "measured": True}, "да", "по статистике онлайн-версии"),
     ({"result": None, "ticked": None, "measured": None}, "", ""),
     # not a contact: no login, whatever was ticked or measured
     ({"result": "not_reached", "outcome": "no_answer", "ticked": True, "measured": True}, "", ""),

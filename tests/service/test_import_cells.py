@@ -160,7 +160,7 @@ def test_validator_lists_cell_duplicate_and_reference_errors_of_one_row() -> Non
 def test_experts_need_an_extension() -> None:
     record, errors = Validator(EXPERTS, References()).check(2, {"login": "a", "full_name": "A"})
     assert record is None and [(e.column, e.reason) for e in errors] == [
-        ("extension", "обязателен для роли expert (внутренний номер Эксперта на АТС)")]
+        ("extension", "обязателен для роли «эксперт» (внутренний номер Эксперта на АТС)")]
     record, errors = Validator(EXPERTS, References()).check(
         2, {"login": "a", "full_name": "A", "role": "Supervisor"})
     assert errors == [] and record.role == "supervisor" and record.extension is None

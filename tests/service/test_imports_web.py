@@ -82,7 +82,7 @@ async def test_a_supervisor_uploads_the_usage_report(client_as: Any, db_sessions
     assert page.status == 200 and "Загрузка данных" in await page.text()
     response, html = await uploaded(client, upload_form(token, GOOD))
     assert response.status == 200, html
-    assert 'data-testid="upload-outcome"' in html and "(Заходы в систему — статистика online-версии)" in html
+    assert 'data-testid="upload-outcome"' in html and "(Заходы в систему — статистика онлайн-версии)" in html
     assert "импортировано строк: 2 (новых 2, изменённых 0, без изменений 0)" in html
     assert "звонков за 02.03.2026 проверено по статистике: 0" in html
     assert await stored_logins(db_sessions) == 2

@@ -50,7 +50,7 @@ async def test_the_share_is_measured_where_covered_and_the_disagreements_link(ap
     await client.get(WEEK, headers=HTML_ACCEPT)  # the week's days are built in the summary first
     await import_monday(db_sessions)
     html = await (await client.get(WEEK, headers=HTML_ACCEPT)).text()
-    assert ("по статистике online-версии: 5 из 6 контактов; остальные 1 — по отметке эксперта") in html
+    assert ("по статистике онлайн-версии: 5 из 6 контактов; остальные 1 — по отметке эксперта") in html
     assert "16,7 %" in html  # the stored days were rebuilt with the measurement
     link = "/calls?from=2026-03-02&amp;to=2026-03-08&amp;result=contact&amp;login=disagree"
     assert f'href="{link}"' in html and "расхождения: 4" in html
@@ -73,7 +73,7 @@ async def test_the_share_is_measured_where_covered_and_the_disagreements_link(ap
     monday = daily[datetime(2026, 3, 2)]
     assert monday[-2:] == [5, 4]
     about = {row[0].value: row[1].value for row in book["Параметры"].iter_rows(min_row=2)}
-    assert str(about["Заход в систему"]).startswith("по статистике online-версии: 5 из 6")
+    assert str(about["Заход в систему"]).startswith("по статистике онлайн-версии: 5 из 6")
 
 
 async def test_the_call_page_shows_the_matched_login(app_client: Any, db_sessions: SessionMaker) -> None:  # noqa: F811
@@ -81,7 +81,7 @@ async def test_the_call_page_shows_the_matched_login(app_client: Any, db_session
     client = await app_client("olga")
     c5 = await (await client.get("/calls/c5", headers=HTML_ACCEPT)).text()
     assert "Заходы в систему во время разговора" in c5 and "14:03–14:09" in c5
-    assert re.search(r'data-testid="call-login">да <span class="muted">\(по статистике online-версии; '
+    assert re.search(r'data-testid="call-login">да <span class="muted">\(по статистике онлайн-версии; '
                      r'Эксперт отметил «нет»\)', c5)
     c1 = await (await client.get("/calls/c1", headers=HTML_ACCEPT)).text()
     assert "заходов клиента во время разговора нет" in c1
