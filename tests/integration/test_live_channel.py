@@ -197,7 +197,9 @@ async def test_an_experts_call_reaches_them_in_order_and_not_another_expert(desk
 
 
 async def test_a_page_opened_mid_call_starts_from_the_snapshot(desk: Desk) -> None:
-    desk.sim.script("79115550102", Scenario.ANSWERED, expert_ring_s=1, ring_s=1, talk_s=60)
+    # Ten minutes of talk at the simulator's ×10 (a minute): four sign-ins under the suite's load took longer
+    # than the 6 s a 60 s talk lasted, and the supervisor's snapshot came after the call had ended.
+    desk.sim.script("79115550102", Scenario.ANSWERED, expert_ring_s=1, ring_s=1, talk_s=600)
     linkedid = await desk.app[PBX].originate("101", "79115550102")
     hub = desk.app[LIVE_HUB]
     await until(lambda: any(c["state"] == "talking" for c in hub.snapshot("101")["calls"]), what="talking")
