@@ -33,6 +33,9 @@ SELECT md5(string_agg(item, ',' ORDER BY item)) FROM (
 ) AS parts
 """
 TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+# Tables (with their indexes and TOAST) past 256 KiB: a test wrote thousands of rows there.
+GROWN = ("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' "
+         "AND relname = ANY($1::text[]) AND pg_total_relation_size(oid) > 262144")
 RESTART_SEQUENCES = ("SELECT setval(format('%I', sequencename)::regclass, 1, false) FROM pg_sequences "
                      "WHERE schemaname = 'public'")
 
@@ -67,10 +70,16 @@ async def fresh_pg_schema(url: str) -> None:
 
 
 async def _empty(connection: asyncpg.Connection, known: Migrated) -> None:
+    # A DELETE leaves a big table's pages behind until autovacuum comes, and every later scan reads them:
+    # those are truncated (~15 ms a table), the many small ones deleted from (~0.1 ms).
+    grown = {row[0] for row in await connection.fetch(GROWN, list(known.tables))}
     async with connection.transaction():
         # Rows go in any order: the foreign keys' triggers are off for this transaction only.
         await connection.execute("SET LOCAL session_replication_role = replica")
-        await connection.execute("".join(f'DELETE FROM "{table}";' for table in known.tables))
+        if grown:
+            # CASCADE: a grown table's referencing tables go too (they are emptied here anyway).
+            await connection.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in sorted(grown)) + " CASCADE")
+        await connection.execute("".join(f'DELETE FROM "{table}";' for table in known.tables if table not in grown))
         for table, rows in known.seeds.items():
             await connection.copy_records_to_table(table, records=rows)
         await connection.execute(RESTART_SEQUENCES)
