@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,22 +124,50 @@ class DayProgress:
     productive: int
     pacing: Pacing
 
+    @property
+    def pacing_text(self) -> str:
+        """No verdict on the pace of no plan («0 из 0 … идёт по плану» said nothing true)."""
+        return "" if self.planned == 0 else self.pacing.text
+
     def as_json(self) -> dict[str, Any]:
         return {"text": self.text, "planned": self.planned, "finished": self.finished,
-                "productive": self.productive, "pacing": self.pacing.text, "behind": self.pacing.behind,
+                "productive": self.productive, "pacing": self.pacing_text, "behind": self.pacing.behind,
                 "due": self.pacing.due}
 
 
 def day_progress(rows: Sequence[QueueRow], target: int, now: datetime, tz: ZoneInfo, *,
-                 is_today: bool = True) -> DayProgress:
+                 is_today: bool = True, day: date | None = None) -> DayProgress:
     """Progress as on the Expert's screen; pacing = items whose slot has come vs. items finished.
 
-    On a day off the board shows the next working day's plan: nothing is due yet.
+    On a day off the board shows the next working day's plan (`day`): nothing is due yet.
     """
     done = progress(rows, target)
     due = 0 if not is_today else sum(1 for r in rows if _is_due(r, now))
     local: time = now.astimezone(tz).time()
-    return DayProgress(done.text, done.planned, done.finished, done.productive, pacing(due, done.finished, local))
+    text = done.text if done.planned else no_plan_text(None if is_today else day)
+    return DayProgress(text, done.planned, done.finished, done.productive, pacing(due, done.finished, local))
+
+
+def no_plan_text(day: date | None) -> str:
+    """Today's (None) or the next working day's empty plan."""
+    return "плана на сегодня нет" if day is None else f"плана на {day:%d.%m.%Y} нет"
+
+
+def paused_after(pause: StatusEntry | None, wrapup_since: datetime | None) -> bool:
+    """A pause declared after the call owing a wrap-up ended: she left it unsaved and went to lunch, so
+    the pause is what she is doing (the card notes the wrap-up). A pause from before the call (an
+    inbound call reached her on it) is not: the wrap-up of that call is her work now."""
+    return pause is not None and wrapup_since is not None and pause.at >= wrapup_since
+
+
+def wrapup_client(queue: Sequence[QueueRow], linkedid: str) -> str | None:
+    """«ООО «Ромашка» · Иванова Ольга Петровна»: the client and contact of the call owing a wrap-up,
+    from the Expert's queue of the day; the number when neither is known; None when not in the queue."""
+    row = next((r for r in queue if r.linkedid == linkedid), None)
+    if row is None:
+        return None
+    names = [name for name in (row.client_name, row.contact_name) if name]
+    return " · ".join(names) if names else row.phone
 
 
 def _is_due(row: QueueRow, now: datetime) -> bool:

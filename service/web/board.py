@@ -34,6 +34,8 @@ from service.board import (
     board_state,
     calls_by_extension,
     day_progress,
+    paused_after,
+    wrapup_client,
 )
 from service.days import day_bounds
 from service.db.board import BoardRepository, LatestCall, local_day
@@ -43,7 +45,7 @@ from service.db.experts import ExpertProfile, ExpertsRepository
 from service.desk.queue import QueueRow
 from service.desk.status import DeskStatus, StatusEntry
 from service.web.auth import requires
-from service.web.desk_context import DeskDay, desk_day, settings_of, signed_in, utc_now
+from service.web.desk_context import desk_day, settings_of, signed_in, utc_now
 from service.web.keys import SignedInUser
 from service.web.live import LIVE_HUB
 from texts.labels import SPY_MODE_LABELS
@@ -81,7 +83,6 @@ class BoardCard:
     wrapup_since: datetime | None  # when the call owing a wrap-up ended
     pause: StatusEntry | None
     wrapup_client: str | None = None  # whom the owed wrap-up is for
-    no_plan: str = "плана на сегодня нет"  # the progress line when nothing is planned
 
     @property
     def wrapup_owed_on_pause(self) -> bool:
@@ -99,15 +100,6 @@ class BoardCard:
         elapsed = self.wrapup_elapsed_s(now)
         return elapsed is not None and elapsed > wrapup_warn_s
 
-    @property
-    def progress_text(self) -> str:
-        return self.no_plan if self.progress.planned == 0 else self.progress.text
-
-    @property
-    def pacing_text(self) -> str:
-        """No verdict on the pace of no plan («0 из 0 … идёт по плану» said nothing true)."""
-        return "" if self.progress.planned == 0 else self.progress.pacing.text
-
     def as_json(self, now: datetime, wrapup_warn_s: float) -> dict[str, Any]:
         state = self.state
         return {
@@ -117,7 +109,7 @@ class BoardCard:
             "overdue": self.overdue(now, wrapup_warn_s),
             "linkedid": state.linkedid, "client": state.client, "present": self.present, "absent": self.absent,
             "needs_wrapup": self.needs_wrapup, "wrapup_client": self.wrapup_client,
-            "progress": {**self.progress.as_json(), "text": self.progress_text, "pacing": self.pacing_text},
+            "progress": self.progress.as_json(),
             "wrapup_since": None if self.wrapup_since is None else self.wrapup_since.isoformat(),
             "pause": None if self.pause is None else {"reason": self.pause.reason, "since": self.pause.at.isoformat()},
         }
@@ -146,11 +138,10 @@ async def board_cards(request: web.Request, extension: str | None = None) -> lis
     cards = []
     for expert in experts:
         target = expert.daily_target or settings.plan.target_min
-        progress = day_progress(queues[expert.id], target, now, tz, is_today=plan_day.is_today)
+        progress = day_progress(queues[expert.id], target, now, tz, is_today=plan_day.is_today, day=plan_day.day)
         status = pauses.get(expert.id)
         pause = status if status is not None and status.status is DeskStatus.PAUSE else None
-        card = _card(expert, live, present, absent, latest, progress, pause, queues[expert.id])
-        cards.append(replace(card, no_plan=no_plan_text(plan_day)))
+        cards.append(_card(expert, live, present, absent, latest, progress, pause, queues[expert.id]))
     return cards
 
 
@@ -169,27 +160,6 @@ def _card(expert: ExpertProfile, live: dict[str, list[Any]], present: frozenset[
     if state.state is BoardState.WRAPUP:
         state = replace(state, client=client)
     return BoardCard(expert, state, progress, is_present, is_absent, needs_wrapup, wrapup_since, pause, client)
-
-
-def paused_after(pause: StatusEntry | None, wrapup_since: datetime | None) -> bool:
-    """A pause declared after the call owing a wrap-up ended: she left it unsaved and went to lunch, so
-    the pause is what she is doing (the card notes the wrap-up). A pause from before the call (an
-    inbound call reached her on it) is not: the wrap-up of that call is her work now."""
-    return pause is not None and wrapup_since is not None and pause.at >= wrapup_since
-
-
-def wrapup_client(queue: Sequence[QueueRow], linkedid: str) -> str | None:
-    """«ООО «Ромашка» · Иванова Ольга Петровна»: the client and contact of the call owing a wrap-up,
-    from the Expert's queue of the day; the number when neither is known; None when not in the queue."""
-    row = next((r for r in queue if r.linkedid == linkedid), None)
-    if row is None:
-        return None
-    names = [name for name in (row.client_name, row.contact_name) if name]
-    return " · ".join(names) if names else row.phone
-
-
-def no_plan_text(day: DeskDay) -> str:
-    return "плана на сегодня нет" if day.is_today else f"плана на {day.day:%d.%m.%Y} нет"
 
 
 # ---- routes ------------------------------------------------------------------------------

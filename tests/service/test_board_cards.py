@@ -11,13 +11,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from service.app import create_app
-from service.board import BoardState, DayProgress, ExpertBoardState
+from service.board import (
+    BoardState,
+    DayProgress,
+    ExpertBoardState,
+    day_progress,
+    no_plan_text,
+    paused_after,
+    wrapup_client,
+)
 from service.db.engine import SessionMaker
 from service.db.expert_status import ExpertStatusRepository
 from service.db.experts import ExpertProfile
@@ -29,8 +38,7 @@ from service.desk.status import DeskStatus, StatusEntry
 from service.figures.model import Pacing
 from service.passwords import use_hasher
 from service.settings import Settings
-from service.web.board import BoardCard, no_plan_text, paused_after, wrapup_client
-from service.web.desk_context import DeskDay
+from service.web.board import BoardCard
 from tests.service.builders import closed_call
 from tests.service.planning import at, item, plan
 from tests.service.web_helpers import (
@@ -85,14 +93,16 @@ def _card(planned: int, finished: int, behind: int, *, state: BoardState = Board
 
 
 def test_no_plan_today_says_so_and_gives_no_pace() -> None:
-    empty = _card(0, 0, 0)
-    assert (empty.progress_text, empty.pacing_text) == ("плана на сегодня нет", "")
-    shown = empty.as_json(T, 300)["progress"]
+    empty = day_progress([], 16, T, ZoneInfo("Europe/Moscow"))
+    assert (empty.text, empty.pacing_text) == ("плана на сегодня нет", "")
+    shown = empty.as_json()
     assert (shown["text"], shown["pacing"]) == ("плана на сегодня нет", "")
+    next_day = day_progress([], 16, T, ZoneInfo("Europe/Moscow"), is_today=False, day=date(2026, 3, 9))
+    assert next_day.text == "плана на 09.03.2026 нет"
     busy = _card(16, 3, 1)
-    assert (busy.progress_text, busy.pacing_text) == ("3 из 16, результативных 0", "к 11:00 отстаёт на 1")
-    assert no_plan_text(DeskDay(date(2026, 3, 2), True)) == "плана на сегодня нет"
-    assert no_plan_text(DeskDay(date(2026, 3, 9), False)) == "плана на 09.03.2026 нет"
+    assert (busy.progress.text, busy.progress.pacing_text) == ("3 из 16, результативных 0", "к 11:00 отстаёт на 1")
+    assert no_plan_text(None) == "плана на сегодня нет"
+    assert no_plan_text(date(2026, 3, 9)) == "плана на 09.03.2026 нет"
 
 
 def test_a_wrapup_owed_on_a_pause_still_turns_amber_past_the_warning() -> None:

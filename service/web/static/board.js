@@ -1,7 +1,7 @@
 // DS Desk — the supervisor's live board: Experts' states pushed over SSE (GET /live), listening in.
 // The state rules mirror service/board.py (board_state): a call up, then a wrap-up owed, then a
 // pause, then away (a pause declared after the call owing a wrap-up ended shows instead of it, with
-// a note: service/web/board.py paused_after). Every state but «свободен» and «нет на месте» shows its
+// a note: service/board.py paused_after). Every state but «свободен» and «нет на месте» shows its
 // time; a wrap-up owed longer than desk.wrapup_warn_s turns the card amber, on a pause too.
 "use strict";
 (function () {
@@ -46,7 +46,7 @@
     return { state: "available" };
   }
 
-  // service/web/board.py paused_after: a pause declared once the call owing a wrap-up had ended.
+  // service/board.py paused_after: a pause declared once the call owing a wrap-up had ended.
   function pausedAfter(expert) {
     if (!expert.pause || expert.absent || !expert.wrapupSince) return false;
     return Date.parse(expert.pause.since) >= Date.parse(expert.wrapupSince);
