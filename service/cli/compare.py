@@ -7,6 +7,7 @@ import json
 import sys
 
 from service.cli.arguments import add_date_option
+from service.cli.database import command_sessions
 from service.cli.registry import command
 from service.settings import Settings
 
@@ -23,18 +24,14 @@ async def compare(args: argparse.Namespace, settings: Settings) -> int:
     from service.compare.definitions import Period
     from service.compare.report import FIGURES, json_rows, period_problem
     from service.db.compare import comparison
-    from service.db.engine import create_engine, create_sessionmaker
 
     problem = period_problem(args.start, args.end)
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    engine = create_engine(settings.database.url)
-    try:
-        found = await comparison(create_sessionmaker(engine), Period(args.start, args.end), settings.organisation.tz,
+    async with command_sessions(settings) as sessions:
+        found = await comparison(sessions, Period(args.start, args.end), settings.organisation.tz,
                                  settings.compare.survey_mapping())
-    finally:
-        await engine.dispose()
     rows = json_rows(found)
     if args.json:
         for row in rows:

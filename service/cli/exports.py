@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from service.cli.arguments import add_date_option
+from service.cli.database import command_sessions
 from service.cli.registry import command, group
 from service.errors import CommandError
 from service.settings import Settings
@@ -28,7 +29,6 @@ def _works_args(parser: argparse.ArgumentParser) -> None:
 @command("exports works", "выгрузить «Работы» для ВЭ: завершённые звонки и визиты за день или период",
          configure=_works_args)
 async def exports_works(args: argparse.Namespace, settings: Settings) -> int:
-    from service.db.engine import create_engine, create_sessionmaker
     from service.exports.errors import ExportError
     from service.exports.export import export_bytes, works_config
     from service.exports.period import check_days
@@ -39,11 +39,8 @@ async def exports_works(args: argparse.Namespace, settings: Settings) -> int:
         days = check_days(args.start, args.end or args.start, settings.exports.max_range_days)
     except ExportError as e:
         raise CommandError(str(e)) from e
-    engine = create_engine(settings.database.url)
-    try:
-        data, count = await export_bytes(create_sessionmaker(engine), days, works_config(settings), file_format)
-    finally:
-        await engine.dispose()
+    async with command_sessions(settings) as sessions:
+        data, count = await export_bytes(sessions, days, works_config(settings), file_format)
     works = f"{count} {plural(count, 'работа', 'работы', 'работ')}"
     if args.out is not None and str(args.out) == "-":
         sys.stdout.buffer.write(data)

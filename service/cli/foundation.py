@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from dialer.records import CallRecord
 from service.cli.arguments import add_date_option
+from service.cli.database import command_sessions
 from service.cli.output import print_json_lines, print_lines, table_header, table_line
 from service.cli.registry import command, group
 from service.errors import CommandError
@@ -52,17 +53,13 @@ def _calls_list_args(parser: argparse.ArgumentParser) -> None:
 
 @command("calls list", "показать журнал звонков за день", configure=_calls_list_args)
 async def calls_list(args: argparse.Namespace, settings: Settings) -> int:
-    from service.db.engine import create_engine, create_sessionmaker
     from service.db.ledger import LedgerRepository
 
     tz = settings.organisation.tz
     day = None if args.all else args.date or datetime.now(tz).date()
-    engine = create_engine(settings.database.url)
-    try:
-        ledger = LedgerRepository(create_sessionmaker(engine))
+    async with command_sessions(settings) as sessions:
+        ledger = LedgerRepository(sessions)
         records = await ledger.list_calls(day, tz, expert_ext=args.expert, limit=args.limit)
-    finally:
-        await engine.dispose()
     if args.json:
         print_json_lines({**r.replay_dict(), "client_name": r.client_name} for r in records)
     else:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from service.cli.arguments import add_date_option
+from service.cli.database import command_sessions
 from service.cli.registry import command, group
 from service.errors import UnknownExpertError
 from service.imports.errors import ImportFailed, RowsRejected
@@ -24,20 +24,9 @@ from service.settings import Settings
 from texts.imports import FILE_FORMS, kind_name
 
 if TYPE_CHECKING:
-    from service.db.engine import SessionMaker
+    pass
 
 USAGE_ERROR = 2
-
-
-@asynccontextmanager
-async def _sessions(settings: Settings) -> AsyncIterator[SessionMaker]:
-    from service.db.engine import create_engine, create_sessionmaker  # only commands that run pay
-
-    engine = create_engine(settings.database.url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 def _import_args(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +44,7 @@ def _import_command(kind: str) -> Callable[[argparse.Namespace, Settings], Corou
         from service.imports.schemas import ImportContext
 
         try:
-            async with _sessions(settings) as sessions:
+            async with command_sessions(settings) as sessions:
                 report = await import_file(kind, args.file, sessions, progress=args.progress,
                                            context=ImportContext.of(settings))
         except RowsRejected as e:
@@ -102,7 +91,7 @@ async def experts_absent(args: argparse.Namespace, settings: Settings) -> int:
         print("dsdesk experts absent: дата --from позже даты --to", file=sys.stderr)
         return USAGE_ERROR
     try:
-        async with _sessions(settings) as sessions:
+        async with command_sessions(settings) as sessions:
             added = await ExpertsRepository(sessions).add_absence(args.login, args.start, args.end)
     except UnknownExpertError as e:
         print(f"dsdesk experts absent: {e}", file=sys.stderr)
@@ -117,7 +106,7 @@ async def experts_absent(args: argparse.Namespace, settings: Settings) -> int:
 async def experts_absences(args: argparse.Namespace, settings: Settings) -> int:
     from service.db.experts import ExpertsRepository
 
-    async with _sessions(settings) as sessions:
+    async with command_sessions(settings) as sessions:
         absences = await ExpertsRepository(sessions).list_absences(args.login)
     for absence in absences:
         print(f"{absence.login}\t{absence.from_date:%d.%m.%Y}\t{absence.to_date:%d.%m.%Y}")

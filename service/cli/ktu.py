@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, datetime
 
 from service.cli.arguments import month as month_value
+from service.cli.database import command_sessions
 from service.cli.registry import command, group
 from service.errors import CommandError
 from service.month.kinds import month_label
@@ -22,19 +23,16 @@ def _close_args(parser: argparse.ArgumentParser) -> None:
 @command("month close", "закрыть месяц: только когда все ведомости КТУ утверждены; после этого его планы "
          "и ведомости не меняются", configure=_close_args)
 async def month_close(args: argparse.Namespace, settings: Settings) -> int:
-    from service.db.engine import create_engine, create_sessionmaker
     from service.db.ktu import KtuRepository
     from service.ktu.rules import KtuError
     from service.ktu.sheets import close_month
 
-    engine = create_engine(settings.database.url)
     try:
-        now = datetime.now(UTC)
-        await close_month(KtuRepository(create_sessionmaker(engine)), args.month, None, now,
-                          now.astimezone(settings.organisation.tz).date())
+        async with command_sessions(settings) as sessions:
+            now = datetime.now(UTC)
+            await close_month(KtuRepository(sessions), args.month, None, now,
+                              now.astimezone(settings.organisation.tz).date())
     except KtuError as e:
         raise CommandError(str(e)) from e
-    finally:
-        await engine.dispose()
     print(f"Месяц {month_label(args.month)} закрыт")
     return 0

@@ -10,9 +10,9 @@ from scheduler.planning import BuildReport
 from scheduler.retention import RETENTION_JOB
 from scheduler.works_export import WORKS_EXPORT_JOB
 from service.cli.arguments import add_date_option
+from service.cli.database import command_sessions
 from service.cli.output import print_json_lines
 from service.cli.registry import command, group
-from service.db.engine import create_engine, create_sessionmaker
 from service.db.job_runs import JobRunsRepository
 from service.db.plan import PlannedCallView, PlanRepository
 from service.plan_setup import build_planner
@@ -40,11 +40,8 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
 @command("plan build", "построить (или дополнить) план звонков на день", configure=_date_arg)
 async def plan_build(args: argparse.Namespace, settings: Settings) -> int:
     day = args.date or datetime.now(settings.organisation.tz).date()
-    engine = create_engine(settings.database.url)
-    try:
-        report = await build_planner(settings, create_sessionmaker(engine)).build_day(day, datetime.now(UTC))
-    finally:
-        await engine.dispose()
+    async with command_sessions(settings) as sessions:
+        report = await build_planner(settings, sessions).build_day(day, datetime.now(UTC))
     print(build_summary(report))
     for note in report.notes:
         print(f"  {note}")
@@ -54,13 +51,10 @@ async def plan_build(args: argparse.Namespace, settings: Settings) -> int:
 @command("plan show", "показать план звонков на день", configure=_show_args)
 async def plan_show(args: argparse.Namespace, settings: Settings) -> int:
     day = args.date or datetime.now(settings.organisation.tz).date()
-    engine = create_engine(settings.database.url)
-    try:
-        repo = PlanRepository(create_sessionmaker(engine))
+    async with command_sessions(settings) as sessions:
+        repo = PlanRepository(sessions)
         items = await repo.list_plan(day, args.expert)
         notes = await repo.list_notes(day, args.expert)
-    finally:
-        await engine.dispose()
     if args.json:
         print_json_lines(_json(item, settings) for item in items)
         return 0
@@ -78,11 +72,8 @@ async def plan_show(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("plan runs", "последние запуски плановых заданий (и их ошибки)")
 async def plan_runs(args: argparse.Namespace, settings: Settings) -> int:
-    engine = create_engine(settings.database.url)
-    try:
-        runs = await JobRunsRepository(create_sessionmaker(engine)).recent()
-    finally:
-        await engine.dispose()
+    async with command_sessions(settings) as sessions:
+        runs = await JobRunsRepository(sessions).recent()
     tz = settings.organisation.tz
     for run in runs:
         started = run.started_at.astimezone(tz)

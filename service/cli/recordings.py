@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
+from service.cli.database import command_sessions
 from service.cli.registry import command, group
-from service.db.engine import create_engine, create_sessionmaker
 from service.errors import CommandError
 from service.plan_setup import build_retention_job
 from service.settings import Settings
@@ -25,11 +25,8 @@ async def recordings_purge(args: argparse.Namespace, settings: Settings) -> int:
     days = settings.recordings.retention_days
     if days <= 0:
         raise CommandError("recordings.retention_days равен 0 (хранить всегда): удалять нечего")
-    engine = create_engine(settings.database.url)
-    try:
-        job = build_retention_job(settings, create_sessionmaker(engine))
+    async with command_sessions(settings) as sessions:
+        job = build_retention_job(settings, sessions)
         report = await job.run(datetime.now(UTC), dry_run=args.dry_run)
-    finally:
-        await engine.dispose()
     print(report.summary())
     return 1 if report.failed else 0

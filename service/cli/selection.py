@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from service.cli.database import command_sessions
 from service.cli.output import print_json_lines, print_lines, table_header, table_line
 from service.cli.registry import command, group
 from service.selection.candidates import RECOMMENDATION_LABELS, Candidate, ListQuery, filtered
@@ -33,15 +34,11 @@ def _list_args(parser: argparse.ArgumentParser) -> None:
 
 @command("selection list", "все клиенты с баллами отбора на ДС (по убыванию итога)", configure=_list_args)
 async def selection_list(args: argparse.Namespace, settings: Settings) -> int:
-    from service.db.engine import create_engine, create_sessionmaker
     from service.selection.listing import scored_candidates
 
-    engine = create_engine(settings.database.url)
-    try:
-        rows = await scored_candidates(create_sessionmaker(engine), settings.selection.rules(),
+    async with command_sessions(settings) as sessions:
+        rows = await scored_candidates(sessions, settings.selection.rules(),
                                        settings.organisation.tz, datetime.now(UTC))
-    finally:
-        await engine.dispose()
     shown = filtered(rows, ListQuery(candidates=args.shortlist))
     if args.json:
         print_json_lines(as_json(row) for row in shown)

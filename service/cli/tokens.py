@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from service.api.tokens import SCOPE_LABELS, SCOPES, checked_name, new_token, parse_scopes
+from service.cli.database import command_sessions
 from service.cli.output import print_lines, table_header, table_line
 from service.cli.registry import command, group
 from service.db.api_tokens import ApiTokensRepository
@@ -77,10 +78,5 @@ async def tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 @asynccontextmanager
 async def _tokens(settings: Settings) -> AsyncIterator[ApiTokensRepository]:
-    from service.db.engine import create_engine, create_sessionmaker
-
-    engine = create_engine(settings.database.url)
-    try:
-        yield ApiTokensRepository(create_sessionmaker(engine))
-    finally:
-        await engine.dispose()
+    async with command_sessions(settings) as sessions:
+        yield ApiTokensRepository(sessions)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from service.cli.database import command_sessions
 from service.cli.output import print_lines, table_header, table_line
 from service.cli.registry import command, group
 from service.db.records import MAX_NAME_PART, ExpertName
@@ -176,10 +177,5 @@ def _sign_in_state(row: UserRow) -> str:
 
 @asynccontextmanager
 async def _users(settings: Settings) -> AsyncIterator[UsersRepository]:
-    from service.db.engine import create_engine, create_sessionmaker
-
-    engine = create_engine(settings.database.url)
-    try:
-        yield UsersRepository(create_sessionmaker(engine))
-    finally:
-        await engine.dispose()
+    async with command_sessions(settings) as sessions:
+        yield UsersRepository(sessions)

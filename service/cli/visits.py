@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from service.cli.arguments import month as month_value
+from service.cli.database import command_sessions
 from service.cli.registry import command, group
 from service.month.kinds import month_label
 from service.settings import Settings
@@ -24,7 +25,6 @@ def _plan_args(parser: argparse.ArgumentParser) -> None:
 @command("visits plan", "построить (или дополнить) план визитов ПМ на месяц по тем же причинам, что и звонки",
          configure=_plan_args)
 async def visits_plan(args: argparse.Namespace, settings: Settings) -> int:
-    from service.db.engine import create_engine, create_sessionmaker
     from service.db.visits import VisitsRepository
     from service.plan_setup import build_visit_plans
 
@@ -33,9 +33,7 @@ async def visits_plan(args: argparse.Namespace, settings: Settings) -> int:
     if month < now.astimezone(settings.organisation.tz).date().replace(day=1):
         print(f"{month_label(month)} уже прошёл: план визитов строится на текущий или будущий месяц")
         return 2
-    engine = create_engine(settings.database.url)
-    try:
-        sessions = create_sessionmaker(engine)
+    async with command_sessions(settings) as sessions:
         if args.pm:  # found trying it: an unknown login or an Expert's was «добавлено 0 визитов», exit 0
             managers = {p.login for p in await VisitsRepository(sessions).managers()}
             unknown = [login for login in args.pm if login not in managers]
@@ -43,8 +41,6 @@ async def visits_plan(args: argparse.Namespace, settings: Settings) -> int:
                 print("Нет ПМ по ДС с логином " + ", ".join(f"«{login}»" for login in unknown), file=sys.stderr)
                 return 2
         added = await build_visit_plans(settings, sessions, now, month, args.pm)
-    finally:
-        await engine.dispose()
     print(f"План визитов на {month_label(month)}: добавлено {added} "
           f"{plural(added, 'визит', 'визита', 'визитов')}")
     return 0
