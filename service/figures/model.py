@@ -199,6 +199,7 @@ class Pacing:
     due: int
     finished: int
     text: str
+    judged: bool = True  # False: no plan today, so no verdict («плана на сегодня нет»)
 
     @property
     def behind(self) -> int:

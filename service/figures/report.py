@@ -101,6 +101,15 @@ def scope_drill(scope: Scope, experts: Sequence[ExpertInfo]) -> dict[str, str]:
     return {}
 
 
+NO_PLAN_TODAY = Pacing(0, 0, "плана на сегодня нет", judged=False)
+
+
+def pace_of(due_finished: tuple[int, int] | None, now_local: time) -> Pacing:
+    """An Expert (or a scope) with no plan today gets no verdict: «0 из 0 … идёт по плану» said nothing
+    true (found trying the figures with an Expert just imported; the board says the same)."""
+    return NO_PLAN_TODAY if due_finished is None else pacing(*due_finished, now_local)
+
+
 def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
                  aggregates: Sequence[DayAggregate], topics: Mapping[str | None, int],
                  outcomes: Mapping[str | None, int], due_finished: Mapping[int, tuple[int, int]] | None,
@@ -113,9 +122,9 @@ def build_report(scope: Scope, period: Period, experts: Sequence[ExpertInfo],
     lines: list[PacingLine] = []
     overall = None
     if due_finished is not None:
-        lines = [PacingLine(e, pacing(*due_finished.get(e.id, (0, 0)), now_local)) for e in experts]
-        overall = pacing(sum(line.pacing.due for line in lines), sum(line.pacing.finished for line in lines),
-                         now_local)
+        lines = [PacingLine(e, pace_of(due_finished.get(e.id), now_local)) for e in experts]
+        overall = pace_of((sum(line.pacing.due for line in lines), sum(line.pacing.finished for line in lines))
+                          if due_finished else None, now_local)
     return FiguresReport(
         scope=scope, title=scope_title(scope, experts), period=period,
         rows=figure_rows(t, targets, drill),

@@ -29,6 +29,7 @@ from service.figures.model import (
     Target,
 )
 from service.figures.params import call_log_url, parse_query
+from service.figures.report import pace_of
 from texts.words import plural
 
 D1, D2, D3 = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
@@ -151,6 +152,16 @@ def test_plural(n: int, word: str) -> None:
 def test_pacing(due: int, finished: int, text: str, behind: int) -> None:
     result = pacing(due, finished, time(14, 0, 37))
     assert (result.text, result.behind) == (text, behind)
+
+
+@pytest.mark.parametrize(("counts", "text", "judged"), [
+    (None, "плана на сегодня нет", False),  # an Expert with nothing planned today: no «0 из 0 … идёт по плану»
+    ((0, 0), "идёт по плану", True),  # a plan whose first slot has not come yet
+    ((4, 1), "к 14:00 отстаёт на 3 звонка", True),
+])
+def test_no_plan_gets_no_pace_verdict(counts: tuple[int, int] | None, text: str, judged: bool) -> None:
+    result = pace_of(counts, time(14, 0))
+    assert (result.text, result.judged) == (text, judged)
 
 
 def test_query_defaults_and_parsing() -> None:
