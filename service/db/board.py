@@ -40,6 +40,7 @@ class OwedWrapUp:
     client_name: str | None
     client_number: str | None
     started_at: datetime
+    ended_at: datetime | None = None  # the wrap-up's time runs from here (the desk's «Итоги звонка»)
 
 
 class BoardRepository:
@@ -72,7 +73,7 @@ class BoardRepository:
     async def owed_wrapup(self, expert_id: int, day: date, tz: ZoneInfo) -> OwedWrapUp | None:
         """The Expert's earliest call of `day` that ended without a wrap-up (her own misses aside)."""
         start, end = day_bounds(day, tz)
-        query = (select(Call.linkedid, Call.client_name, Call.client_number, Call.started_at)
+        query = (select(Call.linkedid, Call.client_name, Call.client_number, Call.started_at, Call.ended_at)
                  .outerjoin(WrapUp, WrapUp.call_id == Call.id)
                  .where(Call.expert_id == expert_id, Call.started_at >= start, Call.started_at < end,
                         Call.ended_at.is_not(None), WrapUp.id.is_(None),

@@ -94,11 +94,11 @@ async def originate(request: web.Request) -> web.Response:
     return web.json_response({"linkedid": linkedid})
 
 
-async def owed_wrapup(request: web.Request, expert_id: int) -> OwedWrapUp | None:
-    """With desk.forced_wrapup, the Expert's call of today that still has no wrap-up (the desk shows it
-    before a click; a new call is refused while there is one)."""
+async def owed_wrapup(request: web.Request, expert_id: int, *, forced_only: bool = True) -> OwedWrapUp | None:
+    """The Expert's call of today that still has no wrap-up; with `forced_only`, only under
+    desk.forced_wrapup (the desk shows it before a click; a new call is refused while there is one)."""
     settings = settings_of(request)
-    if not settings.desk.forced_wrapup:
+    if forced_only and not settings.desk.forced_wrapup:
         return None
     tz = settings.organisation.tz
     return await BoardRepository(request.app[DB_SESSIONS]).owed_wrapup(expert_id, local_day(utc_now(), tz), tz)
@@ -142,8 +142,9 @@ def _outside_hours(request: web.Request, target: CallTarget, *, confirmed: bool)
     if verdict.allowed or (confirmed and not settings.desk.block_outside_hours):
         return None
     if settings.desk.block_outside_hours:
-        return web.json_response({"error": f"Звонок не сделан: {verdict.reason}. Звонить вне рабочего времени "
-                                           "клиента в отделе запрещено", "outside_hours": True}, status=409)
+        # The reason names the hours already: «… — вне рабочего времени клиента 09:00–18:00».
+        return web.json_response({"error": f"Звонок не сделан: {verdict.reason}. Звонить в это время в отделе "
+                                           "запрещено", "outside_hours": True}, status=409)
     reason = verdict.reason or ""
     # The reason already names the client's time («у клиента сейчас 05:42, вт 08.12 — …»): said once.
     return web.json_response({"error": f"Звонок не сделан: {reason}", "outside_hours": True,

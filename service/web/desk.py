@@ -74,17 +74,25 @@ async def desk_screen(request: web.Request) -> dict[str, Any]:
         "call_time": await _call_time(request, selected) if expert.id == user.id else None,
         "block_outside_hours": settings.desk.block_outside_hours, "forced_wrapup": settings.desk.forced_wrapup,
         # The server refuses a new call while one of today's has no wrap-up: the button says so before the click.
-        "wrapup_owed": await _owed(request, expert.id) if expert.id == user.id else None,
+        **(await _owed(request, expert.id, settings.desk.forced_wrapup) if expert.id == user.id else NO_OWED),
         "new_comments": await new_comments_badge(request, user, expert.id),
         **brief_extras(settings),
     }
 
 
-async def _owed(request: web.Request, expert_id: int) -> dict[str, str] | None:
-    owed = await call_views.owed_wrapup(request, expert_id)
+NO_OWED: dict[str, Any] = {"wrapup_owed": None, "owed_since": None}
+
+
+async def _owed(request: web.Request, expert_id: int, forced: bool) -> dict[str, Any]:
+    """`wrapup_owed`: the call «Позвонить» waits for (desk.forced_wrapup); `owed_since`: when the call owing a
+    wrap-up ended, for her status («Итоги звонка» whatever row is selected: found trying the desk, it said
+    «Готов» once another row was picked)."""
+    owed = await call_views.owed_wrapup(request, expert_id, forced_only=False)
     if owed is None:
-        return None
-    return {"linkedid": owed.linkedid, "text": call_views.owed_text(owed, settings_of(request).organisation.tz)}
+        return NO_OWED
+    text = call_views.owed_text(owed, settings_of(request).organisation.tz)
+    return {"wrapup_owed": {"linkedid": owed.linkedid, "text": text} if forced else None,
+            "owed_since": owed.ended_at}
 
 
 async def _call_time(request: web.Request, selected: QueueRow | None) -> CallTime | None:

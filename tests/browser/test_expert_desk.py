@@ -65,6 +65,7 @@ async def test_an_expert_calls_the_next_client_and_wraps_up(live_desk: LiveDesk,
     if other_name != called:
         await expect(page.get_by_test_id("live-who")).not_to_contain_text(other_name)
     await expect(page.locator(".call-target")).to_be_hidden()
+    await expect(page.get_by_test_id("call-hours")).to_be_hidden()  # the selection's client's time, not the call's
     await screenshot(page, request, "02b-other-selected")
 
     await page.keyboard.press("F4")
@@ -78,6 +79,15 @@ async def test_an_expert_calls_the_next_client_and_wraps_up(live_desk: LiveDesk,
     await expect(page.locator(f'.queue .row[data-item="{item}"] .badge')).to_have_text("звонок: состоялся, без итога")
     # desk.forced_wrapup: no new call before this wrap-up is saved, and the button says so before a click.
     await expect(page.locator("#call-btn")).to_be_disabled()
+    # The page again with another row selected: still «Итоги звонка» (it said «Готов»), and the hint opens
+    # the form owed.
+    await page.reload()
+    await expect(page.get_by_test_id("status-label")).to_have_text("Итоги звонка")
+    await expect(page.get_by_test_id("wrapup-form")).to_have_count(0)
+    await expect(page.locator("#call-btn")).to_be_disabled()
+    await page.get_by_test_id("call-blocked").locator("a").click()
+    await expect(form).to_be_visible(timeout=5_000)
+    await expect(page.get_by_test_id("wrapup-who")).to_contain_text(called)
     await expect(page.get_by_test_id("pbx-outcome")).to_have_text("состоялся")
     await expect(page.locator("#call-error")).to_be_hidden()  # hanging up from the screen went through
     await expect(form.locator('input[name="duration_s"], input[name="talk_s"]')).to_have_count(0)

@@ -92,8 +92,9 @@
       whoBox.textContent = who ? (up ? "На линии: " : "Звонок: ") + who : "";
       whoBox.hidden = !who;
     }
-    const target = document.querySelector(".call-target");
-    if (target) target.hidden = up;  // the selection's contact is not the one on the line
+    // The selection's contact and its client's time are not the call's (found trying it: «У клиента сейчас
+    // 10:31» of a Moscow client above «На линии:» a Novosibirsk one).
+    document.querySelectorAll(".call-target, .call-hours").forEach((el) => { el.hidden = up; });
     settleCallBtn(up);
     markRow(ev);
     tickStatus();
@@ -289,6 +290,10 @@
     const form = document.getElementById("wrapup-form");
     if (form && form.dataset.owed === "1") {
       return { key: "wrapup", label: "Итоги звонка", since: Date.parse(form.dataset.endedAt) };
+    }
+    // A wrap-up owed for a call whose row is not the one selected (the server said so with the page).
+    if (statusBox.dataset.owedSince) {
+      return { key: "wrapup", label: "Итоги звонка", since: Date.parse(statusBox.dataset.owedSince) };
     }
     return { key: "ready", label: "Готов", since: NaN };
   }
