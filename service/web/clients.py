@@ -5,16 +5,18 @@ step («переведён» with its date among them; POST with CSRF, checked b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from scheduler.calling_hours import call_window, check_call_time
 from service.appkeys import DB_SESSIONS
 from service.db.brief import BriefRepository, ClientBrief
 from service.db.transitions import TransitionEntry, TransitionsRepository, TransitionState
 from service.selection.scoring import SERVICES as SERVICE_LABELS
+from service.settings import Settings
 from service.transition.errors import TransitionError
 from service.transition.machine import Status, next_statuses
 from service.web.desk_context import forbidden, settings_of, signed_in, utc_now
@@ -64,13 +66,31 @@ async def _in_her_campaign(request: web.Request, external_id: str, user: SignedI
 
 def brief_context(request: web.Request, brief: ClientBrief) -> dict[str, Any]:
     settings = settings_of(request)
-    return {"brief": brief, **brief_extras(settings)}
+    return {"brief": brief, **brief_extras(settings, brief)}
 
 
-def brief_extras(settings: Any) -> dict[str, Any]:
+def brief_extras(settings: Settings, brief: ClientBrief | None) -> dict[str, Any]:
     """What the brief template needs besides the brief itself."""
+    now = utc_now()
     return {"outcome_labels": OUTCOME_LABELS, "result_labels": RESULT_LABELS,
-            "tz": settings.organisation.tz, "now": utc_now(), "service_labels": SERVICE_LABELS}
+            "tz": settings.organisation.tz, "now": now, "service_labels": SERVICE_LABELS,
+            "forbidden_contacts": forbidden_contacts(settings, brief, now)}
+
+
+def forbidden_contacts(settings: Settings, brief: ClientBrief | None, now: datetime) -> dict[str, str]:
+    """With desk.block_outside_hours, each contact it is no time to call now → why: its «Позвонить» is off
+    (found trying it: the brief's buttons stayed on and only the server's refusal said no)."""
+    if brief is None or not settings.desk.block_outside_hours:
+        return {}
+    zone = brief.timezone or settings.organisation.timezone
+    calendar = settings.plan.calendar()
+    refused = {}
+    for contact in brief.contacts:
+        window = call_window(contact.call_from, contact.call_to, settings.plan.client_hours)
+        verdict = check_call_time(now, zone, window, calendar)
+        if contact.external_id and not verdict.allowed:
+            refused[contact.external_id] = verdict.reason or ""
+    return refused
 
 
 async def _card(request: web.Request, user: SignedInUser, brief: ClientBrief,

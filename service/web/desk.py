@@ -76,7 +76,7 @@ async def desk_screen(request: web.Request) -> dict[str, Any]:
         # The server refuses a new call while one of today's has no wrap-up: the button says so before the click.
         **(await _owed(request, expert.id, settings.desk.forced_wrapup) if expert.id == user.id else NO_OWED),
         "new_comments": await new_comments_badge(request, user, expert.id),
-        **brief_extras(settings),
+        **brief_extras(settings, brief),
     }
 
 

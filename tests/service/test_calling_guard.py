@@ -76,6 +76,9 @@ async def test_a_supervisor_can_forbid_calls_outside_hours(aiohttp_client: Any, 
     button = re.search(r'<button type="button" id="call-btn"[^>]*>', desk)
     assert button and "disabled" in button[0], button
     assert "звонить в это время в отделе запрещено" in desk
+    # The brief's own per-contact buttons too (they stayed on; only the server's refusal said no).
+    contact_buttons = re.findall(r'<button type="button" class="small call-contact"[^>]*>', desk)
+    assert contact_buttons and all(" disabled" in b for b in contact_buttons), contact_buttons
 
 
 async def test_no_new_call_while_a_call_of_today_has_no_wrapup(aiohttp_client: Any, migrated_db: str,
