@@ -8,6 +8,7 @@ by `external_id`; history, signals, logins and events by the whole row).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -41,6 +42,7 @@ class BulkResult(BaseModel):
     summary: str  # in Russian, as the import page says it
 
 
+@functools.cache
 def item_model(kind: str) -> type[BaseModel]:
     """The item of a bulk list: the import's columns (docs/import.md), by their names; nothing else."""
     schema = schema_for(kind, ImportContext())
@@ -50,6 +52,7 @@ def item_model(kind: str) -> type[BaseModel]:
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
+@functools.cache  # one model class per kind and process (pydantic builds each in ~5 ms; every app asks)
 def bulk_model(kind: str) -> type[BaseModel]:
     item = item_model(kind)
     return create_model(item.__name__.removesuffix("Item") + "Bulk", __config__=ConfigDict(extra="forbid"),
