@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from sqlalchemy import RowMapping
@@ -56,6 +57,13 @@ from service.figures.model import Period, PeriodKind, Scope, ScopeKind
 from texts.pbx import request_failed_text
 from texts.phones import phone_ru
 
+T = TypeVar("T")
+
+
+def one_page(rows: Sequence[T], limit: int) -> tuple[Sequence[T], bool]:
+    """A page of `limit` from `limit + 1` rows read, and whether there is more."""
+    return rows[:limit], len(rows) > limit
+
 
 # ---- calls --------------------------------------------------------------------------------
 async def list_calls(call: ApiCall, params: CallsParams, body: None) -> CallPage:
@@ -65,9 +73,8 @@ async def list_calls(call: ApiCall, params: CallsParams, body: None) -> CallPage
     settle = call.now - timedelta(seconds=call.settings.api.sync_settle_s)
     where = CallFilter(params.day, params.expert, params.client_id, params.updated_since,
                        settle if sync else None)
-    rows = await ApiReads(call.sessions).calls(where, call.settings.organisation.tz, after, params.limit + 1)
-    more = len(rows) > params.limit
-    rows = rows[:params.limit]
+    rows, more = one_page(await ApiReads(call.sessions).calls(where, call.settings.organisation.tz, after,
+                                                             params.limit + 1), params.limit)
     page = CallPage.model_validate({"items": [_call_item(row) for row in rows], "next_cursor": None,
                                     "has_more": more})
     if rows and (sync or more):
@@ -193,9 +200,8 @@ async def list_wrapups(call: ApiCall, params: CallsParams, body: None) -> WrapUp
     after = cursor.decode("wrapups", params.cursor) if params.cursor else None
     settle = call.now - timedelta(seconds=call.settings.api.sync_settle_s)
     where = CallFilter(params.day, params.expert, params.client_id, params.updated_since, settle)
-    rows = await ApiReads(call.sessions).wrapups(where, call.settings.organisation.tz, after, params.limit + 1)
-    more = len(rows) > params.limit
-    rows = rows[:params.limit]
+    rows, more = one_page(await ApiReads(call.sessions).wrapups(where, call.settings.organisation.tz, after,
+                                                               params.limit + 1), params.limit)
     items = [WrapUpOut(linkedid=linkedid, expert=login, client_id=client, contact_id=contact, planned_call_id=item,
                        result=w.result, topic=w.topic, logged_in=w.logged_in, productive=w.productive,
                        comment=w.comment, next_contact_at=w.next_contact_at, created_at=w.created_at,
@@ -209,9 +215,7 @@ async def list_wrapups(call: ApiCall, params: CallsParams, body: None) -> WrapUp
 # ---- clients, contacts, experts -----------------------------------------------------------
 async def list_clients(call: ApiCall, params: ClientsParams, body: None) -> ClientPage:
     after = cursor.decode("clients", params.cursor).id if params.cursor else 0
-    rows = await ApiReads(call.sessions).clients(params.expert, after, params.limit + 1)
-    more = len(rows) > params.limit
-    rows = rows[:params.limit]
+    rows, more = one_page(await ApiReads(call.sessions).clients(params.expert, after, params.limit + 1), params.limit)
     next_cursor = cursor.encode("clients", Position(rows[-1][0].id, rows[-1][0].id)) if more else None
     return ClientPage(items=[_client_out(c, login) for c, login in rows], next_cursor=next_cursor, has_more=more)
 
@@ -227,9 +231,8 @@ async def get_client(call: ApiCall, params: ClientParams, body: None) -> ClientD
 
 async def list_contacts(call: ApiCall, params: ContactsParams, body: None) -> ContactPage:
     after = cursor.decode("contacts", params.cursor).id if params.cursor else 0
-    rows = await ApiReads(call.sessions).contacts(params.client_id, after, params.limit + 1)
-    more = len(rows) > params.limit
-    rows = rows[:params.limit]
+    rows, more = one_page(await ApiReads(call.sessions).contacts(params.client_id, after, params.limit + 1),
+                          params.limit)
     next_cursor = cursor.encode("contacts", Position(rows[-1][0].id, rows[-1][0].id)) if more else None
     return ContactPage(items=[_contact_out(c, ext) for c, ext in rows], next_cursor=next_cursor, has_more=more)
 
