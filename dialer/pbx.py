@@ -52,6 +52,7 @@ class PbxStats:
     committed: int  # records written since start
     rejected: int  # records the store refused (set aside)
     awaited_verdicts: int = 0  # Originates sent for someone whose OriginateResponse has not come yet
+    reconciles: int = 0  # reconnects whose open calls were reconciled (the first connect included)
 
 
 class Pbx:
@@ -125,7 +126,8 @@ class Pbx:
     def stats(self) -> PbxStats:
         recorder, tracker = self._recorder, self._tracker
         return PbxStats(recorder.pending_count, recorder.held_count, tracker.expected_count,
-                        tracker.ignored_count, recorder.committed, recorder.rejected_count, len(self._verdicts))
+                        tracker.ignored_count, recorder.committed, recorder.rejected_count, len(self._verdicts),
+                        recorder.reconciles)
 
     @property
     def cdr_error(self) -> str | None:

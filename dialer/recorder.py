@@ -89,6 +89,7 @@ class LedgerRecorder:
         self._wall_last: float | None = None
         self._booted: float | None = None  # Uptime of the PBX at the last FullyBooted since (re)connect
         self.committed = 0  # records written, for benchmarks and the health page
+        self.reconciles = 0  # links reconciled (on_connected done): a gap's bound ends there, not at connect
         # Asterisk's own CDR where the live events were missing (None: no `cdr:` source configured).
         self.backstop = None if cdr is None else CdrBackstop(cdr, store, tracker.expert_ext_of, self._seen,
                                                              self._put_corrected)
@@ -177,6 +178,7 @@ class LedgerRecorder:
         if self.backstop is not None:
             self.backstop.gap(gap_start if is_reconnect and gap_start > 0 else None, gap_end)
         self._pbx_last, self._wall_last = max(gap_end, self._pbx_last or gap_end), self._clock()
+        self.reconciles += 1
 
     def _pbx_now(self, pong: Message) -> float:
         stamp = pong.timestamp()
